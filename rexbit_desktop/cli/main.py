@@ -1,0 +1,88 @@
+"""The ``rexbit`` command: one entry point for operators, scripts, cron and the headless server."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from rexbit_desktop.cli import common
+from rexbit_desktop.cli.common import CliContext, err_console
+from rexbit_desktop.domain.errors import RexbitError
+
+app = typer.Typer(
+    name="rexbit",
+    help="rexbit desktop: supplier feeds, PrestaShop sync, orders and WZ documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: str = typer.Option(
+        None,
+        "--database-url",
+        envvar="REXBIT_DATABASE_URL",
+        help="PostgreSQL URL (postgresql+psycopg://user:pass@host:5432/db). Default: the embedded server.",
+    ),
+    user: str = typer.Option(
+        None, "--user", envvar="REXBIT_USER", help="Login of the user who acts (default: the system account)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens."),
+) -> None:
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = CliContext(database_url=database_url, user=user)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from rexbit_desktop.cli import (
+        db_cmd,
+        demo_cmd,
+        integration_cmd,
+        orders_cmd,
+        products_cmd,
+        queue_cmd,
+        schedule_cmd,
+        serve_cmd,
+        stock_cmd,
+        supplier_cmd,
+        user_cmd,
+    )
+
+    app.add_typer(db_cmd.app, name="db")
+    app.add_typer(user_cmd.app, name="user")
+    app.add_typer(queue_cmd.app, name="queue")
+    app.add_typer(schedule_cmd.app, name="schedule")
+    app.add_typer(integration_cmd.app, name="integration")
+    app.add_typer(products_cmd.app, name="products")
+    app.add_typer(supplier_cmd.app, name="supplier")
+    app.add_typer(orders_cmd.app, name="orders")
+    app.add_typer(stock_cmd.warehouse_app, name="warehouse")
+    app.add_typer(stock_cmd.app, name="stock")
+    demo_cmd.register(app)
+    serve_cmd.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except RexbitError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(exc.hint, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+__all__ = ["app", "common", "main"]

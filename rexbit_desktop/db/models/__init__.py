@@ -1,0 +1,58 @@
+"""All SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+
+from rexbit_desktop.db.base import Base
+from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
+from rexbit_desktop.db.models.contractors import Contractor
+from rexbit_desktop.db.models.documents import NumberSeries, WarehouseDocument, WarehouseDocumentItem
+from rexbit_desktop.db.models.integrations import (
+    ImportRun,
+    Integration,
+    IntegrationProductLink,
+    IntegrationTask,
+    SyncRun,
+)
+from rexbit_desktop.db.models.orders import (
+    Order,
+    OrderAddress,
+    OrderAuditLog,
+    OrderDocument,
+    OrderItem,
+    OrderItemReservation,
+    OrderNote,
+    OrderPayment,
+    OrderSetting,
+    OrderShipment,
+    OrderStatusHistory,
+)
+from rexbit_desktop.db.models.scheduling import Schedule, ScheduleRun
+from rexbit_desktop.db.models.users import User
+
+__all__ = [
+    "Base",
+    "Contractor",
+    "ImportRun",
+    "Integration",
+    "IntegrationProductLink",
+    "IntegrationTask",
+    "NumberSeries",
+    "Order",
+    "OrderAddress",
+    "OrderAuditLog",
+    "OrderDocument",
+    "OrderItem",
+    "OrderItemReservation",
+    "OrderNote",
+    "OrderPayment",
+    "OrderSetting",
+    "OrderShipment",
+    "OrderStatusHistory",
+    "Product",
+    "Schedule",
+    "ScheduleRun",
+    "SyncRun",
+    "User",
+    "Warehouse",
+    "WarehouseDocument",
+    "WarehouseDocumentItem",
+    "WarehouseStockTotal",
+]

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rexbit_desktop.db.base import Base, created_at_column, updated_at_column
+
+
+class Integration(Base):
+    """A connection to the outside: a supplier feed (its contractor is the supplier) or a shop database."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (CheckConstraint("type IN ('supplier_feed', 'prestashop_db')", name="type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id", ondelete="SET NULL"))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class IntegrationTask(Base):
+    """An import profile: where the feed is, its format, options and column mappings."""
+
+    __tablename__ = "integration_tasks"
+    __table_args__ = (CheckConstraint("format IN ('csv', 'xml')", name="format"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source_location: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(8))
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    mappings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    last_headers: Mapped[list[Any] | None]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class ImportRun(Base):
+    __tablename__ = "import_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"),
+        Index("ix_import_runs_integration_started", "integration_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("integration_tasks.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    started_by: Mapped[str] = mapped_column(String(100), default="system", server_default="system")
+    job_id: Mapped[int | None]
+    rows_read: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_valid: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_invalid: Mapped[int] = mapped_column(default=0, server_default="0")
+    matched: Mapped[int] = mapped_column(default=0, server_default="0")
+    unmatched: Mapped[int] = mapped_column(default=0, server_default="0")
+    ambiguous: Mapped[int] = mapped_column(default=0, server_default="0")
+    # First errors: [{"line": 12, "reason": "..."}]
+    errors: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = created_at_column()
+    finished_at: Mapped[datetime | None]
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class IntegrationProductLink(Base):
+    """One external item of an integration, linked (or not yet) to our product.
+
+    ``supplier_availability``: ``{contractor_id, stock_quantity, delivery_days, purchase_price, updated_at}``.
+    ``metadata.last_availability``: what the last shop sync committed for this link.
+    """
+
+    __tablename__ = "integration_product_links"
+    __table_args__ = (
+        Index(
+            "uq_integration_product_links_integration_external", "integration_id", "external_id", unique=True
+        ),
+        Index("ix_integration_product_links_product", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    external_sku: Mapped[str | None] = mapped_column(String(200))
+    external_ean: Mapped[str | None] = mapped_column(String(14))
+    link_source: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
+    supplier_availability: Mapped[dict[str, Any] | None]
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict, server_default="{}")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    @property
+    def stock_quantity(self) -> Decimal | None:
+        value = (self.supplier_availability or {}).get("stock_quantity")
+        return None if value is None else Decimal(str(value))
+
+
+class SyncRun(Base):
+    """One PrestaShop availability sync and what it did."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_integration_started", "integration_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), default="availability", server_default="availability")
+    status: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    started_by: Mapped[str] = mapped_column(String(100), default="system", server_default="system")
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    full: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    examined: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    to_write: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    written: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    missing_in_shop: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_details: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = created_at_column()
+    finished_at: Mapped[datetime | None]
+    duration_s: Mapped[float | None] = mapped_column(Float)
