@@ -66,6 +66,11 @@ class Actor:
     def system(cls, user_id: int | None = None) -> Actor:
         return cls(login=SYSTEM_LOGIN, role=Role.ADMIN, user_id=user_id, display_name="system")
 
+    @classmethod
+    def job(cls, task_name: str) -> Actor:
+        """A queued job or a schedule acts with admin rights and is recorded as ``job:<task>``."""
+        return cls(login=f"job:{task_name}", role=Role.ADMIN, display_name=task_name)
+
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
 
