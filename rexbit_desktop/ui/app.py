@@ -1,0 +1,87 @@
+"""``rexbit-desktop``: open the database (embedded by default), log in, show the main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
+
+from rexbit_desktop.db.session import Database, open_database
+from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.roles import Actor
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.i18n import set_language, t
+from rexbit_desktop.ui.login import LoginDialog
+from rexbit_desktop.ui.main_window import MainWindow
+from rexbit_desktop.ui.runner import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="rexbit-desktop")
+    p.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL; default: REXBIT_DATABASE_URL or embedded"
+    )
+    p.add_argument("--user", default=None, help="log in as this user without the dialog (kiosk/testing)")
+    p.add_argument("--password", default="", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def build_window(db: Database, actor: Actor, runner: TaskRunner | None = None) -> MainWindow:
+    ctx = AppContext(db=db, actor=actor, runner=runner or TaskRunner())
+    return MainWindow(ctx)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("rexbit-desktop")
+    app.setOrganizationName("rexbit")
+    settings = QSettings("rexbit", "rexbit-desktop")
+    set_language(str(settings.value("language", "pl")))
+
+    splash = QSplashScreen()
+    splash.showMessage(t("Connecting to the database…"), Qt.AlignmentFlag.AlignCenter)
+    splash.show()
+    app.processEvents()
+    try:
+        db = open_database(args.database_url)
+    except RexbitError as exc:
+        splash.close()
+        QMessageBox.critical(None, t("Cannot open the database"), f"{t(exc.message)}\n\n{t(exc.hint or '')}")
+        return exc.exit_code
+    splash.close()
+
+    from rexbit_desktop.services.users import authenticate
+
+    def login(login: str, password: str) -> Actor:
+        return authenticate(db.uow(), login, password)
+
+    if args.user:
+        try:
+            actor = login(args.user, args.password)
+        except RexbitError as exc:
+            QMessageBox.critical(None, t("Log in"), t(exc.message))
+            return exc.exit_code
+    else:
+        dialog = LoginDialog(login, last_login=str(settings.value("last_login", "")))
+        if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.actor is None:
+            return 0
+        actor = dialog.actor
+        settings.setValue("last_login", actor.login)
+
+    window = build_window(db, actor)
+    window.show()
+    code = app.exec()
+    window.ctx.runner.wait(5000)
+    db.dispose()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Polish by default, English selectable: ``t("English text")`` returns the text in the chosen language.
+
+Source strings are English; ``POLISH`` holds their translations. ``tests/unit/test_ui_i18n.py`` checks that
+every ``t("…")`` literal under ``ui/`` has a Polish entry. Numbers and dates follow the language too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+_language = "pl"
+
+POLISH: dict[str, str] = {
+    # main window / navigation
+    "rexbit desktop": "rexbit desktop",
+    "Orders": "Zamówienia",
+    "Order list": "Lista zamówień",
+    "Settings": "Ustawienia",
+    "Products": "Produkty",
+    "Integrations": "Integracje",
+    "Queues": "Kolejki",
+    "Schedule": "Harmonogram",
+    "Database": "Baza danych",
+    "embedded": "wbudowana",
+    "server": "serwer",
+    "User": "Użytkownik",
+    "Background tasks: {n}": "Zadania w tle: {n}",
+    "Refresh": "Odśwież",
+    "Search": "Szukaj",
+    "Log out": "Wyloguj",
+    "Quit": "Zakończ",
+    "File": "Plik",
+    "View": "Widok",
+    "Help": "Pomoc",
+    "Language": "Język",
+    "Polish": "Polski",
+    "English": "Angielski",
+    "The language changes after a restart.": "Język zmieni się po ponownym uruchomieniu.",
+    # roles
+    "operator": "operator",
+    "manager": "kierownik",
+    "admin": "administrator",
+    # login
+    "Log in": "Logowanie",
+    "Login": "Login",
+    "Password": "Hasło",
+    "OK": "OK",
+    "Cancel": "Anuluj",
+    "Close": "Zamknij",
+    "Connecting to the database…": "Łączenie z bazą danych…",
+    "Wrong login or password.": "Nieprawidłowy login lub hasło.",
+    # errors
+    "Error": "Błąd",
+    "Something went wrong": "Coś poszło nie tak",
+    "Details": "Szczegóły",
+    "What to do": "Co zrobić",
+    "The operation failed unexpectedly. Try again; if it keeps failing, send the details to the administrator.": (
+        "Operacja nie powiodła się. Spróbuj ponownie; jeśli błąd się powtarza, przekaż szczegóły administratorowi."
+    ),
+    "Cannot open the database": "Nie można otworzyć bazy danych",
+    "Loading…": "Wczytywanie…",
+    "No data": "Brak danych",
+}
+
+
+def set_language(language: str) -> None:
+    global _language
+    _language = language if language in ("pl", "en") else "pl"
+
+
+def language() -> str:
+    return _language
+
+
+def t(text: str, **kwargs: object) -> str:
+    out = POLISH.get(text, text) if _language == "pl" else text
+    return out.format(**kwargs) if kwargs else out
+
+
+def register(translations: dict[str, str]) -> None:
+    """Views add their own Polish strings (keeps each view's texts next to it)."""
+    POLISH.update(translations)
+
+
+def _group(int_part: str, sep: str) -> str:
+    neg = int_part.startswith("-")
+    digits = int_part.lstrip("-")
+    groups = []
+    while digits:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    return ("-" if neg else "") + sep.join(groups or ["0"])
+
+
+def format_decimal(value: Decimal | float | int | None, places: int = 2) -> str:
+    if value is None:
+        return ""
+    q = Decimal(str(value)).quantize(Decimal(1).scaleb(-places)) if places else Decimal(int(value))
+    text = f"{q:f}"
+    int_part, _, frac = text.partition(".")
+    if _language == "pl":
+        out = _group(int_part, "\u00a0")
+        return out + ("," + frac if frac else "")
+    out = _group(int_part, ",")
+    return out + ("." + frac if frac else "")
+
+
+def format_quantity(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return ""
+    d = Decimal(str(value))
+    places = 0 if d == d.to_integral_value() else 3
+    text = format_decimal(d, places)
+    return text.rstrip("0").rstrip(",.") if places else text
+
+
+def format_money(value: Decimal | float | int | None, currency: str = "PLN") -> str:
+    if value is None:
+        return ""
+    amount = format_decimal(value, 2)
+    if currency == "PLN" and _language == "pl":
+        return f"{amount}\u00a0zł"
+    return f"{amount}\u00a0{currency}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone() if value.tzinfo else value
+    return local.strftime("%d.%m.%Y %H:%M") if _language == "pl" else local.strftime("%Y-%m-%d %H:%M")
+
+
+def format_date(value: date | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y") if _language == "pl" else value.isoformat()

@@ -1,0 +1,161 @@
+"""The main window: navigation as in the old panel (Zamówienia, Produkty, Integracje, Kolejki,
+Harmonogram), a stack of views, and a status bar with the database, the user and running tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.view import PlaceholderView, View
+
+ViewFactory = Callable[[AppContext], View]
+
+
+def default_views() -> list[tuple[str, str, ViewFactory]]:
+    """(key, English title, factory) of every main view, in navigation order.
+
+    Each area's view module is imported lazily, so a view under construction never breaks the window.
+    """
+
+    def lazy(module: str, cls: str, title: str) -> ViewFactory:
+        def make(ctx: AppContext) -> View:
+            try:
+                mod = __import__(module, fromlist=[cls])
+            except ImportError:
+                return PlaceholderView(ctx, title)
+            factory = getattr(mod, cls, None)
+            return factory(ctx) if factory else PlaceholderView(ctx, title)
+
+        return make
+
+    return [
+        ("orders", "Orders", lazy("rexbit_desktop.ui.orders.view", "OrdersView", "Orders")),
+        ("products", "Products", lazy("rexbit_desktop.ui.products.view", "ProductsView", "Products")),
+        (
+            "integrations",
+            "Integrations",
+            lazy("rexbit_desktop.ui.integrations.view", "IntegrationsView", "Integrations"),
+        ),
+        ("queues", "Queues", lazy("rexbit_desktop.ui.queue.view", "QueuesView", "Queues")),
+        ("schedules", "Schedule", lazy("rexbit_desktop.ui.schedules.view", "SchedulesView", "Schedule")),
+    ]
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        ctx: AppContext,
+        views: list[tuple[str, str, ViewFactory]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(t("rexbit desktop"))
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(170)
+        self.stack = QStackedWidget()
+        self.views: dict[str, View] = {}
+        self._keys: list[str] = []
+        for key, title, factory in views or default_views():
+            view = factory(ctx)
+            view.setObjectName(f"view_{key}")
+            self.views[key] = view
+            self._keys.append(key)
+            self.stack.addWidget(view)
+            item = QListWidgetItem(t(title))
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._navigate)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_status_bar()
+        self._build_actions()
+        geometry = ctx.setting("window/geometry")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1280, 800)
+        self.nav.setCurrentRow(0)
+
+    # -- status bar -------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        kind = t("embedded") if self.ctx.db.embedded else t("server")
+        self.db_label = QLabel(f"{t('Database')}: {self.ctx.db.display} ({kind})")
+        self.db_label.setObjectName("status_database")
+        actor = self.ctx.actor
+        self.user_label = QLabel(f"{t('User')}: {actor.display_name or actor.login} ({t(actor.role.value)})")
+        self.user_label.setObjectName("status_user")
+        self.tasks_label = QLabel(t("Background tasks: {n}", n=0))
+        self.tasks_label.setObjectName("status_tasks")
+        bar.addWidget(self.db_label)
+        bar.addWidget(self.user_label)
+        bar.addPermanentWidget(self.tasks_label)
+        self.ctx.runner.running_changed.connect(
+            lambda n: self.tasks_label.setText(t("Background tasks: {n}", n=n))
+        )
+
+    # -- keyboard ---------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        refresh = QAction(t("Refresh"), self)
+        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.triggered.connect(lambda: self.current_view().refresh())
+        search = QAction(t("Search"), self)
+        search.setShortcut(QKeySequence.StandardKey.Find)
+        search.triggered.connect(lambda: self.current_view().focus_search())
+        quit_ = QAction(t("Quit"), self)
+        quit_.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.close)
+        menu = self.menuBar().addMenu(t("File"))
+        menu.addAction(quit_)
+        view_menu = self.menuBar().addMenu(t("View"))
+        view_menu.addAction(refresh)
+        view_menu.addAction(search)
+        for i in range(len(self._keys)):
+            act = QAction(self.nav.item(i).text(), self)
+            act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            act.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
+            view_menu.addAction(act)
+            self.addAction(act)
+        self.addAction(refresh)
+        self.addAction(search)
+
+    def current_view(self) -> View:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, View)
+        return widget
+
+    def show_view(self, key: str) -> View:
+        self.nav.setCurrentRow(self._keys.index(key))
+        return self.views[key]
+
+    def _navigate(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.current_view().activated()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.set_setting("window/geometry", self.saveGeometry())
+        for view in self.views.values():
+            view.save_state()
+        super().closeEvent(event)

@@ -1,0 +1,81 @@
+"""The main window shell: navigation, status bar, keyboard shortcuts, login."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QThreadPool
+
+from rexbit_desktop.domain.errors import NotFound, PermissionDenied
+from rexbit_desktop.domain.roles import Actor, Role
+from rexbit_desktop.services.users import add_user, authenticate
+from rexbit_desktop.ui.dialogs import describe_error
+from rexbit_desktop.ui.login import LoginDialog
+from rexbit_desktop.ui.main_window import MainWindow
+from rexbit_desktop.ui.runner import TaskError, TaskRunner
+
+
+def test_main_window_shows_navigation_and_status(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    labels = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert labels == ["Zamówienia", "Produkty", "Integracje", "Kolejki", "Harmonogram"]
+    assert "administrator" in window.user_label.text()
+    assert "PostgreSQL" in window.db_label.text()
+    window.show_view("queues")
+    assert window.stack.currentWidget() is window.views["queues"]
+
+
+def test_login_dialog_refuses_wrong_password_and_accepts_right_one(qtbot, db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    add_user(db.uow(), system_actor, login="anna", role="operator", password="tajne-hasło")
+    dialog = LoginDialog(lambda login, pw: authenticate(db.uow(), login, pw))
+    qtbot.addWidget(dialog)
+    dialog.login_edit.setText("anna")
+    dialog.password_edit.setText("zle")
+    dialog._try_login()
+    assert dialog.actor is None
+    assert dialog.error_label.text() == "Nieprawidłowy login lub hasło."
+    qtbot.keyClicks(dialog.password_edit, "tajne-has")  # keyClicks types ASCII only
+    dialog.password_edit.setText("")
+    for ch in "tajne-hasło":  # Polish text character by character
+        qtbot.keyClick(dialog.password_edit, ch) if ch.isascii() else dialog.password_edit.insert(ch)
+    dialog._try_login()
+    assert dialog.actor is not None and dialog.actor.role is Role.OPERATOR
+
+
+def test_background_task_does_not_block_the_event_loop(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner(QThreadPool())
+    results: list[str] = []
+    ticks: list[float] = []
+
+    def slow(_ctx) -> str:  # type: ignore[no-untyped-def]
+        time.sleep(0.6)
+        return "gotowe"
+
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    runner.submit(slow, on_result=results.append)
+    qtbot.waitUntil(lambda: results == ["gotowe"], timeout=5000)
+    timer.stop()
+    # The GUI thread kept processing timer events while the service call slept in the pool.
+    assert len(ticks) >= 10
+
+
+def test_errors_are_described_in_user_words() -> None:
+    msg, hint, details = describe_error(TaskError(NotFound("Nie ma takiego zamówienia."), "tb"))
+    assert msg == "Nie ma takiego zamówienia." and details == "tb"
+    msg, hint, _ = describe_error(TaskError(ZeroDivisionError("x"), "Traceback ..."))
+    assert msg == "Coś poszło nie tak" and "Traceback" not in msg + hint
+
+
+def test_role_permissions_are_enforced_by_actor() -> None:
+    operator = Actor(login="op", role=Role.OPERATOR)
+    import pytest
+
+    from rexbit_desktop.domain.roles import Permission
+
+    with pytest.raises(PermissionDenied):
+        operator.require(Permission.SETTINGS_EDIT)
