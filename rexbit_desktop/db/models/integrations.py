@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rexbit_desktop.db.base import Base, created_at_column, updated_at_column
+from rexbit_desktop.db.base import Base, Money, Quantity, created_at_column, updated_at_column
 
 
 class Integration(Base):
@@ -70,6 +70,44 @@ class ImportRun(Base):
     started_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None]
     duration_s: Mapped[float | None] = mapped_column(Float)
+    # Supplier feeds (issue 4): how the run was split, what it zeroed, whether it read the whole feed.
+    chunks_total: Mapped[int | None]
+    chunks_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    zeroed: Mapped[int] = mapped_column(default=0, server_default="0")
+    row_limit: Mapped[int | None]
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class ImportRunChunk(Base):
+    """A slice of a feed read by a run, waiting for its chunk job (works across worker hosts).
+
+    ``rows``: ``[[line, external_id, sku, ean, stock, delivery_days, price], ...]`` as raw feed text.
+    Deleted once staged.
+    """
+
+    __tablename__ = "import_run_chunks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[list[Any]]
+
+
+class ImportStagedRow(Base):
+    """One feed row of a run, normalised; the run applies all of them in one set-based step."""
+
+    __tablename__ = "import_staged_rows"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
+    line: Mapped[int] = mapped_column(primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    sku: Mapped[str | None] = mapped_column(String(200))
+    # GTIN-14, zero padded: EAN-13, UPC-12 and GTIN-14 of one item compare equal.
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    stock_quantity: Mapped[Decimal | None] = mapped_column(Quantity)
+    delivery_days: Mapped[int | None] = mapped_column(Integer)
+    purchase_price: Mapped[Decimal | None] = mapped_column(Money)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class IntegrationProductLink(Base):

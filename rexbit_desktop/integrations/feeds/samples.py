@@ -28,7 +28,7 @@ _NAMES = [
     "Młotek ciesielski 600 g",
     "Poziomica aluminiowa 60 cm",
     "Taśma izolacyjna czarna",
-    "Klucz nasadowy 1/2\" zestaw",
+    'Klucz nasadowy 1/2" zestaw',
     "Piła ręczna do drewna",
     "Szczypce uniwersalne 180 mm",
     "Przedłużacz bębnowy 25 m",

@@ -340,6 +340,11 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("duration_s", sa.Float(), nullable=True),
+        sa.Column("chunks_total", sa.BigInteger(), nullable=True),
+        sa.Column("chunks_done", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("zeroed", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("row_limit", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')",
             name=op.f("ck_import_runs_status"),
@@ -580,6 +585,39 @@ def upgrade() -> None:
         op.f("ix_warehouse_documents_warehouse_id"), "warehouse_documents", ["warehouse_id"], unique=False
     )
     op.create_table(
+        "import_run_chunks",
+        sa.Column("run_id", sa.BigInteger(), nullable=False),
+        sa.Column("chunk_no", sa.Integer(), nullable=False),
+        sa.Column("rows", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["import_runs.id"],
+            name=op.f("fk_import_run_chunks_run_id_import_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "chunk_no", name=op.f("pk_import_run_chunks")),
+    )
+    op.create_table(
+        "import_staged_rows",
+        sa.Column("run_id", sa.BigInteger(), nullable=False),
+        sa.Column("line", sa.BigInteger(), nullable=False),
+        sa.Column("chunk_no", sa.Integer(), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=True),
+        sa.Column("sku", sa.String(length=200), nullable=True),
+        sa.Column("gtin", sa.String(length=14), nullable=True),
+        sa.Column("stock_quantity", sa.Numeric(precision=14, scale=3), nullable=True),
+        sa.Column("delivery_days", sa.Integer(), nullable=True),
+        sa.Column("purchase_price", sa.Numeric(precision=14, scale=4), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["import_runs.id"],
+            name=op.f("fk_import_staged_rows_run_id_import_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "line", name=op.f("pk_import_staged_rows")),
+    )
+    op.create_table(
         "order_documents",
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("order_id", sa.BigInteger(), nullable=False),
@@ -726,6 +764,8 @@ def downgrade() -> None:
     op.drop_table("order_item_reservations")
     op.drop_index(op.f("ix_order_documents_order_id"), table_name="order_documents")
     op.drop_table("order_documents")
+    op.drop_table("import_staged_rows")
+    op.drop_table("import_run_chunks")
     op.drop_index(op.f("ix_warehouse_documents_warehouse_id"), table_name="warehouse_documents")
     op.drop_index(op.f("ix_warehouse_documents_order_id"), table_name="warehouse_documents")
     op.drop_table("warehouse_documents")
