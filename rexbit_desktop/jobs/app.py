@@ -1,0 +1,242 @@
+"""The procrastinate app on the application database, and ``defer_job`` for everyone else.
+
+Task names are ``<namespace>:<task>``; each area's blueprint gets one namespace:
+
+============  ===============================  ======================================
+namespace     blueprint                         example
+============  ===============================  ======================================
+imports       ``jobs/tasks_imports.py``         ``imports:import_all_supplier_feeds``
+shop          ``jobs/tasks_shop.py``            ``shop:sync_all_availability``
+orders        ``jobs/tasks_orders.py``          ``orders:release_expired_reservations``
+maintenance   ``jobs/tasks_maintenance.py``     ``maintenance:prune_failed_jobs``
+diagnostics   ``jobs/tasks_diagnostics.py``     ``diagnostics:noop`` (tests, benchmark;
+                                                only with ``REXBIT_DIAGNOSTIC_TASKS=1``)
+============  ===============================  ======================================
+
+Queues: ``integrations``, ``import``, ``default``, ``orders``.
+
+Deferring from a service, the CLI or the UI (plain synchronous code)::
+
+    from rexbit_desktop.jobs.app import defer_job
+    job_id = defer_job(db, "imports:import_feed", integration_id=6, queueing_lock="import-6")
+
+Pass a ``UnitOfWork`` (inside ``with uow:``) instead of the ``Database`` to defer inside the caller's
+transaction: the job then exists only if the caller commits.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import importlib
+import json
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import procrastinate
+from procrastinate import Blueprint, RetryDecision
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy
+from procrastinate.tasks import Task
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from rexbit_desktop.db.session import Database, UnitOfWork
+from rexbit_desktop.domain.errors import Conflict, ValidationError
+
+QUEUES: tuple[str, ...] = ("integrations", "import", "default", "orders")
+"""Named queues, in the order workers and the monitor list them."""
+
+AREA_BLUEPRINTS: dict[str, str] = {
+    "imports": "rexbit_desktop.jobs.tasks_imports",
+    "shop": "rexbit_desktop.jobs.tasks_shop",
+    "orders": "rexbit_desktop.jobs.tasks_orders",
+    "maintenance": "rexbit_desktop.jobs.tasks_maintenance",
+}
+DIAGNOSTICS_NAMESPACE = "diagnostics"
+DIAGNOSTICS_ENV = "REXBIT_DIAGNOSTIC_TASKS"
+
+QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
+
+
+class UnknownTask(ValidationError):
+    """No such task."""
+
+
+class UnknownQueue(ValidationError):
+    """No such queue."""
+
+
+class JobAlreadyQueued(Conflict):
+    """The same job is already waiting in the queue."""
+
+
+# ------------------------------------------------------------------ retries
+
+
+worker_tries: contextvars.ContextVar[int | None] = contextvars.ContextVar("rexbit_worker_tries", default=None)
+"""Set by the running worker for the job being processed (``--tries``)."""
+
+
+class WorkerTries(BaseRetryStrategy):
+    """The worker's ``--tries``: how many attempts a job gets before it counts as failed.
+
+    Given to every task declared without its own ``retry=`` (a task's own strategy wins, like a Laravel
+    job's ``$tries``). procrastinate counts ``job.attempts`` from 0 and adds one per retry; a manual
+    ``queue retry`` resets it, so a retried job gets its full tries again.
+    """
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        tries = worker_tries.get()
+        if tries is None or job.attempts + 1 >= tries:
+            return None
+        return RetryDecision(retry_in={"seconds": 0})
+
+
+_registry_lock = threading.Lock()
+_namespaced: dict[str, dict[str, Task[Any, Any, Any]]] | None = None
+
+
+def _load_namespaces() -> dict[str, dict[str, Task[Any, Any, Any]]]:
+    """Namespace every area blueprint once per process.
+
+    ``Blueprint.add_tasks_from`` renames the tasks in place, so doing it again for a second app (tests
+    open many databases in one process) would give ``imports:imports:…``.
+    """
+    global _namespaced
+    with _registry_lock:
+        if _namespaced is None:
+            modules = dict(AREA_BLUEPRINTS)
+            modules[DIAGNOSTICS_NAMESPACE] = "rexbit_desktop.jobs.tasks_diagnostics"
+            result: dict[str, dict[str, Task[Any, Any, Any]]] = {}
+            for namespace, module_name in modules.items():
+                bp: Blueprint = importlib.import_module(module_name).bp
+                holder = Blueprint()
+                holder.add_tasks_from(bp, namespace=namespace)
+                for task in holder.tasks.values():
+                    if task.retry_strategy is None:
+                        task.retry_strategy = WorkerTries()
+                result[namespace] = dict(holder.tasks)
+            _namespaced = result
+        return _namespaced
+
+
+def diagnostics_enabled() -> bool:
+    return os.environ.get(DIAGNOSTICS_ENV, "").lower() in ("1", "true", "yes")
+
+
+def registered_tasks(*, diagnostics: bool | None = None) -> dict[str, Task[Any, Any, Any]]:
+    """All production tasks by full name (plus ``diagnostics:*`` when enabled)."""
+    if diagnostics is None:
+        diagnostics = diagnostics_enabled()
+    tasks: dict[str, Task[Any, Any, Any]] = {}
+    for namespace, named in _load_namespaces().items():
+        if namespace == DIAGNOSTICS_NAMESPACE and not diagnostics:
+            continue
+        tasks.update(named)
+    return tasks
+
+
+def make_job_app(db: Database, *, diagnostics: bool | None = None) -> procrastinate.App:
+    """A procrastinate app on ``db`` with the tasks of all areas (not opened)."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=db.psycopg_conninfo, kwargs={"application_name": "rexbit-jobs"}
+    )
+    app = procrastinate.App(connector=connector)
+    app.tasks.update(registered_tasks(diagnostics=diagnostics))
+    return app
+
+
+# ------------------------------------------------------------------ deferring
+
+
+def resolve_task(task_name: str, *, diagnostics: bool | None = None) -> Task[Any, Any, Any]:
+    tasks = registered_tasks(diagnostics=diagnostics)
+    task = tasks.get(task_name)
+    if task is None:
+        raise UnknownTask(
+            f"There is no task '{task_name}'.",
+            hint="Task names are '<namespace>:<task>'; known tasks: " + ", ".join(sorted(tasks)) + ".",
+        )
+    return task
+
+
+def check_queue(queue: str) -> str:
+    if queue not in QUEUES:
+        raise UnknownQueue(f"There is no queue '{queue}'.", hint="Queues: " + ", ".join(QUEUES) + ".")
+    return queue
+
+
+_DEFER_SQL = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
+    " CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
+)
+
+
+def _insert_job(conn: Connection, params: Mapping[str, object]) -> int:
+    return int(conn.execute(_DEFER_SQL, dict(params)).scalar_one())
+
+
+def defer_job(
+    target: Database | UnitOfWork,
+    task_name: str,
+    *,
+    queue: str | None = None,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    priority: int | None = None,
+    schedule_at: dt.datetime | None = None,
+    **task_kwargs: Any,
+) -> int:
+    """Put a job for ``task_name`` in its queue (or ``queue``) and return the job id.
+
+    ``lock``: jobs with the same lock never run at the same time. ``queueing_lock``: at most one job
+    with this lock waits in the queue (a second one raises ``JobAlreadyQueued``). Keyword arguments are
+    the task's arguments and must be JSON values.
+    """
+    task = resolve_task(task_name)
+    try:
+        args = json.dumps(task_kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"The arguments of '{task_name}' are not JSON values: {exc}") from exc
+    if schedule_at is not None and schedule_at.tzinfo is None:
+        raise ValidationError("schedule_at must carry a time zone.")
+    params = {
+        "queue": check_queue(queue or task.queue),
+        "task": task_name,
+        "priority": priority if priority is not None else task.priority,
+        "lock": lock if lock is not None else task.lock,
+        "queueing_lock": queueing_lock if queueing_lock is not None else task.queueing_lock,
+        "args": args,
+        "scheduled_at": schedule_at,
+    }
+    try:
+        if isinstance(target, UnitOfWork):
+            # A savepoint keeps the caller's transaction usable when the queueing lock refuses the job.
+            with target.session.begin_nested():
+                return _insert_job(target.session.connection(), params)
+        with target.engine.begin() as conn:
+            return _insert_job(conn, params)
+    except IntegrityError as exc:
+        if QUEUEING_LOCK_INDEX in str(exc.orig):
+            raise JobAlreadyQueued(
+                f"A '{task_name}' job with the queueing lock '{params['queueing_lock']}' is already waiting.",
+                hint="Wait until it starts, or look at it with 'rexbit queue monitor'.",
+            ) from exc
+        raise
+
+
+__all__ = [
+    "QUEUES",
+    "JobAlreadyQueued",
+    "UnknownQueue",
+    "UnknownTask",
+    "WorkerTries",
+    "check_queue",
+    "defer_job",
+    "make_job_app",
+    "registered_tasks",
+    "resolve_task",
+]
