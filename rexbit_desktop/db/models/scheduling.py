@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rexbit_desktop.db.base import Base, created_at_column, updated_at_column
@@ -41,3 +41,36 @@ class ScheduleRun(Base):
     status: Mapped[str] = mapped_column(String(32), default="deferred", server_default="deferred")
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class JobFailure(Base):
+    """One failed attempt of a queued job: procrastinate keeps only the status, we keep the error.
+
+    ``job_id`` points at ``procrastinate_jobs.id`` without a foreign key (migration 0001 owns that table);
+    deleting failed jobs (flush, prune) deletes their failures in the same transaction.
+    """
+
+    __tablename__ = "job_failures"
+    __table_args__ = (Index("ix_job_failures_job_id_failed_at", "job_id", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int]
+    attempt: Mapped[int]
+    task_name: Mapped[str] = mapped_column(String(200))
+    queue: Mapped[str] = mapped_column(String(128))
+    error: Mapped[str] = mapped_column(Text)
+    traceback: Mapped[str] = mapped_column(Text)
+    worker: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime] = created_at_column()
+
+
+class WorkerSignal(Base):
+    """A broadcast to every worker on every host, e.g. ``restart`` (``rexbit queue restart``).
+
+    Workers remember the signal's time when they start and stop after their current job once it moves.
+    """
+
+    __tablename__ = "worker_signals"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    signalled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
