@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rexbit_desktop.db.base import Base, Money, Quantity, VatRate, created_at_column
@@ -73,3 +73,33 @@ class WarehouseDocumentItem(Base):
     vat_rate: Mapped[Decimal | None] = mapped_column(VatRate)
 
     document: Mapped[WarehouseDocument] = relationship(back_populates="items")
+
+
+class StockMovement(Base):
+    """The stock ledger: one row per change of ``on_hand`` or ``reserved`` and why it happened."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint(
+            "reason IN ('receipt', 'issue', 'storno', 'reserve', 'release', 'expire', 'consume')",
+            name="reason",
+        ),
+        Index("ix_stock_movements_product_warehouse", "product_id", "warehouse_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
+    on_hand_delta: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0), server_default="0")
+    reserved_delta: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0), server_default="0")
+    reason: Mapped[str] = mapped_column(String(16))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warehouse_documents.id", ondelete="SET NULL"), index=True
+    )
+    reservation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_item_reservations.id", ondelete="SET NULL")
+    )
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()

@@ -225,3 +225,37 @@ class OrderAuditLog(Base):
     action: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = created_at_column()
+
+
+class OrderItemShortage(Base):
+    """What could not be reserved for an order line; filled oldest order first when stock arrives."""
+
+    __tablename__ = "order_item_shortages"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'filled', 'cancelled')", name="status"),
+        CheckConstraint("missing_qty > 0", name="missing_positive"),
+        # One open shortage per order line: re-reserving updates it instead of adding another.
+        Index(
+            "ux_order_item_shortages_open_item",
+            "order_item_id",
+            unique=True,
+            postgresql_where="status = 'open'",
+        ),
+        Index(
+            "ix_order_item_shortages_open_product",
+            "product_id",
+            "warehouse_id",
+            "order_id",
+            postgresql_where="status = 'open'",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
+    missing_qty: Mapped[Decimal] = mapped_column(Quantity)
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    created_at: Mapped[datetime] = created_at_column()
+    resolved_at: Mapped[datetime | None]
