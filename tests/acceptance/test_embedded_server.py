@@ -1,0 +1,205 @@
+"""The embedded PostgreSQL server on a workstation, with real processes: a second instance attaches,
+``kill -9`` of apps, commands and the postmaster itself leaves a server that starts and stops again,
+and the last process to leave stops it. One initdb for the whole module."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from rexbit_desktop.db.embedded import running_postmaster
+
+# A long-lived app: opens the database (starting or attaching to the server) and holds it until its
+# stdin is closed, then leaves normally (atexit runs, as when a window is closed).
+HOLDER = (
+    "import os, sys\n"
+    "from rexbit_desktop.db.session import open_database\n"
+    "db = open_database()\n"
+    "with db.engine.connect() as c: c.exec_driver_sql('SELECT 1')\n"
+    "print('ready', os.getpid(), flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("embedded")
+    data = root / "data"
+    (root / "config").mkdir()
+    yield data
+    pgdata = data / "pgdata"
+    pid = running_postmaster(pgdata.resolve())
+    if pid is not None:  # a failed test must not leave a server behind
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REXBIT_DATABASE_URL", "REXBIT_USER")}
+    env["REXBIT_DATA_DIR"] = str(data_dir)
+    env["REXBIT_CONFIG_DIR"] = str(data_dir.parent / "config")
+    return env
+
+
+@pytest.fixture(scope="module")
+def initialised(env: dict[str, str], data_dir: Path) -> Path:
+    result = rexbit(env, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "0002_app_schema" in result.stdout
+    return (data_dir / "pgdata").resolve()
+
+
+def rexbit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rexbit_desktop.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def start_holder(env: dict[str, str]) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("ready"):
+        proc.kill()
+        raise AssertionError(f"holder did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+    return proc
+
+
+def leave(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def kill_9(*procs: subprocess.Popen[str]) -> None:
+    for proc in procs:
+        proc.kill()
+    for proc in procs:
+        proc.wait(timeout=10)  # reap it: a zombie is not what a crashed workstation leaves
+
+
+def handles(pgdata: Path) -> list[int]:
+    return json.loads((pgdata / ".handle_pids.json").read_text() or "[]")
+
+
+def wait_stopped(pgdata: Path, pid: int) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            break
+        time.sleep(0.1)
+    assert running_postmaster(pgdata) is None
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def status_ok(env: dict[str, str]) -> dict[str, object]:
+    result = rexbit(env, "db", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    info = json.loads(result.stdout)
+    assert info["embedded"] is True
+    assert info["revision"] == info["head"]
+    return info
+
+
+def test_second_instance_attaches_and_the_last_one_stops_the_server(
+    env: dict[str, str], initialised: Path
+) -> None:
+    first = start_holder(env)
+    postmaster = running_postmaster(initialised)
+    assert postmaster is not None
+    second = start_holder(env)
+    assert running_postmaster(initialised) == postmaster, "the second instance must attach, not restart"
+    assert sorted(handles(initialised)) == sorted([first.pid, second.pid])
+
+    leave(second)
+    assert running_postmaster(initialised) == postmaster, "the first instance still holds the server"
+    leave(first)
+    wait_stopped(initialised, postmaster)
+    assert handles(initialised) == []
+
+
+def test_kill_9_of_both_apps_twice_in_a_row(env: dict[str, str], initialised: Path) -> None:
+    for _round in range(2):
+        first = start_holder(env)
+        second = start_holder(env)
+        postmaster = running_postmaster(initialised)
+        assert postmaster is not None
+        kill_9(first, second)
+        # The server outlives its killed apps, and their pids stay in pgserver's list...
+        assert running_postmaster(initialised) == postmaster
+        assert set(handles(initialised)) == {first.pid, second.pid}
+
+        # ...but the next command attaches, works, and, being the last live handle, stops it.
+        status_ok(env)
+        wait_stopped(initialised, postmaster)
+        assert handles(initialised) == []
+
+
+def test_kill_9_of_the_postmaster_and_of_the_app(env: dict[str, str], initialised: Path) -> None:
+    for _round in range(2):
+        app = start_holder(env)
+        postmaster = running_postmaster(initialised)
+        assert postmaster is not None
+        os.kill(postmaster, signal.SIGKILL)
+        time.sleep(0.2)
+
+        # A command finds postmaster.pid of a dead server, cleans up and starts a new one.
+        status_ok(env)
+        restarted = running_postmaster(initialised)
+        assert restarted is not None and restarted != postmaster, "the app still holds the new server"
+
+        # The app attached to the killed postmaster still stops the new one when it leaves last.
+        leave(app)
+        wait_stopped(initialised, restarted)
+
+    # And with the app killed as well: nothing is left that blocks a start.
+    app = start_holder(env)
+    postmaster = running_postmaster(initialised)
+    assert postmaster is not None
+    os.kill(postmaster, signal.SIGKILL)
+    kill_9(app)
+    status_ok(env)
+    assert running_postmaster(initialised) is None
+    assert handles(initialised) == []
+
+
+def test_stale_files_of_other_processes_do_not_block_a_start(env: dict[str, str], initialised: Path) -> None:
+    # A postmaster.pid and a handle naming a live process that is not ours (the pid was reused).
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        (initialised / "postmaster.pid").write_text(
+            f"{stranger.pid}\n{initialised}\n1700000000\n5432\n{initialised}\n\n  0 0\nready\n"
+        )
+        (initialised / ".handle_pids.json").write_text(json.dumps([stranger.pid, 999_999_999]))
+        (initialised / ".rexbit_handles.json").write_text(json.dumps({str(stranger.pid): 1.0}))
+        status_ok(env)
+        assert running_postmaster(initialised) is None, "the command was the last handle"
+        assert handles(initialised) == []
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+    # A corrupt handle list (a write cut short by a crash) is reset, not a traceback.
+    (initialised / ".handle_pids.json").write_text("[12, 3")
+    status_ok(env)
