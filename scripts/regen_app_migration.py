@@ -33,6 +33,10 @@ def main() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = ADMIN.rsplit("/", 1)[0] + "/" + name
     engine = create_engine(url)
+    # Migrations after 0002 name it as their parent; alembic cannot load them while 0002 is regenerated.
+    later = [p for p in (MIGRATIONS_DIR / "versions").glob("000[3-9]_*.py")]
+    for path in later:
+        path.rename(path.with_suffix(".py.regen"))
     try:
         if TARGET.exists():
             TARGET.unlink()
@@ -47,6 +51,8 @@ def main() -> None:
         TARGET.write_text(text)
         generated.unlink()
     finally:
+        for path in later:
+            path.with_suffix(".py.regen").rename(path)
         engine.dispose()
         with psycopg.connect(admin_conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

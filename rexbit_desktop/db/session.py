@@ -6,6 +6,7 @@ Build the engine in one place (``open_database``), never at import time.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,12 +116,27 @@ def open_database(explicit_url: str | None = None, *, upgrade: bool = True) -> D
         assert target.url is not None
         url = target.url
     engine = make_engine(url)
-    check_connection(engine, url)
-    db = Database(url=url, engine=engine, embedded=target.embedded, source=target.source)
-    check_ownership(engine)
-    if upgrade:
-        upgrade_schema(engine)
-    return db
+    try:
+        check_connection(engine, url)
+        check_ownership(engine)
+        if upgrade:
+            try:
+                upgrade_schema(engine)
+            except DBAPIError as exc:
+                raise DatabaseUnavailable(
+                    f"Cannot create or upgrade the schema in {config.redact_url(url)}: {_first_line(exc)}",
+                    hint="Run 'rexbit db upgrade' as the database owner, or grant this user CREATE on "
+                    "schema public.",
+                ) from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(url=url, engine=engine, embedded=target.embedded, source=target.source)
+
+
+def _first_line(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
 
 
 def check_connection(engine: Engine, url: str) -> None:
@@ -128,12 +144,14 @@ def check_connection(engine: Engine, url: str) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except (OperationalError, DBAPIError) as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else repr(exc)
+        reason = _first_line(exc)
         shown = config.redact_url(url)
         if "password authentication failed" in reason or "no password supplied" in reason:
             hint = "Check the user name and password in the database URL."
-        elif "does not exist" in reason:
+        elif re.search(r'database ".*" does not exist', reason):
             hint = "Create the database first (createdb) or fix its name in the URL."
+        elif "does not exist" in reason:
+            hint = "Check the user name in the database URL."
         else:
             hint = (
                 "Check that the PostgreSQL server is running and reachable, and that host and port are right."
@@ -164,7 +182,10 @@ def check_ownership(engine: Engine) -> None:
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    """Autogenerate ignores procrastinate's objects: migration 0001 owns them."""
+    """Autogenerate ignores procrastinate's objects (migration 0001 owns them) and the optional
+    ``ix_trgm_*`` search indexes (migration 0004 creates them only where pg_trgm exists)."""
+    if type_ == "index" and name and name.startswith("ix_trgm_"):
+        return False
     return not (name and name.startswith("procrastinate_"))
 
 

@@ -4,7 +4,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rexbit_desktop.db.base import Base, Money, Quantity, VatRate, created_at_column, updated_at_column
@@ -19,6 +30,15 @@ class Order(Base):
         Index("ix_orders_status_created_at", "status", "created_at"),
         Index("ix_orders_payment_status_created_at", "payment_status", "created_at"),
         Index("ix_orders_integration_created_at", "integration_id", "created_at"),
+        # Keyset paging of the orders list sorted by any column: (sort key, id) for each sortable column.
+        # Nullable keys are coalesced so that the row comparison of the keyset never meets a NULL.
+        Index("ix_orders_list_customer", text("coalesce(customer_name, '')"), "id"),
+        Index("ix_orders_list_total_gross", "total_gross", "id"),
+        Index("ix_orders_list_status", "status", "id"),
+        Index("ix_orders_list_payment_status", "payment_status", "id"),
+        Index("ix_orders_list_fulfillment_status", "fulfillment_status", "id"),
+        Index("ix_orders_list_warehouse", text("coalesce(warehouse_id, 0)"), "id"),
+        Index("ix_orders_list_integration", text("coalesce(integration_id, 0)"), "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +102,14 @@ class OrderItem(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict, server_default="{}")
 
     order: Mapped[Order] = relationship(back_populates="items")
+
+
+# The orders list finds orders by SKU prefix, case-insensitively (upper(sku) LIKE 'ABC%').
+Index(
+    "ix_order_items_upper_sku_prefix",
+    func.upper(OrderItem.sku).label("upper_sku"),
+    postgresql_ops={"upper_sku": "text_pattern_ops"},
+)
 
 
 class OrderAddress(Base):
