@@ -75,6 +75,9 @@ class ImportRun(Base):
     chunks_done: Mapped[int] = mapped_column(default=0, server_default="0")
     zeroed: Mapped[int] = mapped_column(default=0, server_default="0")
     row_limit: Mapped[int | None]
+    # The profile as this run read it (resolved format options and mappings): chunk jobs on other
+    # hosts read the values the same way, and history shows what was used.
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     updated_at: Mapped[datetime] = updated_at_column()
 
 

@@ -386,6 +386,7 @@ def upgrade() -> None:
         sa.Column("chunks_done", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("zeroed", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("row_limit", sa.BigInteger(), nullable=True),
+        sa.Column("profile", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')",
