@@ -139,10 +139,17 @@ def registered_tasks(*, diagnostics: bool | None = None) -> dict[str, Task[Any, 
     return tasks
 
 
-def make_job_app(db: Database, *, diagnostics: bool | None = None) -> procrastinate.App:
-    """A procrastinate app on ``db`` with the tasks of all areas (not opened)."""
+def make_job_app(db: Database, *, diagnostics: bool | None = None, pool_size: int = 10) -> procrastinate.App:
+    """A procrastinate app on ``db`` with the tasks of all areas (not opened).
+
+    Each running worker holds one pooled connection for LISTEN, so ``pool_size`` must exceed the number
+    of workers sharing the app.
+    """
     connector = procrastinate.PsycopgConnector(
-        conninfo=db.psycopg_conninfo, kwargs={"application_name": "rexbit-jobs"}
+        conninfo=db.psycopg_conninfo,
+        min_size=1,
+        max_size=pool_size,
+        kwargs={"application_name": "rexbit-jobs"},
     )
     app = procrastinate.App(connector=connector)
     app.tasks.update(registered_tasks(diagnostics=diagnostics))

@@ -1,0 +1,523 @@
+"""Queue workers with the operators' options (``rexbit queue work``, ``rexbit serve``, the desktop's
+local worker).
+
+One ``WorkerGroup`` runs one or more procrastinate workers on one event loop and adds what the old
+Laravel workers did and procrastinate leaves to us:
+
+- ``--tries``: attempts before a job counts as failed (``app.WorkerTries``, via a context variable set
+  around every job);
+- ``--max-time``, ``--once``, ``--stop-when-empty``; SIGTERM/SIGINT finish the current job, then exit;
+- ``rexbit queue restart``: a timestamp in ``worker_signals`` that every worker on every host polls;
+- stalled jobs: a job whose worker stopped sending heartbeats (``kill -9``, power loss) is put back in its
+  queue once, with a ``job_failures`` row saying so; a second stall of the same job fails it;
+- a log line per job start and end (job id, task, queue, attempt, duration, result or error), and a
+  ``job_failures`` row (error and traceback) per failed attempt, which ``rexbit queue failed`` shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import procrastinate
+from procrastinate import JobContext
+from procrastinate.worker import Worker
+from sqlalchemy import text
+
+from rexbit_desktop.db.session import Database
+from rexbit_desktop.jobs.app import QUEUES, check_queue, make_job_app, worker_tries
+
+log = logging.getLogger("rexbit.jobs")
+
+STALLED_ERROR = "WorkerLost: the worker running this job stopped sending heartbeats (killed or powered off)"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """One worker's options, in the operators' words (``rexbit queue work --help``)."""
+
+    queues: tuple[str, ...] | None = None
+    """Queues to take jobs from, in order; ``None``: all queues."""
+    sleep: float = 3.0
+    """Seconds between polls when idle (LISTEN/NOTIFY wakes the worker earlier)."""
+    tries: int = 1
+    """Attempts before a job counts as failed (tasks declared with their own ``retry`` keep it)."""
+    max_time: float | None = None
+    """Finish the current job and exit after this many seconds."""
+    once: bool = False
+    """Run one job (if any) and exit."""
+    stop_when_empty: bool = False
+    """Exit when the queues are empty."""
+    name: str = "worker"
+    heartbeat_interval: float = 10.0
+    stalled_after: float = 60.0
+    """A running job whose worker has not sent a heartbeat for this long is put back in its queue."""
+
+    def __post_init__(self) -> None:
+        from rexbit_desktop.domain.errors import ValidationError
+
+        if self.queues is not None:
+            for queue in self.queues:
+                check_queue(queue)
+        if self.tries < 1:
+            raise ValidationError("--tries must be at least 1.")
+        if self.sleep <= 0:
+            raise ValidationError("--sleep must be more than 0 seconds.")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ValidationError("--max-time must be more than 0 seconds.")
+        if self.stalled_after <= self.heartbeat_interval:
+            raise ValidationError("The stalled-job timeout must be longer than the heartbeat interval.")
+
+    @property
+    def queue_display(self) -> str:
+        return ",".join(self.queues) if self.queues else "all queues"
+
+
+def parse_queues(value: str | None) -> tuple[str, ...] | None:
+    """``"import,default"`` → ``("import", "default")``; empty → all queues."""
+    if not value:
+        return None
+    names = tuple(q.strip() for q in value.split(",") if q.strip())
+    for name in names:
+        check_queue(name)
+    return names or None
+
+
+def worker_identity(name: str) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}/{name}"
+
+
+# ------------------------------------------------------------------ database side (sync, run in threads)
+
+
+def _record_failure(db: Database, job: procrastinate.jobs.Job, exc: BaseException, worker: str) -> None:
+    lines = traceback.format_exception(exc)
+    error = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO job_failures (job_id, attempt, task_name, queue, error, traceback, worker)"
+                " VALUES (:job_id, :attempt, :task, :queue, :error, :tb, :worker)"
+            ),
+            {
+                "job_id": job.id,
+                "attempt": job.attempts + 1,
+                "task": job.task_name,
+                "queue": job.queue,
+                "error": error[-1] if error else type(exc).__name__,
+                "tb": "".join(lines),
+                "worker": worker[:200],
+            },
+        )
+
+
+def restart_signal_time(db: Database) -> datetime | None:
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT signalled_at FROM worker_signals WHERE name = 'restart'")).scalar()
+
+
+def notify_job_available(conn: Any, job_id: int, queue: str) -> None:
+    """Wake idle workers now: procrastinate only notifies on INSERT, not when a job goes back to 'todo'."""
+    payload = json.dumps({"type": "job_inserted", "job_id": job_id})
+    conn.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": f"procrastinate_queue_v1#{queue}", "payload": payload},
+    )
+    conn.execute(text("SELECT pg_notify('procrastinate_any_queue_v1', :payload)"), {"payload": payload})
+
+
+_STALLED_SQL = text(
+    """
+    SELECT job.id, job.task_name, job.queue_name, job.attempts, job.queueing_lock, job.worker_id
+      FROM procrastinate_jobs job
+      LEFT JOIN procrastinate_workers w ON w.id = job.worker_id
+     WHERE job.status = 'doing'
+       AND (w.id IS NULL OR w.last_heartbeat < now() - make_interval(secs => :stalled_after))
+     ORDER BY job.id
+       FOR UPDATE OF job SKIP LOCKED
+    """
+)
+
+
+def rescue_stalled_jobs(db: Database, *, stalled_after: float, rescuer: str) -> list[tuple[int, str]]:
+    """Put running jobs of dead workers back in their queue (once per job); returns (job id, outcome).
+
+    Row locks (SKIP LOCKED) make two rescuers on two hosts handle each job once.
+    """
+    outcomes: list[tuple[int, str]] = []
+    with db.engine.begin() as conn:
+        rows = conn.execute(_STALLED_SQL, {"stalled_after": stalled_after}).mappings().all()
+        for row in rows:
+            earlier = conn.execute(
+                text("SELECT count(*) FROM job_failures WHERE job_id = :id AND error = :error"),
+                {"id": row["id"], "error": STALLED_ERROR},
+            ).scalar_one()
+            waiting_twin = (
+                row["queueing_lock"] is not None
+                and conn.execute(
+                    text("SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :q AND status = 'todo'"),
+                    {"q": row["queueing_lock"]},
+                ).first()
+            )
+            outcome = "failed" if earlier or waiting_twin else "requeued"
+            conn.execute(
+                text(
+                    "INSERT INTO job_failures (job_id, attempt, task_name, queue, error, traceback, worker)"
+                    " VALUES (:id, :attempt, :task, :queue, :error, :tb, :worker)"
+                ),
+                {
+                    "id": row["id"],
+                    "attempt": row["attempts"] + 1,
+                    "task": row["task_name"],
+                    "queue": row["queue_name"],
+                    "error": STALLED_ERROR,
+                    "tb": (
+                        f"{STALLED_ERROR}\nworker id {row['worker_id']}; detected by {rescuer}; "
+                        + (
+                            "put back in the queue."
+                            if outcome == "requeued"
+                            else "not run again: "
+                            + (
+                                "it had stalled before."
+                                if earlier
+                                else "a newer job with its queueing lock waits."
+                            )
+                        )
+                    ),
+                    "worker": rescuer[:200],
+                },
+            )
+            conn.execute(
+                text(
+                    "UPDATE procrastinate_jobs SET status = CAST(:status AS procrastinate_job_status),"
+                    " attempts = attempts + 1, worker_id = NULL,"
+                    " scheduled_at = CASE WHEN :status = 'todo' THEN now() ELSE scheduled_at END"
+                    " WHERE id = :id"
+                ),
+                {"id": row["id"], "status": "todo" if outcome == "requeued" else "failed"},
+            )
+            if outcome == "requeued":
+                notify_job_available(conn, row["id"], row["queue_name"])
+            outcomes.append((row["id"], outcome))
+    return outcomes
+
+
+# ------------------------------------------------------------------ one worker
+
+
+class QueueWorker:
+    """A procrastinate ``Worker`` with our per-job middleware (tries, logging, failure records)."""
+
+    def __init__(self, db: Database, app: procrastinate.App, settings: WorkerSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.identity = worker_identity(settings.name)
+        self.jobs_done = 0
+        self.stop_reason: str | None = None
+        self.worker = Worker(
+            app=app,
+            queues=list(settings.queues) if settings.queues else None,
+            name=settings.name,
+            concurrency=1,
+            wait=not (settings.once or settings.stop_when_empty),
+            fetch_job_polling_interval=settings.sleep,
+            abort_job_polling_interval=max(settings.sleep, 5.0),
+            listen_notify=True,
+            additional_context={"db": db},
+            install_signal_handlers=False,
+            update_heartbeat_interval=settings.heartbeat_interval,
+            stalled_worker_timeout=settings.stalled_after,
+            worker_middleware=[self._around_job],
+        )
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.worker.stop()
+
+    async def run(self) -> str:
+        await self.worker.run()
+        return self.stop_reason or "the queues are empty"
+
+    async def _around_job(self, call_next: Callable[[], Any], context: JobContext, worker: Worker) -> Any:
+        job = context.job
+        worker_tries.set(self.settings.tries)
+        task = context.app.tasks.get(job.task_name) if context.app else None
+        attempt = job.attempts + 1
+        log.info(
+            "job %s %s started (queue %s, attempt %d, args %s)",
+            job.id,
+            job.task_name,
+            job.queue,
+            attempt,
+            _short(job.task_kwargs),
+        )
+        started = time.monotonic()
+        try:
+            result = await call_next()
+        except Exception as exc:
+            duration = time.monotonic() - started
+            retry = task.get_retry_exception(exception=exc, job=job) if task else None
+            log.error(
+                "job %s %s failed after %.3f s (attempt %d, %s): %s: %s",
+                job.id,
+                job.task_name,
+                duration,
+                attempt,
+                "will retry" if retry else "no tries left",
+                type(exc).__name__,
+                exc,
+            )
+            try:
+                await asyncio.to_thread(_record_failure, self.db, job, exc, self.identity)
+            except Exception:
+                log.exception("could not record the failure of job %s", job.id)
+            raise
+        finally:
+            self.jobs_done += 1
+            if self.settings.once:
+                self.stop("--once: one job done")
+        log.info(
+            "job %s %s succeeded in %.3f s: %s",
+            job.id,
+            job.task_name,
+            time.monotonic() - started,
+            _short(result),
+        )
+        return result
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------ a group of workers in one process
+
+
+class WorkerGroup:
+    """Workers for several queues on one event loop, one database pool, one stop switch.
+
+    ``request_stop`` may be called from any thread (signal handler, Qt, scheduler thread).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Sequence[WorkerSettings],
+        *,
+        app: procrastinate.App | None = None,
+        rescue_stalled: bool = True,
+        restart_poll: float = 2.0,
+    ) -> None:
+        if not settings:
+            raise ValueError("a worker group needs at least one worker")
+        self.db = db
+        self.settings = list(settings)
+        self.app = app or make_job_app(db, pool_size=4 + 3 * len(settings))
+        self.rescue_stalled = rescue_stalled
+        self.restart_poll = restart_poll
+        self.workers: list[QueueWorker] = []
+        self.stop_reason: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = threading.Event()
+        self.started = threading.Event()
+
+    @property
+    def jobs_done(self) -> int:
+        return sum(w.jobs_done for w in self.workers)
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        self._stopping.set()
+        loop = self._loop
+        if loop is None:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+            return
+        with contextlib.suppress(RuntimeError):  # the loop may already be closed
+            loop.call_soon_threadsafe(self._stop_all, reason)
+
+    def _stop_all(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            log.info("stopping workers after their current job: %s", reason)
+        for w in self.workers:
+            w.stop(reason)
+
+    async def run(self, *, handle_signals: bool = False) -> str:
+        self._loop = asyncio.get_running_loop()
+        side: list[asyncio.Task[Any]] = []
+        async with self.app.open_async():
+            self.workers = [QueueWorker(self.db, self.app, s) for s in self.settings]
+            if self._stopping.is_set():
+                self._stop_all(self.stop_reason or "stop requested")
+            restart_seen = await asyncio.to_thread(restart_signal_time, self.db)
+            side.append(asyncio.create_task(self._watch_restart(restart_seen), name="watch restart"))
+            if self.rescue_stalled:
+                side.append(asyncio.create_task(self._rescue_stalled(), name="rescue stalled jobs"))
+            max_times = [s.max_time for s in self.settings if s.max_time]
+            if max_times:
+                self._loop.call_later(
+                    min(max_times), self._stop_all, f"--max-time {min(max_times):g} s reached"
+                )
+            if handle_signals:
+                self._install_signal_handlers()
+            for s in self.settings:
+                log.info(
+                    "worker %s on %s (tries %d, sleep %g s%s%s%s)",
+                    worker_identity(s.name),
+                    s.queue_display,
+                    s.tries,
+                    s.sleep,
+                    f", max-time {s.max_time:g} s" if s.max_time else "",
+                    ", once" if s.once else "",
+                    ", stop when empty" if s.stop_when_empty else "",
+                )
+            self.started.set()
+            try:
+                reasons = await asyncio.gather(*(w.run() for w in self.workers))
+            finally:
+                for task in side:
+                    task.cancel()
+                await asyncio.gather(*side, return_exceptions=True)
+                if handle_signals:
+                    self._remove_signal_handlers()
+                self._loop = None
+        reason = self.stop_reason or reasons[0]
+        log.info("workers stopped: %s (%d job runs)", reason, self.jobs_done)
+        return reason
+
+    def _install_signal_handlers(self) -> None:
+        assert self._loop is not None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._stop_all(f"{sig.name} received")
+
+    async def _watch_restart(self, seen: datetime | None) -> None:
+        while True:
+            await asyncio.sleep(self.restart_poll)
+            try:
+                now = await asyncio.to_thread(restart_signal_time, self.db)
+            except Exception as exc:  # a database hiccup must not kill the worker
+                log.warning("could not check for 'queue restart': %s", exc)
+                continue
+            if now is not None and (seen is None or now > seen):
+                self._stop_all(f"'queue restart' at {now.isoformat(timespec='seconds')}")
+                return
+
+    async def _rescue_stalled(self) -> None:
+        stalled_after = min(s.stalled_after for s in self.settings)
+        interval = max(1.0, stalled_after / 2)
+        me = worker_identity(self.settings[0].name)
+        while True:
+            try:
+                for job_id, outcome in await asyncio.to_thread(
+                    rescue_stalled_jobs, self.db, stalled_after=stalled_after, rescuer=me
+                ):
+                    log.warning(
+                        "job %s: its worker died; %s",
+                        job_id,
+                        "put back in the queue" if outcome == "requeued" else "marked failed (stalled twice)",
+                    )
+            except Exception as exc:
+                log.warning("could not look for stalled jobs: %s", exc)
+            await asyncio.sleep(interval)
+
+
+def run_workers(db: Database, settings: Sequence[WorkerSettings], **kwargs: Any) -> str:
+    """Run workers in the foreground until they stop; SIGTERM/SIGINT finish the current jobs first."""
+    group = WorkerGroup(db, settings, **kwargs)
+    return asyncio.run(group.run(handle_signals=True))
+
+
+# ------------------------------------------------------------------ the desktop's local worker
+
+
+class LocalWorker:
+    """Workers for the local queues in a background thread with its own event loop (desktop app).
+
+    ``start()`` returns at once; ``stop()`` lets the current jobs finish and joins the thread.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        queues: Sequence[str] = QUEUES,
+        *,
+        tries: int = 3,
+        sleep: float = 3.0,
+        one_worker_per_queue: bool = True,
+    ) -> None:
+        base = WorkerSettings(tries=tries, sleep=sleep, name="desktop")
+        if one_worker_per_queue:
+            settings = [replace(base, queues=(q,), name=f"desktop-{q}") for q in queues]
+        else:
+            settings = [replace(base, queues=tuple(queues))]
+        self.db = db
+        self.settings = settings
+        self.group = WorkerGroup(db, settings)
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 30.0) -> None:
+        if self.running:
+            return
+        if self.group.started.is_set():  # a group runs once; a restarted local worker gets a new one
+            self.group = WorkerGroup(self.db, self.settings)
+        self.error = None
+        self._thread = threading.Thread(target=self._main, name="rexbit-local-worker", daemon=True)
+        self._thread.start()
+        if not self.group.started.wait(timeout) and self.error is None:
+            log.warning("local worker did not report started within %g s", timeout)
+        if self.error is not None:
+            raise self.error
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self.group.run())
+        except BaseException as exc:
+            self.error = exc
+            self.group.started.set()
+            log.exception("local worker stopped with an error")
+
+    def stop(self, timeout: float | None = None) -> None:
+        if self._thread is None:
+            return
+        self.group.request_stop("the desktop app asked the local worker to stop")
+        self._thread.join(timeout)
+        self._thread = None
+
+
+__all__ = [
+    "STALLED_ERROR",
+    "LocalWorker",
+    "QueueWorker",
+    "WorkerGroup",
+    "WorkerSettings",
+    "parse_queues",
+    "rescue_stalled_jobs",
+    "run_workers",
+]
