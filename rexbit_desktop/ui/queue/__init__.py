@@ -1,0 +1,1 @@
+"""Kolejki: per-queue counts and failed jobs (retry, retry all, flush)."""

@@ -1,0 +1,95 @@
+"""What the Produkty / Integracje / Kolejki / Harmonogram views share: calling a service on the runner
+with errors shown as dialogs, and remembering column widths per user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
+
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.runner import CancelToken, TaskContext, TaskError
+from rexbit_desktop.ui.view import View
+
+T = TypeVar("T")
+
+
+def call_service(
+    ctx: AppContext,
+    parent: QWidget,
+    fn: Callable[[TaskContext], T],
+    on_result: Callable[[T], None] | None = None,
+    *,
+    on_progress: Callable[[int, int | None, str], None] | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> CancelToken:
+    """Run ``fn`` on the thread pool; its result goes to ``on_result`` on the GUI thread, an error to
+    an error dialog. ``on_done`` runs after either (to re-enable buttons)."""
+
+    def result(value: T) -> None:
+        try:
+            if on_result is not None:
+                on_result(value)
+        finally:
+            if on_done is not None:
+                on_done()
+
+    def error(err: TaskError) -> None:
+        try:
+            ctx.dialogs.error(parent, err)
+        finally:
+            if on_done is not None:
+                on_done()
+
+    return ctx.runner.submit(fn, on_result=result, on_error=error, on_progress=on_progress)
+
+
+class ServiceView(View):
+    """A main view whose data comes from services through the runner."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.loading = 0
+        """How many loads are in flight (tests wait for 0)."""
+
+    def load(self, fn: Callable[[TaskContext], T], on_result: Callable[[T], None]) -> CancelToken:
+        self.loading += 1
+
+        def done() -> None:
+            self.loading -= 1
+
+        return call_service(self.ctx, self, fn, on_result, on_done=done)
+
+    # -- column widths per user -------------------------------------------------------------------
+    def restore_columns(self, key: str, table: QTableView) -> None:
+        state = self.ctx.setting(f"{key}/columns")
+        if isinstance(state, QByteArray | bytes):
+            table.horizontalHeader().restoreState(QByteArray(state))
+
+    def save_columns(self, key: str, table: QTableView) -> None:
+        self.ctx.set_setting(f"{key}/columns", table.horizontalHeader().saveState())
+
+
+def configure_table(table: QTableView, *, stretch_last: bool = True) -> None:
+    """Row selection, no editing in place, alternating rows, compact rows."""
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(24)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(stretch_last)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setHighlightSections(False)
+
+
+def selected_record(table: QTableView) -> Any:
+    from rexbit_desktop.ui.queue.table import RECORD_ROLE
+
+    rows = table.selectionModel().selectedRows() if table.selectionModel() else []
+    if not rows:
+        return None
+    return rows[0].data(RECORD_ROLE)

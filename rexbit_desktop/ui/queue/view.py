@@ -1,0 +1,350 @@
+"""Kolejki: waiting / running / failed per queue, the failed jobs with their errors, and retry, retry all,
+flush. Refreshes by itself every few seconds while it is visible."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rexbit_desktop.domain.roles import Permission
+from rexbit_desktop.services import queue as queue_service
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.i18n import format_datetime, register, t
+from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
+from rexbit_desktop.ui.queue.table import Column, RecordTableModel
+
+register(
+    {
+        "Queue": "Kolejka",
+        "Waiting": "Oczekujące",
+        "Running": "W toku",
+        "Failed": "Nieudane",
+        "Oldest waiting": "Najstarsze oczekujące",
+        "Failed jobs": "Nieudane zadania",
+        "Job": "Zadanie",
+        "Task": "Zadanie",
+        "Arguments": "Argumenty",
+        "Attempts": "Próby",
+        "Failed at": "Niepowodzenie",
+        "Error": "Błąd",
+        "Retry": "Ponów",
+        "Retry all": "Ponów wszystkie",
+        "Delete all failed": "Usuń wszystkie nieudane",
+        "Delete all failed jobs?": "Usunąć wszystkie nieudane zadania?",
+        "All {n} failed jobs will be deleted with their errors. This cannot be undone.": (
+            "Wszystkie nieudane zadania ({n}) zostaną usunięte razem z błędami. Tego nie można cofnąć."
+        ),
+        "Retry all failed jobs?": "Ponowić wszystkie nieudane zadania?",
+        "{n} failed jobs go back to their queues with their full number of tries.": (
+            "Nieudane zadania ({n}) wrócą do kolejek z pełną liczbą prób."
+        ),
+        "Jobs sent back to their queues: {n}": "Zadania zwrócone do kolejek: {n}",
+        "Failed jobs deleted: {n}": "Usunięte nieudane zadania: {n}",
+        "Refreshed {time}; refreshes by itself every {s} s.": (
+            "Odświeżono {time}; odświeża się samo co {s} s."
+        ),
+        "Only a manager or an administrator can retry or delete failed jobs.": (
+            "Ponawiać i usuwać nieudane zadania może tylko kierownik lub administrator."
+        ),
+        "Select a failed job to see its full error.": "Wybierz nieudane zadanie, aby zobaczyć pełny błąd.",
+        "No failed jobs.": "Brak nieudanych zadań.",
+        "Queues": "Kolejki",
+        "Scheduled later": "Zaplanowane na później",
+        "Workers connected: {n}; jobs on this computer: {local}": (
+            "Połączone workery: {n}; zadania na tym komputerze: {local}"
+        ),
+        "on": "włączone",
+        "off": "wyłączone",
+        "Left failed (the same job is already waiting): {n}": (
+            "Pozostawione jako nieudane (to samo zadanie już czeka): {n}"
+        ),
+        "{n} s": "{n} s",
+        "{n} min": "{n} min",
+        "{n} h": "{n} h",
+    }
+)
+
+AUTO_REFRESH_MS = 5000
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    if s < 120:
+        return t("{n} s", n=s)
+    if s < 7200:
+        return t("{n} min", n=s // 60)
+    return t("{n} h", n=s // 3600)
+
+
+class QueuesView(ServiceView):
+    title = "Queues"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.may_manage = ctx.can(Permission.QUEUE_MANAGE)
+
+        self.queues_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                Column(t("Queue"), lambda q: str(q.queue)),
+                Column(t("Waiting"), lambda q: str(q.waiting), numeric=True),
+                Column(t("Scheduled later"), lambda q: str(q.scheduled), numeric=True),
+                Column(t("Running"), lambda q: str(q.running), numeric=True),
+                Column(
+                    t("Failed"),
+                    lambda q: str(q.failed),
+                    numeric=True,
+                    colour=lambda q: "#b00020" if q.failed else None,
+                ),
+                Column(t("Oldest waiting"), lambda q: _age(q.oldest_waiting_seconds), numeric=True),
+            ]
+        )
+        self.queues_table = QTableView()
+        self.queues_table.setObjectName("queues_table")
+        self.queues_table.setModel(self.queues_model)
+        configure_table(self.queues_table)
+        self.queues_table.setMaximumHeight(24 * 6 + 30)
+
+        self.failed_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                Column(t("Job"), lambda j: str(j.id), numeric=True),
+                Column(t("Queue"), lambda j: str(j.queue)),
+                Column(t("Task"), lambda j: j.task),
+                Column(t("Arguments"), lambda j: j.arguments, tooltip=lambda j: j.arguments),
+                Column(t("Attempts"), lambda j: str(j.attempts), numeric=True),
+                Column(t("Failed at"), lambda j: format_datetime(j.failed_at)),
+                Column(
+                    t("Error"),
+                    lambda j: j.error,
+                    tooltip=lambda j: j.error,
+                    colour=lambda _j: "#b00020",
+                ),
+            ]
+        )
+        self.failed_table = QTableView()
+        self.failed_table.setObjectName("failed_table")
+        self.failed_table.setModel(self.failed_model)
+        configure_table(self.failed_table)
+        self.failed_table.selectionModel().selectionChanged.connect(lambda *_: self._show_error())
+
+        self.error_text = QPlainTextEdit()
+        self.error_text.setObjectName("error_text")
+        self.error_text.setReadOnly(True)
+        self.error_text.setPlaceholderText(t("Select a failed job to see its full error."))
+
+        self.refresh_button = QPushButton(t("Refresh"))
+        self.refresh_button.setObjectName("refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.retry_button = QPushButton(t("Retry"))
+        self.retry_button.setObjectName("retry")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.retry_all_button = QPushButton(t("Retry all"))
+        self.retry_all_button.setObjectName("retry_all")
+        self.retry_all_button.clicked.connect(self.retry_all)
+        self.flush_button = QPushButton(t("Delete all failed"))
+        self.flush_button.setObjectName("flush")
+        self.flush_button.clicked.connect(self.flush)
+        for button in (self.retry_button, self.retry_all_button, self.flush_button):
+            button.setEnabled(False)
+            if not self.may_manage:
+                button.setToolTip(t("Only a manager or an administrator can retry or delete failed jobs."))
+        self.message = ""
+        self._detail_for: int | None = None
+        self.workers_label = QLabel("")
+        self.workers_label.setObjectName("workers")
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("status")
+        self.status_label.setStyleSheet("color: palette(mid)")
+
+        top = QHBoxLayout()
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.status_label, 1)
+        top.addWidget(self.workers_label)
+        actions = QHBoxLayout()
+        failed_title = QLabel("<b>" + t("Failed jobs") + "</b>")
+        actions.addWidget(failed_title)
+        actions.addStretch(1)
+        actions.addWidget(self.retry_button)
+        actions.addWidget(self.retry_all_button)
+        actions.addWidget(self.flush_button)
+
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(actions)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.failed_table)
+        splitter.addWidget(self.error_text)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        lower_layout.addWidget(splitter, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(QLabel("<b>" + t("Queues") + "</b>"))
+        layout.addWidget(self.queues_table)
+        layout.addWidget(lower, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(AUTO_REFRESH_MS)
+        self.timer.timeout.connect(self._tick)
+        self.restore_columns("queues/failed", self.failed_table)
+
+    # -- loading ----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ctx = self.ctx
+
+        def fetch(_c: Any) -> tuple[list[Any], list[Any], list[Any]]:
+            queues = queue_service.queue_stats(ctx.db.uow(), ctx.actor)
+            failed = queue_service.list_failed_jobs(ctx.db.uow(), ctx.actor)
+            workers = queue_service.list_workers(ctx.db.uow(), ctx.actor)
+            return queues, failed, workers
+
+        self.load(fetch, self._show)
+
+    def _tick(self) -> None:
+        if self.loading == 0 and self.isVisible():
+            self.refresh()
+
+    def _show(self, data: tuple[list[Any], list[Any], list[Any]]) -> None:
+        queues, failed, workers = data
+        alive = [w for w in workers if w.seconds_since_heartbeat < 60]
+        local = t("on") if self.ctx.local_worker is not None else t("off")
+        self.workers_label.setText(
+            t("Workers connected: {n}; jobs on this computer: {local}", n=len(alive), local=local)
+        )
+        selected = selected_record(self.failed_table)
+        self.queues_model.set_rows(queues)
+        self.failed_model.set_rows(failed)
+        if selected is not None:
+            for row, job in enumerate(failed):
+                if job.id == selected.id:
+                    self.failed_table.selectRow(row)
+                    break
+        refreshed = t(
+            "Refreshed {time}; refreshes by itself every {s} s.",
+            time=datetime.now().strftime("%H:%M:%S"),
+            s=AUTO_REFRESH_MS // 1000,
+        )
+        self.status_label.setText(f"{self.message} · {refreshed}" if self.message else refreshed)
+        if not failed:
+            self.error_text.setPlaceholderText(t("No failed jobs."))
+        self._update_buttons()
+
+    def _show_error(self) -> None:
+        job = selected_record(self.failed_table)
+        self._update_buttons()
+        if job is None:
+            self.error_text.clear()
+            return
+        if self._detail_for == job.id:
+            return
+        self._detail_for = job.id
+        self.error_text.setPlainText(job.error)
+        ctx, job_id = self.ctx, int(job.id)
+
+        def show(detail: Any) -> None:
+            current = selected_record(self.failed_table)
+            if current is None or current.id != detail.job.id:
+                return
+            parts = [
+                f"#{a.attempt} · {format_datetime(a.failed_at)} · {a.worker}\n{a.traceback.rstrip()}"
+                for a in detail.attempts
+            ]
+            self.error_text.setPlainText("\n\n".join(parts) or detail.job.error)
+
+        def failed(err: Any) -> None:  # the job was retried or flushed meanwhile: keep the short error
+            self._detail_for = None
+
+        ctx.runner.submit(
+            lambda _c: queue_service.failed_job_detail(ctx.db.uow(), ctx.actor, job_id),
+            on_result=show,
+            on_error=failed,
+        )
+
+    def _update_buttons(self) -> None:
+        has_failed = self.failed_model.rowCount() > 0
+        self.retry_button.setEnabled(self.may_manage and selected_record(self.failed_table) is not None)
+        self.retry_all_button.setEnabled(self.may_manage and has_failed)
+        self.flush_button.setEnabled(self.may_manage and has_failed)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def retry_selected(self) -> None:
+        job = selected_record(self.failed_table)
+        if job is None:
+            return
+        ctx, job_id = self.ctx, int(job.id)
+        call_service(
+            ctx,
+            self,
+            lambda _c: queue_service.retry_failed_jobs(ctx.db.uow(), ctx.actor, [job_id]),
+            self._retried,
+        )
+
+    def retry_all(self) -> None:
+        n = self.failed_model.rowCount()
+        if not self.ctx.dialogs.confirm(
+            self,
+            t("Retry all failed jobs?"),
+            t("{n} failed jobs go back to their queues with their full number of tries.", n=n),
+        ):
+            return
+        ctx = self.ctx
+        call_service(
+            ctx,
+            self,
+            lambda _c: queue_service.retry_failed_jobs(ctx.db.uow(), ctx.actor, None),
+            self._retried,
+        )
+
+    def flush(self) -> None:
+        n = self.failed_model.rowCount()
+        if not self.ctx.dialogs.confirm(
+            self,
+            t("Delete all failed jobs?"),
+            t("All {n} failed jobs will be deleted with their errors. This cannot be undone.", n=n),
+        ):
+            return
+        ctx = self.ctx
+
+        def flushed(count: Any) -> None:
+            self.refresh()
+            self.message = t("Failed jobs deleted: {n}", n=count)
+            self.status_label.setText(self.message)
+
+        call_service(ctx, self, lambda _c: queue_service.flush_failed_jobs(ctx.db.uow(), ctx.actor), flushed)
+
+    def _retried(self, result: queue_service.RetryResult) -> None:
+        self.refresh()
+        self.message = t("Jobs sent back to their queues: {n}", n=len(result.retried))
+        if result.skipped:
+            self.message += " " + t(
+                "Left failed (the same job is already waiting): {n}", n=len(result.skipped)
+            )
+        self.status_label.setText(self.message)
+
+    # -- visibility -------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.timer.stop()
+        super().hideEvent(event)
+
+    def save_state(self) -> None:
+        self.save_columns("queues/failed", self.failed_table)

@@ -1,0 +1,159 @@
+"""Kolejki: counts per queue, failed jobs with their error, retry / retry all / flush, roles, auto refresh."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import make_ctx
+from PySide6.QtCore import Qt, QThreadPool, QTimer
+
+from rexbit_desktop.domain.errors import PermissionDenied
+from rexbit_desktop.domain.roles import Role
+from rexbit_desktop.jobs.app import defer_job
+from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
+from rexbit_desktop.services import queue as queue_service
+from rexbit_desktop.ui.queue.view import QueuesView
+
+
+@pytest.fixture
+def failed_jobs(db, monkeypatch):  # type: ignore[no-untyped-def]
+    """Two jobs that really failed in a real worker (one try each), and one still waiting."""
+    monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
+    a = defer_job(db, "diagnostics:fail", message="Plik dostawcy nie istnieje")
+    b = defer_job(db, "diagnostics:fail", message="Brak kolumny EAN")
+    run_workers(db, [WorkerSettings(queues=("default",), tries=1, sleep=0.1, stop_when_empty=True)])
+    waiting = defer_job(db, "diagnostics:noop", queue="import")
+    return a, b, waiting
+
+
+def _row(view, table: str, column: int) -> list[str]:  # type: ignore[no-untyped-def]
+    model = getattr(view, table).model()
+    return [model.index(r, column).data() for r in range(model.rowCount())]
+
+
+def test_queue_view_shows_counts_and_failed_jobs_with_errors(qtbot, db, failed_jobs, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    a, b, _waiting = failed_jobs
+    view = QueuesView(make_ctx(db, Role.MANAGER))
+    qtbot.addWidget(view)
+    view.refresh()
+    qtmodeltester.check(view.queues_model)
+    qtmodeltester.check(view.failed_model)
+
+    stats = {row.queue: row for row in view.queues_model.rows()}
+    assert list(stats)[:4] == ["integrations", "import", "default", "orders"]
+    assert stats["default"].failed == 2 and stats["import"].waiting == 1
+    headers = [
+        view.queues_model.headerData(c, Qt.Orientation.Horizontal)
+        for c in range(view.queues_model.columnCount())
+    ]
+    assert headers[:4] == ["Kolejka", "Oczekujące", "Zaplanowane na później", "W toku"]
+    assert sorted(int(x) for x in _row(view, "failed_table", 0)) == sorted([a, b])
+    errors = _row(view, "failed_table", 6)
+    assert any("Brak kolumny EAN" in e for e in errors) and any("Plik dostawcy" in e for e in errors)
+
+    # selecting a job shows its full traceback
+    view.failed_table.selectRow(0)
+    assert "Traceback" in view.error_text.toPlainText()
+    assert "RuntimeError" in view.error_text.toPlainText()
+
+
+def test_retry_one_then_flush_the_rest(qtbot, db, failed_jobs) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.MANAGER)
+    view = QueuesView(ctx)
+    qtbot.addWidget(view)
+    view.refresh()
+    view.failed_table.selectRow(0)
+    retried_id = view.failed_model.record(0).id
+    assert view.retry_button.isEnabled()
+    view.retry_button.click()
+    assert [j.id for j in view.failed_model.rows()] != [] and retried_id not in [
+        j.id for j in view.failed_model.rows()
+    ]
+    assert "Zadania zwrócone do kolejek: 1" in view.status_label.text()
+    stats = {s.queue: s for s in view.queues_model.rows()}
+    assert stats["default"].waiting == 1 and stats["default"].failed == 1
+
+    view.flush_button.click()
+    assert ctx.dialogs.confirms and "Usunąć" in ctx.dialogs.confirms[-1][0]
+    assert view.failed_model.rowCount() == 0
+    assert queue_service.list_failed_jobs(db.uow(), ctx.actor) == []
+    assert not view.flush_button.isEnabled() and not view.retry_all_button.isEnabled()
+
+
+def test_retry_all_asks_first_and_does_nothing_when_refused(qtbot, db, failed_jobs) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.ADMIN)
+    view = QueuesView(ctx)
+    qtbot.addWidget(view)
+    view.refresh()
+    ctx.dialogs.answer = False
+    view.retry_all_button.click()
+    assert view.failed_model.rowCount() == 2
+    ctx.dialogs.answer = True
+    view.retry_all_button.click()
+    assert view.failed_model.rowCount() == 0
+    assert {s.queue: s.waiting for s in view.queues_model.rows()}["default"] == 2
+
+
+def test_operator_sees_failed_jobs_but_cannot_retry_or_flush(qtbot, db, failed_jobs) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.OPERATOR)
+    view = QueuesView(ctx)
+    qtbot.addWidget(view)
+    view.refresh()
+    assert view.failed_model.rowCount() == 2
+    view.failed_table.selectRow(0)
+    for button in (view.retry_button, view.retry_all_button, view.flush_button):
+        assert not button.isEnabled()
+        assert "kierownik" in button.toolTip()
+    # the service refuses anyway, and the view shows that as a dialog, not a crash
+    view.flush()
+    assert ctx.dialogs.errors and "may not" in ctx.dialogs.errors[-1][0]
+    with pytest.raises(PermissionDenied):
+        queue_service.flush_failed_jobs(db.uow(), ctx.actor)
+    assert len(queue_service.list_failed_jobs(db.uow(), ctx.actor)) == 2
+
+
+def test_queue_view_refreshes_by_itself_only_while_visible(qtbot, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
+    view = QueuesView(make_ctx(db, Role.MANAGER))
+    qtbot.addWidget(view)
+    view.timer.setInterval(50)
+    assert not view.timer.isActive()
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.timer.isActive()
+    view.refresh()
+    assert {s.queue: s.waiting for s in view.queues_model.rows()}["orders"] == 0
+    defer_job(db, "diagnostics:noop", queue="orders")  # someone else defers a job
+    qtbot.waitUntil(
+        lambda: {s.queue: s.waiting for s in view.queues_model.rows()}["orders"] == 1, timeout=5000
+    )
+    view.hide()
+    assert not view.timer.isActive()
+
+
+def test_slow_queue_service_does_not_block_the_window(qtbot, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A real TaskRunner: while the (slowed) service call runs in the pool, the GUI thread keeps
+    processing events, and the result lands in the table afterwards."""
+    ctx = make_ctx(db, Role.MANAGER, sync=False)
+    ctx.runner.pool = QThreadPool()
+    real = queue_service.queue_stats
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queue_service, "queue_stats", slow)
+    view = QueuesView(ctx)
+    qtbot.addWidget(view)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    view.refresh()
+    assert view.loading == 1 and view.queues_model.rowCount() == 0  # returned at once
+    qtbot.waitUntil(lambda: view.loading == 0, timeout=10000)
+    timer.stop()
+    assert view.queues_model.rowCount() >= 4
+    assert len(ticks) >= 10
+    ctx.runner.wait()
