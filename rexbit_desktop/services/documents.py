@@ -1,0 +1,155 @@
+"""Warehouse documents: gap-free numbering, deadlock retries, the stock ledger and document DTOs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from rexbit_desktop.db.models.catalog import Warehouse
+from rexbit_desktop.db.models.documents import StockMovement, WarehouseDocument
+from rexbit_desktop.db.models.orders import Order
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound
+from rexbit_desktop.domain.numbering import NumberPattern
+from rexbit_desktop.domain.roles import Actor, Permission
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# SQLSTATEs that mean "run the transaction again": deadlock_detected, serialization_failure.
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None)
+        return state in _RETRYABLE_SQLSTATES
+    return False
+
+
+def retry_on_deadlock(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run a whole use case again when PostgreSQL chose it as a deadlock victim; the user never sees it.
+
+    The wrapped function must open its own ``with uow:`` so that each attempt is a fresh transaction.
+    """
+    retrying = retry(
+        retry=retry_if_exception(_is_retryable),
+        stop=stop_after_attempt(10),
+        wait=wait_random_exponential(multiplier=0.01, max=0.5),
+        reraise=True,
+        before_sleep=lambda state: log.info(
+            "deadlock in %s, retrying (attempt %s)", fn.__name__, state.attempt_number
+        ),
+    )
+    return functools.wraps(fn)(retrying(fn))
+
+
+def next_number(session: Session, pattern: NumberPattern, kind: str, day: date) -> str:
+    """Take the next number of a series inside the caller's transaction.
+
+    The upsert locks the ``number_series`` row until the transaction ends, so concurrent writers queue
+    behind it and a rolled-back transaction gives its number back: no gap, no duplicate.
+    """
+    key = pattern.series_key(kind, day)
+    value = session.execute(
+        text(
+            "INSERT INTO number_series (key, last_value) VALUES (:key, 1) "
+            "ON CONFLICT (key) DO UPDATE SET last_value = number_series.last_value + 1 "
+            "RETURNING last_value"
+        ),
+        {"key": key},
+    ).scalar_one()
+    return pattern.format(int(value), day)
+
+
+def record_movements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write stock ledger rows (product_id, warehouse_id, on_hand_delta, reserved_delta, reason, …)."""
+    if rows:
+        session.execute(insert(StockMovement), rows)
+
+
+@dataclass(frozen=True)
+class DocumentItemDTO:
+    line_no: int
+    sku: str
+    ean: str | None
+    name: str
+    unit: str
+    quantity: Decimal
+    price_net: Decimal | None
+    vat_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class WarehouseDocumentDTO:
+    id: int
+    type: str
+    number: str | None
+    status: str
+    warehouse_code: str
+    warehouse_name: str
+    order_number: str | None
+    issue_date: date
+    release_date: date | None
+    recipient: dict[str, Any]
+    related_number: str | None
+    comment: str | None
+    created_by: str
+    posted_at: datetime | None
+    items: list[DocumentItemDTO]
+
+
+def document_dto(session: Session, doc: WarehouseDocument) -> WarehouseDocumentDTO:
+    warehouse = session.get(Warehouse, doc.warehouse_id)
+    assert warehouse is not None
+    order_number = (
+        session.scalar(select(Order.number).where(Order.id == doc.order_id)) if doc.order_id else None
+    )
+    related = (
+        session.scalar(
+            select(WarehouseDocument.number).where(WarehouseDocument.id == doc.related_document_id)
+        )
+        if doc.related_document_id
+        else None
+    )
+    return WarehouseDocumentDTO(
+        id=doc.id,
+        type=doc.type,
+        number=doc.number,
+        status=doc.status,
+        warehouse_code=warehouse.code,
+        warehouse_name=warehouse.name,
+        order_number=order_number,
+        issue_date=doc.issue_date,
+        release_date=doc.release_date,
+        recipient=dict(doc.recipient or {}),
+        related_number=related,
+        comment=doc.comment,
+        created_by=doc.created_by,
+        posted_at=doc.posted_at,
+        items=[
+            DocumentItemDTO(i.line_no, i.sku, i.ean, i.name, i.unit, i.quantity, i.price_net, i.vat_rate)
+            for i in doc.items
+        ],
+    )
+
+
+def get_document(uow: UnitOfWork, actor: Actor, number: str) -> WarehouseDocumentDTO:
+    actor.require(Permission.VIEW)
+    with uow:
+        doc = uow.session.scalar(select(WarehouseDocument).where(WarehouseDocument.number == number.strip()))
+        if doc is None:
+            raise NotFound(f"There is no warehouse document '{number}'.")
+        return document_dto(uow.session, doc)

@@ -1,0 +1,289 @@
+"""The order status workflow: validate a change, apply its side effects, record it, tell listeners.
+
+Side effects follow the automation settings: reserve stock on entering ``awaiting_fulfillment``, issue
+the WZ on entering ``picking`` or ``ready_for_shipment``, release reservations and put issued goods back
+(storno IN) on cancel. They run inside the transition's transaction: either everything happens or
+nothing does. Listeners hear about a change only after it was committed; a queued listener is a
+procrastinate job deferred in the same transaction, for slow work (e-mails, pushing the status to the
+shop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from rexbit_desktop.db.models.orders import Order, OrderStatusHistory
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound
+from rexbit_desktop.domain.order_settings import OrderSettings
+from rexbit_desktop.domain.orders import (
+    SHIPPED_STATUSES,
+    OrderStatus,
+    allowed_transitions,
+    check_transition,
+    fulfillment_on_enter,
+    parse_status,
+    permission_for,
+)
+from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services import stock
+from rexbit_desktop.services.documents import retry_on_deadlock
+from rexbit_desktop.services.order_settings import load_settings
+
+log = logging.getLogger(__name__)
+
+STATUS_CHANGED_TASK = "orders:order_status_changed"
+
+
+@dataclass(frozen=True)
+class OrderStatusChanged:
+    order_id: int
+    order_number: str
+    from_status: str | None
+    to_status: str
+    changed_by: str
+    comment: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    order_number: str
+    from_status: str | None
+    to_status: str
+    reservation: stock.ReservationResultDTO | None = None
+    issued_documents: list[str] = field(default_factory=list)
+    storno_documents: list[str] = field(default_factory=list)
+    released_qty: str = "0"
+
+
+@dataclass(frozen=True)
+class StatusOption:
+    status: str
+    label_pl: str
+    label_en: str
+    colour: str
+    allowed: bool
+    """False when the acting user lacks the right (the UI shows it disabled)."""
+
+
+Listener = Callable[[OrderStatusChanged], None]
+
+
+def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
+    """An order by its number (or numeric id as typed in the CLI)."""
+    key = number.strip()
+    cond = Order.number == key
+    if key.isdigit():
+        cond = or_(cond, Order.id == int(key))
+    stmt = select(Order).where(cond).order_by(Order.number != key).limit(1)
+    if lock:
+        stmt = stmt.with_for_update(of=Order)
+    order = session.scalar(stmt)
+    if order is None:
+        raise NotFound(f"There is no order '{number}'.", hint="List orders with: rexbit orders list")
+    return order
+
+
+def apply_transition(
+    session: Session,
+    actor: Actor,
+    order: Order,
+    target: OrderStatus,
+    settings: OrderSettings,
+    now: datetime,
+    *,
+    comment: str | None = None,
+    context: dict[str, Any] | None = None,
+    initial: bool = False,
+) -> TransitionResult:
+    """Change a locked order's status with its side effects; validates unless ``initial`` (a new order)."""
+    current = None if initial else OrderStatus(order.status)
+    if current is not None:
+        check_transition(current, target)
+    automation = settings.automation
+    reservation = None
+    issued: list[str] = []
+    storno: list[str] = []
+    released = "0"
+    if target is OrderStatus.AWAITING_FULFILLMENT and automation.reserve_on_awaiting_fulfillment:
+        reservation = stock.reserve_for_order(session, actor, order, settings, now)
+    wz_due = (target.value == automation.issue_wz_on) or (
+        # Goods never leave without a WZ: shipping issues it if the chosen moment was skipped.
+        target is OrderStatus.SHIPPED and automation.issue_wz_on != "never"
+    )
+    if wz_due:
+        issued = [d.number or "" for d in stock.issue_wz_for_order(session, actor, order, now)]
+    if target is OrderStatus.CANCELLED:
+        if automation.release_reservations_on_cancel:
+            released = str(
+                stock.release_order_reservations(session, actor, order, reason="order cancelled", now=now)
+            )
+        stock.cancel_shortages(session, order, now)
+        storno = [
+            d.number or ""
+            for d in stock.storno_issues(
+                session, actor, order, now, cancel_wz=True, reason="Storno: anulowanie"
+            )
+        ]
+    if target is OrderStatus.RETURNED:
+        storno = [
+            d.number or ""
+            for d in stock.storno_issues(session, actor, order, now, cancel_wz=False, reason="Zwrot towaru")
+        ]
+    if target is OrderStatus.PAID and order.payment_status in ("pending", "partially_paid"):
+        order.payment_status = "paid"
+    fulfillment = fulfillment_on_enter(target)
+    if fulfillment is not None:
+        order.fulfillment_status = fulfillment.value
+    order.status = target.value
+    order.updated_at = now
+    ctx = dict(context or {})
+    if reservation is not None:
+        ctx["reservation"] = {"complete": reservation.complete, "lines": len(reservation.lines)}
+    if issued:
+        ctx["issued"] = issued
+    if storno:
+        ctx["storno"] = storno
+    session.add(
+        OrderStatusHistory(
+            order_id=order.id,
+            from_status=current.value if current else None,
+            to_status=target.value,
+            changed_by=actor.login,
+            changed_by_user_id=actor.user_id,
+            comment=comment,
+            context=ctx,
+        )
+    )
+    return TransitionResult(
+        order.number, current.value if current else None, target.value, reservation, issued, storno, released
+    )
+
+
+class OrderWorkflowService:
+    """Status changes of orders, with in-process listeners and an optional queued listener.
+
+    ``listeners`` are called after the commit, in this process (keep them quick: a UI refresh, a log
+    line); an exception in one is logged and does not undo the change. With ``queued=True`` every change
+    also defers ``orders:order_status_changed`` (queue ``orders``) inside the transaction, for slow
+    listeners that run in a worker.
+    """
+
+    def __init__(self, listeners: list[Listener] | None = None, *, queued: bool = False) -> None:
+        self._listeners: list[Listener] = list(listeners or [])
+        self.queued = queued
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def transition(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        order_number: str,
+        to_status: str,
+        *,
+        comment: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> TransitionResult:
+        target = parse_status(to_status)
+        actor.require(permission_for(target))
+        result, event = self._transition(uow, actor, order_number, target, comment, context)
+        self.publish(event)
+        return result
+
+    @retry_on_deadlock
+    def _transition(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        order_number: str,
+        target: OrderStatus,
+        comment: str | None,
+        context: dict[str, Any] | None,
+    ) -> tuple[TransitionResult, OrderStatusChanged]:
+        now = stock.now_utc()
+        with uow:
+            s = uow.session
+            order = find_order(s, order_number, lock=True)
+            result = apply_transition(
+                s, actor, order, target, load_settings(s), now, comment=comment, context=context
+            )
+            event = OrderStatusChanged(
+                order.id, order.number, result.from_status, result.to_status, actor.login, comment, now
+            )
+            self.defer_queued(uow, event)
+            uow.commit()
+        return result, event
+
+    def defer_queued(self, uow: UnitOfWork, event: OrderStatusChanged) -> None:
+        if not self.queued:
+            return
+        from rexbit_desktop.jobs.app import defer_job
+
+        defer_job(
+            uow,
+            STATUS_CHANGED_TASK,
+            queue="orders",
+            order_id=event.order_id,
+            order_number=event.order_number,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            changed_by=event.changed_by,
+            comment=event.comment,
+            at=event.at.isoformat(),
+        )
+
+    def publish(self, event: OrderStatusChanged) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not undo or hide a committed change
+                log.exception("order status listener %r failed for %s", listener, event.order_number)
+
+    def allowed(self, uow: UnitOfWork, actor: Actor, order_number: str) -> list[StatusOption]:
+        """The next statuses of an order, labelled, with whether this user may choose each."""
+        actor.require(Permission.VIEW)
+        with uow:
+            order = find_order(uow.session, order_number)
+            settings = load_settings(uow.session)
+            options = []
+            for status in allowed_transitions(OrderStatus(order.status)):
+                label = settings.statuses[status.value]
+                options.append(
+                    StatusOption(
+                        status.value,
+                        label.label_pl,
+                        label.label_en,
+                        label.colour,
+                        actor.can(permission_for(status)),
+                    )
+                )
+            return options
+
+
+def transition_order(
+    uow: UnitOfWork,
+    actor: Actor,
+    order_number: str,
+    to_status: str,
+    *,
+    comment: str | None = None,
+    workflow: OrderWorkflowService | None = None,
+) -> TransitionResult:
+    """Convenience for callers without their own workflow instance (CLI, demo data)."""
+    return (workflow or OrderWorkflowService()).transition(
+        uow, actor, order_number, to_status, comment=comment
+    )
+
+
+def goods_left_warehouse(status: str) -> bool:
+    return OrderStatus(status) in SHIPPED_STATUSES

@@ -1,0 +1,1076 @@
+"""Stock: warehouses, receipts (PZ), reservations and shortages, WZ issue, storno IN, expiry.
+
+Invariant: ``0 <= reserved <= on_hand`` for every product and warehouse, under any concurrency.
+Locks are always taken in the same order, so that concurrent writers queue instead of deadlocking:
+
+    orders (by id) → reservations → warehouse_stock_totals (by product, warehouse) → shortages → number_series
+
+A deadlock that still happens (two orders touched in opposite order) is retried by ``retry_on_deadlock``.
+Every change of ``on_hand`` or ``reserved`` writes a ``stock_movements`` row next to its document or
+reservation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
+from rexbit_desktop.db.models.documents import WarehouseDocument, WarehouseDocumentItem
+from rexbit_desktop.db.models.orders import (
+    Order,
+    OrderAddress,
+    OrderAuditLog,
+    OrderDocument,
+    OrderItem,
+    OrderItemReservation,
+    OrderItemShortage,
+)
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.domain.numbering import DOCUMENT_PATTERNS
+from rexbit_desktop.domain.order_settings import OrderSettings
+from rexbit_desktop.domain.orders import FulfillmentStatus
+from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.documents import (
+    WarehouseDocumentDTO,
+    document_dto,
+    next_number,
+    record_movements,
+    retry_on_deadlock,
+)
+from rexbit_desktop.services.order_settings import load_settings
+
+ZERO = Decimal(0)
+StockKey = tuple[int, int]  # (product_id, warehouse_id)
+
+
+# ------------------------------------------------------------------ DTOs
+
+
+@dataclass(frozen=True)
+class WarehouseDTO:
+    id: int
+    code: str
+    name: str
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class StockLevelDTO:
+    warehouse_code: str
+    warehouse_name: str
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class ShortageDTO:
+    order_number: str
+    sku: str
+    warehouse_code: str
+    missing_qty: Decimal
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProductStockDTO:
+    sku: str
+    name: str
+    unit: str
+    levels: list[StockLevelDTO]
+    shortages: list[ShortageDTO]
+
+    @property
+    def on_hand(self) -> Decimal:
+        return sum((lv.on_hand for lv in self.levels), ZERO)
+
+    @property
+    def reserved(self) -> Decimal:
+        return sum((lv.reserved for lv in self.levels), ZERO)
+
+
+@dataclass(frozen=True)
+class ReservationLineDTO:
+    sku: str
+    warehouse_code: str
+    ordered: Decimal
+    reserved_now: Decimal
+    """Granted by this call."""
+    reserved_total: Decimal
+    """Held for this line after this call (including earlier reservations)."""
+    missing: Decimal
+    """On the shortages list, reserved automatically when stock arrives."""
+
+
+@dataclass(frozen=True)
+class ReservationResultDTO:
+    order_number: str
+    lines: list[ReservationLineDTO]
+
+    @property
+    def complete(self) -> bool:
+        return all(line.missing == 0 for line in self.lines)
+
+
+@dataclass(frozen=True)
+class ReceiptDTO:
+    document: WarehouseDocumentDTO
+    filled_shortages: list[ShortageDTO]
+
+
+@dataclass(frozen=True)
+class ReleaseResultDTO:
+    released_reservations: int
+    released_qty: Decimal
+    orders: list[str]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_quantity(value: Any, what: str = "quantity") -> Decimal:
+    try:
+        qty = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"The {what} '{value}' is not a number.") from None
+    if not qty.is_finite() or qty <= 0:
+        raise ValidationError(f"The {what} must be greater than zero, not '{value}'.")
+    if qty != qty.quantize(Decimal("0.001")):
+        raise ValidationError(f"The {what} '{value}' has more than 3 decimal places.")
+    return qty
+
+
+def _warehouse_by_code(session: Session, code: str) -> Warehouse:
+    wh = session.scalar(select(Warehouse).where(Warehouse.code == code.strip()))
+    if wh is None:
+        codes = session.scalars(select(Warehouse.code).order_by(Warehouse.code)).all()
+        raise NotFound(
+            f"There is no warehouse '{code}'.",
+            hint=("Known warehouses: " + ", ".join(codes))
+            if codes
+            else "Add one with: rexbit warehouse add --code=MAG1 --name=... --default",
+        )
+    return wh
+
+
+def _product_by_sku(session: Session, sku: str) -> Product:
+    product = session.scalar(select(Product).where(Product.sku == sku.strip()))
+    if product is None:
+        raise NotFound(f"There is no product with SKU '{sku}'.")
+    return product
+
+
+def default_warehouse_id(session: Session, settings: OrderSettings) -> int:
+    if settings.default_warehouse:
+        return _warehouse_by_code(session, settings.default_warehouse).id
+    ids = session.scalars(
+        select(Warehouse.id).order_by(Warehouse.is_default.desc(), Warehouse.id).limit(2)
+    ).all()
+    flagged = session.scalar(select(Warehouse.id).where(Warehouse.is_default.is_(True)))
+    if flagged is not None:
+        return flagged
+    if len(ids) == 1:
+        return ids[0]
+    raise ValidationError(
+        "There is no default warehouse to reserve from.",
+        hint="Mark one: rexbit warehouse add --code=MAG1 --name=... --default "
+        "(or rexbit orders settings set default_warehouse MAG1).",
+    )
+
+
+def _lock_stock(session: Session, keys: set[StockKey]) -> dict[StockKey, list[Decimal]]:
+    """Lock stock rows in (product, warehouse) order; returns {key: [on_hand, reserved]} (missing = 0, 0)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(
+            WarehouseStockTotal.product_id,
+            WarehouseStockTotal.warehouse_id,
+            WarehouseStockTotal.on_hand,
+            WarehouseStockTotal.reserved,
+        )
+        .where(tuple_(WarehouseStockTotal.product_id, WarehouseStockTotal.warehouse_id).in_(sorted(keys)))
+        .order_by(WarehouseStockTotal.product_id, WarehouseStockTotal.warehouse_id)
+        .with_for_update()
+    ).all()
+    levels = {k: [ZERO, ZERO] for k in keys}
+    for p, w, on_hand, reserved in rows:
+        levels[(p, w)] = [on_hand, reserved]
+    return levels
+
+
+def _apply_stock_deltas(session: Session, deltas: dict[StockKey, tuple[Decimal, Decimal]]) -> None:
+    """Add (on_hand, reserved) deltas, creating missing rows; the CHECK constraint is the last guard."""
+    for (product_id, warehouse_id), (d_on_hand, d_reserved) in sorted(deltas.items()):
+        if d_on_hand == 0 and d_reserved == 0:
+            continue
+        if 0 <= d_reserved <= d_on_hand:
+            # The CHECK applies to the proposed row too, so only a valid new row may go the upsert way.
+            stmt = pg_insert(WarehouseStockTotal).values(
+                product_id=product_id, warehouse_id=warehouse_id, on_hand=d_on_hand, reserved=d_reserved
+            )
+            session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[WarehouseStockTotal.product_id, WarehouseStockTotal.warehouse_id],
+                    set_={
+                        "on_hand": WarehouseStockTotal.on_hand + d_on_hand,
+                        "reserved": WarehouseStockTotal.reserved + d_reserved,
+                        "updated_at": func.now(),
+                    },
+                )
+            )
+        else:
+            session.execute(
+                update(WarehouseStockTotal)
+                .where(
+                    WarehouseStockTotal.product_id == product_id,
+                    WarehouseStockTotal.warehouse_id == warehouse_id,
+                )
+                .values(
+                    on_hand=WarehouseStockTotal.on_hand + d_on_hand,
+                    reserved=WarehouseStockTotal.reserved + d_reserved,
+                    updated_at=func.now(),
+                )
+            )
+
+
+def _item_warehouse(session: Session, order: Order, item: OrderItem, default: list[int]) -> int:
+    if item.warehouse_location_id:
+        return item.warehouse_location_id
+    if order.warehouse_id:
+        return order.warehouse_id
+    if not default:
+        default.append(default_warehouse_id(session, load_settings(session)))
+    return default[0]
+
+
+def _active_reserved(session: Session, item_ids: list[int]) -> dict[int, Decimal]:
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(
+            OrderItemReservation.order_item_id,
+            func.sum(OrderItemReservation.reserved_qty - OrderItemReservation.released_qty),
+        )
+        .where(OrderItemReservation.order_item_id.in_(item_ids), OrderItemReservation.status != "released")
+        .group_by(OrderItemReservation.order_item_id)
+    ).all()
+    return {item_id: qty for item_id, qty in rows}
+
+
+def _issued(session: Session, order_id: int) -> dict[int, Decimal]:
+    """Quantity per order line on posted WZ documents of the order."""
+    rows = session.execute(
+        select(WarehouseDocumentItem.order_item_id, func.sum(WarehouseDocumentItem.quantity))
+        .join(WarehouseDocument, WarehouseDocument.id == WarehouseDocumentItem.document_id)
+        .where(
+            WarehouseDocument.order_id == order_id,
+            WarehouseDocument.type == "WZ",
+            WarehouseDocument.status == "posted",
+        )
+        .group_by(WarehouseDocumentItem.order_item_id)
+    ).all()
+    return {item_id: qty for item_id, qty in rows if item_id is not None}
+
+
+def _expiry(settings: OrderSettings, now: datetime) -> datetime | None:
+    hours = settings.reservation_expiry_hours
+    return now + timedelta(hours=hours) if hours else None
+
+
+def _audit(session: Session, order_id: int, actor: Actor, action: str, details: dict[str, Any]) -> None:
+    session.add(OrderAuditLog(order_id=order_id, actor=actor.login, action=action, details=details))
+
+
+def _warehouse_codes(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(ids))).all())
+
+
+# ------------------------------------------------------------------ reservations
+
+
+def reserve_for_order(
+    session: Session, actor: Actor, order: Order, settings: OrderSettings, now: datetime
+) -> ReservationResultDTO:
+    """Reserve what is free for each stock line of a locked order; the rest goes to the shortages list."""
+    items = [i for i in order.items if i.product_id is not None]
+    if not items:
+        return ReservationResultDTO(order.number, [])
+    default: list[int] = []
+    warehouse_of = {i.id: _item_warehouse(session, order, i, default) for i in items}
+    held = _active_reserved(session, [i.id for i in items])
+    issued = _issued(session, order.id)
+    need = {i.id: i.quantity - held.get(i.id, ZERO) - issued.get(i.id, ZERO) for i in items}
+    keys = {(i.product_id, warehouse_of[i.id]) for i in items if need[i.id] > 0}
+    levels = _lock_stock(session, keys)  # type: ignore[arg-type]
+    free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
+    open_shortages = {
+        s.order_item_id: s
+        for s in session.scalars(
+            select(OrderItemShortage)
+            .where(OrderItemShortage.order_id == order.id, OrderItemShortage.status == "open")
+            .with_for_update()
+        )
+    }
+    expires_at = _expiry(settings, now)
+    codes = _warehouse_codes(session, set(warehouse_of.values()))
+    deltas: dict[StockKey, tuple[Decimal, Decimal]] = {}
+    new_reservations: list[dict[str, Any]] = []
+    lines: list[ReservationLineDTO] = []
+    for item in items:
+        assert item.product_id is not None
+        key = (item.product_id, warehouse_of[item.id])
+        wanted = need[item.id]
+        grant = ZERO
+        if wanted > 0:
+            grant = max(min(wanted, free.get(key, ZERO)), ZERO)
+            if grant > 0:
+                free[key] -= grant
+                deltas[key] = (ZERO, deltas.get(key, (ZERO, ZERO))[1] + grant)
+                new_reservations.append(
+                    {
+                        "order_item_id": item.id,
+                        "product_id": item.product_id,
+                        "warehouse_location_id": key[1],
+                        "reserved_qty": grant,
+                        "expires_at": expires_at,
+                    }
+                )
+        missing = max(wanted - grant, ZERO)
+        shortage = open_shortages.get(item.id)
+        if missing > 0:
+            if shortage is None:
+                session.add(
+                    OrderItemShortage(
+                        order_id=order.id,
+                        order_item_id=item.id,
+                        product_id=item.product_id,
+                        warehouse_id=key[1],
+                        missing_qty=missing,
+                    )
+                )
+            else:
+                shortage.missing_qty = missing
+        elif shortage is not None:
+            shortage.status, shortage.resolved_at = "filled", now
+        lines.append(
+            ReservationLineDTO(
+                sku=item.sku or "",
+                warehouse_code=codes.get(key[1], ""),
+                ordered=item.quantity,
+                reserved_now=grant,
+                reserved_total=held.get(item.id, ZERO) + grant,
+                missing=missing,
+            )
+        )
+    if new_reservations:
+        ids = (
+            session.execute(insert(OrderItemReservation).returning(OrderItemReservation.id), new_reservations)
+            .scalars()
+            .all()
+        )
+        _apply_stock_deltas(session, deltas)
+        record_movements(
+            session,
+            [
+                {
+                    "product_id": r["product_id"],
+                    "warehouse_id": r["warehouse_location_id"],
+                    "reserved_delta": r["reserved_qty"],
+                    "on_hand_delta": ZERO,
+                    "reason": "reserve",
+                    "reservation_id": rid,
+                    "order_id": order.id,
+                    "actor": actor.login,
+                }
+                for r, rid in zip(new_reservations, ids, strict=True)
+            ],
+        )
+        _ensure_reservation_document(session, order, now)
+    result = ReservationResultDTO(order.number, lines)
+    if result.complete and order.fulfillment_status == FulfillmentStatus.UNASSIGNED.value:
+        order.fulfillment_status = FulfillmentStatus.RESERVED.value
+    return result
+
+
+def _ensure_reservation_document(session: Session, order: Order, now: datetime) -> None:
+    exists = session.scalar(
+        select(OrderDocument.id).where(
+            OrderDocument.order_id == order.id, OrderDocument.type == "reservation"
+        )
+    )
+    if exists is None:
+        number = next_number(session, DOCUMENT_PATTERNS["RES"], "RES", now.date())
+        session.add(OrderDocument(order_id=order.id, type="reservation", meta={"number": number}))
+
+
+def release_reservations(
+    session: Session,
+    actor: Actor,
+    reservations: list[OrderItemReservation],
+    *,
+    reason: str,
+    ledger_reason: str,
+    now: datetime,
+) -> Decimal:
+    """Give back what locked reservation rows still hold; each row records why."""
+    deltas: dict[StockKey, tuple[Decimal, Decimal]] = {}
+    movements: list[dict[str, Any]] = []
+    total = ZERO
+    order_of = (
+        dict(
+            session.execute(
+                select(OrderItem.id, OrderItem.order_id).where(
+                    OrderItem.id.in_({r.order_item_id for r in reservations})
+                )
+            ).all()
+        )
+        if reservations
+        else {}
+    )
+    remaining = [(r, r.reserved_qty - r.released_qty) for r in reservations]
+    _lock_stock(session, {(r.product_id, r.warehouse_location_id) for r, qty in remaining if qty > 0})
+    for r, qty in remaining:
+        if qty > 0:
+            key = (r.product_id, r.warehouse_location_id)
+            deltas[key] = (ZERO, deltas.get(key, (ZERO, ZERO))[1] - qty)
+            movements.append(
+                {
+                    "product_id": r.product_id,
+                    "warehouse_id": r.warehouse_location_id,
+                    "on_hand_delta": ZERO,
+                    "reserved_delta": -qty,
+                    "reason": ledger_reason,
+                    "reservation_id": r.id,
+                    "order_id": order_of.get(r.order_item_id),
+                    "actor": actor.login,
+                    "comment": reason,
+                }
+            )
+            total += qty
+        r.released_qty = r.reserved_qty
+        r.status = "released"
+        r.released_at = now
+        r.release_reason = reason
+    _apply_stock_deltas(session, deltas)
+    record_movements(session, movements)
+    return total
+
+
+def release_order_reservations(
+    session: Session, actor: Actor, order: Order, *, reason: str, now: datetime
+) -> Decimal:
+    rows = list(
+        session.scalars(
+            select(OrderItemReservation)
+            .join(OrderItem, OrderItem.id == OrderItemReservation.order_item_id)
+            .where(OrderItem.order_id == order.id, OrderItemReservation.status != "released")
+            .order_by(OrderItemReservation.id)
+            .with_for_update(of=OrderItemReservation)
+        )
+    )
+    released = release_reservations(session, actor, rows, reason=reason, ledger_reason="release", now=now)
+    if order.fulfillment_status == FulfillmentStatus.RESERVED.value:
+        order.fulfillment_status = FulfillmentStatus.UNASSIGNED.value
+    return released
+
+
+def cancel_shortages(session: Session, order: Order, now: datetime) -> None:
+    session.execute(
+        update(OrderItemShortage)
+        .where(OrderItemShortage.order_id == order.id, OrderItemShortage.status == "open")
+        .values(status="cancelled", resolved_at=now)
+    )
+
+
+def lock_shortage_orders(
+    session: Session, keys: set[StockKey], *, skip_order_id: int | None = None
+) -> list[int]:
+    """Lock the orders waiting for these goods first (the global lock order), so that a concurrent WZ or
+    cancel of one of them waits instead of racing the new reservation."""
+    candidates = session.scalars(
+        select(OrderItemShortage.order_id)
+        .where(
+            tuple_(OrderItemShortage.product_id, OrderItemShortage.warehouse_id).in_(sorted(keys)),
+            OrderItemShortage.status == "open",
+        )
+        .distinct()
+    ).all()
+    order_ids = sorted(set(candidates) - {skip_order_id})
+    if order_ids:
+        session.execute(
+            select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update()
+        ).all()
+    return order_ids
+
+
+def fill_shortages(
+    session: Session, actor: Actor, keys: set[StockKey], now: datetime, *, skip_order_id: int | None = None
+) -> list[ShortageDTO]:
+    """Reserve newly free stock for the shortages list, oldest order first."""
+    if not keys:
+        return []
+    order_ids = lock_shortage_orders(session, keys, skip_order_id=skip_order_id)
+    if not order_ids:
+        return []
+    levels = _lock_stock(session, keys)
+    free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
+    settings = load_settings(session)
+    expires_at = _expiry(settings, now)
+    shortages = session.execute(
+        select(OrderItemShortage, Order.number, Order.created_at, Product.sku)
+        .join(Order, Order.id == OrderItemShortage.order_id)
+        .join(Product, Product.id == OrderItemShortage.product_id)
+        .where(
+            OrderItemShortage.order_id.in_(order_ids),
+            tuple_(OrderItemShortage.product_id, OrderItemShortage.warehouse_id).in_(sorted(keys)),
+            OrderItemShortage.status == "open",
+        )
+        .order_by(Order.created_at, Order.id, OrderItemShortage.id)
+        .with_for_update(of=OrderItemShortage)
+    ).all()
+    codes = _warehouse_codes(session, {k[1] for k in keys})
+    deltas: dict[StockKey, tuple[Decimal, Decimal]] = {}
+    filled: list[ShortageDTO] = []
+    new_reservations: list[dict[str, Any]] = []
+    touched_orders: set[int] = set()
+    for shortage, number, _created, sku in shortages:
+        key = (shortage.product_id, shortage.warehouse_id)
+        grant = min(shortage.missing_qty, max(free.get(key, ZERO), ZERO))
+        if grant <= 0:
+            continue
+        free[key] -= grant
+        deltas[key] = (ZERO, deltas.get(key, (ZERO, ZERO))[1] + grant)
+        new_reservations.append(
+            {
+                "order_item_id": shortage.order_item_id,
+                "product_id": shortage.product_id,
+                "warehouse_location_id": shortage.warehouse_id,
+                "reserved_qty": grant,
+                "expires_at": expires_at,
+                "_order_id": shortage.order_id,
+            }
+        )
+        filled.append(ShortageDTO(number, sku, codes.get(key[1], ""), grant, shortage.created_at))
+        shortage.missing_qty -= grant
+        if shortage.missing_qty == 0:
+            # Keep the original amount readable: a filled shortage records what was missing.
+            shortage.missing_qty = grant
+            shortage.status, shortage.resolved_at = "filled", now
+        touched_orders.add(shortage.order_id)
+    if not new_reservations:
+        return []
+    order_ids_of = [r.pop("_order_id") for r in new_reservations]
+    ids = (
+        session.execute(insert(OrderItemReservation).returning(OrderItemReservation.id), new_reservations)
+        .scalars()
+        .all()
+    )
+    _apply_stock_deltas(session, deltas)
+    record_movements(
+        session,
+        [
+            {
+                "product_id": r["product_id"],
+                "warehouse_id": r["warehouse_location_id"],
+                "on_hand_delta": ZERO,
+                "reserved_delta": r["reserved_qty"],
+                "reason": "reserve",
+                "reservation_id": rid,
+                "order_id": oid,
+                "actor": actor.login,
+                "comment": "shortage filled when stock arrived",
+            }
+            for r, rid, oid in zip(new_reservations, ids, order_ids_of, strict=True)
+        ],
+    )
+    session.flush()
+    for order_id in sorted(touched_orders):
+        order = session.get(Order, order_id)
+        assert order is not None
+        _ensure_reservation_document(session, order, now)
+        still_short = session.scalar(
+            select(func.count())
+            .select_from(OrderItemShortage)
+            .where(OrderItemShortage.order_id == order_id, OrderItemShortage.status == "open")
+        )
+        if not still_short and order.fulfillment_status == FulfillmentStatus.UNASSIGNED.value:
+            order.fulfillment_status = FulfillmentStatus.RESERVED.value
+        _audit(
+            session, order_id, actor, "shortage_filled", {"reserved": [str(f.missing_qty) for f in filled]}
+        )
+    return filled
+
+
+# ------------------------------------------------------------------ WZ and storno
+
+
+def _recipient(session: Session, order: Order) -> dict[str, Any]:
+    addresses = {
+        a.type: a for a in session.scalars(select(OrderAddress).where(OrderAddress.order_id == order.id))
+    }
+    chosen = addresses.get("shipping") or addresses.get("customer") or addresses.get("billing")
+    if chosen is None:
+        return {"name": order.customer_name or "", "email": order.customer_email or ""}
+    billing = addresses.get("billing")
+    snapshot = {
+        k: getattr(chosen, k) or ""
+        for k in ("name", "company", "street", "postcode", "city", "country", "email", "phone", "vat_id")
+    }
+    if not snapshot["vat_id"] and billing is not None and billing.vat_id:
+        snapshot["vat_id"] = billing.vat_id
+    return snapshot
+
+
+def issue_wz_for_order(
+    session: Session, actor: Actor, order: Order, now: datetime
+) -> list[WarehouseDocument]:
+    """Post one WZ per warehouse for what is not issued yet; consumes the order's reservations.
+
+    What is not reserved is taken from free stock; if that is short too, nothing is posted and the
+    error names the missing goods.
+    """
+    items = [i for i in order.items if i.product_id is not None]
+    issued = _issued(session, order.id)
+    todo = {i.id: i.quantity - issued.get(i.id, ZERO) for i in items}
+    items = [i for i in items if todo[i.id] > 0]
+    if not items:
+        return []
+    default: list[int] = []
+    warehouse_of = {i.id: _item_warehouse(session, order, i, default) for i in items}
+    reservations = list(
+        session.scalars(
+            select(OrderItemReservation)
+            .where(
+                OrderItemReservation.order_item_id.in_([i.id for i in items]),
+                OrderItemReservation.status != "released",
+            )
+            .order_by(OrderItemReservation.id)
+            .with_for_update()
+        )
+    )
+    held: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for r in reservations:
+        held[r.order_item_id] += r.reserved_qty - r.released_qty
+    keys = {(i.product_id, warehouse_of[i.id]) for i in items}
+    levels = _lock_stock(session, keys)  # type: ignore[arg-type]
+    free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
+    products = {
+        p.id: p for p in session.scalars(select(Product).where(Product.id.in_({i.product_id for i in items})))
+    }
+    codes = _warehouse_codes(session, set(warehouse_of.values()))
+    short: list[str] = []
+    consume: dict[int, Decimal] = {}
+    for item in items:
+        key = (item.product_id, warehouse_of[item.id])
+        consume[item.id] = min(held[item.id], todo[item.id])
+        from_free = todo[item.id] - consume[item.id]
+        if from_free > 0:
+            if free[key] < from_free:  # type: ignore[index]
+                short.append(f"{item.sku} ×{from_free - max(free[key], ZERO)} in {codes[key[1]]}")  # type: ignore[index]
+            free[key] -= from_free  # type: ignore[index]
+    if short:
+        raise ValidationError(
+            f"Cannot issue a WZ for order {order.number}: not enough stock ({'; '.join(short)}).",
+            hint="Receive the goods (rexbit stock receive) or reserve them first.",
+        )
+    recipient = _recipient(session, order)
+    by_warehouse: dict[int, list[OrderItem]] = defaultdict(list)
+    for item in items:
+        by_warehouse[warehouse_of[item.id]].append(item)
+    documents: list[WarehouseDocument] = []
+    deltas: dict[StockKey, tuple[Decimal, Decimal]] = {}
+    for warehouse_id in sorted(by_warehouse):
+        number = next_number(session, DOCUMENT_PATTERNS["WZ"], "WZ", now.date())
+        doc = WarehouseDocument(
+            type="WZ",
+            number=number,
+            status="posted",
+            warehouse_id=warehouse_id,
+            order_id=order.id,
+            recipient=recipient,
+            issue_date=now.date(),
+            release_date=now.date(),
+            comment=f"Zamówienie {order.number}",
+            created_by=actor.login,
+            posted_at=now,
+        )
+        for line_no, item in enumerate(by_warehouse[warehouse_id], start=1):
+            product = products[item.product_id]  # type: ignore[index]
+            doc.items.append(
+                WarehouseDocumentItem(
+                    line_no=line_no,
+                    product_id=product.id,
+                    order_item_id=item.id,
+                    sku=product.sku,
+                    ean=product.ean,
+                    name=item.name or product.name,
+                    unit=product.unit,
+                    quantity=todo[item.id],
+                    price_net=item.price_net,
+                    vat_rate=item.vat_rate,
+                )
+            )
+            key = (product.id, warehouse_id)
+            d_on_hand, d_reserved = deltas.get(key, (ZERO, ZERO))
+            deltas[key] = (d_on_hand - todo[item.id], d_reserved - consume[item.id])
+        session.add(doc)
+        documents.append(doc)
+    session.flush()
+    for doc in documents:
+        session.add(OrderDocument(order_id=order.id, warehouse_document_id=doc.id, type="issue_wz"))
+    for r in reservations:
+        r.released_qty, r.status, r.released_at = r.reserved_qty, "released", now
+        r.release_reason = "issued on " + ", ".join(d.number or "" for d in documents)
+    _apply_stock_deltas(session, deltas)
+    record_movements(
+        session,
+        [
+            {
+                "product_id": di.product_id,
+                "warehouse_id": doc.warehouse_id,
+                "on_hand_delta": -di.quantity,
+                "reserved_delta": -consume[di.order_item_id],  # type: ignore[index]
+                "reason": "issue",
+                "document_id": doc.id,
+                "order_id": order.id,
+                "actor": actor.login,
+            }
+            for doc in documents
+            for di in doc.items
+        ],
+    )
+    session.execute(
+        update(OrderItemShortage)
+        .where(OrderItemShortage.order_id == order.id, OrderItemShortage.status == "open")
+        .values(status="filled", resolved_at=now)
+    )
+    return documents
+
+
+def storno_issues(
+    session: Session, actor: Actor, order: Order, now: datetime, *, cancel_wz: bool, reason: str
+) -> list[WarehouseDocument]:
+    """Put issued goods back with a posted IN per WZ (cancel: the WZ becomes ``cancelled``; return: stays)."""
+    wzs = list(
+        session.scalars(
+            select(WarehouseDocument)
+            .where(
+                WarehouseDocument.order_id == order.id,
+                WarehouseDocument.type == "WZ",
+                WarehouseDocument.status == "posted",
+            )
+            .order_by(WarehouseDocument.id)
+            .with_for_update()
+        )
+    )
+    already = set(
+        session.scalars(
+            select(WarehouseDocument.related_document_id).where(
+                WarehouseDocument.type == "IN", WarehouseDocument.order_id == order.id
+            )
+        )
+    )
+    wzs = [w for w in wzs if w.id not in already]
+    if not wzs:
+        return []
+    keys = {(i.product_id, w.warehouse_id) for w in wzs for i in w.items}
+    _lock_stock(session, keys)
+    created: list[WarehouseDocument] = []
+    deltas: dict[StockKey, tuple[Decimal, Decimal]] = {}
+    for wz in wzs:
+        number = next_number(session, DOCUMENT_PATTERNS["IN"], "IN", now.date())
+        doc = WarehouseDocument(
+            type="IN",
+            number=number,
+            status="posted",
+            warehouse_id=wz.warehouse_id,
+            order_id=order.id,
+            recipient=dict(wz.recipient or {}),
+            related_document_id=wz.id,
+            issue_date=now.date(),
+            release_date=now.date(),
+            comment=f"{reason} ({wz.number})",
+            created_by=actor.login,
+            posted_at=now,
+        )
+        for i in wz.items:
+            doc.items.append(
+                WarehouseDocumentItem(
+                    line_no=i.line_no,
+                    product_id=i.product_id,
+                    order_item_id=i.order_item_id,
+                    sku=i.sku,
+                    ean=i.ean,
+                    name=i.name,
+                    unit=i.unit,
+                    quantity=i.quantity,
+                    price_net=i.price_net,
+                    vat_rate=i.vat_rate,
+                )
+            )
+            key = (i.product_id, wz.warehouse_id)
+            deltas[key] = (deltas.get(key, (ZERO, ZERO))[0] + i.quantity, ZERO)
+        if cancel_wz:
+            wz.status, wz.cancelled_at = "cancelled", now
+            session.execute(
+                update(OrderDocument)
+                .where(OrderDocument.warehouse_document_id == wz.id)
+                .values(status="cancelled")
+            )
+        session.add(doc)
+        created.append(doc)
+    session.flush()
+    for doc in created:
+        session.add(OrderDocument(order_id=order.id, warehouse_document_id=doc.id, type="storno"))
+    _apply_stock_deltas(session, deltas)
+    record_movements(
+        session,
+        [
+            {
+                "product_id": i.product_id,
+                "warehouse_id": doc.warehouse_id,
+                "on_hand_delta": i.quantity,
+                "reserved_delta": ZERO,
+                "reason": "storno",
+                "document_id": doc.id,
+                "order_id": order.id,
+                "actor": actor.login,
+                "comment": reason,
+            }
+            for doc in created
+            for i in doc.items
+        ],
+    )
+    fill_shortages(session, actor, keys, now, skip_order_id=order.id)
+    return created
+
+
+# ------------------------------------------------------------------ use cases
+
+
+@retry_on_deadlock
+def add_warehouse(
+    uow: UnitOfWork, actor: Actor, *, code: str, name: str, default: bool = False
+) -> WarehouseDTO:
+    actor.require(Permission.SETTINGS_EDIT)
+    code, name = code.strip(), name.strip()
+    if not code or len(code) > 20:
+        raise ValidationError("A warehouse code must have 1 to 20 characters.")
+    if not name:
+        raise ValidationError("Give the warehouse a name.")
+    with uow:
+        s = uow.session
+        if s.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
+            raise ValidationError(f"Warehouse '{code}' already exists.")
+        first = s.scalar(select(func.count()).select_from(Warehouse)) == 0
+        if default:
+            s.execute(update(Warehouse).values(is_default=False))
+        wh = Warehouse(code=code, name=name, is_default=default or first)
+        s.add(wh)
+        s.flush()
+        dto = WarehouseDTO(wh.id, wh.code, wh.name, wh.is_default)
+        uow.commit()
+    return dto
+
+
+def list_warehouses(uow: UnitOfWork, actor: Actor) -> list[WarehouseDTO]:
+    actor.require(Permission.VIEW)
+    with uow:
+        return [
+            WarehouseDTO(w.id, w.code, w.name, w.is_default)
+            for w in uow.session.scalars(select(Warehouse).order_by(Warehouse.code))
+        ]
+
+
+@retry_on_deadlock
+def receive_stock(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    sku: str,
+    warehouse: str,
+    qty: Any,
+    price_net: Decimal | None = None,
+    comment: str | None = None,
+    supplier_id: int | None = None,
+) -> ReceiptDTO:
+    """A posted PZ: ``on_hand`` grows, then waiting shortages are reserved, oldest order first."""
+    actor.require(Permission.STOCK_RECEIVE)
+    quantity = parse_quantity(qty)
+    now = now_utc()
+    with uow:
+        s = uow.session
+        product = _product_by_sku(s, sku)
+        wh = _warehouse_by_code(s, warehouse)
+        key = (product.id, wh.id)
+        lock_shortage_orders(s, {key})
+        _lock_stock(s, {key})
+        doc = WarehouseDocument(
+            type="PZ",
+            number=None,
+            status="posted",
+            warehouse_id=wh.id,
+            contractor_id=supplier_id,
+            issue_date=now.date(),
+            release_date=now.date(),
+            comment=comment,
+            created_by=actor.login,
+            posted_at=now,
+        )
+        doc.items.append(
+            WarehouseDocumentItem(
+                line_no=1,
+                product_id=product.id,
+                sku=product.sku,
+                ean=product.ean,
+                name=product.name,
+                unit=product.unit,
+                quantity=quantity,
+                price_net=price_net,
+                vat_rate=product.vat_rate,
+            )
+        )
+        _apply_stock_deltas(s, {key: (quantity, ZERO)})
+        doc.number = next_number(s, DOCUMENT_PATTERNS["PZ"], "PZ", now.date())
+        s.add(doc)
+        s.flush()
+        record_movements(
+            s,
+            [
+                {
+                    "product_id": product.id,
+                    "warehouse_id": wh.id,
+                    "on_hand_delta": quantity,
+                    "reserved_delta": ZERO,
+                    "reason": "receipt",
+                    "document_id": doc.id,
+                    "actor": actor.login,
+                    "comment": comment,
+                }
+            ],
+        )
+        filled = fill_shortages(s, actor, {key}, now)
+        dto = ReceiptDTO(document_dto(s, doc), filled)
+        uow.commit()
+    return dto
+
+
+def product_stock(uow: UnitOfWork, actor: Actor, *, sku: str) -> ProductStockDTO:
+    actor.require(Permission.VIEW)
+    with uow:
+        s = uow.session
+        product = _product_by_sku(s, sku)
+        levels = [
+            StockLevelDTO(
+                code, name, on_hand or ZERO, reserved or ZERO, (on_hand or ZERO) - (reserved or ZERO)
+            )
+            for code, name, on_hand, reserved in s.execute(
+                select(
+                    Warehouse.code, Warehouse.name, WarehouseStockTotal.on_hand, WarehouseStockTotal.reserved
+                )
+                .join(
+                    WarehouseStockTotal,
+                    (WarehouseStockTotal.warehouse_id == Warehouse.id)
+                    & (WarehouseStockTotal.product_id == product.id),
+                    isouter=True,
+                )
+                .order_by(Warehouse.code)
+            )
+        ]
+        shortages = _shortages(s, product_id=product.id)
+        return ProductStockDTO(product.sku, product.name, product.unit, levels, shortages)
+
+
+def _shortages(session: Session, *, product_id: int | None = None) -> list[ShortageDTO]:
+    stmt = (
+        select(
+            Order.number,
+            Product.sku,
+            Warehouse.code,
+            OrderItemShortage.missing_qty,
+            OrderItemShortage.created_at,
+        )
+        .join(Order, Order.id == OrderItemShortage.order_id)
+        .join(Product, Product.id == OrderItemShortage.product_id)
+        .join(Warehouse, Warehouse.id == OrderItemShortage.warehouse_id)
+        .where(OrderItemShortage.status == "open")
+        .order_by(Order.created_at, Order.id)
+    )
+    if product_id is not None:
+        stmt = stmt.where(OrderItemShortage.product_id == product_id)
+    return [ShortageDTO(*row) for row in session.execute(stmt)]
+
+
+def list_shortages(uow: UnitOfWork, actor: Actor) -> list[ShortageDTO]:
+    """The shortages list, oldest order first (the order in which arriving stock is handed out)."""
+    actor.require(Permission.VIEW)
+    with uow:
+        return _shortages(uow.session)
+
+
+@retry_on_deadlock
+def release_expired_reservations(
+    uow: UnitOfWork, actor: Actor, *, now: datetime | None = None, limit: int = 5000
+) -> ReleaseResultDTO:
+    """Release reservations past ``expires_at`` (the 5-minute schedule); each row records why."""
+    actor.require(Permission.ORDERS_EDIT)
+    moment = now or now_utc()
+    with uow:
+        s = uow.session
+        rows = list(
+            s.scalars(
+                select(OrderItemReservation)
+                .where(
+                    OrderItemReservation.status != "released",
+                    OrderItemReservation.expires_at.is_not(None),
+                    OrderItemReservation.expires_at < moment,
+                )
+                .order_by(OrderItemReservation.id)
+                .limit(limit)
+                # Rows held by a running WZ or cancel are theirs to finish; the next run gets the rest.
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not rows:
+            return ReleaseResultDTO(0, ZERO, [])
+        reason = f"expired at {moment.isoformat(timespec='seconds')}"
+        qty = release_reservations(s, actor, rows, reason=reason, ledger_reason="expire", now=moment)
+        order_ids = set(
+            s.scalars(select(OrderItem.order_id).where(OrderItem.id.in_({r.order_item_id for r in rows})))
+        )
+        s.execute(
+            update(Order)
+            .where(Order.id.in_(order_ids), Order.fulfillment_status == FulfillmentStatus.RESERVED.value)
+            .values(fulfillment_status=FulfillmentStatus.UNASSIGNED.value)
+        )
+        numbers = sorted(s.scalars(select(Order.number).where(Order.id.in_(order_ids))))
+        for oid in order_ids:
+            _audit(s, oid, actor, "reservation_expired", {"reason": reason})
+        result = ReleaseResultDTO(len(rows), qty, numbers)
+        uow.commit()
+    return result
+
+
+def stock_level(session: Session, product_id: int, warehouse_id: int) -> tuple[Decimal, Decimal]:
+    row = session.execute(
+        select(WarehouseStockTotal.on_hand, WarehouseStockTotal.reserved).where(
+            WarehouseStockTotal.product_id == product_id, WarehouseStockTotal.warehouse_id == warehouse_id
+        )
+    ).first()
+    return (row[0], row[1]) if row else (ZERO, ZERO)

@@ -1,0 +1,64 @@
+"""The operator's day: receive, create, reserve, pick, WZ, ship — on PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from orders_support import add_products, create, level, setup_warehouse
+
+from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.services import orders, stock
+from rexbit_desktop.services.order_workflow import OrderWorkflowService
+
+D = Decimal
+
+
+def test_order_runs_from_create_to_shipped(db, system_actor):
+    setup_warehouse(db, system_actor)
+    add_products(db, "A-1", "B-2")
+    stock.receive_stock(db.uow(), system_actor, sku="A-1", warehouse="MAG", qty=10)
+    stock.receive_stock(db.uow(), system_actor, sku="B-2", warehouse="MAG", qty="2")
+    order = create(db, system_actor, ("A-1", 3), ("B-2", 1))
+    assert order.number.startswith("ZAM/")
+    assert order.status == "draft"
+    assert order.total_gross == D("492.00")
+    assert order.payment_status == "partially_paid"
+
+    wf = OrderWorkflowService()
+    result = wf.transition(db.uow(), system_actor, order.number, "awaiting_fulfillment")
+    assert result.reservation is not None and result.reservation.complete
+    assert level(db, "A-1") == (D(10), D(3))
+    detail = orders.get_order(db.uow(), system_actor, order.number)
+    assert detail.fulfillment_status == "reserved"
+    assert [d.type for d in detail.documents] == ["reservation"]
+
+    wf.transition(db.uow(), system_actor, order.number, "picking")
+    result = wf.transition(db.uow(), system_actor, order.number, "ready_for_shipment")
+    assert len(result.issued_documents) == 1 and result.issued_documents[0].startswith("WZ/")
+    assert level(db, "A-1") == (D(7), D(0))
+    assert level(db, "B-2") == (D(1), D(0))
+
+    shipped = orders.ship_order(db.uow(), system_actor, order.number, carrier="inpost", tracking="6800123")
+    assert shipped.status == "shipped"
+    assert shipped.fulfillment_status == "shipped"
+    assert shipped.shipments[0].tracking_url.endswith("6800123")
+    assert [h.to_status for h in shipped.history] == [
+        "draft",
+        "awaiting_fulfillment",
+        "picking",
+        "ready_for_shipment",
+        "shipped",
+    ]
+    assert all(r.status == "released" for r in shipped.reservations)
+
+
+def test_bad_order_input_is_a_clear_error(db, system_actor):
+    with pytest.raises(ValidationError, match="items"):
+        orders.create_order(db.uow(), system_actor, {"items": []})
+    with pytest.raises(ValidationError, match="not a number"):
+        orders.create_order(
+            db.uow(), system_actor, {"items": [{"sku": "X", "quantity": 1, "price_gross": "12,5zł"}]}
+        )
+    with pytest.raises(NotFound):
+        orders.get_order(db.uow(), system_actor, "ZAM/nope")
