@@ -75,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         actor = dialog.actor
         settings.setValue("last_login", actor.login)
 
+    from rexbit_desktop.ui.preferences import start_local_worker_if_enabled, stop_local_worker
+
     window = build_window(db, actor)
     window.show()
+    start_local_worker_if_enabled(window.ctx)  # single-workstation mode: queued jobs run here
     code = app.exec()
     window.ctx.runner.wait(5000)
+    stop_local_worker(window.ctx)
     db.dispose()
     return code
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.preferences import PreferencesDialog
 from rexbit_desktop.ui.view import PlaceholderView, View
 
 ViewFactory = Callable[[AppContext], View]
@@ -125,7 +126,11 @@ class MainWindow(QMainWindow):
         quit_ = QAction(t("Quit"), self)
         quit_.setShortcut(QKeySequence.StandardKey.Quit)
         quit_.triggered.connect(self.close)
+        preferences = QAction(t("Preferences…"), self)
+        preferences.setObjectName("preferences")
+        preferences.triggered.connect(self.open_preferences)
         menu = self.menuBar().addMenu(t("File"))
+        menu.addAction(preferences)
         menu.addAction(quit_)
         view_menu = self.menuBar().addMenu(t("View"))
         view_menu.addAction(refresh)
@@ -138,6 +143,9 @@ class MainWindow(QMainWindow):
             self.addAction(act)
         self.addAction(refresh)
         self.addAction(search)
+
+    def open_preferences(self) -> None:
+        PreferencesDialog(self.ctx, self).exec()
 
     def current_view(self) -> View:
         widget = self.stack.currentWidget()

@@ -16,6 +16,8 @@ from rexbit_desktop.ui.runner import SyncRunner
 def _polish_and_isolated_settings(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    # QSettings(org, app) uses the native format (INI under ~/.config on Linux): isolate it too.
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
     set_language("pl")
     yield
     set_language("pl")
