@@ -1,0 +1,345 @@
+"""Reading the values of a supplier feed: SKU and EAN as text, quantities, prices, delivery days.
+
+Pure Python. Everything a wholesaler writes is text first: ``>10``, ``brak``, ``1 234,56``,
+``349.00 PLN``, ``3-5 dni``, ``in_stock``. A value we cannot read makes the row invalid with a reason;
+we never guess a number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from stdnum import ean as stdnum_ean
+
+# Fields an import profile maps to the feed's columns or paths.
+FEED_FIELDS = ("external_id", "sku", "ean", "stock_quantity", "delivery_days", "purchase_price")
+ID_FIELDS = ("sku", "ean")
+
+DEFAULT_NOMINAL_QUANTITY = Decimal(10)
+
+# Availability words of Polish wholesalers and of Google Merchant Center (both spellings).
+_ZERO_WORDS = {
+    "brak",
+    "brak towaru",
+    "brak na stanie",
+    "niedostępny",
+    "niedostepny",
+    "nie",
+    "wyprzedany",
+    "na zamówienie",
+    "na zamowienie",
+    "out_of_stock",
+    "out of stock",
+    "preorder",
+    "pre-order",
+    "backorder",
+    "discontinued",
+}
+_AVAILABLE_WORDS = {
+    "dostępny",
+    "dostepny",
+    "jest",
+    "tak",
+    "na stanie",
+    "in_stock",
+    "in stock",
+    "available",
+    "limited availability",
+}
+_IMMEDIATE_WORDS = {"natychmiast", "od ręki", "od reki", "od razu", "dziś", "dzis"}
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_CURRENCY = re.compile(r"^(?:pln|zł|zl|eur|€|usd|\$|gbp|czk)\s*|\s*(?:pln|zł|zl|eur|€|usd|\$|gbp|czk)\.?$", re.I)
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
+_MORE_THAN = re.compile(r"^(?:>=?|\+|powyżej|powyzej|ponad|min\.?)\s*(\d+(?:[.,]\d+)?)$", re.I)
+_PLUS_AFTER = re.compile(r"^(\d+(?:[.,]\d+)?)\s*\+$")
+_LESS_THAN = re.compile(r"^(?:<=?|poniżej|ponizej)\s*(\d+)$", re.I)
+_RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
+_HOURS = re.compile(r"^(\d+)\s*(?:-\s*(\d+)\s*)?(?:h|godz\.?|godzin[ya]?|hours?)$", re.I)
+_DAYS = re.compile(r"^(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:d|dni|dzień|dzien|dni robocze|dni roboczych|days?)?\.?$", re.I)
+_WEEKS = re.compile(r"^(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:tyg\.?|tydzień|tydzien|tygodnie|tygodni|weeks?)$", re.I)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+class FeedValueError(ValueError):
+    """A feed value that cannot be read; the message is the reason shown with the line number."""
+
+
+def clean_text(raw: str | None) -> str | None:
+    """Trimmed text, ``None`` when empty (NBSP counts as whitespace)."""
+    if raw is None:
+        return None
+    text = raw.replace("\u00a0", " ").strip()
+    return text or None
+
+
+def normalise_sku(raw: str | None) -> str | None:
+    """A SKU as text: trimmed, leading zeros and case kept (matching compares it upper-cased)."""
+    text = clean_text(raw)
+    if text is not None and len(text) > 200:
+        raise FeedValueError(f"SKU longer than 200 characters ({text[:20]}…)")
+    return text
+
+
+def sku_match_key(sku: str) -> str:
+    """How SKUs compare: trimmed and upper-cased (the index ``upper(btrim(sku))`` on products)."""
+    return sku.strip().upper()
+
+
+def normalise_gtin(raw: str | None) -> str | None:
+    """EAN-8/UPC-12/EAN-13/GTIN-14 as a zero-padded GTIN-14, check digit validated (python-stdnum).
+
+    ``0012345678905`` (EAN-13 of a UPC) and ``012345678905`` (UPC-12) give the same GTIN-14.
+    """
+    text = clean_text(raw)
+    if text is None:
+        return None
+    compact = re.sub(r"[\s\-]", "", text)
+    if not compact.isdigit():
+        raise FeedValueError(f"EAN '{text}' is not made of digits")
+    if len(compact) not in (8, 12, 13, 14):
+        raise FeedValueError(f"EAN '{text}' has {len(compact)} digits (8, 12, 13 or 14 expected)")
+    if not stdnum_ean.is_valid(compact):
+        raise FeedValueError(f"EAN '{text}' has a wrong check digit")
+    return compact.zfill(14)
+
+
+def gtin_to_ean13(gtin14: str) -> str:
+    """A GTIN-14 shown the way shops store it: EAN-13 when the indicator digit is 0."""
+    return gtin14[1:] if gtin14.startswith("0") else gtin14
+
+
+def parse_decimal(raw: str | None, *, decimal: str | None = None) -> Decimal | None:
+    """A number written the Polish or the English way: ``1 234,56``, ``1.234,56``, ``7,5``, ``349.00 PLN``.
+
+    ``decimal``: the decimal separator when the feed says so ("," or "."); ``None`` guesses from the text.
+    """
+    text = clean_text(raw)
+    if text is None:
+        return None
+    body = _CURRENCY.sub("", text)
+    body = _SPACES.sub("", body)
+    if not body:
+        raise FeedValueError(f"'{text}' is not a number")
+    sep = decimal
+    if sep is None:
+        if "," in body and "." in body:
+            sep = "," if body.rfind(",") > body.rfind(".") else "."
+        elif body.count(",") == 1:
+            sep = ","
+        elif body.count(".") == 1:
+            sep = "."
+        else:
+            sep = ","  # several separators of one kind are thousands separators
+    thousands = "." if sep == "," else ","
+    body = body.replace(thousands, "").replace(sep, ".")
+    if not _NUMBER.fullmatch(body):
+        raise FeedValueError(f"'{text}' is not a number")
+    try:
+        return Decimal(body)
+    except InvalidOperation:
+        raise FeedValueError(f"'{text}' is not a number") from None
+
+
+def parse_quantity(
+    raw: str | None, *, decimal: str | None = None, nominal: Decimal = DEFAULT_NOMINAL_QUANTITY
+) -> Decimal | None:
+    """Stock as a number: ``12``, ``>10`` → 10, ``10+`` → 10, ``<5`` → 4, ``5-10`` → 5, ``brak`` → 0,
+    ``in_stock``/``dostępny`` → ``nominal``. Negative numbers are refused."""
+    text = clean_text(raw)
+    if text is None:
+        return None
+    word = text.casefold()
+    if word in _ZERO_WORDS:
+        return Decimal(0)
+    if word in _AVAILABLE_WORDS:
+        return nominal
+    if m := _MORE_THAN.match(text) or _PLUS_AFTER.match(text):
+        return _non_negative(parse_decimal(m.group(1), decimal=decimal), text)
+    if m := _LESS_THAN.match(text):
+        return Decimal(max(int(m.group(1)) - 1, 0))
+    if m := _RANGE.match(text):
+        return Decimal(min(int(m.group(1)), int(m.group(2))))
+    try:
+        value = parse_decimal(text, decimal=decimal)
+    except FeedValueError:
+        raise FeedValueError(f"stock '{text}' is not a quantity") from None
+    return _non_negative(value, text, what="stock")
+
+
+def parse_price(raw: str | None, *, decimal: str | None = None) -> Decimal | None:
+    """A price, with or without its currency: ``349.00 PLN``, ``1 234,56 zł``. Negative is refused."""
+    text = clean_text(raw)
+    if text is None:
+        return None
+    try:
+        value = parse_decimal(text, decimal=decimal)
+    except FeedValueError:
+        raise FeedValueError(f"price '{text}' is not a number") from None
+    return _non_negative(value, text, what="price")
+
+
+def parse_delivery_days(raw: str | None, *, today: date | None = None) -> int | None:
+    """Delivery time in days: ``24h`` → 1, ``48 godz.`` → 2, ``3-5 dni`` → 5 (the later end: we promise
+    what the supplier can keep), ``2 tyg.`` → 14, ``natychmiast`` → 0, an ISO date → days from ``today``."""
+    text = clean_text(raw)
+    if text is None:
+        return None
+    word = text.casefold()
+    if word in _IMMEDIATE_WORDS:
+        return 0
+    if m := _HOURS.match(text):
+        hours = int(m.group(2) or m.group(1))
+        return math.ceil(hours / 24)
+    if m := _DAYS.match(text):
+        return int(m.group(2) or m.group(1))
+    if m := _WEEKS.match(text):
+        return 7 * int(m.group(2) or m.group(1))
+    if m := _ISO_DATE.match(text):
+        try:
+            when = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise FeedValueError(f"delivery date '{text}' does not exist") from None
+        base = today or datetime.now(UTC).date()
+        return max((when - base).days, 0)
+    if text.startswith("-"):
+        raise FeedValueError(f"delivery time '{text}' is negative")
+    raise FeedValueError(f"delivery time '{text}' is not readable")
+
+
+def _non_negative(value: Decimal | None, text: str, what: str = "value") -> Decimal | None:
+    if value is not None and value < 0:
+        raise FeedValueError(f"{what} '{text}' is negative")
+    return value
+
+
+@dataclass(frozen=True)
+class StagedValues:
+    """One feed row after reading: what the run stages. ``error`` set = the row is invalid."""
+
+    line: int
+    external_id: str | None
+    sku: str | None
+    gtin: str | None
+    stock_quantity: Decimal | None
+    delivery_days: int | None
+    purchase_price: Decimal | None
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass
+class FeedValueReader:
+    """Reads raw feed text of one profile into ``StagedValues``; remembers values it has seen
+    (feeds repeat ``brak``, ``24h`` and prices thousands of times)."""
+
+    decimal: str | None = None
+    nominal_quantity: Decimal = DEFAULT_NOMINAL_QUANTITY
+    # Per field, raw text (case-insensitive) → replacement text, e.g. Ceneo ``{"99": ""}`` for avail.
+    value_maps: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    today: date | None = None
+    _cache: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.value_maps = {
+            f: {str(k).strip().casefold(): v for k, v in m.items()} for f, m in self.value_maps.items()
+        }
+
+    def _mapped(self, name: str, raw: str | None) -> str | None:
+        table = self.value_maps.get(name)
+        if table and raw is not None:
+            key = raw.replace("\u00a0", " ").strip().casefold()
+            if key in table:
+                value = table[key]
+                return None if value is None else str(value)
+        return raw
+
+    def _cached(self, name: str, raw: str | None, parse):  # type: ignore[no-untyped-def]
+        raw = self._mapped(name, raw)
+        if raw is None:
+            return None
+        key = (name, raw)
+        try:
+            hit = self._cache[key]
+        except KeyError:
+            try:
+                hit = parse(raw)
+            except FeedValueError as exc:
+                hit = exc
+            if len(self._cache) < 100_000:
+                self._cache[key] = hit
+        if isinstance(hit, FeedValueError):
+            raise hit
+        return hit
+
+    def read(
+        self,
+        line: int,
+        *,
+        external_id: str | None = None,
+        sku: str | None = None,
+        ean: str | None = None,
+        stock_quantity: str | None = None,
+        delivery_days: str | None = None,
+        purchase_price: str | None = None,
+    ) -> StagedValues:
+        reasons: list[str] = []
+        warning = None
+        clean_sku = gtin = stock = price = None
+        days = None
+        try:
+            clean_sku = normalise_sku(self._mapped("sku", sku))
+        except FeedValueError as exc:
+            reasons.append(str(exc))
+        try:
+            gtin = normalise_gtin(self._mapped("ean", ean))
+        except FeedValueError as exc:
+            # A bad EAN does not sink a row that has a SKU: it is matched by SKU only.
+            if clean_sku is None:
+                reasons.append(str(exc))
+            else:
+                warning = f"{exc}; matched by SKU only"
+        try:
+            stock = self._cached(
+                "stock_quantity",
+                stock_quantity,
+                lambda t: parse_quantity(t, decimal=self.decimal, nominal=self.nominal_quantity),
+            )
+        except FeedValueError as exc:
+            reasons.append(str(exc))
+        try:
+            days = self._cached(
+                "delivery_days", delivery_days, lambda t: parse_delivery_days(t, today=self.today)
+            )
+        except FeedValueError as exc:
+            reasons.append(str(exc))
+        try:
+            price = self._cached(
+                "purchase_price", purchase_price, lambda t: parse_price(t, decimal=self.decimal)
+            )
+        except FeedValueError as exc:
+            reasons.append(str(exc))
+        ext = clean_text(self._mapped("external_id", external_id))
+        if ext is None:
+            ext = clean_sku if clean_sku is not None else (gtin_to_ean13(gtin) if gtin else None)
+        if clean_sku is None and gtin is None and not reasons:
+            reasons.append("no SKU and no EAN")
+        if ext is not None and len(ext) > 200:
+            reasons.append("external id longer than 200 characters")
+            ext = ext[:200]
+        return StagedValues(
+            line=line,
+            external_id=ext,
+            sku=clean_sku,
+            gtin=gtin,
+            stock_quantity=stock,
+            delivery_days=days,
+            purchase_price=price,
+            error="; ".join(reasons) if reasons else None,
+            warning=warning,
+        )
