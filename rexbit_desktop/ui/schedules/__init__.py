@@ -1,0 +1,1 @@
+"""Harmonogram: schedules with cron, next run and last result; enable, disable, edit cron."""
