@@ -203,9 +203,33 @@ def defer_job(
     with this lock waits in the queue (a second one raises ``JobAlreadyQueued``). Keyword arguments are
     the task's arguments and must be JSON values.
     """
+    return defer_job_with_arguments(
+        target,
+        task_name,
+        task_kwargs,
+        queue=queue,
+        lock=lock,
+        queueing_lock=queueing_lock,
+        priority=priority,
+        schedule_at=schedule_at,
+    )
+
+
+def defer_job_with_arguments(
+    target: Database | UnitOfWork,
+    task_name: str,
+    arguments: Mapping[str, Any],
+    *,
+    queue: str | None = None,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    priority: int | None = None,
+    schedule_at: dt.datetime | None = None,
+) -> int:
+    """``defer_job`` with the task's arguments as a mapping (any names, e.g. from a schedule row)."""
     task = resolve_task(task_name)
     try:
-        args = json.dumps(task_kwargs)
+        args = json.dumps(dict(arguments))
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"The arguments of '{task_name}' are not JSON values: {exc}") from exc
     if schedule_at is not None and schedule_at.tzinfo is None:
@@ -243,6 +267,7 @@ __all__ = [
     "WorkerTries",
     "check_queue",
     "defer_job",
+    "defer_job_with_arguments",
     "make_job_app",
     "registered_tasks",
     "resolve_task",
