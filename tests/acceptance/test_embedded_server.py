@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from rexbit_desktop.db.embedded import running_postmaster
+from rexbit_desktop.db.session import head_revision
 
 # A long-lived app: opens the database (starting or attaching to the server) and holds it until its
 # stdin is closed, then leaves normally (atexit runs, as when a window is closed).
@@ -54,7 +55,7 @@ def env(data_dir: Path) -> dict[str, str]:
 def initialised(env: dict[str, str], data_dir: Path) -> Path:
     result = rexbit(env, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "0002_app_schema" in result.stdout
+    assert head_revision() in result.stdout
     return (data_dir / "pgdata").resolve()
 
 
