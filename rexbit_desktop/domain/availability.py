@@ -130,3 +130,42 @@ def decide_availability(
         for id_lang, t in sorted(texts.items())
     )
     return Availability(ALLOW_ORDERS if allow else DENY_ORDERS, rendered)
+
+
+class AvailabilityRule:
+    """``decide_availability`` with one shop's settings, reusing equal decisions.
+
+    A run over 100,000 products produces only a handful of distinct decisions (allowed with N days,
+    denied), so each is built once and shared.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_stock_threshold: Decimal | int | float,
+        texts: Mapping[int, AvailabilityTexts],
+        default_delivery_days: int,
+    ) -> None:
+        self.threshold = Decimal(str(min_stock_threshold))
+        self.texts = dict(texts)
+        self.default_delivery_days = default_delivery_days
+        self._cache: dict[tuple[bool, int], Availability] = {}
+
+    def decide(self, offers: Iterable[SupplierOffer]) -> Availability | None:
+        offer = best_offer(offers)
+        if offer is None:
+            return None
+        allow = offer.stock_quantity >= self.threshold
+        days = offer.delivery_days if offer.delivery_days is not None else self.default_delivery_days
+        key = (allow, days if allow else -1)
+        decision = self._cache.get(key)
+        if decision is None:
+            decision = decide_availability(
+                [offer],
+                min_stock_threshold=self.threshold,
+                texts=self.texts,
+                default_delivery_days=self.default_delivery_days,
+            )
+            assert decision is not None
+            self._cache[key] = decision
+        return decision

@@ -1,0 +1,579 @@
+"""Supplier availability → the PrestaShop database (``rexbit supplier sync-availability``).
+
+One unit of writing is a shop product: its product-level row (``id_product_attribute = 0``) and the
+combinations linked to our products. The product level allows orders if any combination does (the rule
+in ``domain/availability.py`` over all its combinations' offers). Counts in ``sync_runs`` and in the
+result are shop products.
+
+Consistency: each batch is one MariaDB transaction; ``metadata.last_availability`` of its links is
+written to PostgreSQL only after the shop committed. A lost connection leaves the batch unwritten on both
+sides (the shop rolls back, we record nothing), and the next run writes it (``sync_only_changed``
+compares with what was recorded). If PostgreSQL fails after the shop committed, the next run writes
+the same values again — harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select, text
+
+from rexbit_desktop.db.models import SyncRun
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.availability import Availability, AvailabilityRule, SupplierOffer
+from rexbit_desktop.domain.errors import RexbitError, ValidationError
+from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
+from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.integrations.prestashop.gateway import BatchHook, WriteBatch
+from rexbit_desktop.services.shop_connection import (
+    PRESTASHOP_TYPE,
+    ShopContext,
+    ShopIntegration,
+    load_shop_integration,
+    open_shop,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5000
+MAX_ERROR_DETAILS = 50
+
+JSON_KEYS = (
+    "examined",
+    "to_write",
+    "written",
+    "skipped_unchanged",
+    "missing_in_shop",
+    "errors",
+    "duration_s",
+)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    sync_run_id: int
+    integration_id: int
+    status: str  # succeeded | failed | cancelled
+    dry_run: bool
+    full: bool
+    examined: int
+    to_write: int
+    written: int
+    skipped_unchanged: int
+    missing_in_shop: int
+    errors: int
+    duration_s: float
+    message: str | None = None
+    error_details: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        """The ``--json`` output: exactly these keys."""
+        return {k: getattr(self, k) for k in JSON_KEYS}
+
+
+@dataclass(frozen=True)
+class SyncRunView:
+    id: int
+    integration_id: int
+    kind: str
+    status: str
+    started_by: str
+    dry_run: bool
+    full: bool
+    examined: int
+    to_write: int
+    written: int
+    skipped_unchanged: int
+    missing_in_shop: int
+    errors: int
+    message: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+
+
+class ProductListingDisabled(ValidationError):
+    """Product listing is disabled for this integration."""
+
+
+# ---------------------------------------------------------------- reading our side
+
+# Every link of the shop to one of our products, with each supplier offer for that product
+# (enabled supplier_feed integrations only: a disabled feed's offers are stale).
+_OFFERS_SQL = text(
+    """
+    SELECT s.id, s.external_id, s.metadata->'last_availability'->>'fingerprint',
+           o.supplier_availability->>'stock_quantity',
+           o.supplier_availability->>'delivery_days',
+           o.supplier_availability->>'contractor_id'
+    FROM integration_product_links s
+    JOIN integration_product_links o ON o.product_id = s.product_id
+    JOIN integrations i ON i.id = o.integration_id
+    WHERE s.integration_id = :shop AND s.product_id IS NOT NULL
+      AND i.type = 'supplier_feed' AND i.enabled AND o.supplier_availability IS NOT NULL
+    ORDER BY s.id
+    """
+)
+
+_RECORD_SQL = text(
+    """
+    UPDATE integration_product_links AS l
+    SET metadata = l.metadata || jsonb_build_object('last_availability', v.rec)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:recs AS jsonb[])) AS v(id, rec)
+    WHERE l.id = v.id
+    """
+)
+
+
+@dataclass
+class _Link:
+    link_id: int
+    id_product_attribute: int
+    last_fingerprint: str | None
+    offers: list[SupplierOffer] = field(default_factory=list)
+    decision: Availability | None = None
+    fingerprint: str = ""
+
+
+@dataclass
+class _Unit:
+    """One shop product and its linked items."""
+
+    id_product: int
+    links: list[_Link] = field(default_factory=list)
+    product_decision: Availability | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(link.fingerprint != link.last_fingerprint for link in self.links)
+
+
+def _parse_external_id(external_id: str) -> tuple[int, int]:
+    head, sep, tail = external_id.partition(":")
+    id_product, id_attr = int(head), int(tail) if sep else 0
+    if id_product <= 0 or id_attr < 0:
+        raise ValueError(external_id)
+    return id_product, id_attr
+
+
+def _offer(stock: str | None, days: str | None, contractor: str | None) -> SupplierOffer:
+    quantity = Decimal(stock) if stock not in (None, "") else Decimal(0)
+    if not quantity.is_finite():
+        raise InvalidOperation(stock)
+    delivery = int(Decimal(days)) if days not in (None, "") else None
+    return SupplierOffer(quantity, delivery, int(contractor) if contractor and contractor.isdigit() else None)
+
+
+def _load_units(uow: UnitOfWork, integration_id: int, errors: list[dict[str, Any]]) -> dict[int, _Unit]:
+    units: dict[int, _Unit] = {}
+    links: dict[int, _Link | None] = {}  # None: a link with a bad external id
+    for link_id, external_id, last_fp, stock, days, contractor in uow.session.execute(
+        _OFFERS_SQL, {"shop": integration_id}
+    ):
+        if link_id not in links:
+            try:
+                id_product, id_attr = _parse_external_id(external_id)
+            except ValueError:
+                errors.append(
+                    {
+                        "link_id": link_id,
+                        "reason": f"external id '{external_id}' is not 'product:combination'",
+                    }
+                )
+                links[link_id] = None
+                continue
+            new_link = _Link(link_id, id_attr, last_fp)
+            links[link_id] = new_link
+            units.setdefault(id_product, _Unit(id_product)).links.append(new_link)
+        link = links[link_id]
+        if link is None:
+            continue
+        try:
+            link.offers.append(_offer(stock, days, contractor))
+        except (InvalidOperation, ValueError):
+            errors.append(
+                {
+                    "link_id": link_id,
+                    "reason": f"supplier offer has a bad stock_quantity/delivery_days ({stock!r}, {days!r})",
+                }
+            )
+    return units
+
+
+# ---------------------------------------------------------------- deciding
+
+
+class _Fingerprints:
+    """What was decided for a link, as a short stable string (compared with the recorded one)."""
+
+    def __init__(self, stock_key: tuple[int, int]) -> None:
+        self.stock_key = list(stock_key)
+        self._cache: dict[tuple[int, int], str] = {}
+
+    def of(self, item: Availability, product: Availability) -> str:
+        key = (id(item), id(product))
+        fp = self._cache.get(key)
+        if fp is None:
+            canonical = json.dumps(
+                [item.as_record(), product.as_record(), self.stock_key], sort_keys=True, ensure_ascii=False
+            )
+            fp = hashlib.sha1(canonical.encode()).hexdigest()
+            self._cache[key] = fp
+        return fp
+
+
+def _decide(units: dict[int, _Unit], rule: AvailabilityRule, fingerprints: _Fingerprints) -> None:
+    for unit in units.values():
+        for link in unit.links:
+            link.decision = rule.decide(link.offers)
+        if len(unit.links) == 1:
+            unit.product_decision = unit.links[0].decision
+        else:
+            unit.product_decision = rule.decide(o for link in unit.links for o in link.offers)
+        assert unit.product_decision is not None
+        for link in unit.links:
+            assert link.decision is not None
+            link.fingerprint = fingerprints.of(link.decision, unit.product_decision)
+
+
+def _record(link: _Link, unit: _Unit, stock_key: tuple[int, int], run_id: int, now: str) -> str:
+    assert link.decision is not None and unit.product_decision is not None
+    record = link.decision.as_record()
+    record.update(
+        product=unit.product_decision.as_record(),
+        stock_key=list(stock_key),
+        fingerprint=link.fingerprint,
+        sync_run_id=run_id,
+        synced_at=now,
+    )
+    return json.dumps(record, ensure_ascii=False)
+
+
+class _TextIds:
+    """Numbers the distinct decisions of a run for the text staging table."""
+
+    def __init__(self) -> None:
+        self._ids: dict[int, tuple[int, Availability]] = {}
+
+    def id_for(self, decision: Availability) -> int:
+        entry = self._ids.get(id(decision))
+        if entry is None:
+            entry = (len(self._ids) + 1, decision)
+            self._ids[id(decision)] = entry
+        return entry[0]
+
+    def rows(self, used: set[int]) -> list[tuple[int, int, str, str]]:
+        return [
+            (text_id, id_lang, now, later)
+            for text_id, decision in self._ids.values()
+            if text_id in used
+            for id_lang, now, later in decision.texts
+        ]
+
+
+def _batch_rows(units: list[_Unit], text_ids: _TextIds) -> WriteBatch:
+    batch = WriteBatch()
+    used: set[int] = set()
+    for unit in units:
+        assert unit.product_decision is not None
+        pid = text_ids.id_for(unit.product_decision)
+        used.add(pid)
+        batch.item_rows.append((unit.id_product, 0, unit.product_decision.out_of_stock, pid))
+        for link in unit.links:
+            if link.id_product_attribute:
+                assert link.decision is not None
+                tid = text_ids.id_for(link.decision)
+                used.add(tid)
+                batch.item_rows.append(
+                    (unit.id_product, link.id_product_attribute, link.decision.out_of_stock, tid)
+                )
+    batch.text_rows = text_ids.rows(used)
+    return batch
+
+
+# ---------------------------------------------------------------- the use case
+
+
+def sync_availability(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    integration_id: int,
+    limit: int | None = None,
+    dry_run: bool = False,
+    full: bool = False,
+    progress: Progress = no_progress,
+    cancel: CancelCheck = never_cancelled,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_hook: BatchHook | None = None,
+) -> SyncResult:
+    """Write the best supplier offer's availability into the shop. See the module docstring."""
+    actor.require(Permission.INTEGRATIONS_RUN)
+    if limit is not None and limit < 1:
+        raise ValidationError("--limit must be at least 1.")
+    if batch_size < 1:
+        raise ValidationError("The batch size must be at least 1.")
+    started = time.perf_counter()
+    with uow:
+        integration = load_shop_integration(uow.session, integration_id)
+        _refuse_unless_listing(integration)
+        run = SyncRun(
+            integration_id=integration.id,
+            kind="availability",
+            status="running",
+            started_by=actor.login,
+            dry_run=dry_run,
+            full=full,
+        )
+        uow.session.add(run)
+        uow.commit()
+        run_id = run.id
+
+        counts = {k: 0 for k in JSON_KEYS if k != "duration_s"}
+        details: list[dict[str, Any]] = []
+        status, message = "succeeded", None
+        try:
+            status, message = _run(
+                uow,
+                integration,
+                run_id,
+                counts,
+                details,
+                limit=limit,
+                dry_run=dry_run,
+                full=full or not integration.config["sync_only_changed"],
+                progress=progress,
+                cancel=cancel,
+                batch_size=batch_size,
+                batch_hook=batch_hook,
+            )
+        except RexbitError as exc:
+            uow.rollback()
+            counts["errors"] += 1
+            details.append({"reason": exc.message})
+            status, message = "failed", str(exc)
+            log.warning("availability sync of integration %s failed: %s", integration.id, exc.message)
+        duration = round(time.perf_counter() - started, 3)
+        finished = uow.session.get(SyncRun, run_id)
+        assert finished is not None
+        run = finished
+        for key, value in counts.items():
+            setattr(run, key, value)
+        run.status = status
+        run.message = message
+        run.error_details = details[:MAX_ERROR_DETAILS]
+        run.finished_at = datetime.now(UTC)
+        run.duration_s = duration
+        uow.commit()
+    return SyncResult(
+        sync_run_id=run_id,
+        integration_id=integration.id,
+        status=status,
+        dry_run=dry_run,
+        full=full,
+        duration_s=duration,
+        message=message,
+        error_details=details[:MAX_ERROR_DETAILS],
+        **counts,
+    )
+
+
+def _refuse_unless_listing(integration: ShopIntegration) -> None:
+    if not integration.config["product_listing_enabled"]:
+        raise ProductListingDisabled(
+            f"Product listing is disabled for integration {integration.id} ({integration.name}): "
+            "the availability sync writes nothing to this shop.",
+            hint='Set "product_listing_enabled": true in the integration\'s configuration to allow it.',
+        )
+    if not integration.enabled:
+        raise ValidationError(
+            f"Integration {integration.id} ({integration.name}) is disabled.", hint="Enable it first."
+        )
+
+
+def _run(
+    uow: UnitOfWork,
+    integration: ShopIntegration,
+    run_id: int,
+    counts: dict[str, int],
+    details: list[dict[str, Any]],
+    *,
+    limit: int | None,
+    dry_run: bool,
+    full: bool,
+    progress: Progress,
+    cancel: CancelCheck,
+    batch_size: int,
+    batch_hook: BatchHook | None,
+) -> tuple[str, str | None]:
+    gateway, shop = open_shop(integration)
+    try:
+        return _sync_with(
+            uow,
+            gateway,
+            shop,
+            integration,
+            run_id,
+            counts,
+            details,
+            limit=limit,
+            dry_run=dry_run,
+            full=full,
+            progress=progress,
+            cancel=cancel,
+            batch_size=batch_size,
+            batch_hook=batch_hook,
+        )
+    finally:
+        gateway.close()
+
+
+def _sync_with(
+    uow: UnitOfWork,
+    gateway: Any,
+    shop: ShopContext,
+    integration: ShopIntegration,
+    run_id: int,
+    counts: dict[str, int],
+    details: list[dict[str, Any]],
+    *,
+    limit: int | None,
+    dry_run: bool,
+    full: bool,
+    progress: Progress,
+    cancel: CancelCheck,
+    batch_size: int,
+    batch_hook: BatchHook | None,
+) -> tuple[str, str | None]:
+    cfg = integration.config
+    stock_key = shop.info.stock_key
+    rule = AvailabilityRule(
+        min_stock_threshold=cfg["min_stock_threshold"],
+        texts=shop.texts,
+        default_delivery_days=cfg["default_delivery_days"],
+    )
+    units = _load_units(uow, integration.id, details)
+    counts["errors"] += len(details)
+    _decide(units, rule, _Fingerprints(stock_key))
+    counts["examined"] = len(units)
+    pending = [units[k] for k in sorted(units) if full or units[k].changed]
+    counts["skipped_unchanged"] = len(units) - len(pending)
+    if limit is not None:
+        pending = pending[:limit]
+    counts["to_write"] = len(pending)
+    total = len(pending)
+    progress(0, total, "dry run: checking" if dry_run else "writing availability")
+    text_ids = _TextIds()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    done = 0
+    for number, start in enumerate(range(0, total, batch_size), start=1):
+        if cancel():
+            return "cancelled", f"cancelled after {done} of {total} products"
+        chunk = pending[start : start + batch_size]
+        outcome = gateway.write_batch(
+            _batch_rows(chunk, text_ids),
+            id_shop=shop.info.id_shop,
+            stock_key=stock_key,
+            combination_text_columns=shop.schema.combination_text_columns,
+            batch_number=number,
+            hook=batch_hook,
+            apply=not dry_run,
+        )
+        ids: list[int] = []
+        recs: list[str] = []
+        for unit in chunk:
+            if (unit.id_product, 0) in outcome.missing:
+                counts["missing_in_shop"] += 1
+                _note_missing(details, unit.id_product, 0)
+                continue
+            if not dry_run:
+                counts["written"] += 1
+            for link in unit.links:
+                if (
+                    link.id_product_attribute
+                    and (unit.id_product, link.id_product_attribute) in outcome.missing
+                ):
+                    counts["missing_in_shop"] += 1
+                    _note_missing(details, unit.id_product, link.id_product_attribute)
+                    continue
+                ids.append(link.link_id)
+                recs.append(_record(link, unit, stock_key, run_id, now))
+        if not dry_run and ids:
+            # Only now that the shop committed: what it has is what we record.
+            uow.session.execute(_RECORD_SQL, {"ids": ids, "recs": recs})
+            uow.commit()
+        done += len(chunk)
+        progress(done, total, "dry run: checking" if dry_run else "writing availability")
+    return "succeeded", None
+
+
+def _note_missing(details: list[dict[str, Any]], id_product: int, id_attr: int) -> None:
+    if len(details) < MAX_ERROR_DETAILS:
+        what = f"combination {id_product}:{id_attr}" if id_attr else f"product {id_product}"
+        details.append(
+            {"external_id": f"{id_product}:{id_attr}", "reason": f"{what} is no longer in the shop"}
+        )
+
+
+def sync_all_availability(
+    uow: UnitOfWork, actor: Actor, *, progress: Progress = no_progress, cancel: CancelCheck = never_cancelled
+) -> list[SyncResult]:
+    """The 30-minute schedule: every enabled PrestaShop integration with product listing enabled."""
+    actor.require(Permission.INTEGRATIONS_RUN)
+    from rexbit_desktop.db.models import Integration
+
+    with uow:
+        rows = uow.session.execute(
+            select(Integration.id, Integration.config)
+            .where(Integration.type == PRESTASHOP_TYPE, Integration.enabled.is_(True))
+            .order_by(Integration.id)
+        ).all()
+    ids = [i for i, cfg in rows if bool((cfg or {}).get("product_listing_enabled"))]
+    results = []
+    for integration_id in ids:
+        if cancel():
+            break
+        results.append(
+            sync_availability(uow, actor, integration_id=integration_id, progress=progress, cancel=cancel)
+        )
+    return results
+
+
+def list_sync_runs(
+    uow: UnitOfWork, actor: Actor, *, integration_id: int | None = None, limit: int = 20
+) -> list[SyncRunView]:
+    """The last sync runs, newest first (for the integrations view)."""
+    actor.require(Permission.VIEW)
+    query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
+    if integration_id is not None:
+        query = query.where(SyncRun.integration_id == integration_id)
+    with uow:
+        return [
+            SyncRunView(
+                r.id,
+                r.integration_id,
+                r.kind,
+                r.status,
+                r.started_by,
+                r.dry_run,
+                r.full,
+                r.examined,
+                r.to_write,
+                r.written,
+                r.skipped_unchanged,
+                r.missing_in_shop,
+                r.errors,
+                r.message,
+                r.started_at,
+                r.finished_at,
+                r.duration_s,
+            )
+            for r in uow.session.scalars(query)
+        ]
