@@ -54,14 +54,18 @@ _AVAILABLE_WORDS = {
 _IMMEDIATE_WORDS = {"natychmiast", "od ręki", "od reki", "od razu", "dziś", "dzis"}
 
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
-_CURRENCY = re.compile(r"^(?:pln|zł|zl|eur|€|usd|\$|gbp|czk)\s*|\s*(?:pln|zł|zl|eur|€|usd|\$|gbp|czk)\.?$", re.I)
+_CURRENCY = re.compile(
+    r"^(?:pln|zł|zl|eur|€|usd|\$|gbp|czk)\s*|\s*(?:pln|zł|zl|eur|€|usd|\$|gbp|czk)\.?$", re.I
+)
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _MORE_THAN = re.compile(r"^(?:>=?|\+|powyżej|powyzej|ponad|min\.?)\s*(\d+(?:[.,]\d+)?)$", re.I)
 _PLUS_AFTER = re.compile(r"^(\d+(?:[.,]\d+)?)\s*\+$")
 _LESS_THAN = re.compile(r"^(?:<=?|poniżej|ponizej)\s*(\d+)$", re.I)
 _RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
 _HOURS = re.compile(r"^(\d+)\s*(?:-\s*(\d+)\s*)?(?:h|godz\.?|godzin[ya]?|hours?)$", re.I)
-_DAYS = re.compile(r"^(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:d|dni|dzień|dzien|dni robocze|dni roboczych|days?)?\.?$", re.I)
+_DAYS = re.compile(
+    r"^(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:d|dni|dzień|dzien|dni robocze|dni roboczych|days?)?\.?$", re.I
+)
 _WEEKS = re.compile(r"^(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:tyg\.?|tydzień|tydzien|tygodnie|tygodni|weeks?)$", re.I)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 

@@ -202,10 +202,11 @@ def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImpo
                 " ON COMMIT DROP"
             )
         )
-        raw = s.connection().connection.driver_connection
-        with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
-            "COPY catalog_in (sku, ean, name, unit, vat_rate) FROM STDIN"
-        ) as copy:
+        raw: Any = s.connection().connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy("COPY catalog_in (sku, ean, name, unit, vat_rate) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         result = s.execute(
@@ -225,7 +226,9 @@ def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImpo
         created = sum(1 for r in result if r[0])
         updated = len(result) - created
         uow.commit()
-    return CatalogImportDTO(rows=len(rows), created=created, updated=updated, unchanged=len(rows) - len(result))
+    return CatalogImportDTO(
+        rows=len(rows), created=created, updated=updated, unchanged=len(rows) - len(result)
+    )
 
 
 # ------------------------------------------------------------------ list and show
@@ -369,7 +372,9 @@ def _product_by(uow: UnitOfWork, *, sku: str | None = None, product_id: int | No
         raise ValidationError("Give a SKU.")
     product = s.scalar(select(Product).where(Product.sku == sku.strip()))
     if product is None:
-        found = list(s.scalars(select(Product).where(func.upper(func.btrim(Product.sku)) == sku.strip().upper())))
+        found = list(
+            s.scalars(select(Product).where(func.upper(func.btrim(Product.sku)) == sku.strip().upper()))
+        )
         if len(found) == 1:
             product = found[0]
     if product is None:

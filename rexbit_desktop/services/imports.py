@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 NewUow = Callable[[], UnitOfWork]
 RawRow = Sequence[Any]  # (line, external_id, sku, ean, stock, delivery_days, price) as feed text
-ChunkSink = Callable[[int, list[RawRow]], None]
+ChunkSink = Callable[[int, list[Any]], None]
 
 DEFAULT_CHUNK_ROWS = 10_000
 MAX_REPORTED_ERRORS = 50
@@ -344,8 +344,8 @@ def stage_chunk(new_uow: NewUow, run_id: int, chunk_no: int, rows: list[RawRow] 
                 ImportStagedRow.run_id == run_id, ImportStagedRow.chunk_no == chunk_no
             )
         )
-        raw = uow.session.connection().connection.driver_connection
-        with raw.cursor() as cur, cur.copy(_COPY_STAGED) as copy:  # type: ignore[union-attr]
+        raw: Any = uow.session.connection().connection.driver_connection
+        with raw.cursor() as cur, cur.copy(_COPY_STAGED) as copy:
             for s in staged:
                 copy.write_row(
                     (

@@ -114,7 +114,9 @@ def create_integration(
     if not name or len(name) > 200:
         raise ValidationError("An integration needs a name of 1 to 200 characters.")
     if type not in INTEGRATION_TYPES:
-        raise ValidationError(f"Unknown integration type '{type}'.", hint="Use supplier_feed or prestashop_db.")
+        raise ValidationError(
+            f"Unknown integration type '{type}'.", hint="Use supplier_feed or prestashop_db."
+        )
     config = dict(config or {})
     contractor_data = config.pop("contractor", None) if type == "supplier_feed" else None
     contractor_id = contractor_id or config.pop("contractor_id", None)
@@ -196,7 +198,9 @@ def get_integration(uow: UnitOfWork, actor: Actor, integration_id: int) -> Integ
     with uow:
         found = _integration_dtos(uow, Integration.id == integration_id)
     if not found:
-        raise NotFound(f"There is no integration {integration_id}.", hint="List them with: rexbit integration list")
+        raise NotFound(
+            f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+        )
     return found[0]
 
 
@@ -303,9 +307,7 @@ def create_import_profile(
     return dto
 
 
-def update_import_profile(
-    uow: UnitOfWork, actor: Actor, profile_id: int, **changes: Any
-) -> ImportProfileDTO:
+def update_import_profile(uow: UnitOfWork, actor: Actor, profile_id: int, **changes: Any) -> ImportProfileDTO:
     """Edits a profile: any of name, source_location, format, options, mappings, enabled."""
     actor.require(Permission.INTEGRATIONS_EDIT)
     allowed = {"name", "source_location", "format", "options", "mappings", "enabled"}
@@ -316,7 +318,7 @@ def update_import_profile(
         task = uow.session.get(IntegrationTask, profile_id)
         if task is None:
             raise NotFound(f"There is no import profile {profile_id}.")
-        merged = {
+        merged: dict[str, Any] = {
             "name": task.name,
             "source_location": task.source_location,
             "format": task.format,

@@ -93,7 +93,10 @@ def detect_delimiter(text: str, quotechar: str | None) -> str:
     best, best_score = ";", -1
     for delimiter in DELIMITERS:
         reader = csv.reader(
-            lines, delimiter=delimiter, quotechar=quotechar or '"', quoting=csv.QUOTE_NONE if not quotechar else 0
+            lines,
+            delimiter=delimiter,
+            quotechar=quotechar or '"',
+            quoting=csv.QUOTE_NONE if not quotechar else 0,
         )
         try:
             counts = [len(row) for row in reader if row]
@@ -191,8 +194,7 @@ class CsvFeedReader:
         headers = [str(h).strip() for h in frame.columns]
         if len(headers) < 2 and len(self.mappings) > 1:
             raise FeedUnreadable(
-                f"The feed {self.path.name} has one column only with delimiter "
-                f"'{self.dialect.delimiter}'.",
+                f"The feed {self.path.name} has one column only with delimiter '{self.dialect.delimiter}'.",
                 hint="Set options.delimiter in the import profile.",
             )
         return headers
@@ -211,7 +213,9 @@ class CsvFeedReader:
     def tell(self) -> int:
         return self._binary.tell() if self._binary is not None else 0
 
-    def chunks(self, fields: tuple[str, ...], chunk_rows: int, limit: int | None = None) -> Iterator[list[tuple]]:
+    def chunks(
+        self, fields: tuple[str, ...], chunk_rows: int, limit: int | None = None
+    ) -> Iterator[list[tuple]]:
         """Chunks of ``(line, value of each field or None)``; blank lines are skipped silently."""
         names = list(dict.fromkeys(self.mappings[f] for f in fields if f in self.mappings))
         # Header names are stripped; read by position so that ' Stan ' still maps to 'Stan'.
@@ -231,7 +235,9 @@ class CsvFeedReader:
                             for i, p in enumerate(sorted(positions))
                         }
                         n = len(frame)
-                        lines = range(first_line + frame.index[0], first_line + frame.index[0] + n) if n else []
+                        lines = (
+                            range(first_line + frame.index[0], first_line + frame.index[0] + n) if n else []
+                        )
                         empty = [None] * n
                         cols = [columns[self.mappings[f]] if f in self.mappings else empty for f in fields]
                         rows = [

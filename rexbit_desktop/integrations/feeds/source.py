@@ -82,7 +82,9 @@ def _download(url: str, *, max_bytes: int, timeout_s: float) -> Iterator[Path]:
             try:
                 response = urllib.request.urlopen(request, timeout=timeout_s)
             except urllib.error.HTTPError as exc:
-                raise FeedUnreachable(f"The feed server answered {exc.code} {exc.reason} for {url}.") from None
+                raise FeedUnreachable(
+                    f"The feed server answered {exc.code} {exc.reason} for {url}."
+                ) from None
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 raise FeedUnreachable(

@@ -126,7 +126,7 @@ def resolve_preset(path: Path, options: Mapping[str, Any]) -> dict[str, Any]:
         else:
             raise FeedMappingError(
                 f"Cannot tell which element is one record in {path.name} (root element <{root}>).",
-                hint="Set options.record in the import profile, e.g. \"product\".",
+                hint='Set options.record in the import profile, e.g. "product".',
             )
     merged: dict[str, Any] = {}
     if preset_name:
@@ -136,7 +136,10 @@ def resolve_preset(path: Path, options: Mapping[str, Any]) -> dict[str, Any]:
             )
         merged.update(PRESETS[preset_name])
     merged.update({k: v for k, v in options.items() if v is not None})
-    merged["namespaces"] = {**PRESETS.get(preset_name or "", {}).get("namespaces", {}), **(options.get("namespaces") or {})}
+    merged["namespaces"] = {
+        **PRESETS.get(preset_name or "", {}).get("namespaces", {}),
+        **(options.get("namespaces") or {}),
+    }
     return merged
 
 
@@ -235,12 +238,10 @@ class XmlFeedReader:
                     huge_tree=False,
                     remove_comments=True,
                 )
-                n = 0
-                for _, elem in context:
-                    if n == 0:
+                for n, (_, elem) in enumerate(context, 1):
+                    if n == 1:
                         self.headers = self._record_headers(elem)
                     yield elem
-                    n += 1
                     # Free what was read: the tree would otherwise grow with the file.
                     elem.clear(keep_tail=False)
                     parent = elem.getparent()
@@ -252,7 +253,9 @@ class XmlFeedReader:
             except etree.XMLSyntaxError as exc:
                 msg = str(exc)
                 if "entity" in msg.lower():
-                    raise FeedUnsafe(f"The XML feed {self.path.name} uses entities; refused: {msg}.") from None
+                    raise FeedUnsafe(
+                        f"The XML feed {self.path.name} uses entities; refused: {msg}."
+                    ) from None
                 raise FeedUnreadable(
                     f"The XML feed {self.path.name} is malformed: {msg}.",
                     hint="Ask the supplier to fix the file; nothing was imported.",
@@ -260,7 +263,9 @@ class XmlFeedReader:
             finally:
                 self._file = None
 
-    def chunks(self, fields: tuple[str, ...], chunk_rows: int, limit: int | None = None) -> Iterator[list[tuple]]:
+    def chunks(
+        self, fields: tuple[str, ...], chunk_rows: int, limit: int | None = None
+    ) -> Iterator[list[tuple]]:
         readers = [self.readers.get(f) for f in fields]
         batch: list[tuple] = []
         for elem in self._records(limit):
@@ -275,7 +280,9 @@ class XmlFeedReader:
     def preview(self, rows: int = 20) -> list[dict[str, str]]:
         out: list[dict[str, str]] = []
         for elem in self._records(rows):
-            record: dict[str, str] = {f"@{_short_name(k, self.namespaces)}": v for k, v in elem.attrib.items()}
+            record: dict[str, str] = {
+                f"@{_short_name(k, self.namespaces)}": v for k, v in elem.attrib.items()
+            }
             for child in elem:
                 if isinstance(child.tag, str):
                     record.setdefault(_short_name(child.tag, self.namespaces), (_text(child) or "").strip())
