@@ -446,7 +446,8 @@ class WorkerGroup:
 def run_workers(db: Database, settings: Sequence[WorkerSettings], **kwargs: Any) -> str:
     """Run workers in the foreground until they stop; SIGTERM/SIGINT finish the current jobs first."""
     group = WorkerGroup(db, settings, **kwargs)
-    return asyncio.run(group.run(handle_signals=True))
+    # Signal handlers can only be installed from the main thread.
+    return asyncio.run(group.run(handle_signals=threading.current_thread() is threading.main_thread()))
 
 
 # ------------------------------------------------------------------ the desktop's local worker

@@ -1,0 +1,158 @@
+"""Workers in-process on a real PostgreSQL: --once, --max-time, queue restart, the desktop's LocalWorker,
+and putting back the jobs of a dead worker (stalled jobs)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from rexbit_desktop.jobs.app import defer_job
+from rexbit_desktop.jobs.worker import (
+    STALLED_ERROR,
+    LocalWorker,
+    WorkerGroup,
+    WorkerSettings,
+    parse_queues,
+    rescue_stalled_jobs,
+    run_workers,
+)
+from rexbit_desktop.services.queue import request_worker_restart
+
+
+@pytest.fixture(autouse=True)
+def _diagnostics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
+
+
+def _statuses(db) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    with db.engine.connect() as conn:
+        return dict(conn.execute(text("SELECT id, status::text FROM procrastinate_jobs ORDER BY id")).all())
+
+
+def _wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
+
+
+def test_settings_are_checked() -> None:
+    from rexbit_desktop.domain.errors import ValidationError
+
+    assert parse_queues("import, default") == ("import", "default")
+    assert parse_queues("") is None
+    with pytest.raises(ValidationError):
+        parse_queues("import,emails")
+    with pytest.raises(ValidationError):
+        WorkerSettings(tries=0)
+    with pytest.raises(ValidationError):
+        WorkerSettings(heartbeat_interval=10, stalled_after=5)
+
+
+def test_once_runs_exactly_one_job(db) -> None:  # type: ignore[no-untyped-def]
+    first = defer_job(db, "diagnostics:noop")
+    second = defer_job(db, "diagnostics:noop")
+    reason = run_workers(db, [WorkerSettings(once=True, sleep=0.1)])
+    assert "--once" in reason
+    assert _statuses(db) == {first: "succeeded", second: "todo"}
+    assert "--once" in run_workers(db, [WorkerSettings(once=True, sleep=0.1)])
+    assert _statuses(db)[second] == "succeeded"
+    assert "empty" in run_workers(db, [WorkerSettings(once=True, sleep=0.1)])  # nothing left: exits at once
+
+
+def test_max_time_lets_the_current_job_finish(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "runs"
+    long_job = defer_job(db, "diagnostics:sleep", seconds=1.5, marker=str(marker))
+    later = defer_job(db, "diagnostics:noop")
+    started = time.monotonic()
+    reason = run_workers(db, [WorkerSettings(max_time=0.5, sleep=0.1)])
+    assert "--max-time" in reason and time.monotonic() - started >= 1.4
+    assert _statuses(db) == {long_job: "succeeded", later: "todo"}
+    assert marker.read_text().split()[0::4] == ["start", "end"]
+
+
+def test_queue_restart_stops_a_worker_after_its_current_job(db, system_actor, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "runs"
+    job = defer_job(db, "diagnostics:sleep", seconds=1.0, marker=str(marker))
+    after = defer_job(db, "diagnostics:noop")
+    group = WorkerGroup(db, [WorkerSettings(sleep=0.1)], restart_poll=0.2)
+    box: dict[str, str] = {}
+    thread = threading.Thread(target=lambda: box.update(reason=asyncio.run(group.run())))
+    thread.start()
+    _wait_for(lambda: marker.exists())
+    request_worker_restart(db.uow(), system_actor)
+    thread.join(20)
+    assert not thread.is_alive()
+    assert "queue restart" in box["reason"]
+    assert _statuses(db) == {job: "succeeded", after: "todo"}
+
+
+def test_restart_signal_sent_before_start_is_ignored(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    request_worker_restart(db.uow(), system_actor)
+    job = defer_job(db, "diagnostics:noop")
+    assert "empty" in run_workers(db, [WorkerSettings(stop_when_empty=True, sleep=0.1)], restart_poll=0.1)
+    assert _statuses(db) == {job: "succeeded"}
+
+
+def test_local_worker_runs_jobs_in_a_background_thread(db) -> None:  # type: ignore[no-untyped-def]
+    worker = LocalWorker(db, ["default", "import"], sleep=0.2)
+    worker.start()
+    try:
+        assert worker.running
+        a = defer_job(db, "diagnostics:noop")
+        b = defer_job(db, "diagnostics:noop", queue="import")
+        c = defer_job(db, "diagnostics:noop", queue="orders")  # not a local queue
+        _wait_for(lambda: _statuses(db)[a] == "succeeded" and _statuses(db)[b] == "succeeded")
+    finally:
+        worker.stop(timeout=20)
+    assert not worker.running and worker.error is None
+    assert _statuses(db)[c] == "todo"
+    worker.start()  # a stopped local worker can start again
+    try:
+        d = defer_job(db, "diagnostics:noop")
+        _wait_for(lambda: _statuses(db)[d] == "succeeded")
+    finally:
+        worker.stop(timeout=20)
+
+
+def _fake_dead_worker_job(db, job_id: int) -> None:  # type: ignore[no-untyped-def]
+    """What a kill -9 leaves behind: a 'doing' job held by a worker whose heartbeat stopped."""
+    with db.engine.begin() as conn:
+        worker_id = conn.execute(
+            text(
+                "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '5 minutes') RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w WHERE id = :id"),
+            {"w": worker_id, "id": job_id},
+        )
+
+
+def test_a_dead_workers_job_is_put_back_once(db) -> None:  # type: ignore[no-untyped-def]
+    job = defer_job(db, "diagnostics:noop")
+    alive = defer_job(db, "diagnostics:noop")
+    _fake_dead_worker_job(db, job)
+    with db.engine.begin() as conn:  # a job of a live worker is left alone
+        w = conn.execute(text("INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")).scalar_one()
+        conn.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w WHERE id = :id"),
+            {"w": w, "id": alive},
+        )
+    assert rescue_stalled_jobs(db, stalled_after=60, rescuer="test") == [(job, "requeued")]
+    assert rescue_stalled_jobs(db, stalled_after=60, rescuer="test") == []
+    assert _statuses(db) == {job: "todo", alive: "doing"}
+    with db.engine.connect() as conn:
+        assert conn.execute(
+            text("SELECT error FROM job_failures WHERE job_id = :id"), {"id": job}
+        ).scalars().all() == [STALLED_ERROR]
+    # it stalls again: the second time it is failed, not looped forever
+    _fake_dead_worker_job(db, job)
+    assert rescue_stalled_jobs(db, stalled_after=60, rescuer="test") == [(job, "failed")]
+    assert _statuses(db)[job] == "failed"
