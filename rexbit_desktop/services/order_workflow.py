@@ -287,3 +287,37 @@ def transition_order(
 
 def goods_left_warehouse(status: str) -> bool:
     return OrderStatus(status) in SHIPPED_STATUSES
+
+
+# Slow listeners run by the queued variant (``orders:order_status_changed`` in a worker). Other areas
+# register here at import time, e.g. pushing the status to the shop.
+QUEUED_HANDLERS: list[Listener] = []
+
+
+def handle_queued_status_change(uow: UnitOfWork, actor: Actor, event: OrderStatusChanged) -> int:
+    """Run the slow listeners for one change and leave an audit row saying they ran."""
+    from rexbit_desktop.db.models.orders import OrderAuditLog
+
+    errors = []
+    for handler in QUEUED_HANDLERS:
+        try:
+            handler(event)
+        except Exception as exc:  # one bad handler must not stop the others; the audit row names it
+            log.exception("queued status listener %r failed", handler)
+            errors.append(f"{getattr(handler, '__name__', handler)}: {exc}")
+    with uow:
+        uow.session.add(
+            OrderAuditLog(
+                order_id=event.order_id,
+                actor=actor.login,
+                action="status_changed_delivered",
+                details={
+                    "from": event.from_status,
+                    "to": event.to_status,
+                    "handlers": len(QUEUED_HANDLERS),
+                    "errors": errors,
+                },
+            )
+        )
+        uow.commit()
+    return len(QUEUED_HANDLERS)

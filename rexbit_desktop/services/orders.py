@@ -740,3 +740,17 @@ def count_orders(uow: UnitOfWork, actor: Actor) -> int:
     actor.require(Permission.VIEW)
     with uow:
         return int(uow.session.scalar(select(func.count()).select_from(Order)) or 0)
+
+
+@retry_on_deadlock
+def issue_warehouse_documents(uow: UnitOfWork, actor: Actor, number: str) -> list[str]:
+    """Post the WZ documents of an order now (one per warehouse); returns their numbers."""
+    actor.require(Permission.ORDERS_EDIT)
+    with uow:
+        s = uow.session
+        order = find_order(s, number, lock=True)
+        if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
+            raise TransitionRefused(f"Order {order.number} is {order.status}: no WZ can be issued.")
+        numbers = [d.number or "" for d in stock.issue_wz_for_order(s, actor, order, stock.now_utc())]
+        uow.commit()
+    return numbers
