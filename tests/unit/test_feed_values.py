@@ -1,0 +1,175 @@
+"""Reading supplier feed values: SKU/EAN text, quantities, prices, delivery days."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from rexbit_desktop.domain.feed_values import (
+    FeedValueError,
+    FeedValueReader,
+    gtin_to_ean13,
+    normalise_gtin,
+    normalise_sku,
+    parse_decimal,
+    parse_delivery_days,
+    parse_price,
+    parse_quantity,
+)
+
+
+def test_sku_is_text_trimmed_with_leading_zeros() -> None:
+    assert normalise_sku("  007123 ") == "007123"
+    assert normalise_sku("\u00a0HX-0001\u00a0") == "HX-0001"
+    assert normalise_sku("   ") is None
+    assert normalise_sku(None) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "gtin14"),
+    [
+        ("5901234123457", "05901234123457"),
+        ("0012345678905", "00012345678905"),  # EAN-13 of a UPC
+        ("012345678905", "00012345678905"),  # the same item as UPC-12
+        ("00012345678905", "00012345678905"),  # and as GTIN-14
+        (" 590 1234 123457 ", "05901234123457"),
+        ("96385074", "00000096385074"),  # EAN-8
+    ],
+)
+def test_gtin_normalised_to_14_digits(raw: str, gtin14: str) -> None:
+    assert normalise_gtin(raw) == gtin14
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("5901234123458", "check digit"),
+        ("59012341234", "11 digits"),
+        ("5.90123E+12", "digits"),
+    ],
+)
+def test_bad_ean_is_refused_with_reason(raw: str, reason: str) -> None:
+    with pytest.raises(FeedValueError, match=reason):
+        normalise_gtin(raw)
+
+
+def test_gtin_shown_as_ean13() -> None:
+    assert gtin_to_ean13("00012345678905") == "0012345678905"
+    assert gtin_to_ean13("15901234123454") == "15901234123454"
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal", "value"),
+    [
+        ("1 234,56", None, "1234.56"),
+        ("1\u00a0234,56", ",", "1234.56"),
+        ("1.234,56", None, "1234.56"),
+        ("1,234.56", None, "1234.56"),
+        ("7,5", None, "7.5"),
+        ("349.00 PLN", None, "349.00"),
+        ("349,00 zł", ",", "349.00"),
+        ("1.234", ",", "1234"),
+        ("12", None, "12"),
+    ],
+)
+def test_decimal_polish_and_english(raw: str, decimal: str | None, value: str) -> None:
+    assert parse_decimal(raw, decimal=decimal) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("12", 12),
+        (">10", 10),
+        ("> 10", 10),
+        ("10+", 10),
+        ("<5", 4),
+        ("5-10", 5),
+        ("brak", 0),
+        ("BRAK", 0),
+        ("out_of_stock", 0),
+        ("backorder", 0),
+        ("in_stock", 10),
+        ("in stock", 10),
+        ("dostępny", 10),
+        ("0", 0),
+        ("12,5", Decimal("12.5")),
+    ],
+)
+def test_quantities(raw: str, value: int | Decimal) -> None:
+    assert parse_quantity(raw, decimal=",") == Decimal(value)
+
+
+def test_nominal_quantity_is_configurable() -> None:
+    assert parse_quantity("in_stock", nominal=Decimal(21)) == 21
+
+
+@pytest.mark.parametrize("raw", ["-3", "dużo", "12 sztuk?"])
+def test_negative_or_unreadable_quantity_is_refused(raw: str) -> None:
+    with pytest.raises(FeedValueError):
+        parse_quantity(raw)
+
+
+def test_negative_price_is_refused() -> None:
+    with pytest.raises(FeedValueError, match="negative"):
+        parse_price("-1,00")
+    with pytest.raises(FeedValueError, match="not a number"):
+        parse_price("gratis")
+
+
+@pytest.mark.parametrize(
+    ("raw", "days"),
+    [
+        ("24h", 1),
+        ("48 h", 2),
+        ("72 godz.", 3),
+        ("3-5 dni", 5),
+        ("14 dni", 14),
+        ("1 dzień", 1),
+        ("7", 7),
+        ("2 tyg.", 14),
+        ("natychmiast", 0),
+        ("2026-12-01T08:00+0100", 3),
+    ],
+)
+def test_delivery_days(raw: str, days: int) -> None:
+    assert parse_delivery_days(raw, today=date(2026, 11, 28)) == days
+
+
+def test_unreadable_delivery_is_refused() -> None:
+    with pytest.raises(FeedValueError, match="not readable"):
+        parse_delivery_days("kiedyś")
+
+
+def test_reader_marks_row_invalid_with_reasons() -> None:
+    reader = FeedValueReader(decimal=",")
+    row = reader.read(7, sku="HX-1", stock_quantity="-2", purchase_price="abc")
+    assert row.line == 7
+    assert row.error is not None and "negative" in row.error and "price" in row.error
+    assert reader.read(8).error == "no SKU and no EAN"
+
+
+def test_reader_keeps_row_with_sku_when_ean_is_bad() -> None:
+    row = FeedValueReader().read(3, sku="HX-1", ean="5901234123458", stock_quantity="5")
+    assert row.error is None
+    assert row.gtin is None
+    assert row.warning and "check digit" in row.warning
+    only_ean = FeedValueReader().read(4, ean="5901234123458")
+    assert only_ean.error and "check digit" in only_ean.error
+
+
+def test_reader_external_id_falls_back_to_sku_then_ean() -> None:
+    reader = FeedValueReader()
+    assert reader.read(2, sku=" HX-1 ").external_id == "HX-1"
+    assert reader.read(3, ean="012345678905").external_id == "0012345678905"
+    assert reader.read(4, external_id="o-77", sku="HX-1").external_id == "o-77"
+
+
+def test_value_maps_replace_feed_words() -> None:
+    reader = FeedValueReader(value_maps={"delivery_days": {"99": None}, "stock_quantity": {"mało": "2"}})
+    row = reader.read(2, sku="A", delivery_days="99", stock_quantity="MAŁO")
+    assert row.delivery_days is None
+    assert row.stock_quantity == 2
+    assert reader.read(3, sku="B", delivery_days="3").delivery_days == 3
