@@ -1,0 +1,146 @@
+"""Schedules on a real PostgreSQL: seeded defaults, set, onOneServer, withoutOverlapping, a task that
+is not registered, and ``schedule run``'s one-minute window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from rexbit_desktop.domain.errors import NotFound, PermissionDenied
+from rexbit_desktop.domain.roles import Actor, Role
+from rexbit_desktop.services import schedules as s
+from rexbit_desktop.services.schedules import TickStatus
+
+
+@pytest.fixture(autouse=True)
+def _diagnostics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
+
+
+def _add(db, name: str, task: str, cron: str = "* * * * *", **extra) -> int:  # type: ignore[no-untyped-def]
+    with db.engine.begin() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "INSERT INTO schedules (name, task, arguments, cron, without_overlapping, on_one_server)"
+                    " VALUES (:name, :task, CAST(:args AS jsonb), :cron, :wo, :oos) RETURNING id"
+                ),
+                {
+                    "name": name,
+                    "task": task,
+                    "cron": cron,
+                    "args": extra.get("args", "{}"),
+                    "wo": extra.get("without_overlapping", True),
+                    "oos": extra.get("on_one_server", True),
+                },
+            ).scalar_one()
+        )
+
+
+def _only_mine(db) -> None:  # type: ignore[no-untyped-def]
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE schedules SET enabled = false"))
+
+
+def test_defaults_are_seeded_with_the_runbook_crons(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    rows = {i.name: i for i in s.list_schedules(db.uow(), system_actor)}
+    assert {(i.task, i.cron) for i in rows.values()} == {
+        ("imports:import_all_supplier_feeds", "0 * * * *"),
+        ("shop:sync_all_availability", "*/30 * * * *"),
+        ("maintenance:prune_failed_jobs", "0 2 * * *"),
+        ("shop:sync_all_orders", "*/10 * * * *"),
+        ("orders:release_expired_reservations", "*/5 * * * *"),
+    }
+    prune = rows["prune-failed-jobs"]
+    assert prune.arguments == {"hours": 168} and prune.task_registered
+    assert prune.next_due is not None and prune.next_due.hour == 2 and prune.next_due.minute == 0
+    assert all(i.enabled and i.without_overlapping and i.on_one_server for i in rows.values())
+
+
+def test_set_changes_cron_and_enabled(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    info = s.set_schedule(db.uow(), system_actor, "sync-orders", cron="  */15   * * * * ", enabled=False)
+    assert (info.cron, info.enabled, info.next_due) == ("*/15 * * * *", False, None)
+    with pytest.raises(s.InvalidCron):
+        s.set_schedule(db.uow(), system_actor, "sync-orders", cron="every hour")
+    with pytest.raises(NotFound) as nf:
+        s.set_schedule(db.uow(), system_actor, "nope", enabled=True)
+    assert "sync-orders" in (nf.value.hint or "")
+    with pytest.raises(PermissionDenied):
+        s.set_schedule(db.uow(), Actor(login="anna", role=Role.OPERATOR), "sync-orders", enabled=True)
+
+
+def test_on_one_server_defers_each_tick_once(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    sid = _add(db, "noop", "diagnostics:noop", without_overlapping=False)
+    due = datetime.now().astimezone().replace(microsecond=0)
+    first = s.fire_schedule(db.uow(), system_actor, sid, due, host="a")
+    second = s.fire_schedule(db.uow(), system_actor, sid, due, host="b")
+    assert first.status is TickStatus.DEFERRED and first.job_id
+    assert second.status is TickStatus.TAKEN and second.job_id is None
+    nxt = s.fire_schedule(db.uow(), system_actor, sid, due + timedelta(minutes=1), host="b")
+    assert nxt.status is TickStatus.DEFERRED
+    with db.engine.connect() as conn:
+        runs = conn.execute(text("SELECT host, status, job_id FROM schedule_runs ORDER BY due_at")).all()
+    assert runs == [("a", "deferred", first.job_id), ("b", "deferred", nxt.job_id)]
+
+
+def test_without_overlapping_skips_while_the_previous_run_waits_or_runs(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    sid = _add(db, "long", "diagnostics:sleep", args='{"seconds": 30}')
+    due = datetime.now().astimezone().replace(microsecond=0)
+    first = s.fire_schedule(db.uow(), system_actor, sid, due)
+    waiting = s.fire_schedule(db.uow(), system_actor, sid, due + timedelta(minutes=1))
+    assert first.status is TickStatus.DEFERRED
+    assert waiting.status is TickStatus.SKIPPED and f"job {first.job_id}" in (waiting.message or "")
+    with db.engine.begin() as conn:
+        lock = conn.execute(
+            text("SELECT lock || ' ' || queueing_lock FROM procrastinate_jobs WHERE id = :id"),
+            {"id": first.job_id},
+        ).scalar_one()
+        assert lock == "schedule:long schedule:long"
+        conn.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": first.job_id}
+        )
+    running = s.fire_schedule(db.uow(), system_actor, sid, due + timedelta(minutes=2))
+    assert running.status is TickStatus.SKIPPED and "running" in (running.message or "")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = :id"), {"id": first.job_id}
+        )
+    assert (
+        s.fire_schedule(db.uow(), system_actor, sid, due + timedelta(minutes=3)).status is TickStatus.DEFERRED
+    )
+
+
+def test_a_task_that_is_not_registered_is_recorded_not_crashed(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    sid = _add(db, "future", "shop:not_written_yet")
+    due = datetime.now().astimezone().replace(microsecond=0)
+    result = s.fire_schedule(db.uow(), system_actor, sid, due)
+    assert result.status is TickStatus.TASK_MISSING and "shop:not_written_yet" in (result.message or "")
+    [info] = [i for i in s.list_schedules(db.uow(), system_actor) if i.name == "future"]
+    assert (info.task_registered, info.last_status) == (False, "task_missing")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one() == 0
+
+
+def test_schedule_run_defers_ticks_of_the_last_minute_once(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    _only_mine(db)
+    _add(db, "every-20s", "diagnostics:noop", cron="*/20 * * * * *", without_overlapping=False)
+    _add(db, "hourly", "diagnostics:noop", cron="0 * * * *", without_overlapping=False)
+    now = datetime.now().astimezone().replace(minute=0, second=30, microsecond=0)
+    results = s.run_due_schedules(db.uow(), system_actor, now=now)
+    assert {r.status for r in results} == {TickStatus.DEFERRED}
+    ticks = sorted((r.schedule, r.due_at) for r in results)
+    assert ticks == sorted(
+        [
+            ("every-20s", now - timedelta(seconds=50)),
+            ("every-20s", now - timedelta(seconds=30)),
+            ("every-20s", now - timedelta(seconds=10)),
+            ("hourly", now - timedelta(seconds=30)),
+        ]
+    )
+    # a second pass (another host, or the next crontab minute overlapping) defers nothing twice
+    again = s.run_due_schedules(db.uow(), system_actor, now=now + timedelta(seconds=5))
+    assert len(again) == 4 and {r.status for r in again} == {TickStatus.TAKEN}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one() == 4
