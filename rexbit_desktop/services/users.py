@@ -1,12 +1,22 @@
-"""Users: add, authenticate, and resolve who acts."""
+"""Users: add, set passwords, authenticate, and resolve who acts.
+
+Password policy (also in docs/foundation.md):
+
+* Passwords have at least ``MIN_PASSWORD_LENGTH`` characters and are stored as argon2id hashes.
+* A user added without a password cannot log in to the desktop app until an admin (or the user, from the
+  command line) sets one; the command line may still act as that user (``--user``), because whoever runs
+  ``rexbit`` already holds the database URL.
+* The built-in ``system`` account never logs in to the desktop app; deactivated users nowhere.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
-from sqlalchemy import select
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
 
 from rexbit_desktop.db.models import User
 from rexbit_desktop.db.session import UnitOfWork
@@ -14,6 +24,9 @@ from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationE
 from rexbit_desktop.domain.roles import SYSTEM_LOGIN, Actor, Permission, Role
 
 _hasher = PasswordHasher()
+
+MIN_PASSWORD_LENGTH = 8
+_LOGIN = re.compile(r"^[\w.@-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,15 @@ def _parse_role(role: str) -> Role:
         ) from None
 
 
+def _check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"A password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            hint="Choose a longer password (a short sentence is easy to remember).",
+        )
+    return _hasher.hash(password)
+
+
 def add_user(
     uow: UnitOfWork,
     actor: Actor,
@@ -49,19 +71,23 @@ def add_user(
 ) -> UserDTO:
     actor.require(Permission.USERS_EDIT)
     login = login.strip()
-    if not login or len(login) > 64:
-        raise ValidationError("A login must have 1 to 64 characters.")
-    if login == SYSTEM_LOGIN:
-        raise ValidationError(f"'{SYSTEM_LOGIN}' is the built-in account.")
+    if not _LOGIN.match(login):
+        raise ValidationError(
+            f"'{login}' is not a valid login.",
+            hint="Use 1 to 64 letters, digits, dots, dashes, underscores or @, without spaces.",
+        )
+    if login.lower() == SYSTEM_LOGIN or login.startswith("job:"):
+        raise ValidationError(f"'{login}' is reserved for the built-in account.")
     parsed = _parse_role(role)
+    password_hash = _check_password(password) if password else None
     with uow:
-        if uow.session.scalar(select(User).where(User.login == login)):
+        if uow.session.scalar(select(User).where(func.lower(User.login) == login.lower())):
             raise ValidationError(f"User '{login}' already exists.")
         user = User(
             login=login,
             role=parsed.value,
-            display_name=display_name or login,
-            password_hash=_hasher.hash(password) if password else None,
+            display_name=display_name.strip() or login,
+            password_hash=password_hash,
             active=True,
         )
         uow.session.add(user)
@@ -71,7 +97,41 @@ def add_user(
     return dto
 
 
-def list_users(uow: UnitOfWork) -> list[UserDTO]:
+def _user(uow: UnitOfWork, login: str) -> User:
+    user = uow.session.scalar(select(User).where(User.login == login.strip()))
+    if user is None or user.login == SYSTEM_LOGIN:
+        raise NotFound(f"There is no user '{login}'.", hint="See the users with: rexbit user list")
+    return user
+
+
+def set_password(uow: UnitOfWork, actor: Actor, *, login: str, password: str) -> UserDTO:
+    """An admin sets anyone's password; a user may set their own."""
+    if actor.login != login.strip():
+        actor.require(Permission.USERS_EDIT)
+    password_hash = _check_password(password)
+    with uow:
+        user = _user(uow, login)
+        user.password_hash = password_hash
+        dto = _dto(user)
+        uow.commit()
+    return dto
+
+
+def set_active(uow: UnitOfWork, actor: Actor, *, login: str, active: bool) -> UserDTO:
+    actor.require(Permission.USERS_EDIT)
+    if not active and actor.login == login.strip():
+        raise ValidationError("You cannot deactivate yourself.")
+    with uow:
+        user = _user(uow, login)
+        user.active = active
+        dto = _dto(user)
+        uow.commit()
+    return dto
+
+
+def list_users(uow: UnitOfWork, actor: Actor | None = None) -> list[UserDTO]:
+    if actor is not None:
+        actor.require(Permission.VIEW)
     with uow:
         return [_dto(u) for u in uow.session.scalars(select(User).order_by(User.login))]
 
@@ -102,16 +162,21 @@ def actor_for_login(uow: UnitOfWork, login: str | None) -> Actor:
 
 
 def authenticate(uow: UnitOfWork, login: str, password: str) -> Actor:
-    """The GUI login. A user without a password hash may log in with an empty password (demo users)."""
+    """The desktop login: an active user with a password set, and that password."""
     with uow:
         user = uow.session.scalar(select(User).where(User.login == login.strip()))
         if user is None or not user.active or user.login == SYSTEM_LOGIN:
             raise PermissionDenied("Wrong login or password.")
-        if user.password_hash:
-            try:
-                _hasher.verify(user.password_hash, password)
-            except VerificationError:
-                raise PermissionDenied("Wrong login or password.") from None
-        elif password:
-            raise PermissionDenied("Wrong login or password.")
+        if not user.password_hash:
+            raise PermissionDenied(
+                f"User '{user.login}' has no password yet.",
+                hint=f"An admin sets one with: rexbit user password --login={user.login}",
+            )
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise PermissionDenied("Wrong login or password.") from None
+        if _hasher.check_needs_rehash(user.password_hash):  # argon2 parameters were raised since
+            user.password_hash = _hasher.hash(password)
+            uow.commit()
         return Actor(login=user.login, role=Role(user.role), user_id=user.id, display_name=user.display_name)
