@@ -93,7 +93,9 @@ def test_main_window_file_menu_opens_preferences(qtbot, db) -> None:  # type: ig
 
     from rexbit_desktop.ui.main_window import MainWindow
 
-    window = MainWindow(make_ctx(db, Role.MANAGER))
+    from rexbit_desktop.ui.queue.view import QueuesView
+
+    window = MainWindow(make_ctx(db, Role.MANAGER), views=[("queues", "Queues", QueuesView)])
     qtbot.addWidget(window)
     action = window.findChild(QAction, "preferences")
     assert action is not None and action.text() == "Preferencje…"

@@ -67,6 +67,19 @@ class ServiceView(View):
         state = self.ctx.setting(f"{key}/columns")
         if isinstance(state, QByteArray | bytes):
             table.horizontalHeader().restoreState(QByteArray(state))
+            table.setProperty("fitted", True)  # the user's widths win over fitting to contents
+
+    def fit_once(self, table: QTableView, max_width: int = 380) -> None:
+        """Fit the columns to their contents after the first load (not on later refreshes, which
+        would undo the user's widths)."""
+        if table.property("fitted") or table.model() is None or table.model().rowCount() == 0:
+            return
+        table.setProperty("fitted", True)
+        table.resizeColumnsToContents()
+        header = table.horizontalHeader()
+        for column in range(header.count()):
+            if header.sectionSize(column) > max_width:
+                header.resizeSection(column, max_width)
 
     def save_columns(self, key: str, table: QTableView) -> None:
         self.ctx.set_setting(f"{key}/columns", table.horizontalHeader().saveState())

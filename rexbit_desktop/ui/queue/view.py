@@ -34,7 +34,7 @@ register(
         "Failed": "Nieudane",
         "Oldest waiting": "Najstarsze oczekujące",
         "Failed jobs": "Nieudane zadania",
-        "Job": "Zadanie",
+        "ID": "ID",
         "Task": "Zadanie",
         "Arguments": "Argumenty",
         "Attempts": "Próby",
@@ -116,12 +116,12 @@ class QueuesView(ServiceView):
         self.queues_table = QTableView()
         self.queues_table.setObjectName("queues_table")
         self.queues_table.setModel(self.queues_model)
-        configure_table(self.queues_table)
+        configure_table(self.queues_table, stretch_last=False)
         self.queues_table.setMaximumHeight(24 * 6 + 30)
 
         self.failed_model: RecordTableModel[Any] = RecordTableModel(
             [
-                Column(t("Job"), lambda j: str(j.id), numeric=True),
+                Column(t("ID"), lambda j: str(j.id), numeric=True),
                 Column(t("Queue"), lambda j: str(j.queue)),
                 Column(t("Task"), lambda j: j.task),
                 Column(t("Arguments"), lambda j: j.arguments, tooltip=lambda j: j.arguments),
@@ -230,6 +230,8 @@ class QueuesView(ServiceView):
         selected = selected_record(self.failed_table)
         self.queues_model.set_rows(queues)
         self.failed_model.set_rows(failed)
+        self.fit_once(self.queues_table)
+        self.fit_once(self.failed_table)
         if selected is not None:
             for row, job in enumerate(failed):
                 if job.id == selected.id:

@@ -234,6 +234,7 @@ class SchedulesView(ServiceView):
     def _show(self, schedules: list[ScheduleInfo]) -> None:
         selected = selected_record(self.table)
         self.model.set_rows(schedules)
+        self.fit_once(self.table)
         if selected is not None:
             for row, s in enumerate(schedules):
                 if s.name == selected.name:

@@ -1,0 +1,1 @@
+"""Produkty: stock per warehouse, supplier offers, shop links; link / unlink; receive stock (PZ)."""

@@ -1,0 +1,682 @@
+"""Produkty: the catalog with stock (on hand / reserved / available per warehouse) and the best supplier
+offer, searched on the server and read page by page; a detail pane with every supplier offer; manual
+link / unlink of supplier items; receiving stock (PZ)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rexbit_desktop.domain.roles import Permission
+from rexbit_desktop.services import catalog, stock
+from rexbit_desktop.services import integrations as integration_service
+from rexbit_desktop.services.catalog import ProductDetailDTO, ProductRowDTO, SupplierOfferDTO
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.i18n import format_money, format_quantity, register, t
+from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
+from rexbit_desktop.ui.queue.table import Column, RecordTableModel
+from rexbit_desktop.ui.widgets.paged_model import Column as PagedColumn
+from rexbit_desktop.ui.widgets.paged_model import PagedTableModel, PageResult
+
+register(
+    {
+        "SKU": "SKU",
+        "EAN": "EAN",
+        "Name": "Nazwa",
+        "Unit": "J.m.",
+        "On hand": "Stan",
+        "Reserved": "Zarezerwowane",
+        "Available": "Dostępne",
+        "Per warehouse": "Wg magazynów",
+        "Best supplier offer": "Najlepsza oferta dostawcy",
+        "Supplier stock": "Stan u dostawcy",
+        "Delivery": "Dostawa",
+        "Purchase price": "Cena zakupu",
+        "Warehouse": "Magazyn",
+        "Supplier": "Dostawca",
+        "Integration": "Integracja",
+        "Item id": "Id pozycji",
+        "Supplier SKU": "SKU dostawcy",
+        "Supplier EAN": "EAN dostawcy",
+        "Link": "Powiązanie",
+        "Updated": "Aktualizacja",
+        "auto": "automatyczne",
+        "manual": "ręczne",
+        "{n} d": "{n} dni",
+        "Search SKU, EAN or name…": "Szukaj SKU, EAN lub nazwy…",
+        "Only active": "Tylko aktywne",
+        "Products: {n}": "Produkty: {n}",
+        "Products: {shown} of {n}": "Produkty: {shown} z {n}",
+        "Stock": "Stan magazynowy",
+        "Supplier offers": "Oferty dostawców",
+        "Receive stock (PZ)…": "Przyjęcie (PZ)…",
+        "Link a supplier item…": "Powiąż pozycję dostawcy…",
+        "Unlink": "Odłącz",
+        "Select a product.": "Wybierz produkt.",
+        "VAT {rate}%": "VAT {rate}%",
+        "inactive": "nieaktywny",
+        "no supplier offers": "brak ofert dostawców",
+        "Receive stock": "Przyjęcie towaru",
+        "Quantity": "Ilość",
+        "Net purchase price": "Cena zakupu netto",
+        "Comment": "Uwagi",
+        "optional": "opcjonalnie",
+        "Receive": "Przyjmij",
+        "Received on {number}: {qty} {unit} into {warehouse}.": (
+            "Przyjęto dokumentem {number}: {qty} {unit} do magazynu {warehouse}."
+        ),
+        "Waiting orders reserved from this receipt: {n}.": (
+            "Zarezerwowano z tej dostawy dla oczekujących zamówień: {n}."
+        ),
+        "Stock received": "Towar przyjęty",
+        "There is no warehouse yet: add one in the order settings.": (
+            "Nie ma jeszcze magazynu: dodaj go w ustawieniach zamówień."
+        ),
+        "Link a supplier item": "Powiąż pozycję dostawcy",
+        "Supplier feed": "Plik dostawcy",
+        "Unlinked items": "Niepowiązane pozycje",
+        "Filter items…": "Filtruj pozycje…",
+        "Link to {sku}": "Powiąż z {sku}",
+        "Unlink this supplier item?": "Odłączyć tę pozycję dostawcy?",
+        "{supplier} item {item} will no longer count as an offer for {sku}; automatic linking will "
+        "leave it alone.": (
+            "Pozycja {item} dostawcy {supplier} przestanie być ofertą dla {sku}; automatyczne "
+            "łączenie nie powiąże jej ponownie."
+        ),
+        "Only people who may run integrations can link supplier items.": (
+            "Łączyć pozycje dostawców mogą tylko osoby uprawnione do uruchamiania integracji."
+        ),
+        "You may not receive stock.": "Nie masz uprawnień do przyjmowania towaru.",
+    }
+)
+
+PAGE_SIZE = 200
+SEARCH_DELAY_MS = 300
+
+
+def _available(row: ProductRowDTO) -> Decimal:
+    return row.on_hand - row.reserved
+
+
+def _per_warehouse(row: ProductRowDTO | ProductDetailDTO) -> str:
+    return " · ".join(
+        f"{s.warehouse_code}: {format_quantity(s.on_hand)}/{format_quantity(s.reserved)}"
+        f"/{format_quantity(s.on_hand - s.reserved)}"
+        for s in row.stock
+    )
+
+
+def _delivery(offer: SupplierOfferDTO | None) -> str:
+    if offer is None or offer.delivery_days is None:
+        return ""
+    return t("{n} d", n=offer.delivery_days)
+
+
+def _offer_summary(offer: SupplierOfferDTO | None) -> str:
+    if offer is None:
+        return ""
+    parts = [offer.supplier_name or offer.integration_name]
+    if offer.stock_quantity is not None:
+        parts.append(format_quantity(offer.stock_quantity))
+    if offer.delivery_days is not None:
+        parts.append(_delivery(offer))
+    if offer.purchase_price is not None:
+        parts.append(format_money(offer.purchase_price))
+    return " · ".join(parts)
+
+
+class ProductsModel(PagedTableModel[ProductRowDTO]):
+    """Products page by page (offset paging of ``catalog.list_products``)."""
+
+    COLUMNS = [
+        PagedColumn("sku", "SKU", sortable=False, width=120),
+        PagedColumn("ean", "EAN", sortable=False, width=120),
+        PagedColumn("name", "Name", sortable=False, width=240),
+        PagedColumn("on_hand", "On hand", align_right=True, sortable=False, width=80),
+        PagedColumn("reserved", "Reserved", align_right=True, sortable=False, width=105),
+        PagedColumn("available", "Available", align_right=True, sortable=False, width=80),
+        PagedColumn("per_warehouse", "Per warehouse", sortable=False, width=170),
+        PagedColumn("best_offer", "Best supplier offer", sortable=False, width=260),
+    ]
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx.runner, self.COLUMNS)
+        self.ctx = ctx
+        self.total = 0
+        self.search = ""
+        self.only_active = False
+
+    def query(self, search: str, only_active: bool) -> None:
+        """Read the first page for this search (the server filters)."""
+        self.search, self.only_active = search, only_active
+        ctx = self.ctx
+
+        def fetch(offset: Any) -> PageResult[ProductRowDTO]:
+            start = int(offset or 0)
+            page = catalog.list_products(
+                ctx.db.uow(), ctx.actor, search=search, offset=start, limit=PAGE_SIZE, only_active=only_active
+            )
+            self.total = page.total
+            end = start + len(page.rows)
+            return PageResult(page.rows, end if end < page.total and page.rows else None)
+
+        self.reload(fetch)
+
+    def display(self, row: ProductRowDTO, key: str) -> str:
+        if key == "on_hand":
+            return format_quantity(row.on_hand)
+        if key == "reserved":
+            return format_quantity(row.reserved)
+        if key == "available":
+            return format_quantity(_available(row))
+        if key == "per_warehouse":
+            return _per_warehouse(row)
+        if key == "best_offer":
+            return _offer_summary(row.best_offer)
+        return super().display(row, key)
+
+    def tooltip(self, row: ProductRowDTO, key: str) -> str | None:
+        if key == "per_warehouse" and row.stock:
+            return "\n".join(
+                f"{s.warehouse_code}: {t('On hand')} {format_quantity(s.on_hand)}, "
+                f"{t('Reserved')} {format_quantity(s.reserved)}, "
+                f"{t('Available')} {format_quantity(s.on_hand - s.reserved)}"
+                for s in row.stock
+            )
+        if key == "name":
+            return row.name
+        return None
+
+    def foreground(self, row: ProductRowDTO, key: str) -> QColor | None:
+        if not row.active:
+            return QColor("#808080")
+        if key == "available" and _available(row) <= 0:
+            return QColor("#b00020")
+        return None
+
+
+class ReceiveDialog(QDialog):
+    """Quantity, warehouse, optional net price and comment for a PZ."""
+
+    def __init__(
+        self, product: ProductDetailDTO, warehouses: list[Any], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(t("Receive stock") + f" — {product.sku}")
+        self.warehouse_combo = QComboBox()
+        self.warehouse_combo.setObjectName("warehouse")
+        for w in warehouses:
+            self.warehouse_combo.addItem(f"{w.code} — {w.name}", w.code)
+            if w.is_default:
+                self.warehouse_combo.setCurrentIndex(self.warehouse_combo.count() - 1)
+        self.qty = QDoubleSpinBox()
+        self.qty.setObjectName("quantity")
+        self.qty.setDecimals(3)
+        self.qty.setRange(0.001, 1_000_000)
+        self.qty.setValue(1)
+        self.qty.setSuffix(f" {product.unit}")
+        self.price = QLineEdit()
+        self.price.setObjectName("price")
+        self.price.setPlaceholderText(t("optional"))
+        self.comment = QLineEdit()
+        self.comment.setObjectName("comment")
+        form = QFormLayout()
+        form.addRow(QLabel(f"<b>{product.sku}</b> {product.name}"))
+        form.addRow(t("Warehouse"), self.warehouse_combo)
+        form.addRow(t("Quantity"), self.qty)
+        form.addRow(t("Net purchase price"), self.price)
+        form.addRow(t("Comment"), self.comment)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(t("Receive"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def values(self) -> dict[str, Any]:
+        price = self.price.text().strip().replace(",", ".").replace("\u00a0", "").replace(" ", "")
+        return {
+            "warehouse": self.warehouse_combo.currentData(),
+            "qty": Decimal(str(round(self.qty.value(), 3))),
+            "price_net": Decimal(price) if price else None,
+            "comment": self.comment.text().strip() or None,
+        }
+
+
+class LinkDialog(QDialog):
+    """Pick a supplier feed, then one of its unlinked items, to link to the product."""
+
+    def __init__(self, ctx: AppContext, product: ProductDetailDTO, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.product = product
+        self.setWindowTitle(t("Link a supplier item") + f" — {product.sku}")
+        self.feed_combo = QComboBox()
+        self.feed_combo.setObjectName("feed")
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("filter")
+        self.filter_edit.setPlaceholderText(t("Filter items…"))
+        self.model: RecordTableModel[SupplierOfferDTO] = RecordTableModel(
+            [
+                Column(t("Item id"), lambda o: o.external_id),
+                Column(t("Supplier SKU"), lambda o: o.external_sku or ""),
+                Column(t("Supplier EAN"), lambda o: o.external_ean or ""),
+                Column(t("Supplier stock"), lambda o: format_quantity(o.stock_quantity), numeric=True),
+                Column(t("Purchase price"), lambda o: format_money(o.purchase_price), numeric=True),
+            ]
+        )
+        self.table = QTableView()
+        self.table.setObjectName("unlinked")
+        self.table.setModel(self.model)
+        configure_table(self.table)
+        self.table.doubleClicked.connect(lambda _i: self._accept_if_selected())
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(t("Link to {sku}", sku=product.sku))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
+        self.buttons.accepted.connect(self._accept_if_selected)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow(t("Supplier feed"), self.feed_combo)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(t("Unlinked items")))
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.buttons)
+        self.resize(720, 460)
+        self._all: list[SupplierOfferDTO] = []
+        self.feed_combo.currentIndexChanged.connect(lambda _i: self._load_items())
+        self.filter_edit.textChanged.connect(lambda _t: self._apply_filter())
+        call_service(
+            ctx,
+            self,
+            lambda _c: integration_service.list_integrations(ctx.db.uow(), ctx.actor, type="supplier_feed"),
+            self._show_feeds,
+        )
+
+    def _show_feeds(self, feeds: list[Any]) -> None:
+        self.feed_combo.blockSignals(True)
+        for f in feeds:
+            self.feed_combo.addItem(
+                f"{f.name}" + (f" ({f.contractor_name})" if f.contractor_name else ""), f.id
+            )
+        self.feed_combo.blockSignals(False)
+        self._load_items()
+
+    def _load_items(self) -> None:
+        feed_id = self.feed_combo.currentData()
+        if feed_id is None:
+            return
+        ctx = self.ctx
+        call_service(
+            ctx,
+            self,
+            lambda _c: catalog.list_unlinked_offers(
+                ctx.db.uow(), ctx.actor, integration_id=int(feed_id), limit=2000
+            ),
+            self._show_items,
+        )
+
+    def _show_items(self, items: list[SupplierOfferDTO]) -> None:
+        self._all = items
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        text = self.filter_edit.text().strip().upper()
+        rows = [
+            o
+            for o in self._all
+            if not text
+            or any(text in (v or "").upper() for v in (o.external_id, o.external_sku, o.external_ean))
+        ]
+        self.model.set_rows(rows)
+        if rows:
+            self.table.selectRow(0)
+
+    def selected(self) -> SupplierOfferDTO | None:
+        record: SupplierOfferDTO | None = selected_record(self.table)
+        return record
+
+    def _accept_if_selected(self) -> None:
+        if self.selected() is not None:
+            self.accept()
+
+
+class ProductsView(ServiceView):
+    title = "Products"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.may_link = ctx.can(Permission.INTEGRATIONS_RUN)
+        self.may_receive = ctx.can(Permission.STOCK_RECEIVE)
+        self.detail: ProductDetailDTO | None = None
+        self.message = ""
+
+        # -- filter bar
+        self.search_edit = QLineEdit(str(ctx.setting("products/search", "") or ""))
+        self.search_edit.setObjectName("search")
+        self.search_edit.setPlaceholderText(t("Search SKU, EAN or name…"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.active_check = QCheckBox(t("Only active"))
+        self.active_check.setObjectName("only_active")
+        self.active_check.setChecked(str(ctx.setting("products/only_active", "false")).lower() == "true")
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("count")
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self.refresh)
+        self.active_check.toggled.connect(lambda _b: self.refresh())
+        bar = QHBoxLayout()
+        bar.addWidget(self.search_edit, 1)
+        bar.addWidget(self.active_check)
+        bar.addWidget(self.count_label)
+
+        # -- list
+        self.model = ProductsModel(ctx)
+        self.model.failed.connect(lambda err: ctx.dialogs.error(self, err))
+        self.model.page_loaded.connect(lambda _n: self._update_count())
+        self.table = QTableView()
+        self.table.setObjectName("products_table")
+        self.table.setModel(self.model)
+        configure_table(self.table)
+        for i, c in enumerate(ProductsModel.COLUMNS):
+            self.table.setColumnWidth(i, c.width)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.activated.connect(lambda _i: self.open_detail())
+
+        # -- detail
+        self.detail_title = QLabel(t("Select a product."))
+        self.detail_title.setObjectName("detail_title")
+        self.detail_title.setWordWrap(True)
+        self.detail_title.setTextFormat(Qt.TextFormat.RichText)
+        self.stock_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                Column(t("Warehouse"), lambda s: s.warehouse_code),
+                Column(t("On hand"), lambda s: format_quantity(s.on_hand), numeric=True),
+                Column(t("Reserved"), lambda s: format_quantity(s.reserved), numeric=True),
+                Column(
+                    t("Available"),
+                    lambda s: format_quantity(s.on_hand - s.reserved),
+                    numeric=True,
+                    colour=lambda s: "#b00020" if s.on_hand - s.reserved <= 0 else None,
+                ),
+            ]
+        )
+        self.stock_table = QTableView()
+        self.stock_table.setObjectName("stock_table")
+        self.stock_table.setModel(self.stock_model)
+        configure_table(self.stock_table, stretch_last=False)
+        self.stock_table.setMaximumHeight(24 * 4 + 28)
+        self.offers_model: RecordTableModel[SupplierOfferDTO] = RecordTableModel(
+            [
+                Column(t("Supplier"), lambda o: o.supplier_name or ""),
+                Column(t("Integration"), lambda o: o.integration_name),
+                Column(t("Supplier stock"), lambda o: format_quantity(o.stock_quantity), numeric=True),
+                Column(t("Delivery"), _delivery, numeric=True),
+                Column(t("Purchase price"), lambda o: format_money(o.purchase_price), numeric=True),
+                Column(t("Item id"), lambda o: o.external_id),
+                Column(t("Supplier SKU"), lambda o: o.external_sku or ""),
+                Column(t("Supplier EAN"), lambda o: o.external_ean or ""),
+                Column(t("Link"), lambda o: t(o.link_source)),
+                Column(t("Updated"), lambda o: (o.updated_at or "")[:16].replace("T", " ")),
+            ]
+        )
+        self.offers_table = QTableView()
+        self.offers_table.setObjectName("offers_table")
+        self.offers_table.setModel(self.offers_model)
+        configure_table(self.offers_table)
+        self.offers_table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        self.receive_button = QPushButton(t("Receive stock (PZ)…"))
+        self.receive_button.setObjectName("receive")
+        self.receive_button.clicked.connect(lambda: self.receive_stock())
+        self.link_button = QPushButton(t("Link a supplier item…"))
+        self.link_button.setObjectName("link")
+        self.link_button.clicked.connect(lambda: self.link_item())
+        self.unlink_button = QPushButton(t("Unlink"))
+        self.unlink_button.setObjectName("unlink")
+        self.unlink_button.clicked.connect(self.unlink_selected)
+        if not self.may_receive:
+            self.receive_button.setToolTip(t("You may not receive stock."))
+        if not self.may_link:
+            for b in (self.link_button, self.unlink_button):
+                b.setToolTip(t("Only people who may run integrations can link supplier items."))
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("message")
+        self.message_label.setWordWrap(True)
+
+        detail = QWidget()
+        dl = QVBoxLayout(detail)
+        dl.setContentsMargins(6, 0, 0, 0)
+        dl.addWidget(self.detail_title)
+        dl.addWidget(QLabel("<b>" + t("Stock") + "</b>"))
+        dl.addWidget(self.stock_table)
+        offers_bar = QHBoxLayout()
+        offers_bar.addWidget(QLabel("<b>" + t("Supplier offers") + "</b>"))
+        offers_bar.addStretch(1)
+        offers_bar.addWidget(self.link_button)
+        offers_bar.addWidget(self.unlink_button)
+        dl.addLayout(offers_bar)
+        dl.addWidget(self.offers_table, 1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.receive_button)
+        actions.addStretch(1)
+        dl.addLayout(actions)
+        dl.addWidget(self.message_label)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        self.restore_columns("products", self.table)
+        self.setTabOrder(self.search_edit, self.active_check)
+        self.setTabOrder(self.active_check, self.table)
+        self.setTabOrder(self.table, self.offers_table)
+        self._update_buttons()
+
+    # -- list -------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._search_timer.stop()
+        search = self.search_edit.text().strip()
+        only_active = self.active_check.isChecked()
+        self.ctx.set_setting("products/search", search)
+        self.ctx.set_setting("products/only_active", "true" if only_active else "false")
+        self.model.query(search, only_active)
+        if self.detail is not None:
+            self._load_detail(self.detail.id)
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def _update_count(self) -> None:
+        shown, total = self.model.rowCount(), self.model.total
+        self.count_label.setText(
+            t("Products: {n}", n=total)
+            if shown >= total
+            else t("Products: {shown} of {n}", shown=shown, n=total)
+        )
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = self.model.row_at(current.row()) if current.isValid() else None
+        if row is not None:
+            self._load_detail(row.id)
+
+    def open_detail(self) -> None:
+        """Enter on a row: load its detail and put the focus on the offers."""
+        row = self.model.row_at(self.table.currentIndex().row())
+        if row is not None:
+            self._load_detail(row.id)
+            self.offers_table.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
+            self.open_detail()
+            return
+        super().keyPressEvent(event)
+
+    # -- detail -----------------------------------------------------------------------------------
+    def _load_detail(self, product_id: int) -> None:
+        ctx = self.ctx
+        self.load(
+            lambda _c: catalog.show_product(ctx.db.uow(), ctx.actor, product_id=product_id), self._show_detail
+        )
+
+    def _show_detail(self, detail: ProductDetailDTO) -> None:
+        self.detail = detail
+        flags = "" if detail.active else f" <span style='color:#808080'>({t('inactive')})</span>"
+        ean = f" · {t('EAN')} {detail.ean}" if detail.ean else ""
+        self.detail_title.setText(
+            f"<b>{detail.sku}</b> — {detail.name}{flags}<br>"
+            f"<span style='color:#606060'>{t('Unit')}: {detail.unit}{ean} · "
+            f"{t('VAT {rate}%', rate=format_quantity(detail.vat_rate))}</span>"
+        )
+        self.stock_model.set_rows(detail.stock)
+        self.offers_model.set_rows(detail.offers)
+        self.fit_once(self.offers_table)
+        if not detail.offers:
+            self.offers_table.setToolTip(t("no supplier offers"))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self.detail is not None
+        self.receive_button.setEnabled(has and self.may_receive)
+        self.link_button.setEnabled(has and self.may_link)
+        self.unlink_button.setEnabled(
+            has and self.may_link and selected_record(self.offers_table) is not None
+        )
+
+    def _say(self, text: str) -> None:
+        self.message = text
+        self.message_label.setText(text)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def receive_stock(self, values: dict[str, Any] | None = None) -> None:
+        """Receive stock (PZ) for the shown product; tests pass ``values`` instead of the dialog."""
+        detail = self.detail
+        if detail is None:
+            return
+        ctx = self.ctx
+        if values is None:
+
+            def ask(warehouses: list[Any]) -> None:
+                if not warehouses:
+                    ctx.dialogs.info(
+                        self,
+                        t("Receive stock"),
+                        t("There is no warehouse yet: add one in the order settings."),
+                    )
+                    return
+                dialog = ReceiveDialog(detail, warehouses, self)
+                if dialog.exec() == QDialog.DialogCode.Accepted:
+                    self.receive_stock(dialog.values())
+
+            call_service(ctx, self, lambda _c: stock.list_warehouses(ctx.db.uow(), ctx.actor), ask)
+            return
+
+        def received(receipt: Any) -> None:
+            doc = receipt.document
+            text = t(
+                "Received on {number}: {qty} {unit} into {warehouse}.",
+                number=doc.number or "PZ",
+                qty=format_quantity(values["qty"]),
+                unit=detail.unit,
+                warehouse=doc.warehouse_code,
+            )
+            if receipt.filled_shortages:
+                text += " " + t(
+                    "Waiting orders reserved from this receipt: {n}.", n=len(receipt.filled_shortages)
+                )
+            self._say(text)
+            self.refresh()
+
+        call_service(
+            ctx,
+            self,
+            lambda _c: stock.receive_stock(ctx.db.uow(), ctx.actor, sku=detail.sku, **values),
+            received,
+        )
+
+    def link_item(self, integration_id: int | None = None, external_id: str | None = None) -> None:
+        """Link a supplier's item to the shown product (tests pass the item instead of the dialog)."""
+        detail = self.detail
+        if detail is None:
+            return
+        if integration_id is None or external_id is None:
+            dialog = LinkDialog(self.ctx, detail, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.selected() is None:
+                return
+            offer = dialog.selected()
+            assert offer is not None
+            integration_id, external_id = offer.integration_id, offer.external_id
+        ctx, iid, eid = self.ctx, int(integration_id), str(external_id)
+        call_service(
+            ctx,
+            self,
+            lambda _c: catalog.link_offer(
+                ctx.db.uow(), ctx.actor, integration_id=iid, external_id=eid, product_id=detail.id
+            ),
+            lambda _o: self.refresh(),
+        )
+
+    def unlink_selected(self) -> None:
+        offer: SupplierOfferDTO | None = selected_record(self.offers_table)
+        detail = self.detail
+        if offer is None or detail is None:
+            return
+        if not self.ctx.dialogs.confirm(
+            self,
+            t("Unlink this supplier item?"),
+            t(
+                "{supplier} item {item} will no longer count as an offer for {sku}; automatic linking will "
+                "leave it alone.",
+                supplier=offer.supplier_name or offer.integration_name,
+                item=offer.external_id,
+                sku=detail.sku,
+            ),
+        ):
+            return
+        ctx = self.ctx
+        call_service(
+            ctx,
+            self,
+            lambda _c: catalog.unlink_offer(
+                ctx.db.uow(), ctx.actor, integration_id=offer.integration_id, external_id=offer.external_id
+            ),
+            lambda _o: self.refresh(),
+        )
+
+    def save_state(self) -> None:
+        self.save_columns("products", self.table)
