@@ -359,7 +359,7 @@ def sync_availability(
             counts["errors"] += 1
             details.append({"reason": exc.message})
             status, message = "failed", str(exc)
-            log.warning("availability sync of integration %s failed: %s", integration.id, exc.message)
+            log.info("availability sync of integration %s failed: %s", integration.id, exc.message)
         duration = round(time.perf_counter() - started, 3)
         finished = uow.session.get(SyncRun, run_id)
         assert finished is not None
