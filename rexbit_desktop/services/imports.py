@@ -225,6 +225,15 @@ def read_feed(
                     "The import profile maps neither sku nor ean; rows could not be matched to products.",
                     hint='Add e.g. "mappings": {"sku": "Indeks", "ean": "EAN", ...}.',
                 )
+            resolved = {
+                **profile,
+                "mappings": dict(reader.mappings),
+                "decimal": reader.decimal,
+                "value_maps": reader.value_maps,
+            }
+            # Chunks are read with these values (detected decimal separator, preset value maps),
+            # possibly while the feed is still being read: store them before the first chunk.
+            _store_profile(new_uow, run_id, resolved)
             seen: set[str] = set()
             positions = {f: i + 1 for i, f in enumerate(FEED_FIELDS)}
             progress(0, total, "reading the feed")
@@ -252,13 +261,7 @@ def read_feed(
                     + ".",
                     hint="Record children: " + ", ".join(reader.headers[:30]),
                 )
-            resolved = {
-                **profile,
-                "mappings": dict(reader.mappings),
-                "decimal": reader.decimal,
-                "value_maps": reader.value_maps,
-                "headers": reader.headers,
-            }
+            resolved["headers"] = reader.headers
     except (RexbitError, OSError) as exc:
         reason = exc.message if isinstance(exc, RexbitError) else f"Cannot read the feed: {exc}"
         fail_run(new_uow, run_id, reason, status="cancelled" if isinstance(exc, Cancelled) else "failed")
@@ -276,6 +279,12 @@ def read_feed(
             task.last_headers = list(resolved["headers"])
         uow.commit()
     return chunks
+
+
+def _store_profile(new_uow: NewUow, run_id: int, profile: dict[str, Any]) -> None:
+    with new_uow() as uow:
+        uow.session.execute(update(ImportRun).where(ImportRun.id == run_id).values(profile=profile))
+        uow.commit()
 
 
 def store_chunk(uow: UnitOfWork, run_id: int, chunk_no: int, rows: list[RawRow]) -> None:

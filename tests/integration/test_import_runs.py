@@ -1,0 +1,388 @@
+"""Import runs on a real PostgreSQL: matching, supplier availability, vanished items, all or nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
+from rexbit_desktop.domain.roles import Actor, Role
+from rexbit_desktop.services import catalog, imports, integrations
+
+WHOLESALER_MAPPINGS = {
+    "sku": "Indeks",
+    "ean": "EAN",
+    "stock_quantity": "Stan",
+    "delivery_days": "Termin dostawy",
+    "purchase_price": "Cena netto",
+}
+HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka\r\n"
+
+
+def wholesaler_csv(path: Path, lines: list[str]) -> Path:
+    path.write_bytes((HEADER + "".join(line + "\r\n" for line in lines)).encode("cp1250"))
+    return path
+
+
+def add_products(db: Any, rows: list[tuple[str, str | None, str]]) -> None:
+    with db.engine.begin() as conn:
+        for sku, ean, name in rows:
+            conn.execute(
+                text("INSERT INTO products (sku, ean, name) VALUES (:sku, :ean, :name)"),
+                {"sku": sku, "ean": ean, "name": name},
+            )
+
+
+def supplier(
+    db: Any, actor: Actor, path: Path, *, name: str = "Hurtownia", **profile: Any
+) -> tuple[int, int]:
+    integration = integrations.create_integration(db.uow(), actor, type="supplier_feed", name=name)
+    task = integrations.create_import_profile(
+        db.uow(),
+        actor,
+        integration_id=integration.id,
+        name=profile.pop("profile_name", "stany"),
+        source_location=str(path),
+        format=profile.pop("format", "csv"),
+        options=profile.pop("options", {}),
+        mappings=profile.pop("mappings", WHOLESALER_MAPPINGS),
+    )
+    return integration.id, task.id
+
+
+def offers(db: Any) -> dict[str, dict[str, Any]]:
+    """Every supplier link by external id: product SKU, availability without the timestamp."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT l.external_id, p.sku, l.link_source, l.supplier_availability - 'updated_at' AS av"
+                " FROM integration_product_links l LEFT JOIN products p ON p.id = l.product_id"
+            )
+        )
+        return {r.external_id: {"sku": r.sku, "source": r.link_source, **(r.av or {})} for r in rows}
+
+
+def run_now(db: Any, actor: Actor, integration_id: int, **kwargs: Any) -> imports.ImportRunDTO:
+    (run,) = imports.import_now(db.uow, actor, integration_id=integration_id, **kwargs)
+    return run
+
+
+@pytest.fixture
+def catalog_products(db: Any) -> None:
+    add_products(
+        db,
+        [
+            ("HX-1001", "5901234123457", "Wkrętarka"),
+            ("HX-1002", "0012345678905", "Akumulator"),
+            ("HX-1003", None, "Ładowarka"),
+            ("inny-1", "5905555000015", "Żarówka (matched by EAN)"),
+            ("DUP-A", "5907654321015", "twin A"),
+            ("DUP-B", "5907654321015", "twin B"),
+        ],
+    )
+
+
+def test_wholesaler_csv_applies_availability_sku_first_then_ean(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    path = wholesaler_csv(
+        tmp_path / "feed.csv",
+        [
+            'HX-1001;5901234123457;"Wkrętarka; zestaw";12;349,00;23;24h;szt.',
+            "hx-1002 ;012345678905;Akumulator;0;199,90;23;3-5 dni;szt.",  # case, space, UPC-12
+            "HX-1003;;Ładowarka;>10;1\u00a0234,56;23;14 dni;szt.",
+            "X-77;5905555000015;Żarówka;brak;7,5;8;;szt.",  # no SKU match: by EAN
+            "X-78;5907654321015;Bliźniak;5;1,00;23;;szt.",  # EAN of two products: ambiguous
+            "X-79;;Nieznany;5;1.234;23;;szt.",  # unmatched; '.' is a thousands separator here
+            "HX-9999;;Zły stan;-3;1,00;23;;szt.",  # invalid
+        ],
+    )
+    integration_id, _ = supplier(db, system_actor, path)
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "succeeded", run.message
+    assert (run.rows_read, run.rows_valid, run.rows_invalid) == (7, 6, 1)
+    assert (run.matched, run.unmatched, run.ambiguous) == (4, 1, 1)
+    assert {"line": 8, "reason": "stock '-3' is negative", "level": "error"} in run.errors
+    assert any(e["level"] == "ambiguous" and "DUP-A, DUP-B" in e["reason"] for e in run.errors)
+    got = offers(db)
+    assert got["HX-1001"]["sku"] == "HX-1001"
+    assert got["HX-1001"]["stock_quantity"] == 12
+    assert got["HX-1001"]["delivery_days"] == 1
+    assert Decimal(str(got["HX-1001"]["purchase_price"])) == Decimal("349")
+    assert got["hx-1002"]["sku"] == "HX-1002"
+    assert got["HX-1003"]["stock_quantity"] == 10
+    assert Decimal(str(got["HX-1003"]["purchase_price"])) == Decimal("1234.56")
+    assert got["X-77"]["sku"] == "inny-1" and got["X-77"]["stock_quantity"] == 0
+    assert got["X-78"]["sku"] is None  # ambiguous: never guessed
+    assert got["X-79"]["sku"] is None
+    assert Decimal(str(got["X-79"]["purchase_price"])) == 1234
+    assert "HX-9999" not in got
+    detail = catalog.show_product(db.uow(), system_actor, sku="HX-1001")
+    assert [(o.stock_quantity, o.delivery_days) for o in detail.offers] == [(Decimal(12), 1)]
+    assert detail.offers[0].supplier_name == "Hurtownia"
+
+
+def test_vanished_items_get_stock_zero_unless_turned_off(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    path = wholesaler_csv(
+        tmp_path / "feed.csv",
+        ["HX-1001;;A;12;1,00;23;24h;szt.", "HX-1002;;B;7;1,00;23;24h;szt."],
+    )
+    integration_id, task_id = supplier(db, system_actor, path)
+    assert run_now(db, system_actor, integration_id).status == "succeeded"
+    wholesaler_csv(path, ["HX-1001;;A;11;1,00;23;24h;szt."])
+    limited = run_now(db, system_actor, integration_id, limit=1)
+    assert (
+        limited.zeroed == 0 and offers(db)["HX-1002"]["stock_quantity"] == 7
+    )  # a partial read zeroes nothing
+    run = run_now(db, system_actor, integration_id)
+    assert run.zeroed == 1
+    got = offers(db)
+    assert got["HX-1001"]["stock_quantity"] == 11
+    assert got["HX-1002"]["stock_quantity"] == 0
+    assert got["HX-1002"]["delivery_days"] == 1  # only the stock changes
+    integrations.update_import_profile(db.uow(), system_actor, task_id, options={"zero_missing": False})
+    wholesaler_csv(path, ["HX-1002;;B;3;1,00;23;24h;szt."])
+    assert run_now(db, system_actor, integration_id).zeroed == 0
+    assert offers(db)["HX-1001"]["stock_quantity"] == 11
+
+
+def test_manual_link_and_unlink_survive_imports(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    path = wholesaler_csv(tmp_path / "f.csv", ["X-1;;A;1;1,00;23;;szt.", "HX-1001;;B;2;1,00;23;;szt."])
+    integration_id, _ = supplier(db, system_actor, path)
+    run_now(db, system_actor, integration_id)
+    assert [
+        o.external_id
+        for o in catalog.list_unlinked_offers(db.uow(), system_actor, integration_id=integration_id)
+    ] == ["X-1"]
+    catalog.link_offer(
+        db.uow(), system_actor, integration_id=integration_id, external_id="X-1", sku="HX-1003"
+    )
+    catalog.unlink_offer(db.uow(), system_actor, integration_id=integration_id, external_id="HX-1001")
+    run = run_now(db, system_actor, integration_id)
+    assert run.matched == 1 and run.unmatched == 1
+    got = offers(db)
+    assert (got["X-1"]["sku"], got["X-1"]["source"]) == ("HX-1003", "manual")
+    assert (got["HX-1001"]["sku"], got["HX-1001"]["source"]) == (None, "manual")
+    link = catalog.link_integration_products(db.uow(), system_actor, integration_id=integration_id)
+    assert offers(db)["HX-1001"]["sku"] is None  # auto-linking respects the manual unlink
+    assert link.examined == 0
+
+
+def test_auto_link_finds_products_added_after_the_import(
+    db: Any, system_actor: Actor, tmp_path: Path
+) -> None:
+    path = wholesaler_csv(
+        tmp_path / "f.csv", ["NEW-1;;A;1;1,00;23;;szt.", "NEW-2;5901234123457;B;2;1,00;23;;szt."]
+    )
+    integration_id, _ = supplier(db, system_actor, path)
+    assert run_now(db, system_actor, integration_id).unmatched == 2
+    add_products(db, [("new-1", None, "A"), ("OTHER", "5901234123457", "B")])
+    result = catalog.link_integration_products(db.uow(), system_actor, integration_id=integration_id)
+    assert (result.examined, result.linked, result.ambiguous, result.unmatched) == (2, 2, 0, 0)
+    assert offers(db)["NEW-1"]["sku"] == "new-1"
+    assert offers(db)["NEW-2"]["sku"] == "OTHER"
+
+
+def test_two_profiles_of_one_supplier_keep_each_others_fields(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    stock = wholesaler_csv(tmp_path / "stock.csv", ["HX-1001;;A;12;;23;24h;szt."])
+    integration_id, _ = supplier(
+        db,
+        system_actor,
+        stock,
+        mappings={"sku": "Indeks", "stock_quantity": "Stan", "delivery_days": "Termin dostawy"},
+    )
+    prices = tmp_path / "prices.csv"
+    prices.write_text("kod;cena\nHX-1001;99,90\n", encoding="utf-8")
+    integrations.create_import_profile(
+        db.uow(),
+        system_actor,
+        integration_id=integration_id,
+        name="ceny",
+        source_location=str(prices),
+        format="csv",
+        mappings={"sku": "kod", "purchase_price": "cena"},
+    )
+    runs = imports.import_now(db.uow, system_actor, integration_id=integration_id)
+    assert [r.status for r in runs] == ["succeeded", "succeeded"]
+    got = offers(db)["HX-1001"]
+    assert got["stock_quantity"] == 12 and Decimal(str(got["purchase_price"])) == Decimal("99.9")
+    runs = imports.import_now(db.uow, system_actor, integration_id=integration_id)
+    assert [r.zeroed for r in runs] == [0, 0]
+
+
+GOOGLE = """<?xml version="1.0" encoding="UTF-8"?>
+<rss xmlns:g="http://base.google.com/ns/1.0" version="2.0"><channel>
+ <item><g:id>HX-1001</g:id><g:availability>in_stock</g:availability><g:price>349.00 PLN</g:price></item>
+ <item><g:id>G-2</g:id><g:gtin>0012345678905</g:gtin><g:availability>out of stock</g:availability>
+   <g:price>199.90 PLN</g:price></item>
+</channel></rss>"""
+
+CENEO = """<?xml version="1.0" encoding="UTF-8"?>
+<offers version="1"><group>
+ <o id="C-1" price="349.00" avail="1" stock="12"><name><![CDATA[Wkrętarka]]></name>
+  <attrs><a name="EAN"><![CDATA[5901234123457]]></a></attrs></o></group>
+ <o id="HX-1003" price="89.00" avail="99" stock="0"><attrs/></o>
+</offers>"""
+
+
+def test_google_merchant_feed(db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path) -> None:
+    path = tmp_path / "google.xml"
+    path.write_text(GOOGLE, encoding="utf-8")
+    integration_id, task_id = supplier(
+        db, system_actor, path, format="xml", mappings={}, options={"nominal_quantity": 21}
+    )
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "succeeded", run.message
+    got = offers(db)
+    assert got["HX-1001"]["stock_quantity"] == 21 and Decimal(str(got["HX-1001"]["purchase_price"])) == 349
+    assert got["G-2"]["sku"] == "HX-1002" and got["G-2"]["stock_quantity"] == 0
+    (profile,) = integrations.list_import_profiles(db.uow(), system_actor, integration_id=integration_id)
+    assert profile.last_headers is not None and "g:availability" in profile.last_headers
+
+
+def test_ceneo_feed(db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path) -> None:
+    path = tmp_path / "ceneo.xml"
+    path.write_text(CENEO, encoding="utf-8")
+    integration_id, _ = supplier(db, system_actor, path, format="xml", mappings={})
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "succeeded", run.message
+    got = offers(db)
+    assert got["C-1"]["sku"] == "HX-1001" and got["C-1"]["delivery_days"] == 1
+    assert got["HX-1003"]["stock_quantity"] == 0
+    assert got["HX-1003"]["delivery_days"] is None  # avail 99: "ask the shop", no promise
+
+
+# ------------------------------------------------------------------ all or nothing
+
+
+BAD_FEEDS = {
+    "unreadable": (b"\x00\x01\x02binary", "csv", "binary"),
+    "missing column": ("Kod;Ilosc\r\nHX-1001;5\r\n".encode("cp1250"), "csv", "no column"),
+    "zero rows": (HEADER.encode("cp1250"), "csv", "no rows"),
+    "all rows invalid": (
+        (HEADER + "HX-1001;;A;-1;1,00;23;;szt.\r\n").encode("cp1250"),
+        "csv",
+        "None of the 1",
+    ),
+    "malformed xml": (b'<offers><o id="HX-1001" stock="1"></offers>', "xml", "malformed"),
+    "billion laughs": (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b'<offers><o id="&b;" stock="1"/></offers>',
+        "xml",
+        "refused for safety",
+    ),
+    "external entity": (
+        b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<offers><o id="HX-1001" stock="1"><name>&x;</name></o></offers>',
+        "xml",
+        "refused for safety",
+    ),
+    "xml path in no record": (b'<offers><o id="HX-1001" stock="1"/></offers>', "xml", "No record"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FEEDS))
+def test_failed_run_changes_nothing_and_says_why(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path, case: str
+) -> None:
+    good = wholesaler_csv(
+        tmp_path / "good.csv", ["HX-1001;;A;12;1,00;23;24h;szt.", "HX-1002;;B;3;2,00;23;;szt."]
+    )
+    integration_id, task_id = supplier(db, system_actor, good)
+    assert run_now(db, system_actor, integration_id).status == "succeeded"
+    before = offers(db)
+    content, fmt, reason = BAD_FEEDS[case]
+    bad = tmp_path / f"bad.{fmt}"
+    bad.write_bytes(content)
+    mappings = WHOLESALER_MAPPINGS if fmt == "csv" else {"sku": "@id", "stock_quantity": "@stock"}
+    if case == "xml path in no record":
+        mappings = {"sku": "@id", "stock_quantity": "stan"}
+    integrations.update_import_profile(
+        db.uow(), system_actor, task_id, source_location=str(bad), format=fmt, mappings=mappings
+    )
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "failed"
+    assert reason in (run.message or ""), run.message
+    assert offers(db) == before
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM import_staged_rows")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM import_run_chunks")).scalar() == 0
+
+
+def test_file_over_the_size_limit_is_refused(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    path = wholesaler_csv(tmp_path / "f.csv", ["HX-1001;;A;12;1,00;23;24h;szt."] * 50)
+    integration_id, _ = supplier(db, system_actor, path, options={"max_bytes": 500})
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "failed" and "over the limit" in (run.message or "")
+    assert offers(db) == {}
+
+
+def test_interrupted_run_is_failed_later_and_applied_nothing(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    """A worker killed between chunks leaves staged rows and a 'running' run; nothing is applied, and the
+    stale-run sweep (run by every scheduled import) fails it with the reason."""
+    path = wholesaler_csv(tmp_path / "f.csv", [f"HX-100{i};;A;{i};1,00;23;;szt." for i in range(1, 4)])
+    integration_id, _ = supplier(db, system_actor, path)
+    (run,) = imports.create_import_runs(db.uow(), system_actor, integration_id=integration_id)
+    stored: list[int] = []
+    imports.read_feed(
+        db.uow,
+        run.id,
+        lambda n, rows: (imports.store_chunk(db.uow(), run.id, n, rows), stored.append(n)),
+        chunk_rows=1,
+    )
+    assert imports.stage_chunk(db.uow, run.id, 0) is False  # 1 of 3 chunks staged, then the worker dies
+    assert offers(db) == {}
+    assert imports.fail_stale_runs(db.uow(), older_than_s=3600) == []
+    assert imports.fail_stale_runs(db.uow(), older_than_s=0) == [run.id]
+    after = imports.get_run(db.uow(), run.id)
+    assert after.status == "failed" and "worker killed" in (after.message or "")
+    assert imports.stage_chunk(db.uow, run.id, 1) is False  # a late chunk job does nothing
+    assert offers(db) == {}
+
+
+def test_permissions_and_bad_arguments(db: Any, system_actor: Actor, tmp_path: Path) -> None:
+    operator = Actor(login="op", role=Role.OPERATOR)
+    with pytest.raises(PermissionDenied):
+        integrations.create_integration(db.uow(), operator, type="supplier_feed", name="X")
+    with pytest.raises(ValidationError, match="Unknown integration type"):
+        integrations.create_integration(db.uow(), system_actor, type="ftp", name="X")
+    integration = integrations.create_integration(db.uow(), system_actor, type="supplier_feed", name="X")
+    with pytest.raises(ValidationError, match="sku or ean"):
+        integrations.create_import_profile(
+            db.uow(),
+            system_actor,
+            integration_id=integration.id,
+            name="p",
+            source_location="/x.csv",
+            format="csv",
+            mappings={"stock_quantity": "Stan"},
+        )
+    with pytest.raises(ValidationError, match="Unknown option"):
+        integrations.create_import_profile(
+            db.uow(),
+            system_actor,
+            integration_id=integration.id,
+            name="p",
+            source_location="/x.csv",
+            format="csv",
+            options={"delimeter": ";"},
+            mappings={"sku": "a"},
+        )
+    with pytest.raises(ValidationError, match="no enabled import profile"):
+        imports.create_import_runs(db.uow(), system_actor, integration_id=integration.id)
+    with pytest.raises(NotFound):
+        imports.create_import_runs(db.uow(), system_actor, integration_id=999)
