@@ -196,6 +196,8 @@ class PagedTableModel(QAbstractTableModel, Generic[R]):
             return self.foreground(row, key)
         if role == Qt.ItemDataRole.BackgroundRole:
             return self.background(row, key)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.decoration(row, key)
         if role == ROW_ROLE:
             return row
         return None
@@ -224,4 +226,8 @@ class PagedTableModel(QAbstractTableModel, Generic[R]):
         return None
 
     def background(self, row: R, key: str) -> QColor | None:
+        return None
+
+    def decoration(self, row: R, key: str) -> QColor | None:
+        """A colour here is drawn as a small square before the text (status colours)."""
         return None

@@ -1,0 +1,1 @@
+"""Zamówienia: the orders list, detail, settings and the new-order form."""

@@ -1,0 +1,687 @@
+"""The order detail window: payment, addresses, items, WZ documents, status history, reservations, notes;
+actions: change status (only allowed transitions), reserve, issue WZ, cancel, ship, print.
+
+Every read and action goes through the order services on the task runner; after an action the detail
+is reloaded from the database (it never patches itself from what it sent).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rexbit_desktop.domain.orders import OrderStatus, permission_for
+from rexbit_desktop.domain.roles import Permission
+from rexbit_desktop.services.order_pdfs import render_document_pdf, render_order_pdf
+from rexbit_desktop.services.order_settings import get_order_settings
+from rexbit_desktop.services.order_workflow import transition_order
+from rexbit_desktop.services.orders import (
+    AddressDTO,
+    OrderDetailDTO,
+    add_note,
+    cancel_order,
+    get_order,
+    reserve_order,
+    ship_order,
+)
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t
+from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
+from rexbit_desktop.ui.runner import TaskContext, TaskError
+
+register(
+    {
+        "Order {number}": "Zamówienie {number}",
+        "Items": "Pozycje",
+        "Addresses": "Adresy",
+        "WZ documents": "Dokumenty WZ",
+        "Status history": "Historia statusów",
+        "Reservations": "Rezerwacje",
+        "Notes": "Notatki",
+        "Name": "Nazwa",
+        "SKU": "SKU",
+        "Quantity": "Ilość",
+        "Unit price": "Cena jedn.",
+        "VAT": "VAT",
+        "Gross": "Brutto",
+        "Missing": "Brakuje",
+        "Issued": "Wydano",
+        "Net total": "Wartość netto",
+        "Paid": "Zapłacono",
+        "Shipping": "Wysyłka",
+        "Delivery": "Dostawa",
+        "Source": "Źródło",
+        "Created": "Utworzono",
+        "Provider": "Operator płatności",
+        "Amount": "Kwota",
+        "Paid at": "Zapłacono dnia",
+        "customer": "klient",
+        "billing": "do faktury",
+        "shipping": "do wysyłki",
+        "pickup": "odbiór",
+        "No address": "Brak adresu",
+        "Document": "Dokument",
+        "Type": "Typ",
+        "When": "Kiedy",
+        "From": "Od",
+        "To": "Do",
+        "By": "Kto",
+        "Comment": "Komentarz",
+        "Expires": "Wygasa",
+        "Released": "Zwolniono",
+        "Add note": "Dodaj notatkę",
+        "Write a note…": "Wpisz notatkę…",
+        "Change status to…": "Zmień status na…",
+        "Change status": "Zmień status",
+        "Reserve stock": "Rezerwuj towar",
+        "Issue WZ": "Wystaw WZ",
+        "Cancel order": "Anuluj zamówienie",
+        "Ship…": "Wyślij…",
+        "Print confirmation": "Drukuj potwierdzenie",
+        "Print packing list": "Drukuj listę kompletacyjną",
+        "Open PDF": "Otwórz PDF",
+        "Cancel order {number}? Reservations are released and issued goods go back with a storno.": (
+            "Anulować zamówienie {number}? Rezerwacje zostaną zwolnione, a wydany towar wróci dokumentem storna."
+        ),
+        "Ship order {number}": "Wysyłka zamówienia {number}",
+        "Carrier": "Przewoźnik",
+        "Tracking number": "Numer przesyłki",
+        "Only a manager may cancel orders.": "Tylko kierownik może anulować zamówienia.",
+        "The WZ is issued when the order enters '{status}'.": "WZ jest wystawiane przy przejściu do „{status}”.",
+        "No further status change is possible.": "Dalsza zmiana statusu nie jest możliwa.",
+        "Reserved {n} item(s); missing {m}.": "Zarezerwowano pozycji: {n}; brakuje: {m}.",
+        "Reservation": "Rezerwacja",
+        "Status changed": "Status zmieniony",
+        "Order {number}: {status}.": "Zamówienie {number}: {status}.",
+        "Documents issued: {docs}.": "Wystawione dokumenty: {docs}.",
+        "Tracking": "Śledzenie",
+        "issue_wz": "WZ",
+        "storno": "storno",
+        "reservation": "rezerwacja",
+        "packing_list": "lista kompletacyjna",
+        "open": "otwarta",
+        "released": "zwolniona",
+        "partially_released": "częściowo zwolniona",
+        "active": "aktywny",
+        "cancelled": "anulowany",
+    }
+)
+
+ITEM_HEADERS = [
+    "SKU",
+    "Name",
+    "Quantity",
+    "Unit price",
+    "VAT",
+    "Gross",
+    "Warehouse",
+    "Reserved",
+    "Missing",
+    "Issued",
+]
+
+
+def _table(headers: Sequence[str], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels([t(h) for h in headers])
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setAlternatingRowColors(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            item = QTableWidgetItem("" if value is None else str(value))
+            if c in right:
+                item.setTextAlignment(0x0082)  # AlignRight | AlignVCenter
+            table.setItem(r, c, item)
+
+
+def _address_text(a: AddressDTO) -> str:
+    lines = [
+        a.company or "",
+        a.name or "",
+        a.street or "",
+        f"{a.postcode or ''} {a.city or ''}".strip()
+        + (f" ({a.country})" if a.country and a.country != "PL" else ""),
+        f"NIP: {a.vat_id}" if a.vat_id else "",
+        a.phone or "",
+        a.email or "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def open_file(path: Path) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+class ShipDialog(QDialog):
+    def __init__(
+        self, number: str, carriers: Sequence[tuple[str, str]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(t("Ship order {number}", number=number))
+        self.carrier = QComboBox()
+        self.carrier.setObjectName("ship_carrier")
+        self.carrier.setEditable(True)
+        for code, name in carriers:
+            self.carrier.addItem(name, code)
+        self.tracking = QLineEdit()
+        self.tracking.setObjectName("ship_tracking")
+        form = QFormLayout()
+        form.addRow(t("Carrier"), self.carrier)
+        form.addRow(t("Tracking number"), self.tracking)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def carrier_code(self) -> str:
+        data = self.carrier.currentData()
+        # An edited text that matches no carrier is sent as typed (the service keeps unknown carriers).
+        if data is not None and self.carrier.currentText() == self.carrier.itemText(
+            self.carrier.currentIndex()
+        ):
+            return str(data)
+        return self.carrier.currentText().strip()
+
+
+class OrderDetailDialog(QDialog):
+    changed = Signal()
+    """Emitted after an action changed the order (the list reloads)."""
+    loaded = Signal(object)
+
+    def __init__(self, ctx: AppContext, number: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.number = number
+        self.order: OrderDetailDTO | None = None
+        self.carriers: list[tuple[str, str]] = []
+        self.wz_on = "ready_for_shipment"
+        self.open_file: Callable[[Path], None] = open_file
+        self.pdf_dir = Path(tempfile.gettempdir()) / "rexbit-pdf"
+        self.setObjectName("order_detail")
+        self.setWindowTitle(t("Order {number}", number=number))
+        self.resize(1150, 760)
+
+        # header
+        self.title_label = QLabel(number)
+        self.title_label.setObjectName("detail_title")
+        self.title_label.setStyleSheet("font-size: 16pt; font-weight: bold")
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("detail_status")
+        self.summary_label = QLabel("")
+        self.summary_label.setObjectName("detail_summary")
+        header = QHBoxLayout()
+        header.addWidget(self.title_label)
+        header.addWidget(self.status_label)
+        header.addStretch(1)
+        header.addWidget(self.summary_label)
+
+        # actions
+        self.transition_combo = QComboBox()
+        self.transition_combo.setObjectName("detail_transitions")
+        self.transition_combo.setMinimumWidth(200)
+        self.transition_button = QPushButton(t("Change status"))
+        self.transition_button.setObjectName("detail_transition")
+        self.transition_button.clicked.connect(self._change_status)
+        self.reserve_button = QPushButton(t("Reserve stock"))
+        self.reserve_button.setObjectName("detail_reserve")
+        self.reserve_button.clicked.connect(self._reserve)
+        self.wz_button = QPushButton(t("Issue WZ"))
+        self.wz_button.setObjectName("detail_issue_wz")
+        self.wz_button.clicked.connect(self._issue_wz)
+        self.ship_button = QPushButton(t("Ship…"))
+        self.ship_button.setObjectName("detail_ship")
+        self.ship_button.clicked.connect(self._ship)
+        self.cancel_button = QPushButton(t("Cancel order"))
+        self.cancel_button.setObjectName("detail_cancel")
+        self.cancel_button.clicked.connect(self._cancel)
+        self.print_confirmation = QPushButton(t("Print confirmation"))
+        self.print_confirmation.setObjectName("detail_print_confirmation")
+        self.print_confirmation.clicked.connect(lambda: self.print_document("confirmation"))
+        self.print_packing = QPushButton(t("Print packing list"))
+        self.print_packing.setObjectName("detail_print_packing")
+        self.print_packing.clicked.connect(lambda: self.print_document("packing"))
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel(t("Change status to…")))
+        actions.addWidget(self.transition_combo)
+        actions.addWidget(self.transition_button)
+        actions.addSpacing(12)
+        for b in (self.reserve_button, self.wz_button, self.ship_button, self.cancel_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(self.print_confirmation)
+        actions.addWidget(self.print_packing)
+
+        # items + lower tabs (left), payment + addresses (right)
+        self.items_table = _table(ITEM_HEADERS, "detail_items")
+        self.documents_table = _table(["Document", "Type", "Status", "Warehouse", "When"], "detail_documents")
+        self.documents_table.doubleClicked.connect(lambda _i: self._open_selected_document())
+        self.open_pdf_button = QPushButton(t("Open PDF"))
+        self.open_pdf_button.setObjectName("detail_open_pdf")
+        self.open_pdf_button.clicked.connect(self._open_selected_document)
+        docs = QWidget()
+        docs_layout = QVBoxLayout(docs)
+        docs_layout.setContentsMargins(0, 0, 0, 0)
+        docs_layout.addWidget(self.documents_table)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.open_pdf_button)
+        docs_layout.addLayout(row)
+        self.history_table = _table(["When", "From", "To", "By", "Comment"], "detail_history")
+        self.reservations_table = _table(
+            ["SKU", "Warehouse", "Reserved", "Released", "Status", "Expires"], "detail_reservations"
+        )
+        self.notes_list = QListWidget()
+        self.notes_list.setObjectName("detail_notes")
+        self.notes_list.setWordWrap(True)
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setObjectName("detail_note_edit")
+        self.note_edit.setPlaceholderText(t("Write a note…"))
+        self.note_edit.setMaximumHeight(70)
+        self.note_button = QPushButton(t("Add note"))
+        self.note_button.setObjectName("detail_add_note")
+        self.note_button.clicked.connect(self._add_note)
+        notes = QWidget()
+        notes_layout = QVBoxLayout(notes)
+        notes_layout.setContentsMargins(0, 0, 0, 0)
+        notes_layout.addWidget(self.notes_list, 1)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_edit, 1)
+        note_row.addWidget(self.note_button)
+        notes_layout.addLayout(note_row)
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setObjectName("detail_tabs")
+        self.lower_tabs.addTab(self.history_table, t("Status history"))
+        self.lower_tabs.addTab(docs, t("WZ documents"))
+        self.lower_tabs.addTab(self.reservations_table, t("Reservations"))
+        self.lower_tabs.addTab(notes, t("Notes"))
+
+        items_box = QGroupBox(t("Items"))
+        QVBoxLayout(items_box).addWidget(self.items_table)
+        left = QSplitter()
+        left.setOrientation(left.orientation().Vertical)
+        left.addWidget(items_box)
+        left.addWidget(self.lower_tabs)
+
+        self.payment_box = QGroupBox(t("Payment"))
+        self.payment_grid = QGridLayout(self.payment_box)
+        self.addresses_box = QGroupBox(t("Addresses"))
+        self.addresses_layout = QVBoxLayout(self.addresses_box)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.payment_box)
+        right_layout.addWidget(self.addresses_box, 1)
+        right.setMaximumWidth(340)
+
+        body = QSplitter()
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setStretchFactor(0, 3)
+        body.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addLayout(actions)
+        layout.addWidget(body, 1)
+        self._set_actions_enabled(False)
+
+    # -- loading ----------------------------------------------------------------------------------
+    def load(self) -> None:
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+
+        def work(_c: TaskContext) -> tuple[OrderDetailDTO, Any]:
+            detail = get_order(db.uow(), actor, number)
+            settings = get_order_settings(db.uow(), actor)
+            return detail, settings
+
+        self.ctx.runner.submit(work, on_result=self._loaded, on_error=self._error)
+
+    def _loaded(self, result: tuple[OrderDetailDTO, Any]) -> None:
+        order, settings = result
+        self.order = order
+        self.number = order.number
+        self.carriers = [(c.code, c.name) for c in settings.carriers]
+        self.wz_on = settings.automation.issue_wz_on
+        self.status_labels = {
+            k: (v.label_pl if language() == "pl" else v.label_en) for k, v in settings.statuses.items()
+        }
+        self.setWindowTitle(t("Order {number}", number=order.number))
+        self.title_label.setText(order.number)
+        colour = QColor(order.status_colour)
+        text_colour = "#ffffff" if colour.lightness() < 150 else "#000000"
+        self.status_label.setText(f" {self.status_labels.get(order.status, order.status)} ")
+        self.status_label.setStyleSheet(
+            f"background: {order.status_colour}; color: {text_colour}; border-radius: 4px; padding: 3px 8px;"
+            " font-weight: bold"
+        )
+        self.summary_label.setText(
+            f"{t('Gross total')}: <b>{format_money(order.total_gross, order.currency)}</b> &nbsp; "
+            f"{t('Payment')}: {payment_label(order.payment_status)} &nbsp; "
+            f"{t('Fulfilment')}: {fulfillment_label(order.fulfillment_status)}"
+        )
+        self._fill_items(order)
+        self._fill_payment(order)
+        self._fill_addresses(order)
+        _fill(
+            self.documents_table,
+            [
+                (
+                    d.number or "",
+                    t(d.type),
+                    t(d.status),
+                    d.warehouse_code or "",
+                    format_datetime(d.created_at),
+                )
+                for d in order.documents
+                if d.type in ("issue_wz", "storno")
+            ],
+        )
+        _fill(
+            self.history_table,
+            [
+                (
+                    format_datetime(h.created_at),
+                    self.status_labels.get(h.from_status or "", h.from_status or ""),
+                    self.status_labels.get(h.to_status, h.to_status),
+                    h.changed_by,
+                    h.comment or "",
+                )
+                for h in order.history
+            ],
+        )
+        _fill(
+            self.reservations_table,
+            [
+                (
+                    r.sku or "",
+                    r.warehouse_code,
+                    format_quantity(r.reserved_qty),
+                    format_quantity(r.released_qty),
+                    t(r.status),
+                    format_datetime(r.expires_at),
+                )
+                for r in order.reservations
+            ],
+            right=(2, 3),
+        )
+        self.notes_list.clear()
+        for note in order.notes:
+            item = QListWidgetItem(f"{format_datetime(note.created_at)} · {note.author}\n{note.body}")
+            self.notes_list.addItem(item)
+        self._update_actions(order)
+        self.loaded.emit(order)
+
+    def _fill_items(self, order: OrderDetailDTO) -> None:
+        _fill(
+            self.items_table,
+            [
+                (
+                    i.sku or "",
+                    i.name,
+                    f"{format_quantity(i.quantity)} {i.unit}",
+                    format_money(i.price_gross, order.currency),
+                    f"{format_quantity(i.vat_rate)}%",
+                    format_money(i.total_gross, order.currency),
+                    i.warehouse_code or "",
+                    format_quantity(i.reserved),
+                    format_quantity(i.missing) if i.missing else "",
+                    format_quantity(i.issued) if i.issued else "",
+                )
+                for i in order.items
+            ],
+            right=(2, 3, 4, 5, 7, 8, 9),
+        )
+        for r, i in enumerate(order.items):
+            if i.missing:
+                self.items_table.item(r, 8).setForeground(QColor("#c62828"))
+
+    def _fill_payment(self, order: OrderDetailDTO) -> None:
+        while self.payment_grid.count():
+            item = self.payment_grid.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        rows = [
+            (t("Gross total"), format_money(order.total_gross, order.currency)),
+            (t("Net total"), format_money(order.total_net, order.currency)),
+            (t("Shipping"), format_money(order.shipping_gross, order.currency)),
+            (t("Paid"), format_money(order.total_paid, order.currency)),
+            (t("Payment"), payment_label(order.payment_status)),
+            (t("Delivery"), order.delivery_method or "—"),
+            (t("Warehouse"), order.warehouse_code or "—"),
+            (t("Source"), order.source + (f" #{order.external_order_id}" if order.external_order_id else "")),
+            (t("Created"), format_datetime(order.created_at)),
+        ]
+        for p in order.payments:
+            rows.append(
+                (
+                    t("Provider"),
+                    f"{p.provider}: {format_money(p.amount, p.currency)} ({payment_label(p.status)})",
+                )
+            )
+        for s in order.shipments:
+            rows.append((t("Tracking"), f"{s.carrier}: {s.tracking_number or ''}"))
+        for r, (label, value) in enumerate(rows):
+            self.payment_grid.addWidget(QLabel(label), r, 0)
+            value_label = QLabel(value)
+            value_label.setWordWrap(True)
+            self.payment_grid.addWidget(value_label, r, 1)
+
+    def _fill_addresses(self, order: OrderDetailDTO) -> None:
+        while self.addresses_layout.count():
+            item = self.addresses_layout.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        if not order.addresses:
+            self.addresses_layout.addWidget(QLabel(t("No address")))
+        for a in order.addresses:
+            label = QLabel(f"<b>{t(a.type)}</b><br>" + _address_text(a).replace("\n", "<br>"))
+            label.setWordWrap(True)
+            self.addresses_layout.addWidget(label)
+        self.addresses_layout.addStretch(1)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def _set_actions_enabled(self, enabled: bool) -> None:
+        for w in (
+            self.transition_combo,
+            self.transition_button,
+            self.reserve_button,
+            self.wz_button,
+            self.ship_button,
+            self.cancel_button,
+            self.print_confirmation,
+            self.print_packing,
+            self.note_button,
+        ):
+            w.setEnabled(enabled)
+
+    def _update_actions(self, order: OrderDetailDTO) -> None:
+        can = self.ctx.can
+        allowed = [s for s in order.allowed_transitions if s != OrderStatus.CANCELLED.value]
+        self.transition_combo.clear()
+        for code in allowed:
+            self.transition_combo.addItem(self.status_labels.get(code, code), code)
+            if not can(permission_for(OrderStatus(code))):
+                # Offered only what this user may choose: others stay visible but disabled.
+                model_item = self.transition_combo.model().item(self.transition_combo.count() - 1)  # type: ignore[attr-defined]
+                model_item.setEnabled(False)
+        may_edit = can(Permission.ORDERS_EDIT)
+        self.transition_combo.setEnabled(bool(allowed) and may_edit)
+        self.transition_button.setEnabled(bool(allowed) and may_edit)
+        self.transition_button.setToolTip("" if allowed else t("No further status change is possible."))
+        stock_open = order.status not in ("cancelled", "shipped", "completed", "return_requested", "returned")
+        self.reserve_button.setEnabled(may_edit and stock_open)
+        self.wz_button.setEnabled(may_edit and self.wz_on in order.allowed_transitions)
+        self.wz_button.setToolTip(
+            t(
+                "The WZ is issued when the order enters '{status}'.",
+                status=self.status_labels.get(self.wz_on, self.wz_on),
+            )
+        )
+        self.ship_button.setEnabled(may_edit and OrderStatus.SHIPPED.value in order.allowed_transitions)
+        may_cancel = can(Permission.ORDERS_CANCEL)
+        self.cancel_button.setEnabled(may_cancel and OrderStatus.CANCELLED.value in order.allowed_transitions)
+        self.cancel_button.setToolTip("" if may_cancel else t("Only a manager may cancel orders."))
+        self.print_confirmation.setEnabled(True)
+        self.print_packing.setEnabled(True)
+        self.note_button.setEnabled(True)
+
+    def _error(self, error: TaskError) -> None:
+        self.ctx.dialogs.error(self, error)
+
+    def _after_action(self, message: str | None = None) -> None:
+        self.changed.emit()
+        self.load()
+        if message:
+            self.ctx.dialogs.info(self, t("Order {number}", number=self.number), message)
+
+    def _run(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        self.ctx.runner.submit(lambda _c: fn(), on_result=done, on_error=self._error)
+
+    def transition_to(self, code: str) -> None:
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+
+        def done(result: Any) -> None:
+            message = t("Order {number}: {status}.", number=number, status=self.status_labels.get(code, code))
+            docs = list(getattr(result, "issued_documents", []) or [])
+            if docs:
+                message += " " + t("Documents issued: {docs}.", docs=", ".join(docs))
+            self._after_action(message)
+
+        self._run(lambda: transition_order(db.uow(), actor, number, code), done)
+
+    def _change_status(self) -> None:
+        code = self.transition_combo.currentData()
+        if code:
+            self.transition_to(str(code))
+
+    def _reserve(self) -> None:
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+
+        def done(result: Any) -> None:
+            lines = getattr(result, "lines", []) or []
+            missing = sum(1 for line in lines if getattr(line, "missing", 0))
+            self._after_action(t("Reserved {n} item(s); missing {m}.", n=len(lines) - missing, m=missing))
+
+        self._run(lambda: reserve_order(db.uow(), actor, number), done)
+
+    def _issue_wz(self) -> None:
+        # The WZ is a consequence of the warehouse flow: entering the configured status issues it.
+        self.transition_to(self.wz_on)
+
+    def _cancel(self) -> None:
+        if not self.ctx.dialogs.confirm(
+            self,
+            t("Cancel order"),
+            t(
+                "Cancel order {number}? Reservations are released and issued goods go back with a storno.",
+                number=self.number,
+            ),
+        ):
+            return
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+        self._run(lambda: cancel_order(db.uow(), actor, number), lambda _r: self._after_action())
+
+    def ask_ship(self) -> ShipDialog:
+        return ShipDialog(self.number, self.carriers, self)
+
+    def _ship(self) -> None:
+        dialog = self.ask_ship()
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.ship(dialog.carrier_code(), dialog.tracking.text())
+
+    def ship(self, carrier: str, tracking: str) -> None:
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+        self._run(
+            lambda: ship_order(db.uow(), actor, number, carrier=carrier, tracking=tracking),
+            lambda _r: self._after_action(),
+        )
+
+    def _add_note(self) -> None:
+        body = self.note_edit.toPlainText().strip()
+        if not body:
+            return
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+
+        def done(_note: Any) -> None:
+            self.note_edit.clear()
+            self.load()
+
+        self._run(lambda: add_note(db.uow(), actor, number, body), done)
+
+    # -- PDFs -------------------------------------------------------------------------------------
+    def _pdf_path(self, name: str) -> Path:
+        self.pdf_dir.mkdir(parents=True, exist_ok=True)
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+        return self.pdf_dir / f"{safe}.pdf"
+
+    def print_document(self, kind: str) -> None:
+        """Write the PDF to a temporary file and open it with the system viewer (print from there)."""
+        db, actor, number = self.ctx.db, self.ctx.actor, self.number
+        out = self._pdf_path(f"{kind}-{number}")
+
+        def done(paths: list[Path]) -> None:
+            for p in paths:
+                self.open_file(p)
+
+        self._run(lambda: render_order_pdf(db.uow(), actor, number, kind=kind, out=out), done)
+
+    def _open_selected_document(self) -> None:
+        row = self.documents_table.currentRow()
+        if row < 0 and self.documents_table.rowCount():
+            row = 0
+        item = self.documents_table.item(row, 0) if row >= 0 else None
+        if item is not None and item.text():
+            self.open_document(item.text())
+
+    def open_document(self, document_number: str) -> None:
+        db, actor = self.ctx.db, self.ctx.actor
+        out = self._pdf_path(document_number)
+
+        def work() -> Path:
+            render_document_pdf(db.uow(), actor, document_number, out)
+            return out
+
+        self._run(work, self.open_file)

@@ -1,0 +1,79 @@
+"""*Zamówienia*: tabs *Lista zamówień* and *Ustawienia*; the detail opens in its own window."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from rexbit_desktop.ui.context import AppContext
+from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.orders.list_panel import OrderListPanel
+from rexbit_desktop.ui.view import View
+
+
+class OrdersView(View):
+    title = "Orders"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
+
+        self.list_panel = OrderListPanel(ctx, open_detail=self.open_detail, new_order=self.new_order)
+        self.settings_panel = OrderSettingsPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("orders_tabs")
+        self.tabs.addTab(self.list_panel, t("Order list"))
+        self.tabs.addTab(self.settings_panel, t("Settings"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tabs)
+        self.detail_windows: list[QWidget] = []
+        self._settings_loaded = False
+
+    def refresh(self) -> None:
+        if self.tabs.currentWidget() is self.settings_panel:
+            self.settings_panel.load()
+        else:
+            self.list_panel.refresh()
+
+    def activated(self) -> None:
+        if self.list_panel.options is None:
+            self.list_panel.refresh()
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.list_panel)
+        self.list_panel.filters.search.setFocus()
+        self.list_panel.filters.search.selectAll()
+
+    def save_state(self) -> None:
+        self.list_panel.save_state()
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.settings_panel and not self._settings_loaded:
+            self._settings_loaded = True
+            self.settings_panel.load()
+
+    def open_detail(self, number: str) -> QWidget:
+        from rexbit_desktop.ui.orders.detail import OrderDetailDialog
+
+        dialog = OrderDetailDialog(self.ctx, number, parent=self)
+        dialog.changed.connect(self.list_panel.apply_filters)
+        dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
+        self.detail_windows.append(dialog)
+        dialog.show()
+        dialog.load()
+        return dialog
+
+    def new_order(self) -> QWidget:
+        from rexbit_desktop.ui.orders.new_order import NewOrderDialog
+
+        dialog = NewOrderDialog(self.ctx, parent=self)
+        dialog.created.connect(lambda number: (self.list_panel.apply_filters(), self.open_detail(number)))
+        dialog.show()
+        self.detail_windows.append(dialog)
+        dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
+        return dialog
+
+    def _forget(self, dialog: QWidget) -> None:
+        if dialog in self.detail_windows:
+            self.detail_windows.remove(dialog)
