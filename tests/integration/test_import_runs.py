@@ -238,7 +238,7 @@ CENEO = """<?xml version="1.0" encoding="UTF-8"?>
 def test_google_merchant_feed(db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path) -> None:
     path = tmp_path / "google.xml"
     path.write_text(GOOGLE, encoding="utf-8")
-    integration_id, task_id = supplier(
+    integration_id, _ = supplier(
         db, system_actor, path, format="xml", mappings={}, options={"nominal_quantity": 21}
     )
     run = run_now(db, system_actor, integration_id)
