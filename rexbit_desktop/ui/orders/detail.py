@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -75,7 +75,7 @@ register(
         "Missing": "Brakuje",
         "Issued": "Wydano",
         "Net total": "Wartość netto",
-        "Paid": "Zapłacono",
+        "Amount paid": "Zapłacono",
         "Shipping": "Wysyłka",
         "Delivery": "Dostawa",
         "Source": "Źródło",
@@ -83,10 +83,6 @@ register(
         "Provider": "Operator płatności",
         "Amount": "Kwota",
         "Paid at": "Zapłacono dnia",
-        "customer": "klient",
-        "billing": "do faktury",
-        "shipping": "do wysyłki",
-        "pickup": "odbiór",
         "No address": "Brak adresu",
         "Document": "Dokument",
         "Type": "Typ",
@@ -94,7 +90,6 @@ register(
         "From": "Od",
         "To": "Do",
         "By": "Kto",
-        "Comment": "Komentarz",
         "Expires": "Wygasa",
         "Released": "Zwolniono",
         "Add note": "Dodaj notatkę",
@@ -123,17 +118,46 @@ register(
         "Order {number}: {status}.": "Zamówienie {number}: {status}.",
         "Documents issued: {docs}.": "Wystawione dokumenty: {docs}.",
         "Tracking": "Śledzenie",
-        "issue_wz": "WZ",
-        "storno": "storno",
-        "reservation": "rezerwacja",
-        "packing_list": "lista kompletacyjna",
-        "open": "otwarta",
-        "released": "zwolniona",
-        "partially_released": "częściowo zwolniona",
-        "active": "aktywny",
-        "cancelled": "anulowany",
+        "WZ (goods issue)": "WZ (wydanie zewnętrzne)",
+        "Storno (goods back)": "Storno (zwrot na magazyn)",
+        "Reservation document": "Dokument rezerwacji",
+        "Packing list": "Lista kompletacyjna",
+        "Reservation open": "otwarta",
+        "Reservation released": "zwolniona",
+        "Reservation partly released": "częściowo zwolniona",
+        "Document active": "aktywny",
+        "Document cancelled": "anulowany",
+        "Status comment": "Komentarz",
+        "Address of the customer": "Klient",
+        "Billing address": "Adres do faktury",
+        "Shipping address": "Adres wysyłki",
+        "Pickup point": "Punkt odbioru",
     }
 )
+
+DOCUMENT_TYPES = {
+    "issue_wz": "WZ (goods issue)",
+    "storno": "Storno (goods back)",
+    "reservation": "Reservation document",
+    "packing_list": "Packing list",
+}
+DOCUMENT_STATUSES = {"active": "Document active", "cancelled": "Document cancelled"}
+RESERVATION_STATUSES = {
+    "open": "Reservation open",
+    "released": "Reservation released",
+    "partially_released": "Reservation partly released",
+}
+ADDRESS_TYPES = {
+    "customer": "Address of the customer",
+    "billing": "Billing address",
+    "shipping": "Shipping address",
+    "pickup": "Pickup point",
+}
+
+
+def _word(words: dict[str, str], code: str) -> str:
+    return t(words[code]) if code in words else code
+
 
 ITEM_HEADERS = [
     "SKU",
@@ -168,7 +192,7 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[Any]], right: Sequence[in
         for c, value in enumerate(values):
             item = QTableWidgetItem("" if value is None else str(value))
             if c in right:
-                item.setTextAlignment(0x0082)  # AlignRight | AlignVCenter
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
 
 
@@ -309,7 +333,7 @@ class OrderDetailDialog(QDialog):
         row.addStretch(1)
         row.addWidget(self.open_pdf_button)
         docs_layout.addLayout(row)
-        self.history_table = _table(["When", "From", "To", "By", "Comment"], "detail_history")
+        self.history_table = _table(["When", "From", "To", "By", "Status comment"], "detail_history")
         self.reservations_table = _table(
             ["SKU", "Warehouse", "Reserved", "Released", "Status", "Expires"], "detail_reservations"
         )
@@ -410,8 +434,8 @@ class OrderDetailDialog(QDialog):
             [
                 (
                     d.number or "",
-                    t(d.type),
-                    t(d.status),
+                    _word(DOCUMENT_TYPES, d.type),
+                    _word(DOCUMENT_STATUSES, d.status),
                     d.warehouse_code or "",
                     format_datetime(d.created_at),
                 )
@@ -440,7 +464,7 @@ class OrderDetailDialog(QDialog):
                     r.warehouse_code,
                     format_quantity(r.reserved_qty),
                     format_quantity(r.released_qty),
-                    t(r.status),
+                    _word(RESERVATION_STATUSES, r.status),
                     format_datetime(r.expires_at),
                 )
                 for r in order.reservations
@@ -487,7 +511,7 @@ class OrderDetailDialog(QDialog):
             (t("Gross total"), format_money(order.total_gross, order.currency)),
             (t("Net total"), format_money(order.total_net, order.currency)),
             (t("Shipping"), format_money(order.shipping_gross, order.currency)),
-            (t("Paid"), format_money(order.total_paid, order.currency)),
+            (t("Amount paid"), format_money(order.total_paid, order.currency)),
             (t("Payment"), payment_label(order.payment_status)),
             (t("Delivery"), order.delivery_method or "—"),
             (t("Warehouse"), order.warehouse_code or "—"),
@@ -517,7 +541,9 @@ class OrderDetailDialog(QDialog):
         if not order.addresses:
             self.addresses_layout.addWidget(QLabel(t("No address")))
         for a in order.addresses:
-            label = QLabel(f"<b>{t(a.type)}</b><br>" + _address_text(a).replace("\n", "<br>"))
+            label = QLabel(
+                f"<b>{_word(ADDRESS_TYPES, a.type)}</b><br>" + _address_text(a).replace("\n", "<br>")
+            )
             label.setWordWrap(True)
             self.addresses_layout.addWidget(label)
         self.addresses_layout.addStretch(1)

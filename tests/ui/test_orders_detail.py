@@ -1,0 +1,226 @@
+"""The order detail, the settings tab and the new-order form on a real database, per role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_ctx  # type: ignore[import-not-found]
+from orders_support import add_products, create, setup_warehouse
+
+from rexbit_desktop.domain.errors import PermissionDenied
+from rexbit_desktop.domain.order_settings import Carrier
+from rexbit_desktop.domain.roles import Actor, Role
+from rexbit_desktop.services import order_settings, orders, stock
+from rexbit_desktop.ui.orders.detail import OrderDetailDialog
+from rexbit_desktop.ui.orders.new_order import NewOrderDialog
+from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
+from rexbit_desktop.ui.orders.view import OrdersView
+
+
+@pytest.fixture
+def order(db, system_actor):  # type: ignore[no-untyped-def]
+    setup_warehouse(db, system_actor)
+    add_products(db, "A-1", "B-2")
+    stock.receive_stock(db.uow(), system_actor, sku="A-1", warehouse="MAG", qty=10)
+    stock.receive_stock(db.uow(), system_actor, sku="B-2", warehouse="MAG", qty=1)
+    return create(db, system_actor, ("A-1", 3), ("B-2", 2))
+
+
+def _detail(qtbot, ctx, number: str) -> OrderDetailDialog:  # type: ignore[no-untyped-def]
+    dialog = OrderDetailDialog(ctx, number)
+    qtbot.addWidget(dialog)
+    opened: list[Path] = []
+    dialog.open_file = opened.append  # no system PDF viewer in tests
+    dialog.opened = opened  # type: ignore[attr-defined]
+    dialog.load()
+    return dialog
+
+
+def _column(table, c: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [table.item(r, c).text() for r in range(table.rowCount())]
+
+
+def _combo(combo) -> list[str]:  # type: ignore[no-untyped-def]
+    return [combo.itemData(i) for i in range(combo.count())]
+
+
+def test_detail_shows_every_section(qtbot, ctx, order, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    d = _detail(qtbot, ctx, order.number)
+    assert d.windowTitle() == f"Zamówienie {order.number}"
+    assert "Szkic" in d.status_label.text()
+    assert _column(d.items_table, 0) == ["A-1", "B-2"]
+    assert _column(d.items_table, 2) == ["3 szt.", "2 szt."]
+    assert "Łódź" in d.addresses_box.findChildren(type(d.status_label))[0].text()
+    payment_texts = [w.text() for w in d.payment_box.findChildren(type(d.status_label))]
+    assert "przelewy24: 369,00\u00a0zł (Opłacone)" in payment_texts
+    assert _column(d.history_table, 2) == ["Szkic"]
+    # only the allowed next statuses are offered (cancelling has its own button)
+    assert _combo(d.transition_combo) == ["awaiting_payment", "paid", "awaiting_fulfillment"]
+    assert d.cancel_button.isEnabled() and not d.ship_button.isEnabled()
+    qtmodeltester.check(d.items_table.model())
+
+
+def test_operator_runs_the_warehouse_flow_from_the_detail(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.OPERATOR, login="magazynier")
+    d = _detail(qtbot, ctx, order.number)
+    assert not d.cancel_button.isEnabled()  # operators do not cancel
+    assert d.cancel_button.toolTip() == "Tylko kierownik może anulować zamówienia."
+    changes: list[int] = []
+    d.changed.connect(lambda: changes.append(1))
+
+    d.transition_combo.setCurrentIndex(d.transition_combo.findData("awaiting_fulfillment"))
+    d.transition_button.click()
+    assert "Do realizacji" in d.status_label.text()
+    assert _column(d.reservations_table, 0) == ["A-1", "B-2"]
+    assert _column(d.reservations_table, 2) == ["3", "1"]  # one B-2 is missing
+    assert _column(d.items_table, 8) == ["", "1"]
+
+    d.transition_to("picking")
+    assert d.wz_button.isEnabled()
+    d.wz_button.click()  # one B-2 is missing: the service refuses, the user reads why
+    assert "not enough stock" in ctx.dialogs.errors.pop()[0]
+    assert "Kompletowanie" in d.status_label.text()
+    stock.receive_stock(db.uow(), Actor.system(), sku="B-2", warehouse="MAG", qty=1)  # fills the shortage
+    d.reserve_button.click()
+    assert ctx.dialogs.errors == [] and _column(d.items_table, 8) == ["", ""]
+    d.wz_button.click()  # enters 'ready_for_shipment', which issues the WZ
+    assert ctx.dialogs.errors == []
+    assert "Gotowe do wysyłki" in d.status_label.text()
+    numbers = _column(d.documents_table, 0)
+    assert len(numbers) == 1 and numbers[0].startswith("WZ/")
+    assert any("WZ/" in text for _title, text in ctx.dialogs.infos)
+
+    d.open_pdf_button.click()
+    assert d.opened[-1].read_bytes().startswith(b"%PDF")  # type: ignore[attr-defined]
+    d.print_document("packing")
+    assert d.opened[-1].name.startswith("packing-") and d.opened[-1].stat().st_size > 1000  # type: ignore[attr-defined]
+
+    assert d.ship_button.isEnabled()
+    d.ship("inpost", "6800123")
+    assert "Wysłane" in d.status_label.text()
+    assert _column(d.history_table, 2)[-1] == "Wysłane"
+    assert changes and ctx.dialogs.errors == []
+
+    for ch in "Klient prosi o fakturę":
+        d.note_edit.insertPlainText(ch)
+    d.note_button.click()
+    assert d.notes_list.count() == 1 and "Klient prosi o fakturę" in d.notes_list.item(0).text()
+    assert "magazynier" in d.notes_list.item(0).text()
+
+
+def test_manager_cancels_after_confirming(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.MANAGER)
+    d = _detail(qtbot, ctx, order.number)
+    ctx.dialogs.answer = False
+    d.cancel_button.click()
+    assert "Szkic" in d.status_label.text()
+    ctx.dialogs.answer = True
+    d.cancel_button.click()
+    assert "Anulowane" in d.status_label.text()
+    assert d.transition_combo.count() == 0 and not d.cancel_button.isEnabled()
+
+
+def test_a_refused_action_is_an_error_dialog(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.OPERATOR)
+    d = _detail(qtbot, ctx, order.number)
+    d.transition_to("cancelled")  # even if the button were reachable, the service refuses
+    assert ctx.dialogs.errors and "Szkic" in d.status_label.text()
+
+
+def test_settings_tab_saves_for_a_manager(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.MANAGER)
+    panel = OrderSettingsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.load()
+    assert not panel.notice.isVisible() and panel.save_button.isEnabled()
+    codes = [panel.status_table.item(r, 0).text() for r in range(panel.status_table.rowCount())]
+    assert codes[0] == "draft"
+    panel.set_status_colour(codes.index("paid"), "#123456")
+    panel.status_table.item(codes.index("paid"), 1).setText("Zapłacone")
+    panel.status_table.item(codes.index("paid"), 5).setText("prestashop=2")
+    panel.prefix.setText("ZK/")
+    panel.expiry.setValue(48)
+    panel.issue_wz_on.setCurrentIndex(panel.issue_wz_on.findData("picking"))
+    panel.company_edits["name"].setText("Rexbit Sp. z o.o.")
+    panel._add_carrier_row(Carrier("gls", "GLS", "https://gls-group.eu/PL/pl/sledzenie?match={tracking}"))
+    panel.save()
+    assert ctx.dialogs.errors == [] and ctx.dialogs.infos[-1] == ("Ustawienia", "Ustawienia zapisane.")
+
+    saved = order_settings.get_order_settings(db.uow(), ctx.actor)
+    assert saved.statuses["paid"].colour == "#123456"
+    assert saved.statuses["paid"].label_pl == "Zapłacone"
+    assert saved.statuses["paid"].mapping == {"prestashop": "2"}
+    assert saved.numbering.prefix == "ZK/"
+    assert saved.reservation_expiry_hours == 48
+    assert saved.automation.issue_wz_on == "picking"
+    assert saved.company.name == "Rexbit Sp. z o.o."
+    assert saved.carrier("gls") is not None
+
+
+def test_settings_tab_is_read_only_for_an_operator(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.OPERATOR)
+    panel = OrderSettingsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.load()
+    assert panel.notice.isVisible()
+    assert not panel.save_button.isEnabled() and panel.prefix.isReadOnly()
+    assert panel.status_table.editTriggers() == panel.status_table.EditTrigger.NoEditTriggers
+    assert panel.prefix.text() == "ZAM/"  # still shows the settings
+    panel.save()  # forced: the service refuses
+    assert ctx.dialogs.errors
+    with pytest.raises(PermissionDenied):
+        order_settings.save_order_settings(db.uow(), ctx.actor, panel.collect())
+
+
+def test_invalid_settings_are_explained_not_saved(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.ADMIN)
+    panel = OrderSettingsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.load()
+    panel.set_status_colour(0, "czerwony")
+    panel.save()
+    assert ctx.dialogs.errors and "#1e88e5" in ctx.dialogs.errors[-1][0]
+    assert order_settings.get_order_settings(db.uow(), ctx.actor).statuses["draft"].colour == "#9e9e9e"
+
+
+def test_new_order_by_hand(qtbot, db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    setup_warehouse(db, system_actor)
+    add_products(db, "A-1")
+    ctx = make_ctx(db, Role.OPERATOR)
+    dialog = NewOrderDialog(ctx)
+    qtbot.addWidget(dialog)
+    created: list[str] = []
+    dialog.created.connect(created.append)
+    for ch in "Józef Żak":
+        dialog.address["name"].insert(ch)
+    dialog.address["email"].setText("jozef@example.pl")
+    dialog.lines.item(0, 0).setText("A-1")
+    dialog.lines.item(0, 2).setText("2")
+    dialog.lines.item(0, 3).setText("24,60")
+    dialog.submit()
+    assert ctx.dialogs.errors == [] and len(created) == 1
+    detail = orders.get_order(db.uow(), system_actor, created[0])
+    assert detail.customer_name == "Józef Żak" and str(detail.total_gross) in ("49.2000", "49.20")
+
+
+def test_new_order_without_lines_is_refused(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.OPERATOR)
+    dialog = NewOrderDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.submit()
+    assert ctx.dialogs.errors[-1][0] == "Dodaj co najmniej jedną pozycję z SKU."
+
+
+def test_orders_view_opens_detail_and_settings(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.OPERATOR)
+    view = OrdersView(ctx)
+    qtbot.addWidget(view)
+    view.activated()
+    assert [r.number for r in view.list_panel.model.rows] == [order.number]
+    dialog = view.open_detail(order.number)
+    assert isinstance(dialog, OrderDetailDialog) and dialog.order is not None
+    view.tabs.setCurrentWidget(view.settings_panel)
+    assert view.settings_panel.settings is not None and not view.settings_panel.save_button.isEnabled()
+    dialog.close()
