@@ -21,13 +21,21 @@ from rexbit_desktop.domain.order_settings import (
 )
 from rexbit_desktop.domain.roles import Actor, Permission
 
+_CACHE_KEY = "rexbit.order_settings"
+
 
 def load_settings(session: Session) -> OrderSettings:
-    rows = session.execute(select(OrderSetting.key, OrderSetting.value)).all()
-    return settings_from_sections({key: value for key, value in rows})
+    """The settings, read once per session (a use case reads them in several places)."""
+    cached = session.info.get(_CACHE_KEY)
+    if cached is None:
+        rows = session.execute(select(OrderSetting.key, OrderSetting.value)).all()
+        cached = settings_from_sections({key: value for key, value in rows})
+        session.info[_CACHE_KEY] = cached
+    return cached  # type: ignore[no-any-return]
 
 
 def _store(session: Session, settings: OrderSettings, actor: Actor) -> None:
+    session.info[_CACHE_KEY] = settings
     for key, value in settings_to_sections(settings).items():
         stmt = pg_insert(OrderSetting).values(key=key, value=value, updated_by=actor.login)
         session.execute(

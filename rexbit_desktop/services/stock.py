@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -173,17 +173,27 @@ def _product_by_sku(session: Session, sku: str) -> Product:
     return product
 
 
+def _warehouses(session: Session) -> dict[int, tuple[str, str, bool]]:
+    """Warehouses by id (code, name, default), read once per session: there are a handful."""
+    cached = session.info.get("rexbit.warehouses")
+    if cached is None:
+        cached = {w.id: (w.code, w.name, w.is_default) for w in session.execute(select(Warehouse)).scalars()}
+        session.info["rexbit.warehouses"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
 def default_warehouse_id(session: Session, settings: OrderSettings) -> int:
+    warehouses = _warehouses(session)
     if settings.default_warehouse:
+        found = [wid for wid, (code, _n, _d) in warehouses.items() if code == settings.default_warehouse]
+        if found:
+            return found[0]
         return _warehouse_by_code(session, settings.default_warehouse).id
-    ids = session.scalars(
-        select(Warehouse.id).order_by(Warehouse.is_default.desc(), Warehouse.id).limit(2)
-    ).all()
-    flagged = session.scalar(select(Warehouse.id).where(Warehouse.is_default.is_(True)))
-    if flagged is not None:
-        return flagged
-    if len(ids) == 1:
-        return ids[0]
+    flagged = [wid for wid, (_c, _n, is_default) in warehouses.items() if is_default]
+    if flagged:
+        return flagged[0]
+    if len(warehouses) == 1:
+        return next(iter(warehouses))
     raise ValidationError(
         "There is no default warehouse to reserve from.",
         hint="Mark one: rexbit warehouse add --code=MAG1 --name=... --default "
@@ -214,6 +224,7 @@ def _lock_stock(session: Session, keys: set[StockKey]) -> dict[StockKey, list[De
 
 def _apply_stock_deltas(session: Session, deltas: dict[StockKey, tuple[Decimal, Decimal]]) -> None:
     """Add (on_hand, reserved) deltas, creating missing rows; the CHECK constraint is the last guard."""
+    bulk: list[tuple[int, int, Decimal, Decimal]] = []
     for (product_id, warehouse_id), (d_on_hand, d_reserved) in sorted(deltas.items()):
         if d_on_hand == 0 and d_reserved == 0:
             continue
@@ -233,18 +244,26 @@ def _apply_stock_deltas(session: Session, deltas: dict[StockKey, tuple[Decimal, 
                 )
             )
         else:
-            session.execute(
-                update(WarehouseStockTotal)
-                .where(
-                    WarehouseStockTotal.product_id == product_id,
-                    WarehouseStockTotal.warehouse_id == warehouse_id,
-                )
-                .values(
-                    on_hand=WarehouseStockTotal.on_hand + d_on_hand,
-                    reserved=WarehouseStockTotal.reserved + d_reserved,
-                    updated_at=func.now(),
-                )
+            bulk.append((product_id, warehouse_id, d_on_hand, d_reserved))
+    if bulk:
+        # One statement for all lines of an order (the rows are locked already).
+        values = ", ".join(
+            f"(CAST(:p{n} AS bigint), CAST(:w{n} AS bigint), CAST(:o{n} AS numeric), CAST(:r{n} AS numeric))"
+            for n in range(len(bulk))
+        )
+        params: dict[str, Any] = {}
+        for n, (product_id, warehouse_id, d_on_hand, d_reserved) in enumerate(bulk):
+            params.update(
+                {f"p{n}": product_id, f"w{n}": warehouse_id, f"o{n}": d_on_hand, f"r{n}": d_reserved}
             )
+        session.execute(
+            text(
+                "UPDATE warehouse_stock_totals AS t SET on_hand = t.on_hand + v.o, reserved = t.reserved + v.r, "
+                f"updated_at = now() FROM (VALUES {values}) AS v(p, w, o, r) "
+                "WHERE t.product_id = v.p AND t.warehouse_id = v.w"
+            ),
+            params,
+        )
 
 
 def _item_warehouse(session: Session, order: Order, item: OrderItem, default: list[int]) -> int:
@@ -296,9 +315,8 @@ def _audit(session: Session, order_id: int, actor: Actor, action: str, details: 
 
 
 def _warehouse_codes(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(ids))).all())
+    warehouses = _warehouses(session)
+    return {wid: warehouses[wid][0] for wid in ids if wid in warehouses}
 
 
 # ------------------------------------------------------------------ reservations
