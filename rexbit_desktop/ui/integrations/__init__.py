@@ -1,0 +1,1 @@
+"""Integracje: supplier feeds and PrestaShop connections, import profiles, runs."""

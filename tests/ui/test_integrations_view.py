@@ -1,0 +1,289 @@
+"""Integracje: create a supplier feed, a profile with the mappings editor and preview, import now (with
+errors and line numbers, and cancel), queue an import, link products; PrestaShop: test connection, sync
+now, the password never shown; roles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import make_ctx
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QPushButton
+
+from rexbit_desktop.domain.errors import PermissionDenied
+from rexbit_desktop.domain.roles import Actor, Role
+from rexbit_desktop.services import catalog, imports, integrations, queue
+from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog
+from rexbit_desktop.ui.integrations.view import IntegrationsView
+
+FEED = (
+    "Indeks;Nazwa;EAN;Stan;Dni;Cena netto\n"
+    "HX-0001;Wiertarka udarowa;5901234123457;12;2;199,90\n"
+    "HX-0002;Śrubokręt;;brak;5;9,50\n"
+    "HX-0003;Młotek;;-4;1;3,20\n"  # negative stock: invalid, reported with its line number
+    "NOWY-1;Żółta taśma;;>10;1;1,00\n"
+)
+CATALOG = "sku;name\nHX-0001;Wiertarka\nHX-0002;Śrubokręt\nHX-0003;Młotek\n"
+
+
+@pytest.fixture
+def feed_file(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "hurtownia.csv"
+    path.write_bytes(FEED.replace("\n", "\r\n").encode("cp1250"))
+    return path
+
+
+@pytest.fixture
+def products(db, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "katalog.csv"
+    path.write_text(CATALOG, encoding="utf-8")
+    catalog.import_products(db.uow(), Actor.system(), file=path)
+
+
+def _view(qtbot, db, role: Role = Role.ADMIN, sync: bool = True) -> IntegrationsView:  # type: ignore[no-untyped-def]
+    view = IntegrationsView(make_ctx(db, role, sync=sync))
+    qtbot.addWidget(view)
+    view.refresh()
+    return view
+
+
+def _feed_with_profile(db, feed_file) -> int:  # type: ignore[no-untyped-def]
+    system = Actor.system()
+    feed = integrations.create_integration(db.uow(), system, type="supplier_feed", name="Hurtownia Kowalski")
+    integrations.create_import_profile(
+        db.uow(),
+        system,
+        integration_id=feed.id,
+        name="Stany dzienne",
+        source_location=str(feed_file),
+        format="csv",
+        mappings={
+            "sku": "Indeks",
+            "stock_quantity": "Stan",
+            "delivery_days": "Dni",
+            "purchase_price": "Cena netto",
+        },
+    )
+    return feed.id
+
+
+def test_admin_creates_a_feed_and_a_profile_with_preview_and_mappings(
+    qtbot, db, feed_file, qtmodeltester
+) -> None:  # type: ignore[no-untyped-def]
+    view = _view(qtbot, db)
+    qtmodeltester.check(view.model)
+    view.create_integration(
+        values={
+            "type": "supplier_feed",
+            "name": "Hurtownia Nowak",
+            "config": {"contractor": {"name": "Nowak sp. j."}},
+        }
+    )
+    assert view.ctx.dialogs.errors == []
+    assert [i.name for i in view.model.rows()] == ["Hurtownia Nowak"]
+    assert view.current is not None and view.current.contractor_name == "Nowak sp. j."
+    assert view.pages.currentWidget() is view.feed_page
+    assert view.new_profile_button.isEnabled() and not view.import_button.isEnabled()  # no profile yet
+
+    dialog = view.edit_profile(new=True)
+    assert isinstance(dialog, ProfileDialog)
+    qtbot.addWidget(dialog)
+    dialog.name_edit.setText("Stany")
+    dialog.source_edit.setText(str(feed_file))
+    dialog.load_preview()
+    assert view.ctx.dialogs.errors == []
+    assert dialog.offered_columns() == ["Indeks", "Nazwa", "EAN", "Stan", "Dni", "Cena netto"]
+    assert dialog.preview_model is not None
+    qtmodeltester.check(dialog.preview_model)
+    assert dialog.preview_model.rowCount() == 4
+    assert dialog.preview_model.index(1, 0).data() == "HX-0002"
+    assert dialog.preview_model.index(1, 1).data() == "Śrubokręt"
+    assert "cp1250" in dialog.detected_label.text()
+    dialog.mapping_combos["sku"].setCurrentText("Indeks")
+    dialog.mapping_combos["stock_quantity"].setCurrentIndex(
+        dialog.mapping_combos["stock_quantity"].findText("Stan")
+    )
+    dialog.mapping_combos["purchase_price"].setCurrentText("Cena netto")
+    dialog.save()
+    assert view.ctx.dialogs.errors == []
+    assert dialog.saved is not None
+    assert dialog.saved.mappings == {
+        "sku": "Indeks",
+        "stock_quantity": "Stan",
+        "purchase_price": "Cena netto",
+    }
+    assert [p.name for p in view.profiles_model.rows()] == ["Stany"]
+    qtmodeltester.check(view.profiles_model)
+    assert view.import_button.isEnabled()
+
+
+def test_profile_editor_offers_last_headers_and_refuses_a_profile_without_sku_or_ean(
+    qtbot, db, feed_file, products
+) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed_with_profile(db, feed_file)
+    imports.import_now(db.uow, Actor.system(), integration_id=feed_id)  # stores last_headers
+    view = _view(qtbot, db)
+    view.select_integration(feed_id)
+    view.profiles_table.selectRow(0)
+    dialog = view.edit_profile()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    assert dialog.offered_columns() == ["Indeks", "Nazwa", "EAN", "Stan", "Dni", "Cena netto"]
+    assert dialog.mapping_combos["sku"].currentText() == "Indeks"
+    dialog.mapping_combos["sku"].setCurrentText("")
+    dialog.save()
+    assert dialog.saved is None
+    assert view.ctx.dialogs.errors and "sku or ean" in view.ctx.dialogs.errors[-1][0]
+
+
+def test_import_now_shows_the_run_with_errors_and_line_numbers(
+    qtbot, db, feed_file, products, qtmodeltester
+) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed_with_profile(db, feed_file)
+    view = _view(qtbot, db, Role.OPERATOR)
+    view.select_integration(feed_id)
+    assert view.import_button.isEnabled()
+    view.import_button.click()
+    assert view.ctx.dialogs.errors == []
+    assert view.progress is not None and not view.progress.isVisible()
+    assert "Import zakończony" in view.message and "błędne 1" in view.message
+    runs = view.runs_model.rows()
+    qtmodeltester.check(view.runs_model)
+    assert len(runs) == 1 and runs[0].status == "succeeded"
+    assert view.runs_model.index(0, 2).data() == "zakończony"
+    assert (runs[0].rows_read, runs[0].rows_invalid, runs[0].matched) == (4, 1, 2)
+    view.runs_table.selectRow(0)
+    assert "wiersz 4:" in view.run_errors.toPlainText()  # header is line 1
+    offer = catalog.show_product(db.uow(), Actor.system(), sku="HX-0001").offers[0]
+    assert offer.stock_quantity == Decimal(12)
+
+
+def test_cancelling_an_import_applies_nothing(qtbot, db, tmp_path, products) -> None:  # type: ignore[no-untyped-def]
+    big = tmp_path / "duzy.csv"
+    big.write_text("Indeks;Stan\n" + "".join(f"X-{i:06d};{i % 50}\n" for i in range(60000)), encoding="utf-8")
+    system = Actor.system()
+    feed = integrations.create_integration(db.uow(), system, type="supplier_feed", name="Duża hurtownia")
+    integrations.create_import_profile(
+        db.uow(),
+        system,
+        integration_id=feed.id,
+        name="Wszystko",
+        source_location=str(big),
+        format="csv",
+        options={"chunk_rows": 500},
+        mappings={"sku": "Indeks", "stock_quantity": "Stan"},
+    )
+    view = _view(qtbot, db, Role.OPERATOR, sync=False)
+    view.ctx.runner.pool = QThreadPool()
+    qtbot.waitUntil(lambda: view.loading == 0, timeout=10000)
+    view.select_integration(feed.id)
+    qtbot.waitUntil(lambda: view.loading == 0 and view.import_button.isEnabled(), timeout=10000)
+    view.import_now()
+    assert view.busy and not view.import_button.isEnabled()
+    assert view.progress is not None
+    view.progress.findChild(QPushButton).click()  # the Cancel button
+    qtbot.waitUntil(lambda: not view.busy, timeout=30000)
+    qtbot.waitUntil(lambda: view.loading == 0, timeout=10000)
+    view.ctx.runner.wait()
+    run = imports.list_runs(db.uow(), system, integration_id=feed.id)[0]
+    assert run.status == "cancelled"
+    assert "anulowany" in view.message
+    assert catalog.list_unlinked_offers(db.uow(), system, integration_id=feed.id) == []
+
+
+def test_queue_import_and_link_products(qtbot, db, feed_file, products) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed_with_profile(db, feed_file)
+    view = _view(qtbot, db, Role.OPERATOR)
+    view.select_integration(feed_id)
+    view.queue_import_button.click()
+    assert view.ctx.dialogs.errors == []
+    assert "zadanie" in view.message
+    stats = {s.queue: s for s in queue.queue_stats(db.uow(), Actor.system())}
+    assert stats["import"].waiting == 1
+    assert view.runs_model.rows()[0].status == "queued"
+
+    imports.import_now(db.uow, Actor.system(), integration_id=feed_id)
+    new_catalog = feed_file.parent / "nowe.csv"
+    new_catalog.write_text("sku;name\nNOWY-1;Nowość\n", encoding="utf-8")
+    catalog.import_products(db.uow(), Actor.system(), file=new_catalog)
+    view.link_button.click()
+    assert view.ctx.dialogs.errors == []
+    assert view.message.startswith("Powiązano 3 z")
+    assert catalog.show_product(db.uow(), Actor.system(), sku="NOWY-1").offers[0].external_sku == "NOWY-1"
+
+
+def test_operator_cannot_create_or_edit_integrations(qtbot, db, feed_file) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed_with_profile(db, feed_file)
+    view = _view(qtbot, db, Role.OPERATOR)
+    view.select_integration(feed_id)
+    for button in (view.new_feed_button, view.new_shop_button, view.edit_button, view.new_profile_button):
+        assert not button.isEnabled()
+    assert view.edit_profile(new=True) is None
+    assert "administrator" in view.new_feed_button.toolTip()
+    view.create_integration(values={"type": "supplier_feed", "name": "Podstęp", "config": {}})
+    assert view.ctx.dialogs.errors and "may not" in view.ctx.dialogs.errors[-1][0]
+    with pytest.raises(PermissionDenied):
+        integrations.update_import_profile(
+            db.uow(), view.ctx.actor, view.profiles_model.rows()[0].id, name="x"
+        )
+    assert [i.name for i in integrations.list_integrations(db.uow(), Actor.system())] == [
+        "Hurtownia Kowalski"
+    ]
+
+
+def test_manager_runs_but_does_not_edit(qtbot, db, feed_file) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed_with_profile(db, feed_file)
+    view = _view(qtbot, db, Role.MANAGER)
+    view.select_integration(feed_id)
+    assert view.import_button.isEnabled() and view.link_button.isEnabled()
+    assert not view.new_profile_button.isEnabled() and not view.edit_profile_button.isEnabled()
+
+
+def test_shop_password_is_never_shown_and_a_bad_connection_is_reported(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    view = _view(qtbot, db)
+    secret = "tajne-Haslo-123"
+    view.create_integration(
+        values={
+            "type": "prestashop_db",
+            "name": "Sklep testowy",
+            "config": {
+                "host": "127.0.0.1",
+                "port": 1,
+                "database": "nie_ma",
+                "user": "u",
+                "password": secret,
+                "connect_timeout": 2,
+            },
+        }
+    )
+    assert view.ctx.dialogs.errors == []
+    assert view.pages.currentWidget() is view.shop_page
+    text = view.connection_text.toPlainText()
+    assert secret not in text and "Hasło: ustawione" in text
+    dialog = PrestaShopDialog(view.current)
+    qtbot.addWidget(dialog)
+    assert dialog.password_edit.text() == "" and dialog.host_edit.text() == "127.0.0.1"
+    assert "password" not in dialog.values()["config"]  # empty keeps the saved one
+    view.test_button.click()
+    report = view.connection_text.toPlainText()
+    assert report.startswith("Problemy z połączeniem") and secret not in report
+
+
+@pytest.mark.mysql
+def test_shop_test_connection_and_sync_now(qtbot, db, shop, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    view = _view(qtbot, db, Role.ADMIN)
+    view.create_integration(
+        values={"type": "prestashop_db", "name": "Sklep", "config": shop.config(product_listing_enabled=True)}
+    )
+    assert view.ctx.dialogs.errors == []
+    view.test_button.click()
+    report = view.connection_text.toPlainText()
+    assert report.startswith("Połączenie działa"), report
+    assert "Wersja PrestaShop" in report
+    view.sync_now()
+    assert view.ctx.dialogs.errors == []
+    assert view.message.startswith("Synchronizacja")
+    qtmodeltester.check(view.sync_model)
+    assert len(view.sync_model.rows()) == 1 and view.sync_model.rows()[0].status == "succeeded"
+    assert view.shop_tabs.currentIndex() == 1
