@@ -271,7 +271,11 @@ def test_shop_password_is_never_shown_and_a_bad_connection_is_reported(qtbot, db
 
 
 @pytest.mark.mysql
-def test_shop_test_connection_and_sync_now(qtbot, db, shop, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+def test_shop_test_connection_pull_and_sync_now(qtbot, db, shop, feed_file, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    from integration.shop_support import add_shop_product, product_texts
+
+    add_shop_product(shop, 101, reference="HX-0001", name="Wiertarka udarowa")
+    feed_id = _feed_with_profile(db, feed_file)
     view = _view(qtbot, db, Role.ADMIN)
     view.create_integration(
         values={"type": "prestashop_db", "name": "Sklep", "config": shop.config(product_listing_enabled=True)}
@@ -281,9 +285,16 @@ def test_shop_test_connection_and_sync_now(qtbot, db, shop, qtmodeltester) -> No
     report = view.connection_text.toPlainText()
     assert report.startswith("Połączenie działa"), report
     assert "Wersja PrestaShop" in report
+
+    view.pull_button.click()  # creates our product HX-0001 linked to the shop's item 101:0
+    assert view.ctx.dialogs.errors == []
+    assert view.message.startswith("Pobrano pozycje sklepu: 1; nowe produkty: 1")
+    imports.import_now(db.uow, Actor.system(), integration_id=feed_id)  # the supplier has 12 of HX-0001
+
     view.sync_now()
     assert view.ctx.dialogs.errors == []
-    assert view.message.startswith("Synchronizacja")
+    assert view.message.startswith("Synchronizacja – zakończony: sprawdzone 1, zapisane 1"), view.message
     qtmodeltester.check(view.sync_model)
-    assert len(view.sync_model.rows()) == 1 and view.sync_model.rows()[0].status == "succeeded"
+    assert len(view.sync_model.rows()) == 1 and view.sync_model.rows()[0].written == 1
     assert view.shop_tabs.currentIndex() == 1
+    assert product_texts(shop)[(101, 1)] != ("initial", "initial")  # the shop's texts were written

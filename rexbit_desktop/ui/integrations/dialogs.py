@@ -52,7 +52,7 @@ register(
         "Off: the connection can be tested and products pulled, but Sync now writes nothing.": (
             "Wyłączone: połączenie można sprawdzić i pobrać produkty, ale „Synchronizuj teraz” nic nie zapisze."
         ),
-        "unchanged (leave empty to keep the saved password)": "bez zmian (puste = zachowaj zapisane hasło)",
+        "unchanged (leave empty to keep the saved password)": "bez zmian (zostaw puste)",
         "Save": "Zapisz",
         "Cancel": "Anuluj",
         "Import profile": "Profil importu",

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services import catalog, imports, shop_connection, shop_sync
+from rexbit_desktop.services import catalog, imports, shop_catalog, shop_connection, shop_sync
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.imports import ImportRunDTO
 from rexbit_desktop.services.integrations import ImportProfileDTO, IntegrationDTO
@@ -61,6 +61,14 @@ register(
         "Link products": "Powiąż produkty",
         "Test connection": "Sprawdź połączenie",
         "Sync now": "Synchronizuj teraz",
+        "Pull products": "Pobierz produkty",
+        "Read the shop's catalog: new products and links to the shop's items.": (
+            "Czyta katalog sklepu: nowe produkty i powiązania z pozycjami sklepu."
+        ),
+        "Pulling products: {name}": "Pobieranie produktów: {name}",
+        "Pulled {items} shop items: {created} new products, {links} new links to the shop.": (
+            "Pobrano pozycje sklepu: {items}; nowe produkty: {created}, nowe powiązania ze sklepem: {links}."
+        ),
         "Dry run (write nothing)": "Próba (bez zapisu)",
         "All products (not only changed)": "Wszystkie produkty (nie tylko zmienione)",
         "Format": "Format",
@@ -356,6 +364,10 @@ class IntegrationsView(ServiceView):
         self.test_button = QPushButton(t("Test connection"))
         self.test_button.setObjectName("test_connection")
         self.test_button.clicked.connect(self.test_connection)
+        self.pull_button = QPushButton(t("Pull products"))
+        self.pull_button.setObjectName("pull_products")
+        self.pull_button.setToolTip(t("Read the shop's catalog: new products and links to the shop's items."))
+        self.pull_button.clicked.connect(self.pull_products)
         self.sync_button = QPushButton(t("Sync now"))
         self.sync_button.setObjectName("sync_now")
         self.sync_button.clicked.connect(self.sync_now)
@@ -365,6 +377,7 @@ class IntegrationsView(ServiceView):
         self.full_check.setObjectName("full")
         bar = QHBoxLayout()
         bar.addWidget(self.test_button)
+        bar.addWidget(self.pull_button)
         bar.addStretch(1)
         bar.addWidget(self.dry_run_check)
         bar.addWidget(self.full_check)
@@ -514,6 +527,7 @@ class IntegrationsView(ServiceView):
         self.link_button.setEnabled(feed and self.may_run)
         self.test_button.setEnabled(shop and self.may_run)
         self.sync_button.setEnabled(shop and self.may_run and not busy)
+        self.pull_button.setEnabled(shop and self.may_run and not busy)
         self.edit_button.setEnabled(
             self.current is not None and self.may_edit and self._can_update_integrations()
         )
@@ -723,6 +737,29 @@ class IntegrationsView(ServiceView):
             show,
             on_done=self._update_buttons,
         )
+
+    def pull_products(self) -> None:
+        integration = self.current
+        if integration is None:
+            return
+        ctx, iid = self.ctx, integration.id
+
+        def work(c: Any) -> Any:
+            return shop_catalog.pull_products(
+                ctx.db.uow(), ctx.actor, integration_id=iid, progress=c.progress, cancel=c.cancelled
+            )
+
+        def done(r: Any) -> None:
+            self._say(
+                t(
+                    "Pulled {items} shop items: {created} new products, {links} new links to the shop.",
+                    items=r.items,
+                    created=r.products_created,
+                    links=r.links_created,
+                )
+            )
+
+        self._with_progress(t("Pulling products: {name}", name=integration.name), work, done)
 
     def sync_now(self) -> None:
         integration = self.current
