@@ -1,0 +1,724 @@
+"""Demo data: a realistic Polish shop in an empty database (``rexbit demo``).
+
+Everything goes in through the same services the app uses (warehouses, users, the supplier feed
+integration and its import profile, orders and their status changes), so reservations, WZ documents,
+stornos and histories are as consistent as real ones. Opening stock comes in on a few multi-line PZ
+documents written here in one go (the per-SKU ``receive_stock`` would take one transaction per line).
+
+All of it is one database transaction: the services run in savepoints of the demo's own transaction,
+so a failure leaves the database as empty as it was.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+from stdnum import ean as ean_check
+from stdnum.pl import nip as nip_check
+
+from rexbit_desktop.db.models import (
+    Contractor,
+    Integration,
+    Order,
+    OrderShipment,
+    OrderStatusHistory,
+    Product,
+    User,
+    Warehouse,
+    WarehouseDocument,
+    WarehouseDocumentItem,
+    WarehouseStockTotal,
+)
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.numbering import DOCUMENT_PATTERNS
+from rexbit_desktop.domain.order_settings import Company
+from rexbit_desktop.domain.orders import OrderStatus, permission_for
+from rexbit_desktop.domain.progress import Progress, no_progress
+from rexbit_desktop.domain.roles import SYSTEM_LOGIN, Actor, Permission
+from rexbit_desktop.services import integrations, order_settings, orders, stock, users
+from rexbit_desktop.services.documents import next_number, record_movements
+from rexbit_desktop.services.order_settings import load_settings
+from rexbit_desktop.services.order_workflow import apply_transition, find_order
+
+PRODUCT_COUNT = 300
+DEMO_FEED = "hurtownia-demo.csv"
+DEMO_PROFILE = "hurtownia-demo.profile.json"
+# Serialises two first starts (two workstations running `rexbit demo --if-empty` at once).
+_DEMO_LOCK = 727275
+
+# Documented in docs/foundation.md; the desktop login accepts them.
+DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
+    ("operator", "operator", "Ola Nowak (magazyn)", "operator123"),
+    ("kierownik", "manager", "Tomasz Wiśniewski (kierownik)", "kierownik123"),
+    ("admin", "admin", "Administrator", "admin1234"),
+)
+
+# How many demo orders end in each status: every status of the workflow is present.
+ORDERS_PER_STATUS: dict[OrderStatus, int] = {
+    OrderStatus.DRAFT: 4,
+    OrderStatus.AWAITING_PAYMENT: 6,
+    OrderStatus.PAID: 5,
+    OrderStatus.AWAITING_FULFILLMENT: 8,
+    OrderStatus.PICKING: 5,
+    OrderStatus.READY_FOR_SHIPMENT: 5,
+    OrderStatus.SHIPPED: 6,
+    OrderStatus.COMPLETED: 9,
+    OrderStatus.CANCELLED: 6,
+    OrderStatus.RETURN_REQUESTED: 3,
+    OrderStatus.RETURNED: 3,
+}
+
+# The status an order is in after each step on its way; cancelled orders stop at various points.
+_MAIN_PATH = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.AWAITING_FULFILLMENT,
+    OrderStatus.PICKING,
+    OrderStatus.READY_FOR_SHIPMENT,
+    OrderStatus.SHIPPED,
+)
+_CANCELLED_AFTER = (
+    OrderStatus.DRAFT,
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.AWAITING_FULFILLMENT,  # reservations released
+    OrderStatus.PICKING,
+    OrderStatus.READY_FOR_SHIPMENT,  # the WZ was posted: a storno IN puts the goods back
+)
+
+
+class DemoRefused(RexbitError):
+    """The database already has data; the demo fills only an empty database."""
+
+
+@dataclass(frozen=True)
+class DemoUserDTO:
+    login: str
+    role: str
+    password: str
+
+
+@dataclass(frozen=True)
+class DemoSummaryDTO:
+    products: int
+    warehouses: list[str]
+    receipts: list[str]
+    users: list[DemoUserDTO]
+    supplier: str
+    integration_id: int
+    import_profile_id: int
+    orders: int
+    orders_by_status: dict[str, int]
+    seconds: float
+
+
+# ------------------------------------------------------------------ is it empty?
+
+
+def existing_data(session: Session) -> dict[str, int]:
+    """Rows that make a database "not empty" (the system account and seeded schedules do not count)."""
+    counts = {
+        "products": session.scalar(select(func.count()).select_from(Product)) or 0,
+        "warehouses": session.scalar(select(func.count()).select_from(Warehouse)) or 0,
+        "orders": session.scalar(select(func.count()).select_from(Order)) or 0,
+        "contractors": session.scalar(select(func.count()).select_from(Contractor)) or 0,
+        "integrations": session.scalar(select(func.count()).select_from(Integration)) or 0,
+        "users": session.scalar(select(func.count()).select_from(User).where(User.login != SYSTEM_LOGIN))
+        or 0,
+    }
+    return {k: int(v) for k, v in counts.items() if v}
+
+
+def database_is_empty(uow: UnitOfWork) -> bool:
+    with uow:
+        return not existing_data(uow.session)
+
+
+# ------------------------------------------------------------------ the data
+
+
+_PRODUCT_LINES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    # (name, variants, unit, VAT) — a hardware wholesaler with a garden and a small grocery shelf
+    (
+        "Wkrętarka akumulatorowa 18V",
+        ("bez akumulatora", "z 2 akumulatorami", "w walizce", "zestaw z bitami"),
+        "szt.",
+        "23",
+    ),
+    ("Akumulator 18V", ("2,0Ah", "4,0Ah", "5,0Ah", "8,0Ah"), "szt.", "23"),
+    ("Ładowarka szybka", ("do 18V", "dwuportowa", "samochodowa 12V"), "szt.", "23"),
+    ("Śruby M6", ("(paczka 100 szt.)", "ocynkowane (50 szt.)", "nierdzewne (25 szt.)"), "opak.", "23"),
+    (
+        "Żarówka LED E27",
+        ("ciepła 806 lm", "neutralna 1055 lm", "źródło światła 1521 lm", "ściemnialna"),
+        "szt.",
+        "23",
+    ),
+    ("Wiertło do betonu", ("6 mm", "8 mm", "10 mm", "12 mm", "zestaw 5 szt."), "szt.", "23"),
+    ("Poziomica aluminiowa", ("40 cm", "60 cm", "100 cm", "magnetyczna 80 cm"), "szt.", "23"),
+    ("Taśma izolacyjna", ("czarna", "biała", "żółto-zielona", "czerwona"), "szt.", "23"),
+    ('Klucz nasadowy 1/2"', ("zestaw 24 el.", "zestaw 46 el.", "grzechotka"), "kpl.", "23"),
+    ("Piła ręczna do drewna", ("400 mm", "500 mm", "płatnica 350 mm"), "szt.", "23"),
+    ("Szczypce uniwersalne", ("160 mm", "180 mm", "izolowane 1000 V"), "szt.", "23"),
+    ("Przedłużacz bębnowy", ("25 m", "40 m", "50 m z wyłącznikiem"), "szt.", "23"),
+    ("Rękawice robocze powlekane", ("rozm. 8", "rozm. 9", "rozm. 10", "zimowe rozm. 10"), "para", "23"),
+    ("Kołki rozporowe", ("6×30 (100 szt.)", "8×40 (50 szt.)", "10×50 (25 szt.)"), "opak.", "23"),
+    ("Farba emulsyjna biała", ("2,5 l", "5 l", "10 l"), "szt.", "23"),
+    ("Pędzel płaski", ("25 mm", "50 mm", "70 mm", "zestaw 3 szt."), "szt.", "23"),
+    ("Gwoździe budowlane", ("70 mm (1 kg)", "100 mm (1 kg)", "papiakowe (0,5 kg)"), "kg", "23"),
+    ("Latarka czołowa LED", ("200 lm", "450 lm", "z czujnikiem ruchu"), "szt.", "23"),
+    ("Przewód elektryczny YDY", ("3×1,5 mm²", "3×2,5 mm²", "5×2,5 mm²"), "m", "23"),
+    ("Gniazdo podwójne z uziemieniem", ("białe", "grafitowe", "hermetyczne IP44"), "szt.", "23"),
+    ("Młotek ślusarski", ("300 g", "500 g", "1000 g"), "szt.", "23"),
+    ("Sekator ogrodowy", ("nożycowy", "kowadełkowy", "z przekładnią"), "szt.", "23"),
+    ('Wąż ogrodowy ½"', ("20 m", "30 m", "50 m"), "szt.", "23"),
+    ("Ziemia uniwersalna", ("20 l", "50 l", "80 l"), "szt.", "8"),
+    ("Nasiona trawy sportowej", ("1 kg", "5 kg", "regeneracyjnej 1 kg"), "opak.", "8"),
+    ("Sadzonka borówki amerykańskiej", ("w doniczce 2 l", "dwuletnia", "odmiana Bluecrop"), "szt.", "8"),
+    ("Nawóz do iglaków", ("1 kg", "3 kg", "długodziałający 5 kg"), "opak.", "8"),
+    ("Kawa ziarnista", ("250 g", "1 kg", "bezkofeinowa 500 g"), "opak.", "5"),
+    ("Herbata czarna liściasta", ("100 g", "250 g", "z różą 100 g"), "opak.", "5"),
+    ("Miód wielokwiatowy", ("400 g", "1,2 kg", "gryczany 400 g"), "słoik", "5"),
+    ("Olej rzepakowy tłoczony na zimno", ("0,5 l", "1 l"), "but.", "5"),
+    ("Drabina aluminiowa", ("3 stopnie", "6 stopni", "wielofunkcyjna 4×4"), "szt.", "23"),
+    ("Silikon sanitarny", ("biały 280 ml", "bezbarwny 280 ml", "szary 280 ml"), "szt.", "23"),
+    ("Pianka montażowa", ("750 ml", "niskoprężna 750 ml", "zimowa 750 ml"), "szt.", "23"),
+    ("Ćwieki tapicerskie", ("mosiężne (100 szt.)", "czarne (100 szt.)"), "opak.", "23"),
+    ("Kabel zasilający do elektronarzędzi", ("2 m", "3 m", "5 m"), "szt.", "23"),
+)
+
+_FIRST_NAMES = (
+    "Anna", "Katarzyna", "Małgorzata", "Agnieszka", "Zofia", "Józefa", "Łucja", "Żaneta", "Ewa", "Beata",
+    "Piotr", "Krzysztof", "Andrzej", "Tomasz", "Paweł", "Michał", "Łukasz", "Grzegorz", "Jędrzej", "Mikołaj",
+)  # fmt: skip
+_LAST_NAMES = (
+    ("Nowak", "Nowak"), ("Kowalski", "Kowalska"), ("Wiśniewski", "Wiśniewska"), ("Wójcik", "Wójcik"),
+    ("Kamiński", "Kamińska"), ("Lewandowski", "Lewandowska"), ("Zieliński", "Zielińska"),
+    ("Szymański", "Szymańska"), ("Woźniak", "Woźniak"), ("Dąbrowski", "Dąbrowska"), ("Kozłowski", "Kozłowska"),
+    ("Jankowski", "Jankowska"), ("Mazur", "Mazur"), ("Krawczyk", "Krawczyk"), ("Piotrowski", "Piotrowska"),
+    ("Grabowski", "Grabowska"), ("Pawłowski", "Pawłowska"), ("Michalski", "Michalska"), ("Król", "Król"),
+    ("Wieczorek", "Wieczorek"), ("Jabłoński", "Jabłońska"), ("Gołębiowski", "Gołębiowska"),
+)  # fmt: skip
+_CITIES = (
+    ("Warszawa", "00-", "ul. Marszałkowska"), ("Kraków", "30-", "ul. Długa"), ("Łódź", "90-", "ul. Piotrkowska"),
+    ("Wrocław", "50-", "ul. Świdnicka"), ("Poznań", "60-", "ul. Półwiejska"), ("Gdańsk", "80-", "ul. Grunwaldzka"),
+    ("Szczecin", "70-", "al. Wojska Polskiego"), ("Bydgoszcz", "85-", "ul. Gdańska"), ("Lublin", "20-", "ul. Źródlana"),
+    ("Białystok", "15-", "ul. Lipowa"), ("Katowice", "40-", "ul. Mariacka"), ("Gdynia", "81-", "ul. Świętojańska"),
+    ("Częstochowa", "42-", "al. Najświętszej Maryi Panny"), ("Radom", "26-", "ul. Żeromskiego"),
+    ("Toruń", "87-", "ul. Szeroka"), ("Zielona Góra", "65-", "ul. Żeglarska"), ("Rzeszów", "35-", "ul. Słowackiego"),
+    ("Kielce", "25-", "ul. Sienkiewicza"), ("Olsztyn", "10-", "ul. Pieniężnego"), ("Opole", "45-", "ul. Ozimska"),
+)  # fmt: skip
+_COMPANIES = (
+    "Budmax Sp. z o.o.", "Ogrody Łąckie s.c.", "Przedsiębiorstwo Remontowe „Żuraw”", "Hurt-Bud Dąbrowski",
+    "Kawiarnia Pod Złotą Różą", "Elektro-Świat Sp.j.", "Zakład Stolarski Gęślak",
+)  # fmt: skip
+_PAYMENTS = ("Przelewy24", "PayU", "BLIK", "przelew tradycyjny")
+_DELIVERY = (
+    ("InPost Paczkomat 24/7", "inpost", Decimal("13.99")),
+    ("Kurier DPD", "dpd", Decimal("18.50")),
+    ("Poczta Polska – paczka", "poczta", Decimal("16.00")),
+    ("Odbiór osobisty – Warszawa", "pickup", Decimal("0.00")),
+)
+
+
+def demo_ean(n: int) -> str:
+    """EAN-13 of demo product n: GS1 Poland prefix 590, company 1234, item n, check digit."""
+    body = f"5901234{n:05d}"
+    return body + ean_check.calc_check_digit(body)
+
+
+def _nip(rng: random.Random) -> str:
+    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    while True:
+        digits = [rng.randint(1, 9), *(rng.randint(0, 9) for _ in range(8))]
+        check = sum(w * d for w, d in zip(weights, digits, strict=True)) % 11
+        if check < 10:
+            value = "".join(map(str, digits)) + str(check)
+            assert nip_check.is_valid(value)
+            return value
+
+
+def demo_products() -> list[dict[str, Any]]:
+    """HX-0001…HX-0300: SKUs and EANs are the ones of the demo wholesaler's feed."""
+    rng = random.Random(300)
+    variants = [(name, v, unit, vat) for name, vs, unit, vat in _PRODUCT_LINES for v in vs]
+    rows = []
+    for n in range(1, PRODUCT_COUNT + 1):
+        name, variant, unit, vat = variants[(n - 1) % len(variants)]
+        series = (n - 1) // len(variants)
+        full = f"{name} {variant}" + (f" – seria {('Pro', 'Eko', 'Max')[series - 1]}" if series else "")
+        rows.append(
+            {
+                "sku": f"HX-{n:04d}",
+                "ean": demo_ean(n),
+                "name": full,
+                "unit": unit,
+                "vat_rate": Decimal(vat),
+                "weight": Decimal(rng.randint(50, 15000)) / 1000,
+                "active": n % 97 != 0,  # a few discontinued items
+            }
+        )
+    return rows
+
+
+def _prices(products: list[dict[str, Any]]) -> dict[str, Decimal]:
+    rng = random.Random(7)
+    return {p["sku"]: Decimal(rng.randint(499, 89_999)) / 100 for p in products}
+
+
+def feeds_dir() -> Path:
+    return Path(str(resources.files("rexbit_desktop") / "resources" / "feeds"))
+
+
+# ------------------------------------------------------------------ the use case
+
+
+def fill_demo(
+    uow: UnitOfWork, actor: Actor, *, seed: int = 2026, progress: Progress = no_progress
+) -> DemoSummaryDTO:
+    """Fill an empty database with the demo shop; refuse (``DemoRefused``) when it has data."""
+    actor.require(Permission.USERS_EDIT)  # it creates users and integrations: admins only
+    started = time.perf_counter()
+    with uow:
+        outer = uow.session
+        outer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEMO_LOCK})
+        found = existing_data(outer)
+        if found:
+            raise DemoRefused(
+                "The database already has data ("
+                + ", ".join(f"{n} {what}" for what, n in found.items())
+                + "); the demo fills only an empty database.",
+                hint="Use a new database, or run 'rexbit demo --if-empty' to skip quietly.",
+            )
+        connection = outer.connection()
+
+        def savepoint_uow() -> UnitOfWork:
+            # Each service call commits a savepoint of the demo's transaction, not the transaction.
+            return UnitOfWork(
+                lambda: Session(
+                    bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+                )
+            )
+
+        summary = _fill(savepoint_uow, actor, random.Random(seed), progress, started)
+        uow.commit()
+    return replace(summary, seconds=round(time.perf_counter() - started, 2))
+
+
+def _fill(
+    new_uow: Callable[[], UnitOfWork],
+    actor: Actor,
+    rng: random.Random,
+    progress: Progress,
+    started: float,
+) -> DemoSummaryDTO:
+    steps = 6
+    progress(0, steps, "users")
+    demo_users = [
+        users.add_user(new_uow(), actor, login=login, role=role, display_name=name, password=password)
+        for login, role, name, password in DEMO_USERS
+    ]
+    operator = users.actor_for_login(new_uow(), "operator")
+    manager = users.actor_for_login(new_uow(), "kierownik")
+
+    progress(1, steps, "warehouses and settings")
+    stock.add_warehouse(
+        new_uow(), actor, code="MAG1", name="Magazyn główny – Warszawa, ul. Łąkowa 7", default=True
+    )
+    stock.add_warehouse(new_uow(), actor, code="MAG2", name="Magazyn zewnętrzny – Łódź, ul. Źródłowa 12")
+    settings = order_settings.get_order_settings(new_uow(), actor)
+    company = Company(
+        name="Rexbit Hurtownia Sp. z o.o.",
+        street="ul. Łąkowa 7",
+        postcode="02-495",
+        city="Warszawa",
+        vat_id="PL" + _nip(rng),
+        phone="+48 22 123 45 67",
+        email="biuro@rexbit.example.pl",
+        bank_account="PL61 1090 1014 0000 0712 1981 2874",
+    )
+    order_settings.save_order_settings(new_uow(), actor, replace(settings, company=company))
+
+    progress(2, steps, "products")
+    products = demo_products()
+    with new_uow() as u:
+        u.session.execute(insert(Product), products)
+        u.commit()
+
+    progress(3, steps, "supplier feed")
+    supplier = integrations.create_integration(
+        new_uow(),
+        actor,
+        type="supplier_feed",
+        name="Hurtownia Demo",
+        config={
+            "contractor": {
+                "name": "Hurtownia Narzędzi Demo Sp. z o.o.",
+                "nip": _nip(rng),
+                "street": "ul. Przemysłowa 15",
+                "postcode": "61-001",
+                "city": "Poznań",
+                "email": "zamowienia@hurtownia-demo.example.pl",
+                "phone": "+48 61 555 01 23",
+            }
+        },
+    )
+    profile = _demo_profile()
+    task = integrations.create_import_profile(
+        new_uow(),
+        actor,
+        integration_id=supplier.id,
+        name=profile["name"],
+        source_location=str(feeds_dir() / profile["source_location"]),
+        format=profile["format"],
+        options=profile.get("options"),
+        mappings=profile.get("mappings"),
+    )
+
+    progress(4, steps, "opening stock (PZ)")
+    receipts = _receive_opening_stock(
+        new_uow, actor, products, rng, supplier_contractor(new_uow, supplier.id)
+    )
+
+    progress(5, steps, "orders")
+    by_status = _create_orders(new_uow, actor, operator, manager, products, rng)
+    progress(steps, steps, "done")
+    return DemoSummaryDTO(
+        products=len(products),
+        warehouses=["MAG1", "MAG2"],
+        receipts=receipts,
+        users=[DemoUserDTO(u.login, u.role, p) for u, (*_, p) in zip(demo_users, DEMO_USERS, strict=True)],
+        supplier=supplier.name,
+        integration_id=supplier.id,
+        import_profile_id=task.id,
+        orders=sum(by_status.values()),
+        orders_by_status=dict(by_status),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _demo_profile() -> dict[str, Any]:
+    import json
+
+    path = feeds_dir() / DEMO_PROFILE
+    if path.exists():
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    # The feed helper's profile is missing: the same columns, described here.
+    return {
+        "name": "Hurtownia Demo – stany i ceny",
+        "source_location": DEMO_FEED,
+        "format": "csv",
+        "options": {"delimiter": ";", "encoding": "cp1250", "decimal": ","},
+        "mappings": {
+            "sku": "Indeks",
+            "ean": "EAN",
+            "stock_quantity": "Stan",
+            "delivery_days": "Termin dostawy",
+            "purchase_price": "Cena netto",
+        },
+    }
+
+
+def supplier_contractor(new_uow: Callable[[], UnitOfWork], integration_id: int) -> int | None:
+    with new_uow() as u:
+        return u.session.scalar(select(Integration.contractor_id).where(Integration.id == integration_id))
+
+
+def _receive_opening_stock(
+    new_uow: Callable[[], UnitOfWork],
+    actor: Actor,
+    products: list[dict[str, Any]],
+    rng: random.Random,
+    supplier_id: int | None,
+) -> list[str]:
+    """Three deliveries from the wholesaler on posted PZ documents; the last 20 products stay at zero."""
+    now = stock.now_utc()
+    prices = _prices(products)
+    with new_uow() as u:
+        s = u.session
+        ids = dict(s.execute(select(Product.sku, Product.id)).tuples().all())
+        warehouses = dict(s.execute(select(Warehouse.code, Warehouse.id)).tuples().all())
+        deliveries = [
+            ("MAG1", products[:140], (20, 120)),
+            ("MAG1", products[140:280], (10, 80)),
+            ("MAG2", products[:80], (5, 40)),
+        ]
+        numbers: list[str] = []
+        totals: dict[tuple[int, int], Decimal] = {}
+        movements: list[dict[str, Any]] = []
+        for code, lines, (low, high) in deliveries:
+            doc = WarehouseDocument(
+                type="PZ",
+                status="posted",
+                warehouse_id=warehouses[code],
+                contractor_id=supplier_id,
+                issue_date=now.date(),
+                release_date=now.date(),
+                comment="Dostawa otwierająca (dane demonstracyjne)",
+                created_by=actor.login,
+                posted_at=now,
+                number=next_number(s, DOCUMENT_PATTERNS["PZ"], "PZ", now.date()),
+            )
+            for line_no, p in enumerate(lines, start=1):
+                qty = Decimal(rng.randint(low, high))
+                doc.items.append(
+                    WarehouseDocumentItem(
+                        line_no=line_no,
+                        product_id=ids[p["sku"]],
+                        sku=p["sku"],
+                        ean=p["ean"],
+                        name=p["name"],
+                        unit=p["unit"],
+                        quantity=qty,
+                        price_net=(prices[p["sku"]] * Decimal("0.55")).quantize(Decimal("0.01")),
+                        vat_rate=p["vat_rate"],
+                    )
+                )
+                key = (ids[p["sku"]], warehouses[code])
+                totals[key] = totals.get(key, Decimal(0)) + qty
+            s.add(doc)
+            s.flush()
+            numbers.append(doc.number or "")
+            movements += [
+                {
+                    "product_id": item.product_id,
+                    "warehouse_id": doc.warehouse_id,
+                    "on_hand_delta": item.quantity,
+                    "reserved_delta": Decimal(0),
+                    "reason": "receipt",
+                    "document_id": doc.id,
+                    "actor": actor.login,
+                    "comment": doc.comment,
+                }
+                for item in doc.items
+            ]
+        s.execute(
+            insert(WarehouseStockTotal),
+            [
+                {"product_id": p, "warehouse_id": w, "on_hand": q, "reserved": 0}
+                for (p, w), q in totals.items()
+            ],
+        )
+        record_movements(s, movements)
+        u.commit()
+    return numbers
+
+
+def _customer(rng: random.Random, n: int) -> dict[str, dict[str, str | None]]:
+    first = rng.choice(_FIRST_NAMES)
+    last_m, last_f = rng.choice(_LAST_NAMES)
+    last = last_f if first.endswith("a") else last_m
+    city, postcode, street = rng.choice(_CITIES)
+    name = f"{first} {last}"
+    email_name = f"{first}.{last}".lower().translate(str.maketrans("ąćęłńóśźż", "acelnoszz")).replace(" ", "")
+    address: dict[str, str | None] = {
+        "name": name,
+        "company": None,
+        "street": f"{street} {rng.randint(1, 180)}"
+        + (f"/{rng.randint(1, 60)}" if rng.random() < 0.6 else ""),
+        "postcode": f"{postcode}{rng.randint(1, 999):03d}",
+        "city": city,
+        "country": "PL",
+        "email": f"{email_name}{n}@example.pl",
+        "phone": f"+48 {rng.randint(500, 899)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+        "vat_id": None,
+    }
+    addresses = {"customer": address, "shipping": dict(address)}
+    if rng.random() < 0.25:  # a business customer: invoice to the company, goods to the person
+        billing = dict(address)
+        billing["company"] = rng.choice(_COMPANIES)
+        billing["vat_id"] = _nip(rng)
+        addresses["billing"] = billing
+    return addresses
+
+
+def _plan(rng: random.Random) -> list[tuple[OrderStatus, int]]:
+    """(final status, days ago) for every order: older orders are further along."""
+    age = {
+        OrderStatus.DRAFT: (0, 1),
+        OrderStatus.AWAITING_PAYMENT: (0, 3),
+        OrderStatus.PAID: (0, 2),
+        OrderStatus.AWAITING_FULFILLMENT: (1, 3),
+        OrderStatus.PICKING: (1, 3),
+        OrderStatus.READY_FOR_SHIPMENT: (1, 4),
+        OrderStatus.SHIPPED: (2, 6),
+        OrderStatus.COMPLETED: (8, 40),
+        OrderStatus.CANCELLED: (3, 30),
+        OrderStatus.RETURN_REQUESTED: (10, 20),
+        OrderStatus.RETURNED: (15, 35),
+    }
+    plan = [(status, rng.randint(*age[status])) for status, n in ORDERS_PER_STATUS.items() for _ in range(n)]
+    plan.sort(key=lambda p: -p[1])  # numbers grow with the date
+    return plan
+
+
+def _steps_to(final: OrderStatus, k: int, cod: bool) -> list[OrderStatus]:
+    """The status changes that lead an order to ``final`` (k picks where a cancelled one stops)."""
+    if final is OrderStatus.DRAFT:
+        return []
+    if final is OrderStatus.CANCELLED:
+        stop = _CANCELLED_AFTER[k % len(_CANCELLED_AFTER)]
+        path = [] if stop is OrderStatus.DRAFT else list(_MAIN_PATH[: _MAIN_PATH.index(stop) + 1])
+        return [*path, OrderStatus.CANCELLED]
+    if final in _MAIN_PATH:
+        path = list(_MAIN_PATH[: _MAIN_PATH.index(final) + 1])
+    else:
+        path = [*_MAIN_PATH, OrderStatus.COMPLETED]
+        if final is not OrderStatus.COMPLETED:
+            path.append(OrderStatus.RETURN_REQUESTED)
+        if final is OrderStatus.RETURNED:
+            path.append(OrderStatus.RETURNED)
+    if cod and OrderStatus.PAID in path and final is not OrderStatus.PAID:
+        path.remove(OrderStatus.PAID)  # cash on delivery: straight to the warehouse
+    return path
+
+
+def _create_orders(
+    new_uow: Callable[[], UnitOfWork],
+    actor: Actor,
+    operator: Actor,
+    manager: Actor,
+    products: list[dict[str, Any]],
+    rng: random.Random,
+) -> Counter[str]:
+    prices = _prices(products)
+    in_stock = [p for p in products[:250] if p["active"]]
+    only_mag2 = products[:80]
+    out_of_stock = products[285:]
+    now = stock.now_utc()
+    by_status: Counter[str] = Counter()
+    created: list[tuple[str, datetime]] = []
+    for n, (final, days_ago) in enumerate(_plan(rng), start=1):
+        created_at = (now - timedelta(days=days_ago, minutes=rng.randint(0, 600))).replace(microsecond=0)
+        cod = rng.random() < 0.2 and final not in (OrderStatus.PAID, OrderStatus.AWAITING_PAYMENT)
+        steps = _steps_to(final, by_status[final.value], cod)
+        shipped = OrderStatus.SHIPPED in steps
+        delivery, carrier, shipping = rng.choice(_DELIVERY[:3] if shipped else _DELIVERY)
+        lines = rng.sample(in_stock, rng.randint(1, 4))
+        items = [
+            orders.NewOrderItem(
+                sku=p["sku"],
+                quantity=Decimal(rng.randint(1, 3)),
+                price_gross=prices[p["sku"]],
+                vat_rate=p["vat_rate"],
+            )
+            for p in lines
+        ]
+        if n % 9 == 0:  # some lines are shipped from the external warehouse: one WZ per warehouse
+            p = rng.choice(only_mag2)
+            items.append(
+                orders.NewOrderItem(
+                    sku=p["sku"],
+                    quantity=Decimal(1),
+                    price_gross=prices[p["sku"]],
+                    vat_rate=p["vat_rate"],
+                    warehouse="MAG2",
+                )
+            )
+        if final is OrderStatus.AWAITING_FULFILLMENT and n % 3 == 0:
+            # Not in stock: partly reserved, the rest waits on the shortages list for the next delivery.
+            p = rng.choice(out_of_stock)
+            items.append(
+                orders.NewOrderItem(
+                    sku=p["sku"], quantity=Decimal(2), price_gross=prices[p["sku"]], vat_rate=p["vat_rate"]
+                )
+            )
+        total = sum((i.price_gross * i.quantity for i in items), shipping)
+        paid = OrderStatus.PAID in steps or (final is OrderStatus.PAID)
+        payment = {
+            "provider": "pobranie" if cod else rng.choice(_PAYMENTS),
+            "status": "paid" if paid else "pending",
+            "amount": total,
+        }
+        new = orders.NewOrder(
+            items=items,
+            source=rng.choice(("prestashop", "prestashop", "manual", "phone")),
+            delivery_method=delivery,
+            addresses=_customer(rng, n),
+            payment=payment,
+            shipping_gross=shipping,
+            created_at=created_at,
+            note="Proszę o fakturę VAT." if rng.random() < 0.15 else None,
+        )
+        number = orders.create_order(new_uow(), actor, new).number
+        _walk(new_uow, number, steps, operator, manager, carrier, rng)
+        by_status[final.value] += 1
+        created.append((number, created_at))
+    _spread_history(new_uow, created, now)
+    return by_status
+
+
+def _walk(
+    new_uow: Callable[[], UnitOfWork],
+    number: str,
+    steps: list[OrderStatus],
+    operator: Actor,
+    manager: Actor,
+    carrier: str,
+    rng: random.Random,
+) -> None:
+    """Move one order through ``steps`` with the workflow's own side effects (reservations, WZ, storno,
+    history), in one savepoint: the per-step service calls would cost a session and a DTO each."""
+    if not steps:
+        return
+    with new_uow() as u:
+        s = u.session
+        order = find_order(s, number, lock=True)
+        settings = load_settings(s)
+        for step in steps:
+            who = (
+                manager
+                if step in (OrderStatus.CANCELLED, OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNED)
+                else operator
+            )
+            who.require(permission_for(step))
+            now = stock.now_utc()
+            context = None
+            if step is OrderStatus.SHIPPED:
+                tracking = str(rng.randint(10**15, 10**16 - 1))
+                context = {"carrier": carrier, "tracking": tracking}
+            comment = "Klient zrezygnował" if step is OrderStatus.CANCELLED else None
+            apply_transition(s, who, order, step, settings, now, comment=comment, context=context)
+            if step is OrderStatus.SHIPPED:
+                order.shipments.append(
+                    OrderShipment(
+                        carrier=carrier,
+                        tracking_number=tracking,
+                        status="shipped",
+                        shipped_at=now,
+                        packages=1,
+                    )
+                )
+            s.flush()
+        u.commit()
+
+
+def _spread_history(
+    new_uow: Callable[[], UnitOfWork], created: list[tuple[str, datetime]], now: datetime
+) -> None:
+    """Status changes happened over the order's life, not all in the second the demo ran."""
+    with new_uow() as u:
+        s = u.session
+        ids = dict(s.execute(select(Order.number, Order.id)).tuples().all())
+        for number, created_at in created:
+            rows = s.scalars(
+                select(OrderStatusHistory)
+                .where(OrderStatusHistory.order_id == ids[number])
+                .order_by(OrderStatusHistory.id)
+            ).all()
+            span = max(now - created_at, timedelta(minutes=len(rows)))
+            for i, row in enumerate(rows):
+                row.created_at = created_at + span * i / max(len(rows), 1)
+        u.commit()
