@@ -59,6 +59,7 @@ class ScheduleRunner:
             },
         )
         self._loaded: dict[int, tuple[Any, ...]] = {}
+        self._last_due: dict[int, datetime] = {}
         self._reload_lock = threading.Lock()
         self.ticks_handled = 0
 
@@ -118,12 +119,24 @@ class ScheduleRunner:
             job.remove()
 
     def _fire(self, schedule_id: int, name: str, cron: str) -> None:
+        """Handle the ticks due since the last one this scheduler handled (at most ``LOOKBACK`` back).
+
+        APScheduler coalesces runs it missed (a busy machine, a long pause) into one call; the missed
+        ticks are still handed over, and ``fire_schedule`` keeps each one to a single job across hosts.
+        """
         now = datetime.now(self.timezone)
-        due = fire_times(cron_trigger(cron, self.timezone), now - LOOKBACK, now)
+        since = max(self._last_due.get(schedule_id, now - LOOKBACK), now - LOOKBACK)
+        due = fire_times(cron_trigger(cron, self.timezone), since, now)
+        if schedule_id not in self._last_due:
+            due = due[-1:]  # a scheduler that just started does not replay the last minute
         if not due:
-            log.warning("schedule %s fired at %s with no due tick in the last minute", name, now)
+            log.debug("schedule %s fired at %s with no new due tick", name, now)
             return
-        due_at = due[-1]
+        for due_at in due:
+            self._fire_tick(schedule_id, name, due_at)
+        self._last_due[schedule_id] = due[-1]
+
+    def _fire_tick(self, schedule_id: int, name: str, due_at: datetime) -> None:
         try:
             result = fire_schedule(self.db.uow(), self.actor, schedule_id, due_at, host=self.host)
         except Exception:

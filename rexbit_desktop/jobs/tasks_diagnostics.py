@@ -2,7 +2,7 @@
 
 Added to the app only with ``REXBIT_DIAGNOSTIC_TASKS=1`` (or ``make_job_app(db, diagnostics=True)``) so
 that the production task list stays clean. ``marker`` is a file that each run appends one line to
-(``<event> <job id> <attempt> <pid>``), so tests can count runs across processes.
+(``<event> <job id> <attempt> <pid> <unix time>``), so tests can count runs across processes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _mark(marker: str | None, event: str, context: JobContext) -> None:
     if not marker:
         return
     with open(marker, "a", encoding="utf-8") as f:
-        f.write(f"{event} {context.job.id} {context.job.attempts} {os.getpid()}\n")
+        f.write(f"{event} {context.job.id} {context.job.attempts} {os.getpid()} {time.time():.3f}\n")
         f.flush()
 
 
