@@ -68,3 +68,47 @@ def create(db: Database, actor: Actor, *lines: tuple[str, int | str], **extra: A
 
 def setup_warehouse(db: Database, actor: Actor, code: str = "MAG", *, default: bool = True) -> None:
     stock.add_warehouse(db.uow(), actor, code=code, name=f"Magazyn {code}", default=default)
+
+
+# ---------------------------------------------------------------- worker processes (spawned)
+
+
+def reserve_worker(url: str, numbers: list[str], barrier: Any, results: Any) -> None:
+    """Reserve the given orders in a separate process; report what was granted and any error."""
+    from rexbit_desktop.db.session import open_database
+
+    db = open_database(url, upgrade=False)
+    actor = Actor.system()
+    granted: list[tuple[str, str, str]] = []
+    errors: list[str] = []
+    barrier.wait()
+    for number in numbers:
+        try:
+            result = orders.reserve_order(db.uow(), actor, number)
+            granted += [(number, line.sku, str(line.reserved_now)) for line in result.lines]
+        except Exception as exc:  # the test asserts there are none
+            errors.append(f"{number}: {type(exc).__name__}: {exc}")
+    db.dispose()
+    results.put((granted, errors))
+
+
+def numbering_worker(url: str, count: int, barrier: Any, results: Any) -> None:
+    """Take ``count`` WZ numbers, each in its own transaction; every third transaction is rolled back."""
+    from datetime import date
+
+    from rexbit_desktop.db.session import open_database
+    from rexbit_desktop.domain.numbering import WZ_PATTERN
+    from rexbit_desktop.services.documents import next_number
+
+    db = open_database(url, upgrade=False)
+    kept: list[str] = []
+    barrier.wait()
+    for n in range(count):
+        with db.uow() as uow:
+            number = next_number(uow.session, WZ_PATTERN, "WZ", date(2026, 11, 28))
+            if n % 3 == 2:
+                continue  # rolled back: the number must be handed out again
+            uow.commit()
+            kept.append(number)
+    db.dispose()
+    results.put(kept)

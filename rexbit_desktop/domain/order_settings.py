@@ -198,6 +198,16 @@ def apply_setting(settings: OrderSettings, key: str, value: Any) -> OrderSetting
             if top == "reservation_expiry_hours":
                 value = int(value)
             new = replace(settings, **{top: value})
+        elif top in ("numbering", "automation", "company") and len(parts) == 1:
+            # A whole section at once: a pattern and its reset rule must change together.
+            if not isinstance(value, dict):
+                raise ValidationError(f"'{top}' takes a JSON object, e.g. {top}.<key> for one value.")
+            section = getattr(settings, top)
+            names = {f.name for f in fields(section)}
+            unknown = set(value) - names
+            if unknown:
+                raise KeyError(f"{top}.{sorted(unknown)[0]}")
+            new = replace(settings, **{top: replace(section, **value)})
         elif top in ("numbering", "automation", "company") and len(parts) == 2:
             section = getattr(settings, top)
             if parts[1] not in {f.name for f in fields(section)}:

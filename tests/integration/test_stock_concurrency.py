@@ -1,0 +1,78 @@
+"""Eight processes reserve the same ten products at once: never oversold, nobody sees an error."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+from orders_support import add_products, order_payload, reserve_worker, setup_warehouse
+from sqlalchemy import text
+
+from rexbit_desktop.services import orders, stock
+
+PROCESSES = 8
+ORDERS_PER_PROCESS = 3
+SKUS = [f"HOT-{n:02d}" for n in range(10)]
+
+
+def test_eight_processes_reserve_the_same_products(db, db_url, system_actor):
+    setup_warehouse(db, system_actor)
+    add_products(db, *SKUS)
+    for sku in SKUS:
+        stock.receive_stock(db.uow(), system_actor, sku=sku, warehouse="MAG", qty=15)
+    rng = random.Random(6)
+    numbers: list[list[str]] = []
+    for _ in range(PROCESSES):
+        mine = []
+        for _ in range(ORDERS_PER_PROCESS):
+            lines = [(sku, rng.randint(1, 3)) for sku in rng.sample(SKUS, 6)]
+            mine.append(orders.create_order(db.uow(), system_actor, order_payload(*lines)).number)
+        numbers.append(mine)
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(PROCESSES)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=reserve_worker, args=(db_url, n, barrier, results)) for n in numbers]
+    for p in procs:
+        p.start()
+    outcome = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+
+    errors = [e for _granted, errs in outcome for e in errs]
+    assert errors == []
+    granted: dict[str, Decimal] = defaultdict(Decimal)
+    for lines, _errs in outcome:
+        for _number, sku, qty in lines:
+            granted[sku] += Decimal(qty)
+    with db.session() as s:
+        totals = {
+            sku: (on_hand, reserved)
+            for sku, on_hand, reserved in s.execute(
+                text(
+                    "SELECT p.sku, t.on_hand, t.reserved FROM warehouse_stock_totals t "
+                    "JOIN products p ON p.id = t.product_id"
+                )
+            )
+        }
+        held = dict(
+            s.execute(
+                text(
+                    "SELECT p.sku, sum(r.reserved_qty - r.released_qty) FROM order_item_reservations r "
+                    "JOIN products p ON p.id = r.product_id WHERE r.status <> 'released' GROUP BY p.sku"
+                )
+            ).all()
+        )
+    oversubscribed = 0
+    for sku in SKUS:
+        on_hand, reserved = totals[sku]
+        assert reserved == granted[sku] == held.get(sku, Decimal(0))
+        assert 0 <= reserved <= on_hand
+        oversubscribed += reserved == on_hand
+    # The demand was larger than the stock, so the race was real: most products ran out.
+    assert oversubscribed >= 5
+    shortages = stock.list_shortages(db.uow(), system_actor)
+    assert shortages
