@@ -99,7 +99,10 @@ def test_list_shows_stock_per_warehouse_and_best_offer(qtbot, db, catalog_data, 
 
 def test_search_runs_on_the_server_and_is_remembered(qtbot, db, catalog_data) -> None:  # type: ignore[no-untyped-def]
     view = _view(qtbot, db)
+    view.show()
     view.refresh()
+    view.focus_search()  # Ctrl+F (offscreen windows are never active: check where the focus would be)
+    assert view.focusWidget() is view.search_edit
     view.search_edit.setText("młotek")  # name, case-insensitive, Polish letters
     view.refresh()
     assert _texts(view, "sku") == ["HX-0003"]
@@ -112,6 +115,12 @@ def test_search_runs_on_the_server_and_is_remembered(qtbot, db, catalog_data) ->
     again = ProductsView(view.ctx)
     qtbot.addWidget(again)
     assert again.search_edit.text() == "hx-"
+    # Enter on a row opens its detail and moves to the offers
+    view.table.setFocus()
+    view.table.setCurrentIndex(view.model.index(1, 0))
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert view.detail is not None and view.detail.sku == "HX-0002"
+    assert view.focusWidget() is view.offers_table
 
 
 def test_detail_shows_every_offer_and_manual_link_unlink(qtbot, db, catalog_data, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
@@ -123,15 +132,20 @@ def test_detail_shows_every_offer_and_manual_link_unlink(qtbot, db, catalog_data
     assert view.link_button.isEnabled() and not view.unlink_button.isEnabled()
 
     # the supplier's item OBCY-77 is unlinked: the link dialog offers it
-    from rexbit_desktop.ui.products.view import LinkDialog
-
-    dialog = LinkDialog(view.ctx, view.detail)
+    view.link_button.click()
+    dialog = view.link_dialog
+    assert dialog is not None and dialog.isVisible()
     qtbot.addWidget(dialog)
     qtmodeltester.check(dialog.model)
+    assert dialog.feed_combo.currentText() == "Hurtownia Kowalski (Hurtownia Kowalski)"
     assert [o.external_id for o in dialog.model.rows()] == ["OBCY-77"]
-    offer = dialog.selected()
-    assert offer is not None
-    view.link_item(offer.integration_id, offer.external_id)
+    qtbot.keyClicks(dialog.filter_edit, "nic-takiego")
+    assert dialog.model.rowCount() == 0
+    dialog.filter_edit.clear()
+    qtbot.keyClicks(dialog.filter_edit, "obcy")
+    assert dialog.selected() is not None
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert not dialog.isVisible()
     assert [o.external_id for o in view.offers_model.rows()] == ["OBCY-77"]
     qtmodeltester.check(view.offers_model)
     qtmodeltester.check(view.stock_model)

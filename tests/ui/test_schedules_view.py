@@ -26,6 +26,7 @@ DEFAULTS = {
 def _view(qtbot, db, role: Role) -> SchedulesView:  # type: ignore[no-untyped-def]
     view = SchedulesView(make_ctx(db, role))
     qtbot.addWidget(view)
+    view.show()
     view.refresh()
     return view
 
@@ -76,19 +77,23 @@ def test_manager_disables_enables_and_edits_cron(qtbot, db) -> None:  # type: ig
     view.enable_button.click()
     assert schedule_service.get_schedule(db.uow(), system, "sync-orders").enabled
 
-    dialog = CronDialog("sync-orders", "*/10 * * * *")
-    qtbot.addWidget(dialog)
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)  # Enter on the selected schedule opens the editor
+    dialog = view.cron_dialog
+    assert isinstance(dialog, CronDialog) and dialog.isVisible()
+    assert dialog.cron == "*/10 * * * *"
     assert dialog.is_valid() and "Najbliższe uruchomienia" in dialog.preview.text()
     dialog.cron_edit.clear()
     qtbot.keyClicks(dialog.cron_edit, "*/61 * * *")
     assert not dialog.is_valid()
     assert "Nieprawidłowe wyrażenie cron" in dialog.preview.text()
-    view.edit_cron(dialog)  # an invalid dialog saves nothing
+    qtbot.keyClick(dialog.cron_edit, Qt.Key.Key_Return)  # an invalid expression is not saved
+    assert dialog.isVisible()
     assert schedule_service.get_schedule(db.uow(), system, "sync-orders").cron == "*/10 * * * *"
     dialog.cron_edit.clear()
     qtbot.keyClicks(dialog.cron_edit, "  */15   6-22 * * 1-5 ")
     assert dialog.is_valid()
-    view.edit_cron(dialog)
+    qtbot.keyClick(dialog.cron_edit, Qt.Key.Key_Return)
+    assert not dialog.isVisible()
     assert schedule_service.get_schedule(db.uow(), system, "sync-orders").cron == "*/15 6-22 * * 1-5"
     row = _select(view, "sync-orders")
     assert _cell(view, row, "Cron") == "*/15 6-22 * * 1-5"
@@ -102,6 +107,8 @@ def test_operator_sees_schedules_but_cannot_change_them(qtbot, db) -> None:  # t
     for button in (view.enable_button, view.disable_button, view.edit_button):
         assert not button.isEnabled()
         assert "kierownik" in button.toolTip()
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert view.cron_dialog is None  # Enter opens no editor for an operator
     view.set_enabled(False)  # the service refuses even if the view were asked to
     assert view.ctx.dialogs.errors and "may not" in view.ctx.dialogs.errors[-1][0]
     assert schedule_service.get_schedule(db.uow(), Actor.system(), "sync-orders").enabled

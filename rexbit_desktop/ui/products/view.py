@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -376,6 +376,8 @@ class ProductsView(ServiceView):
         self.may_receive = ctx.can(Permission.STOCK_RECEIVE)
         self.detail: ProductDetailDTO | None = None
         self.message = ""
+        self.receive_dialog: ReceiveDialog | None = None
+        self.link_dialog: LinkDialog | None = None
 
         # -- filter bar
         self.search_edit = QLineEdit(str(ctx.setting("products/search", "") or ""))
@@ -541,12 +543,6 @@ class ProductsView(ServiceView):
             self._load_detail(row.id)
             self.offers_table.setFocus()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
-            self.open_detail()
-            return
-        super().keyPressEvent(event)
-
     # -- detail -----------------------------------------------------------------------------------
     def _load_detail(self, product_id: int) -> None:
         ctx = self.ctx
@@ -584,7 +580,7 @@ class ProductsView(ServiceView):
 
     # -- actions ----------------------------------------------------------------------------------
     def receive_stock(self, values: dict[str, Any] | None = None) -> None:
-        """Receive stock (PZ) for the shown product; tests pass ``values`` instead of the dialog."""
+        """Receive stock (PZ) for the shown product; without ``values``, ask for them in a dialog."""
         detail = self.detail
         if detail is None:
             return
@@ -600,8 +596,9 @@ class ProductsView(ServiceView):
                     )
                     return
                 dialog = ReceiveDialog(detail, warehouses, self)
-                if dialog.exec() == QDialog.DialogCode.Accepted:
-                    self.receive_stock(dialog.values())
+                dialog.accepted.connect(lambda: self.receive_stock(dialog.values()))
+                dialog.open()
+                self.receive_dialog = dialog
 
             call_service(ctx, self, lambda _c: stock.list_warehouses(ctx.db.uow(), ctx.actor), ask)
             return
@@ -630,17 +627,22 @@ class ProductsView(ServiceView):
         )
 
     def link_item(self, integration_id: int | None = None, external_id: str | None = None) -> None:
-        """Link a supplier's item to the shown product (tests pass the item instead of the dialog)."""
+        """Link a supplier's item to the shown product; without an item, let the user pick one."""
         detail = self.detail
         if detail is None:
             return
         if integration_id is None or external_id is None:
             dialog = LinkDialog(self.ctx, detail, self)
-            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.selected() is None:
-                return
-            offer = dialog.selected()
-            assert offer is not None
-            integration_id, external_id = offer.integration_id, offer.external_id
+
+            def chosen() -> None:
+                offer = dialog.selected()
+                if offer is not None:
+                    self.link_item(offer.integration_id, offer.external_id)
+
+            dialog.accepted.connect(chosen)
+            dialog.open()
+            self.link_dialog = dialog
+            return
         ctx, iid, eid = self.ctx, int(integration_id), str(external_id)
         call_service(
             ctx,

@@ -125,7 +125,7 @@ class CronDialog(QDialog):
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(t("Save"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
-        self.buttons.accepted.connect(self.accept)
+        self.buttons.accepted.connect(self._accept_if_valid)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -137,6 +137,10 @@ class CronDialog(QDialog):
     @property
     def cron(self) -> str:
         return " ".join(self.cron_edit.text().split())
+
+    def _accept_if_valid(self) -> None:
+        if self.is_valid():  # Enter in the field must not save an invalid expression
+            self.accept()
 
     def is_valid(self) -> bool:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save).isEnabled()
@@ -162,6 +166,7 @@ class SchedulesView(ServiceView):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.may_edit = ctx.can(Permission.SETTINGS_EDIT)
+        self.cron_dialog: CronDialog | None = None
         self.model: RecordTableModel[ScheduleInfo] = RecordTableModel(
             [
                 Column(t("Name"), lambda s: s.name, tooltip=lambda s: s.description),
@@ -266,18 +271,19 @@ class SchedulesView(ServiceView):
             lambda _r: self.refresh(),
         )
 
-    def edit_cron(self, dialog: CronDialog | None = None) -> None:
-        """Ask for a new cron and save it (tests pass a prepared dialog to skip ``exec``)."""
+    def edit_cron(self) -> CronDialog | None:
+        """Open the cron editor for the selected schedule; saving happens when it is accepted."""
         s = selected_record(self.table)
         if s is None or not self.may_edit:
-            return
-        if dialog is None:
-            dialog = CronDialog(str(s.name), str(s.cron), self)
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-        elif not dialog.is_valid():
-            return
-        ctx, name, cron = self.ctx, str(s.name), dialog.cron
+            return None
+        dialog = CronDialog(str(s.name), str(s.cron), self)
+        dialog.accepted.connect(lambda: self._save_cron(str(s.name), dialog.cron))
+        dialog.open()
+        self.cron_dialog = dialog
+        return dialog
+
+    def _save_cron(self, name: str, cron: str) -> None:
+        ctx = self.ctx
         call_service(
             ctx,
             self,
