@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, or_, select, text
 
 from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
@@ -119,6 +118,8 @@ def _read_catalog(path: Path) -> list[tuple[str, str | None, str, str, Decimal]]
             hint="Save the catalog as CSV UTF-8.",
         ) from None
     delimiter = detect_delimiter(content[:65536], '"')
+    import pandas as pd  # on first use: the UI lists products without it
+
     try:
         frame = pd.read_csv(
             path,

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from rexbit_desktop.integrations.feeds.errors import FeedMappingError, FeedUnreadable
 
 SAMPLE_BYTES = 256 * 1024
@@ -144,6 +142,13 @@ def detect_dialect(path: Path, options: Mapping[str, Any]) -> CsvDialect:
     return CsvDialect(encoding, delimiter, quotechar, lineterminator, decimal, header_line)
 
 
+def _pandas() -> Any:
+    # Imported on first use: pandas costs a second of start-up that list commands and the UI do not need.
+    import pandas
+
+    return pandas
+
+
 class CsvFeedReader:
     """Reads mapped columns of a CSV feed in chunks: ``[(line, raw values in field order…), …]``."""
 
@@ -169,7 +174,7 @@ class CsvFeedReader:
 
     def _read_csv(self, source: Any, **kwargs: Any) -> Any:
         d = self.dialect
-        return pd.read_csv(
+        return _pandas().read_csv(
             source,
             sep=d.delimiter,
             encoding=d.encoding,
@@ -187,6 +192,7 @@ class CsvFeedReader:
         )
 
     def _read_headers(self) -> list[str]:
+        pd = _pandas()
         try:
             frame = self._read_csv(self.path, nrows=0)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -200,6 +206,7 @@ class CsvFeedReader:
         return headers
 
     def _unreadable(self, exc: BaseException) -> FeedUnreadable:
+        pd = _pandas()
         if isinstance(exc, UnicodeDecodeError):
             return FeedUnreadable(
                 f"The feed {self.path.name} is not valid {self.dialect.encoding} text "
@@ -221,6 +228,7 @@ class CsvFeedReader:
         # Header names are stripped; read by position so that ' Stan ' still maps to 'Stan'.
         positions = [self.headers.index(n) for n in names]
         first_line = self.dialect.header_line + 1
+        pd = _pandas()
         done = 0
         with self.path.open("rb") as binary:
             self._binary = binary  # type: ignore[assignment]
@@ -256,6 +264,7 @@ class CsvFeedReader:
                 self._binary = None
 
     def preview(self, rows: int = 20) -> list[dict[str, str]]:
+        pd = _pandas()
         try:
             frame = self._read_csv(self.path, nrows=rows)
         except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
