@@ -167,16 +167,37 @@ def test_receive_stock_posts_a_pz_and_updates_the_list(qtbot, db, catalog_data, 
     view = _view(qtbot, db, Role.OPERATOR)
     view.refresh()
     _select(view, "HX-0002")
+    view.receive_button.click()
+    assert view.receive_dialog is not None and view.receive_dialog.qty.decimals() == 0  # pieces are whole
+    view.receive_dialog.reject()
+
+    _select(view, "ZZ-0100")  # sold in rolls: fractions allowed
     assert view.receive_button.isEnabled()
-    view.receive_stock(
-        {"warehouse": "SKL", "qty": Decimal("7.5"), "price_net": Decimal("8.10"), "comment": "dostawa"}
-    )
+    view.receive_button.click()
+    dialog = view.receive_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.addWidget(dialog)
+    assert dialog.warehouse_combo.currentData() == "MAG"  # the default warehouse first
+    dialog.warehouse_combo.setCurrentIndex(dialog.warehouse_combo.findData("SKL"))
+    dialog.qty.setValue(7.5)
+    assert "7,500" in dialog.qty.text()  # Polish decimal comma
+    qtbot.keyClicks(dialog.price, "8,10")
+    for ch in "dostawa środa":
+        qtbot.keyClick(dialog.comment, ch) if ch.isascii() else dialog.comment.insert(ch)
+    assert dialog.values() == {
+        "warehouse": "SKL",
+        "qty": Decimal("7.5"),
+        "price_net": Decimal("8.10"),
+        "comment": "dostawa środa",
+    }
+    dialog.accept()
     assert view.ctx.dialogs.errors == []
     assert "PZ" in view.message and "7,5" in view.message and "SKL" in view.message
-    row = _texts(view, "sku").index("HX-0002")
+    row = _texts(view, "sku").index("ZZ-0100")
     assert _texts(view, "on_hand")[row] == "7,5"
     assert [(s.warehouse_code, s.on_hand) for s in view.stock_model.rows()] == [("SKL", Decimal("7.5"))]
-    level = stock.product_stock(db.uow(), Actor.system(), sku="HX-0002")
+    qtmodeltester.check(view.stock_model)
+    level = stock.product_stock(db.uow(), Actor.system(), sku="ZZ-0100")
     assert level.on_hand == Decimal("7.5")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QLocale, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,7 +31,7 @@ from rexbit_desktop.services import catalog, stock
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.catalog import ProductDetailDTO, ProductRowDTO, SupplierOfferDTO
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_money, format_quantity, register, t
+from rexbit_desktop.ui.i18n import format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 from rexbit_desktop.ui.widgets.paged_model import Column as PagedColumn
@@ -230,8 +230,11 @@ class ReceiveDialog(QDialog):
                 self.warehouse_combo.setCurrentIndex(self.warehouse_combo.count() - 1)
         self.qty = QDoubleSpinBox()
         self.qty.setObjectName("quantity")
-        self.qty.setDecimals(3)
-        self.qty.setRange(0.001, 1_000_000)
+        whole = product.unit.strip(". ").lower() in ("szt", "pcs", "kpl", "op")
+        self.qty.setDecimals(0 if whole else 3)
+        self.qty.setRange(1 if whole else 0.001, 1_000_000)
+        if language() == "pl":
+            self.qty.setLocale(QLocale(QLocale.Language.Polish, QLocale.Country.Poland))
         self.qty.setValue(1)
         self.qty.setSuffix(f" {product.unit}")
         self.price = QLineEdit()
@@ -255,6 +258,7 @@ class ReceiveDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        self.setMinimumWidth(420)
 
     def values(self) -> dict[str, Any]:
         price = self.price.text().strip().replace(",", ".").replace("\u00a0", "").replace(" ", "")
