@@ -7,11 +7,13 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from worker_support import Process, defer, marker_lines, query, statuses, wait_for
 
 FAST_HEARTBEATS = ["--heartbeat=0.5", "--stalled-after=2", "--sleep=0.2"]
 
 
+@pytest.mark.slow
 def test_a_killed_workers_job_is_run_again_by_another_worker_once(db_url: str, tmp_path: Path) -> None:
     marker = tmp_path / "runs"
     job = defer(db_url, "diagnostics:sleep", queue="import", seconds=3, marker=str(marker))
