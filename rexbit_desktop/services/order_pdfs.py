@@ -208,12 +208,12 @@ def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> Prin
         ],
         columns=[
             Column("Lp.", 6, "RIGHT"),
-            Column("Kod", 15),
-            Column("Nazwa towaru", 36),
-            Column("Magazyn", 10),
+            Column("Kod", 12),
+            Column("Nazwa towaru", 27),
+            Column("Magazyn", 11),
             Column("J.m.", 8),
-            Column("Zamówiono", 11, "RIGHT"),
-            Column("Zarezerw.", 11, "RIGHT"),
+            Column("Zamówiono", 14, "RIGHT"),
+            Column("Zarezerw.", 13, "RIGHT"),
             Column("Brakuje", 10, "RIGHT"),
         ],
         rows=[

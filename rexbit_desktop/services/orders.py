@@ -27,7 +27,7 @@ from rexbit_desktop.db.models.orders import (
     OrderStatusHistory,
 )
 from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import TransitionRefused, ValidationError
+from rexbit_desktop.domain.errors import RexbitError, TransitionRefused, ValidationError
 from rexbit_desktop.domain.orders import (
     SHIPPED_STATUSES,
     OrderStatus,
@@ -370,6 +370,11 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
     missing = {s.order_item_id: s.missing_qty for s in shortages}
     issued = stock._issued(session, order.id)
     sku_of = {i.id: i.sku for i in order.items}
+    reserved_in = {r.order_item_id: r.warehouse_location_id for r in reservations}
+    try:
+        default_wh: int | None = stock.default_warehouse_id(session, settings)
+    except RexbitError:
+        default_wh = None
     items = [
         OrderItemDTO(
             id=i.id,
@@ -382,7 +387,11 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
             price_net=i.price_net,
             vat_rate=i.vat_rate,
             total_gross=(i.price_gross * i.quantity).quantize(Decimal("0.01")),
-            warehouse_code=codes.get(i.warehouse_location_id or order.warehouse_id or 0),
+            warehouse_code=codes.get(
+                i.warehouse_location_id or order.warehouse_id or reserved_in.get(i.id) or default_wh or 0
+            )
+            if i.product_id
+            else None,
             reserved=held.get(i.id, ZERO),
             missing=missing.get(i.id, ZERO),
             issued=issued.get(i.id, ZERO),
