@@ -183,6 +183,9 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or exc.__class__.__name__
 
 
+# Rows per staging INSERT: ~30 bytes each, well under the default max_allowed_packet (16 MB).
+_STAGE_CHUNK = 50_000
+
 _LOST_CODES = {2006, 2013, 2055, 1927, 4031}  # gone away, lost during query, lost (SSL), killed, timeout
 
 
@@ -374,8 +377,10 @@ class PrestaShopGateway:
             self._execute("clear_stage_item").close()
             self._execute("clear_stage_text").close()
             with self._conn.cursor() as cur:
-                if batch.item_rows:
-                    cur.executemany(self.sql("stage_item"), batch.item_rows)
+                for start in range(0, len(batch.item_rows), _STAGE_CHUNK):
+                    chunk = batch.item_rows[start : start + _STAGE_CHUNK]
+                    values = ",".join(f"({int(a)},{int(b)},{int(c)},{int(d)})" for a, b, c, d in chunk)
+                    cur.execute(self.sql("stage_items").replace("{values}", values))
                 if batch.text_rows:
                     cur.executemany(self.sql("stage_text"), batch.text_rows)
             if hook:
