@@ -204,3 +204,27 @@ def test_stale_files_of_other_processes_do_not_block_a_start(env: dict[str, str]
     # A corrupt handle list (a write cut short by a crash) is reset, not a traceback.
     (initialised / ".handle_pids.json").write_text("[12, 3")
     status_ok(env)
+
+
+def test_kill_9_of_a_command_in_the_middle_of_its_work(env: dict[str, str], initialised: Path) -> None:
+    # `rexbit demo` writes everything in one transaction: killed half-way, it leaves nothing behind.
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "rexbit_desktop.cli", "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and demo.pid not in handles(initialised):
+        time.sleep(0.05)
+    assert demo.pid in handles(initialised), "the command attached to the server"
+    time.sleep(1.5)  # into the middle of its transaction
+    assert demo.poll() is None, "the demo must still be running when it is killed"
+    kill_9(demo)
+
+    listed = rexbit(env, "user", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [u["login"] for u in json.loads(listed.stdout)] == ["system"], "the killed demo left no users"
+    assert running_postmaster(initialised) is None
+    assert handles(initialised) == []
