@@ -92,10 +92,23 @@ def test_main_window_file_menu_opens_preferences(qtbot, db) -> None:  # type: ig
     from PySide6.QtGui import QAction
 
     from rexbit_desktop.ui.main_window import MainWindow
-
     from rexbit_desktop.ui.queue.view import QueuesView
 
     window = MainWindow(make_ctx(db, Role.MANAGER), views=[("queues", "Queues", QueuesView)])
     qtbot.addWidget(window)
     action = window.findChild(QAction, "preferences")
     assert action is not None and action.text() == "Preferencje…"
+
+
+def test_english_is_used_when_chosen(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from rexbit_desktop.ui.i18n import set_language
+    from rexbit_desktop.ui.queue.view import QueuesView
+
+    set_language("en")  # what the app does at start with the saved language
+    view = QueuesView(make_ctx(db, Role.MANAGER))
+    qtbot.addWidget(view)
+    view.refresh()
+    assert view.queues_model.headerData(0, Qt.Orientation.Horizontal) == "Queue"
+    assert view.retry_all_button.text() == "Retry all"

@@ -74,6 +74,12 @@ def test_retry_one_then_flush_the_rest(qtbot, db, failed_jobs) -> None:  # type:
     stats = {s.queue: s for s in view.queues_model.rows()}
     assert stats["default"].waiting == 1 and stats["default"].failed == 1
 
+    view.restart_button.click()
+    assert "zrestartują" in view.status_label.text()
+    from rexbit_desktop.jobs.worker import restart_signal_time
+
+    assert restart_signal_time(db) is not None
+
     view.flush_button.click()
     assert ctx.dialogs.confirms and "Usunąć" in ctx.dialogs.confirms[-1][0]
     assert view.failed_model.rowCount() == 0
@@ -105,6 +111,7 @@ def test_operator_sees_failed_jobs_but_cannot_retry_or_flush(qtbot, db, failed_j
     for button in (view.retry_button, view.retry_all_button, view.flush_button):
         assert not button.isEnabled()
         assert "kierownik" in button.toolTip()
+    assert not view.restart_button.isEnabled()
     # the service refuses anyway, and the view shows that as a dialog, not a crash
     view.flush()
     assert ctx.dialogs.errors and "may not" in ctx.dialogs.errors[-1][0]

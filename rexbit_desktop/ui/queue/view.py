@@ -63,6 +63,14 @@ register(
         "No failed jobs.": "Brak nieudanych zadań.",
         "Queues": "Kolejki",
         "Scheduled later": "Zaplanowane na później",
+        "Restart workers": "Restartuj workery",
+        "Restart workers?": "Zrestartować workery?",
+        "Every worker on every computer finishes its current job and exits; its supervisor starts it again.": (
+            "Każdy worker na każdym komputerze kończy bieżące zadanie i wychodzi; jego nadzorca uruchamia go ponownie."
+        ),
+        "Workers were asked to restart after their current job.": (
+            "Workery zrestartują się po bieżącym zadaniu."
+        ),
         "Workers connected: {n}; jobs on this computer: {local}": (
             "Połączone workery: {n}; zadania na tym komputerze: {local}"
         ),
@@ -155,6 +163,15 @@ class QueuesView(ServiceView):
         self.retry_all_button = QPushButton(t("Retry all"))
         self.retry_all_button.setObjectName("retry_all")
         self.retry_all_button.clicked.connect(self.retry_all)
+        self.restart_button = QPushButton(t("Restart workers"))
+        self.restart_button.setObjectName("restart_workers")
+        self.restart_button.setToolTip(
+            t(
+                "Every worker on every computer finishes its current job and exits; its supervisor starts it again."
+            )
+        )
+        self.restart_button.clicked.connect(self.restart_workers)
+        self.restart_button.setEnabled(self.may_manage)
         self.flush_button = QPushButton(t("Delete all failed"))
         self.flush_button.setObjectName("flush")
         self.flush_button.clicked.connect(self.flush)
@@ -174,6 +191,7 @@ class QueuesView(ServiceView):
         top.addWidget(self.refresh_button)
         top.addWidget(self.status_label, 1)
         top.addWidget(self.workers_label)
+        top.addWidget(self.restart_button)
         actions = QHBoxLayout()
         failed_title = QLabel("<b>" + t("Failed jobs") + "</b>")
         actions.addWidget(failed_title)
@@ -329,6 +347,25 @@ class QueuesView(ServiceView):
             self.status_label.setText(self.message)
 
         call_service(ctx, self, lambda _c: queue_service.flush_failed_jobs(ctx.db.uow(), ctx.actor), flushed)
+
+    def restart_workers(self) -> None:
+        if not self.ctx.dialogs.confirm(
+            self,
+            t("Restart workers?"),
+            t(
+                "Every worker on every computer finishes its current job and exits; its supervisor starts it again."
+            ),
+        ):
+            return
+        ctx = self.ctx
+
+        def signalled(_at: Any) -> None:
+            self.message = t("Workers were asked to restart after their current job.")
+            self.status_label.setText(self.message)
+
+        call_service(
+            ctx, self, lambda _c: queue_service.request_worker_restart(ctx.db.uow(), ctx.actor), signalled
+        )
 
     def _retried(self, result: queue_service.RetryResult) -> None:
         self.refresh()
