@@ -25,13 +25,18 @@ def status(ctx: typer.Context, json: bool = typer.Option(False, "--json")) -> No
     """Show which database is used and its schema version."""
     c = cli_context(ctx)
     db = open_database(c.database_url, upgrade=False)
-    info = {
+    info: dict[str, object] = {
         "database": db.display,
         "source": db.source,
         "embedded": db.embedded,
         "revision": current_revision(db.engine),
         "head": head_revision(),
     }
+    if db.embedded:
+        from rexbit_desktop.config import data_dir
+        from rexbit_desktop.db.embedded import pgdata_dir
+
+        info["data_dir"] = str(pgdata_dir(data_dir()))
     db.dispose()
     if json:
         print_json(info)

@@ -241,3 +241,14 @@ def test_data_dir_that_cannot_be_created(env: dict[str, str], tmp_path: Path) ->
     blocker.write_text("not a directory")
     result = rexbit({**env, "REXBIT_DATA_DIR": str(blocker / "data")}, "db", "status")
     assert_config_error(result, "Cannot create the data directory", "REXBIT_DATA_DIR")
+
+
+def test_embedded_server_that_cannot_start(env: dict[str, str]) -> None:
+    # A data directory left by a PostgreSQL this rexbit cannot run (or otherwise broken).
+    pgdata = Path(env["REXBIT_DATA_DIR"]) / "pgdata"
+    pgdata.mkdir(parents=True)
+    (pgdata / "PG_VERSION").write_text("99\n")
+    result = rexbit(env, "db", "status")
+    assert_config_error(
+        result, "embedded PostgreSQL server", "did not start", str(pgdata), "REXBIT_DATABASE_URL"
+    )
