@@ -41,7 +41,7 @@ from rexbit_desktop.services.shop_connection import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SIZE = 20_000
 MAX_ERROR_DETAILS = 50
 
 JSON_KEYS = (

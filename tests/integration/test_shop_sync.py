@@ -319,3 +319,34 @@ def test_unreachable_shop_fails_the_run_with_a_clear_message(db, shop, system_ac
     result = _sync(db, system_actor, integration)
     assert result.status == "failed"
     assert "Cannot connect to the shop database" in (result.message or "")
+
+
+def test_bad_offers_are_reported_and_left_out(db, shop, system_actor, setup) -> None:  # type: ignore[no-untyped-def]
+    integration, supplier = setup
+    other = create_supplier(db, "B")
+    add_shop_product(shop, 1)
+    add_our_product(db, sku="BAD", shop_integration=integration, external_id="1:0",
+                    offers={supplier: Offer("dużo", 1), other: Offer(" 25 ", 4)})  # fmt: skip
+    add_shop_product(shop, 2)
+    add_our_product(db, sku="ONLYBAD", shop_integration=integration, external_id="2:0",
+                    offers={supplier: Offer(50, "jutro")})  # fmt: skip
+
+    result = _sync(db, system_actor, integration)
+
+    assert (result.examined, result.written, result.errors) == (1, 1, 2)
+    assert all("bad stock_quantity/delivery_days" in d["reason"] for d in result.error_details)
+    assert product_texts(shop)[(1, 1)] == (PL_NOW, PL_LATER.format(delivery_days=4))
+    assert stock_rows(shop)[(2, 0, 1, 0)][0] == 2
+
+
+def test_sync_all_takes_enabled_integrations_with_listing_enabled(db, shop, system_actor) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.services.shop_sync import sync_all_availability
+
+    listed = create_shop_integration(db, shop)
+    create_shop_integration(db, shop, product_listing_enabled=False)
+    supplier = create_supplier(db)
+    _simple(db, shop, listed, supplier, 1, 30)
+
+    results = sync_all_availability(db.uow(), system_actor)
+
+    assert [(r.integration_id, r.status, r.written) for r in results] == [(listed, "succeeded", 1)]
