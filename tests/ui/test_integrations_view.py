@@ -238,6 +238,10 @@ def test_manager_runs_but_does_not_edit(qtbot, db, feed_file) -> None:  # type: 
     view.select_integration(feed_id)
     assert view.import_button.isEnabled() and view.link_button.isEnabled()
     assert not view.new_profile_button.isEnabled() and not view.edit_profile_button.isEnabled()
+    again = IntegrationsView(view.ctx)  # the last selected integration is remembered per user
+    qtbot.addWidget(again)
+    again.refresh()
+    assert again.current is not None and again.current.id == feed_id
 
 
 def test_shop_password_is_never_shown_and_a_bad_connection_is_reported(qtbot, db) -> None:  # type: ignore[no-untyped-def]

@@ -422,7 +422,8 @@ class IntegrationsView(ServiceView):
         self.load(lambda _c: integration_service.list_integrations(ctx.db.uow(), ctx.actor), self._show)
 
     def _show(self, integrations: list[IntegrationDTO]) -> None:
-        keep = self.current.id if self.current else None
+        saved = self.ctx.setting("integrations/selected")
+        keep = self.current.id if self.current else (int(saved) if str(saved or "").isdigit() else None)
         self.model.set_rows(integrations)
         self.fit_once(self.table)
         if keep is not None:
@@ -443,6 +444,7 @@ class IntegrationsView(ServiceView):
             self.pages.setCurrentIndex(0)
             self.detail_title.setText(t("Select an integration."))
         else:
+            self.ctx.set_setting("integrations/selected", integration.id)
             self.detail_title.setText(f"<b>{integration.name}</b> — {t(integration.type)}")
             if integration.type == "supplier_feed":
                 self.pages.setCurrentWidget(self.feed_page)
