@@ -79,9 +79,27 @@ def _offers(db, stock_by_sku: dict[str, int]) -> None:  # type: ignore[no-untype
 
 
 def test_test_pull_and_sync_from_the_command_line(db, db_url, shop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    integration = _integration(
-        db, shop, password="", password_env="REXBIT_TEST_SHOP_PW", product_listing_enabled=True
+    config = tmp_path / "shop.json"
+    config.write_text(
+        json.dumps(
+            {
+                **shop.config(password_env="REXBIT_TEST_SHOP_PW"),
+                "password": "",
+                "product_listing_enabled": True,
+            }
+        )
     )
+    created = rexbit(
+        db_url,
+        "integration",
+        "create",
+        "--type=prestashop_db",
+        "--name=Sklep",
+        f"--config={config}",
+        "--json",
+    )
+    assert created.returncode == 0, created.stderr
+    integration = json.loads(created.stdout)["id"]
     ok = rexbit(
         db_url,
         "integration",
