@@ -35,6 +35,7 @@ from rexbit_desktop.services.order_settings import load_settings
 DEFAULT_PAGE_SIZE = 200
 MAX_PAGE_SIZE = 2000
 COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 MANUAL = 0
 """``integration_ids`` value that means "typed in by hand" (no source integration)."""
 
@@ -153,6 +154,7 @@ def _escape_like(value: str) -> str:
 
 
 def _where(flt: OrderListFilter) -> list[ColumnElement[bool]]:
+    """The filter bar's conditions except the search box (see ``_search_conditions``)."""
     conds: list[ColumnElement[bool]] = []
     if flt.statuses:
         conds.append(Order.status.in_(flt.statuses))
@@ -170,20 +172,29 @@ def _where(flt: OrderListFilter) -> list[ColumnElement[bool]]:
         conds.append(Order.created_at >= flt.created_from)
     if flt.created_to is not None:
         conds.append(Order.created_at < flt.created_to)
-    term = flt.search.strip()
-    if term:
-        if len(term) > 200:
-            raise ValidationError("The search text is too long (at most 200 characters).")
-        escaped = _escape_like(term)
-        # One set of ids from two indexes: the trigram index on number/name/e-mail, the SKU prefix index.
-        matches = union(
-            select(Order.id).where(SEARCH_TEXT.ilike(f"%{escaped}%", escape="\\")),
+    return conds
+
+
+def _search_conditions(search: str) -> list[ColumnElement[bool]]:
+    """The search box as alternatives, each answered by its own index: any part of number, customer
+    name or e-mail (trigram index) — or an SKU prefix of one of the lines (``order_items`` index).
+
+    They are not OR-ed in one WHERE: each alternative becomes its own ``ORDER BY … LIMIT`` query and
+    the results are merged (UNION), so that the planner can pick, per alternative, between the trigram
+    index (few matches) and walking the sort index while filtering (many matches)."""
+    term = search.strip()
+    if not term:
+        return []
+    if len(term) > 200:
+        raise ValidationError("The search text is too long (at most 200 characters).")
+    return [
+        SEARCH_TEXT.ilike(f"%{_escape_like(term)}%", escape="\\"),
+        Order.id.in_(
             select(OrderItem.order_id).where(
                 func.upper(OrderItem.sku).like(f"{_escape_like(term.upper())}%", escape="\\")
-            ),
-        )
-        conds.append(Order.id.in_(matches.scalar_subquery()))
-    return conds
+            )
+        ),
+    ]
 
 
 def _validate(flt: OrderListFilter) -> None:
@@ -191,9 +202,20 @@ def _validate(flt: OrderListFilter) -> None:
         raise ValidationError("The date range is empty: the start date is after the end date.")
 
 
-def _list_select(flt: OrderListFilter, sort: OrderSort) -> tuple[Any, ColumnElement[Any]]:
+def _order_by(stmt: Any, key: Any, ident: Any, sort: OrderSort) -> Any:
+    if sort.key is SortKey.NUMBER:  # unique: no tie-breaker needed
+        return stmt.order_by(key.desc() if sort.descending else key.asc())
+    if sort.descending:
+        return stmt.order_by(key.desc(), ident.desc())
+    return stmt.order_by(key.asc(), ident.asc())
+
+
+def _list_select(
+    flt: OrderListFilter, sort: OrderSort, after: tuple[Any, ...] | None = None, limit: int | None = None
+) -> Any:
+    """The rows of the list: filtered, after the keyset position ``after``, sorted, at most ``limit``."""
     key = _sort_expression(sort.key)
-    stmt = (
+    base = (
         select(
             Order.id,
             Order.number,
@@ -204,8 +226,8 @@ def _list_select(flt: OrderListFilter, sort: OrderSort) -> tuple[Any, ColumnElem
             Order.status,
             Order.payment_status,
             Order.fulfillment_status,
-            Warehouse.code,
-            Integration.name,
+            Warehouse.code.label("warehouse_code"),
+            Integration.name.label("integration_name"),
             Order.source,
             Order.created_at,
             key.label("sort_value"),
@@ -214,13 +236,23 @@ def _list_select(flt: OrderListFilter, sort: OrderSort) -> tuple[Any, ColumnElem
         .outerjoin(Integration, Integration.id == Order.integration_id)
         .where(*_where(flt))
     )
-    if sort.key is SortKey.NUMBER:  # unique: no tie-breaker needed
-        stmt = stmt.order_by(key.desc() if sort.descending else key.asc())
-    elif sort.descending:
-        stmt = stmt.order_by(key.desc(), Order.id.desc())
-    else:
-        stmt = stmt.order_by(key.asc(), Order.id.asc())
-    return stmt, key
+    if after is not None:
+        if sort.key is SortKey.NUMBER:
+            base = base.where(key < after[0] if sort.descending else key > after[0])
+        else:
+            position, bound = tuple_(key, Order.id), tuple_(*after)
+            base = base.where(position < bound if sort.descending else position > bound)
+    alternatives = _search_conditions(flt.search)
+    if not alternatives:
+        stmt = _order_by(base, key, Order.id, sort)
+        return stmt.limit(limit) if limit is not None else stmt
+    parts = []
+    for cond in alternatives:
+        part = _order_by(base.where(cond), key, Order.id, sort)
+        parts.append(part.limit(limit) if limit is not None else part)
+    merged = union(*parts).subquery("matches")
+    stmt = _order_by(select(merged), merged.c.sort_value, merged.c.id, sort)
+    return stmt.limit(limit) if limit is not None else stmt
 
 
 def _row(r: Any, sort: OrderSort) -> OrderListRow:
@@ -235,8 +267,8 @@ def _row(r: Any, sort: OrderSort) -> OrderListRow:
         status=r.status,
         payment_status=r.payment_status,
         fulfillment_status=r.fulfillment_status,
-        warehouse=r.code or "",
-        integration=r.name or "",
+        warehouse=r.warehouse_code or "",
+        integration=r.integration_name or "",
         source=r.source,
         created_at=r.created_at,
         cursor=cursor,
@@ -258,16 +290,9 @@ def list_orders(
     srt = sort or OrderSort()
     _validate(flt)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    stmt, key = _list_select(flt, srt)
-    if after is not None:
-        if srt.key is SortKey.NUMBER:
-            stmt = stmt.where(key < after[0] if srt.descending else key > after[0])
-        else:
-            position = tuple_(key, Order.id)
-            bound = tuple_(*after)
-            stmt = stmt.where(position < bound if srt.descending else position > bound)
+    stmt = _list_select(flt, srt, after, limit + 1)
     with uow:
-        rows = uow.session.execute(stmt.limit(limit + 1)).all()
+        rows = uow.session.execute(stmt).all()
     more = len(rows) > limit
     page = [_row(r, srt) for r in rows[:limit]]
     return OrderListPage(page, page[-1].cursor if more and page else None)
@@ -276,10 +301,15 @@ def list_orders(
 def count_orders(
     uow: UnitOfWork, actor: Actor, *, filters: OrderListFilter | None = None, cap: int = COUNT_CAP
 ) -> OrderCount:
-    """How many orders match, counting at most ``cap`` (the list shows "10 000+" beyond)."""
+    """How many orders match, counting at most ``cap`` (the list shows "more than 10 000" beyond).
+
+    A search counts to ``SEARCH_COUNT_CAP`` only: past a thousand hits the user refines the search."""
     actor.require(Permission.VIEW)
     flt = filters or OrderListFilter()
     _validate(flt)
+    alternatives = _search_conditions(flt.search)
+    if alternatives:
+        cap = min(cap, SEARCH_COUNT_CAP)
     with uow:
         if flt.is_empty():
             # Unfiltered: the planner's row estimate is good enough beyond the cap and costs nothing.
@@ -288,8 +318,12 @@ def count_orders(
             ).scalar()
             if estimate is not None and estimate > cap:
                 return OrderCount(int(estimate), exact=False)
-        bounded = select(Order.id).where(*_where(flt)).limit(cap + 1).subquery()
-        n = uow.session.execute(select(func.count()).select_from(bounded)).scalar_one()
+        base = select(Order.id).where(*_where(flt))
+        if alternatives:
+            ids = union(*(base.where(c).limit(cap + 1) for c in alternatives)).subquery()
+        else:
+            ids = base.limit(cap + 1).subquery()
+        n = uow.session.execute(select(func.count()).select_from(ids)).scalar_one()
     return OrderCount(min(n, cap), exact=n <= cap)
 
 
@@ -373,7 +407,7 @@ def export_orders_csv(
     if headers is not None and len(headers) != len(EXPORT_COLUMNS):
         raise ValidationError(f"The export needs {len(EXPORT_COLUMNS)} column titles.")
     total = count_orders(uow, actor, filters=flt)
-    stmt, _ = _list_select(flt, srt)
+    stmt = _list_select(flt, srt)
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(list(headers) if headers is not None else list(EXPORT_COLUMNS))
     written = 0

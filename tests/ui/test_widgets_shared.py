@@ -53,7 +53,7 @@ class DeferredRunner(SyncRunner):
 
 
 def _model(runner=None) -> PagedTableModel[Item]:  # type: ignore[no-untyped-def]
-    cols = [Column("n", "Number", align_right=True), Column("name", "Name")]
+    cols = [Column("n", "Number", align_right=True), Column("name", "Untranslated test column")]
     return PagedTableModel(runner or SyncRunner(), cols, fetch_pages)
 
 
@@ -67,7 +67,7 @@ def test_model_passes_qt_model_tester_while_pages_arrive(qtmodeltester) -> None:
     assert model.rowCount() == 25
     assert model.index(24, 1).data() == "pozycja 25"
     assert model.index(0, 0).data(ROW_ROLE) == ITEMS[0]
-    assert model.headerData(1, Qt.Orientation.Horizontal) == "Name"
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Untranslated test column"
 
 
 def test_view_fetches_more_rows_when_scrolled(qtbot) -> None:  # type: ignore[no-untyped-def]

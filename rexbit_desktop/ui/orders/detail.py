@@ -173,15 +173,20 @@ ITEM_HEADERS = [
 ]
 
 
-def _table(headers: Sequence[str], name: str) -> QTableWidget:
+def _table(headers: Sequence[str], name: str, stretch: int | None = None) -> QTableWidget:
+    """A read-only table; column ``stretch`` (default: the last) takes the spare width."""
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels([t(h) for h in headers])
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     table.setAlternatingRowColors(True)
     return table
 
@@ -319,8 +324,10 @@ class OrderDetailDialog(QDialog):
         actions.addWidget(self.print_packing)
 
         # items + lower tabs (left), payment + addresses (right)
-        self.items_table = _table(ITEM_HEADERS, "detail_items")
-        self.documents_table = _table(["Document", "Type", "Status", "Warehouse", "When"], "detail_documents")
+        self.items_table = _table(ITEM_HEADERS, "detail_items", stretch=1)
+        self.documents_table = _table(
+            ["Document", "Type", "Status", "Warehouse", "When"], "detail_documents", stretch=0
+        )
         self.documents_table.doubleClicked.connect(lambda _i: self._open_selected_document())
         self.open_pdf_button = QPushButton(t("Open PDF"))
         self.open_pdf_button.setObjectName("detail_open_pdf")

@@ -28,15 +28,15 @@ register(
 
 # Column keys are the service's sort keys, so a header click maps straight to a server-side sort.
 ORDER_COLUMNS = [
-    Column(SortKey.NUMBER.value, "Number", width=150),
-    Column(SortKey.CUSTOMER.value, "Customer", width=220),
-    Column(SortKey.TOTAL_GROSS.value, "Gross total", align_right=True, width=120),
-    Column(SortKey.STATUS.value, "Status", width=170),
-    Column(SortKey.PAYMENT.value, "Payment", width=130),
+    Column(SortKey.NUMBER.value, "Number", width=140),
+    Column(SortKey.CUSTOMER.value, "Customer", width=190),
+    Column(SortKey.TOTAL_GROSS.value, "Gross total", align_right=True, width=110),
+    Column(SortKey.STATUS.value, "Status", width=165),
+    Column(SortKey.PAYMENT.value, "Payment", width=125),
     Column(SortKey.FULFILLMENT.value, "Fulfilment", width=130),
-    Column(SortKey.WAREHOUSE.value, "Warehouse", width=90),
-    Column(SortKey.INTEGRATION.value, "Integration", width=120),
-    Column(SortKey.DATE.value, "Date", width=130),
+    Column(SortKey.WAREHOUSE.value, "Warehouse", width=80),
+    Column(SortKey.INTEGRATION.value, "Integration", width=110),
+    Column(SortKey.DATE.value, "Date", width=120),
 ]
 
 

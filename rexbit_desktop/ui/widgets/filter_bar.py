@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -41,35 +42,42 @@ class FilterBar(QWidget):
         self, parent: QWidget | None = None, *, debounce_ms: int = 300, placeholder: str = ""
     ) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        # Two rows (search, dates and *Clear* on top; drop-downs below), so that the bar fits a laptop
+        # screen however many filters a view adds.
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
+        self._top = QHBoxLayout()
+        self._layout = QHBoxLayout()
+        rows.addLayout(self._top)
+        rows.addLayout(self._layout)
         self.search = QLineEdit()
         self.search.setObjectName("filter_search")
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(placeholder or t("Search…"))
-        self.search.setMinimumWidth(220)
+        self.search.setMinimumWidth(150)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.changed)
         self.search.textChanged.connect(lambda _text: self._timer.start())
         self.search.returnPressed.connect(self.flush)
-        self._layout.addWidget(self.search, 2)
+        self._top.addWidget(self.search, 2)
         self.combos: dict[str, QComboBox] = {}
         self.date_from: QDateEdit | None = None
         self.date_to: QDateEdit | None = None
         self.date_from_on: QCheckBox | None = None
         self.date_to_on: QCheckBox | None = None
-        self._trailing = QHBoxLayout()
         self.clear_button = QToolButton()
         self.clear_button.setObjectName("filter_clear")
         self.clear_button.setText(t("Clear filters"))
+        self.clear_button.setToolTip(t("Clear filters"))
         self.clear_button.clicked.connect(self.clear)
 
     def finish(self) -> None:
         """Call after adding the filters: puts the *Clear filters* button last."""
         self._layout.addStretch(1)
-        self._layout.addWidget(self.clear_button)
+        self._top.addWidget(self.clear_button)
 
     def add_combo(self, key: str, label: str, items: Sequence[tuple[str, Any]]) -> QComboBox:
         """A drop-down with *All* first; ``items`` are (shown text, value)."""
@@ -77,7 +85,9 @@ class FilterBar(QWidget):
             self._layout.addWidget(QLabel(label))
         combo = QComboBox()
         combo.setObjectName(f"filter_{key}")
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Long labels must not push the window wider than a laptop screen: the popup still shows them whole.
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(9)
         self.combos[key] = combo
         self.set_combo_items(key, items)
         combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
@@ -114,7 +124,7 @@ class FilterBar(QWidget):
         self.date_from_on.toggled.connect(self._date_toggled)
         self.date_to_on.toggled.connect(self._date_toggled)
         for w in (self.date_from_on, self.date_from, self.date_to_on, self.date_to):
-            self._layout.addWidget(w)
+            self._top.addWidget(w)
 
     def _date_toggled(self, _on: bool) -> None:
         assert self.date_from and self.date_to and self.date_from_on and self.date_to_on

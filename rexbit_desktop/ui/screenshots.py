@@ -1,0 +1,151 @@
+"""Render every main view on the configured database to PNG (offscreen), for the README and reviews.
+
+    python -m rexbit_desktop.ui.screenshots OUTDIR [--database-url URL] [--language pl|en] [--size 1440x900]
+
+Logs in as the first active admin user (else the built-in system account), opens the main window with a
+synchronous task runner (each view has its data before it is grabbed) and writes:
+``orders-list.png``, ``order-detail.png`` (the newest order), ``order-settings.png`` and one PNG per other
+view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
+Nothing is written to the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m rexbit_desktop.ui.screenshots", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("outdir", type=Path)
+    p.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL; default: REXBIT_DATABASE_URL or embedded"
+    )
+    p.add_argument("--language", default="pl", choices=("pl", "en"))
+    p.add_argument("--size", default="1440x900", help="window size WIDTHxHEIGHT")
+    p.add_argument("--user", default=None, help="log in as this user (default: the first admin)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    width, _, height = args.size.partition("x")
+    size = (int(width), int(height))
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from rexbit_desktop.db.session import open_database
+    from rexbit_desktop.domain.errors import RexbitError
+    from rexbit_desktop.domain.roles import Actor, Role
+    from rexbit_desktop.services.users import actor_for_login, list_users
+    from rexbit_desktop.ui.context import AppContext
+    from rexbit_desktop.ui.dialogs import RecordingDialogs
+    from rexbit_desktop.ui.i18n import set_language
+    from rexbit_desktop.ui.runner import SyncRunner
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    set_language(args.language)
+    try:
+        db = open_database(args.database_url)
+    except RexbitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        if args.user:
+            actor = actor_for_login(db.uow(), args.user)
+        else:
+            admins = [
+                u
+                for u in list_users(db.uow())
+                if u.role == Role.ADMIN.value and u.active and u.login != "system"
+            ]
+            actor = (
+                Actor(
+                    login=admins[0].login,
+                    role=Role.ADMIN,
+                    user_id=admins[0].id,
+                    display_name=admins[0].display_name,
+                )
+                if admins
+                else actor_for_login(db.uow(), None)
+            )
+        # Settings in a throw-away place: screenshots never disturb (or depend on) a user's remembered state.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        settings_dir = tempfile.mkdtemp(prefix="rexbit-screenshots-")
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+        dialogs = RecordingDialogs(answer=False)
+        ctx = AppContext(
+            db=db,
+            actor=actor,
+            runner=SyncRunner(),
+            dialogs=dialogs,
+            settings=QSettings("rexbit-screenshots", "rexbit-desktop"),
+        )
+        written = render_all(app, ctx, args.outdir, size)
+    finally:
+        db.dispose()
+    for path in written:
+        print(path)
+    for message, hint, _details in dialogs.errors:
+        print(f"warning: a view reported an error: {message} {hint}", file=sys.stderr)
+    return 0
+
+
+def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.ui.main_window import MainWindow
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def settle() -> None:
+        for _ in range(5):
+            app.processEvents()
+
+    def save(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+        settle()
+        path = outdir / f"{name}.png"
+        if not widget.grab().save(str(path)):
+            raise OSError(f"cannot write {path}")
+        written.append(path)
+
+    window = MainWindow(ctx)
+    window.resize(*size)
+    window.show()
+    settle()
+    for key in window.views:
+        view = window.show_view(key)
+        settle()
+        if key == "orders":
+            from rexbit_desktop.ui.orders.view import OrdersView
+
+            if isinstance(view, OrdersView):
+                view.tabs.setCurrentWidget(view.list_panel)
+                save(window, "orders-list")
+                rows = view.list_panel.model.rows
+                if rows:
+                    dialog = view.open_detail(rows[0].number)
+                    dialog.resize(size[0] - 120, size[1] - 60)
+                    save(dialog, "order-detail")
+                    dialog.close()
+                view.tabs.setCurrentWidget(view.settings_panel)
+                save(window, "order-settings")
+                view.tabs.setCurrentWidget(view.list_panel)
+                continue
+        save(window, key)
+    window.close()
+    return written
+
+
+if __name__ == "__main__":
+    sys.exit(main())

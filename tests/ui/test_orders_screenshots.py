@@ -1,0 +1,20 @@
+"""``python -m rexbit_desktop.ui.screenshots OUTDIR`` renders every main view to PNG."""
+
+from __future__ import annotations
+
+from orders_seed import seed_orders
+from PySide6.QtGui import QImage
+
+from rexbit_desktop.ui import screenshots
+
+
+def test_screenshots_of_every_main_view(qtbot, db, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seed_orders(db, 12)
+    assert screenshots.main([str(tmp_path), "--database-url", db_url, "--size", "1280x800"]) == 0
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert {"orders-list.png", "order-detail.png", "order-settings.png"} <= set(names)
+    assert {"products.png", "integrations.png", "queues.png", "schedules.png"} <= set(names)
+    image = QImage(str(tmp_path / "orders-list.png"))
+    assert (image.width(), image.height()) == (1280, 800)
+    detail = QImage(str(tmp_path / "order-detail.png"))
+    assert detail.width() > 800 and not detail.isNull()
