@@ -426,10 +426,12 @@ class IntegrationsView(ServiceView):
         keep = self.current.id if self.current else (int(saved) if str(saved or "").isdigit() else None)
         self.model.set_rows(integrations)
         self.fit_once(self.table)
+        if keep is None and integrations:
+            keep = integrations[0].id  # the detail pane is never empty when there is something to show
         if keep is not None:
             self.select_integration(keep)
-        else:
-            self._update_buttons()
+        if selected_record(self.table) is None:
+            self._selected()
 
     def select_integration(self, integration_id: int) -> None:
         for row, i in enumerate(self.model.rows()):

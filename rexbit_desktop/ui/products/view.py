@@ -408,7 +408,7 @@ class ProductsView(ServiceView):
         # -- list
         self.model = ProductsModel(ctx)
         self.model.failed.connect(lambda err: ctx.dialogs.error(self, err))
-        self.model.page_loaded.connect(lambda _n: self._update_count())
+        self.model.page_loaded.connect(lambda _n: self._page_loaded())
         self.table = QTableView()
         self.table.setObjectName("products_table")
         self.table.setModel(self.model)
@@ -526,6 +526,18 @@ class ProductsView(ServiceView):
     def focus_search(self) -> None:
         self.search_edit.setFocus()
         self.search_edit.selectAll()
+
+    def _page_loaded(self) -> None:
+        self._update_count()
+        if self.table.currentIndex().isValid() or self.model.rowCount() == 0:
+            return
+        # After a reload keep the product whose detail is shown; at first show the first product.
+        shown = self.detail.id if self.detail is not None else None
+        row = next((i for i, r in enumerate(self.model.rows) if r.id == shown), None)
+        if row is None and shown is None:
+            row = 0
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, 0))
 
     def _update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
