@@ -18,16 +18,18 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 
 from rexbit_desktop.db.models import SyncRun
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.availability import Availability, AvailabilityRule, SupplierOffer
-from rexbit_desktop.domain.errors import RexbitError, ValidationError
+from rexbit_desktop.domain.errors import Conflict, RexbitError, ValidationError
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.integrations.prestashop.gateway import BatchHook, WriteBatch
@@ -347,7 +349,7 @@ def sync_availability(
     if batch_size < 1:
         raise ValidationError("The batch size must be at least 1.")
     started = time.perf_counter()
-    with uow:
+    with uow, _one_sync_per_shop(uow, integration_id):
         integration = load_shop_integration(uow.session, integration_id)
         _refuse_unless_listing(integration)
         run = SyncRun(
@@ -409,6 +411,32 @@ def sync_availability(
         error_details=details[:MAX_ERROR_DETAILS],
         **counts,
     )
+
+
+# Advisory lock namespace of shop syncs (two-key form; the key is the integration id).
+_SYNC_LOCK_NAMESPACE = 7275
+
+
+@contextmanager
+def _one_sync_per_shop(uow: UnitOfWork, integration_id: int) -> Iterator[None]:
+    """Two syncs of one shop at once (a schedule and an operator) would race on last_availability.
+
+    A session-level advisory lock on a connection of its own: the run commits per batch, and a
+    transaction-level lock would be released by the first commit.
+    """
+    bind = uow.session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as conn:
+        key = {"ns": _SYNC_LOCK_NAMESPACE, "id": integration_id}
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), key).scalar():
+            raise Conflict(
+                f"An availability sync of integration {integration_id} is already running.",
+                hint="Wait for it to finish (see the last sync runs), then run again if needed.",
+            )
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), key)
 
 
 def _refuse_unless_listing(integration: ShopIntegration) -> None:

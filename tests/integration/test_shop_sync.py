@@ -350,3 +350,18 @@ def test_sync_all_takes_enabled_integrations_with_listing_enabled(db, shop, syst
     results = sync_all_availability(db.uow(), system_actor)
 
     assert [(r.integration_id, r.status, r.written) for r in results] == [(listed, "succeeded", 1)]
+
+
+def test_a_second_sync_of_the_same_shop_is_refused_while_one_runs(db, shop, system_actor, setup) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from rexbit_desktop.domain.errors import Conflict
+
+    integration, supplier = setup
+    _simple(db, shop, integration, supplier, 1, 30)
+    with db.engine.connect() as other:  # stands for a sync running in another process
+        other.execute(text("SELECT pg_advisory_lock(7275, :id)"), {"id": integration})
+        with pytest.raises(Conflict, match="already running"):
+            _sync(db, system_actor, integration)
+        other.execute(text("SELECT pg_advisory_unlock(7275, :id)"), {"id": integration})
+    assert _sync(db, system_actor, integration).written == 1
