@@ -139,17 +139,24 @@ def registered_tasks(*, diagnostics: bool | None = None) -> dict[str, Task[Any, 
     return tasks
 
 
+async def _autocommit(conn: Any) -> None:
+    # Not kwargs={"autocommit": True}: procrastinate's LISTEN connection passes autocommit itself.
+    await conn.set_autocommit(True)
+
+
 def make_job_app(db: Database, *, diagnostics: bool | None = None, pool_size: int = 10) -> procrastinate.App:
     """A procrastinate app on ``db`` with the tasks of all areas (not opened).
 
     Each running worker holds one pooled connection for LISTEN, so ``pool_size`` must exceed the number
-    of workers sharing the app.
+    of workers sharing the app. Pool connections are in autocommit: every procrastinate query is one
+    function call, and BEGIN/COMMIT around each would double the round trips per job.
     """
     connector = procrastinate.PsycopgConnector(
         conninfo=db.psycopg_conninfo,
         min_size=1,
         max_size=pool_size,
         kwargs={"application_name": "rexbit-jobs"},
+        configure=_autocommit,
     )
     app = procrastinate.App(connector=connector)
     app.tasks.update(registered_tasks(diagnostics=diagnostics))
