@@ -56,6 +56,10 @@ def test_queue_view_shows_counts_and_failed_jobs_with_errors(qtbot, db, failed_j
     view.failed_table.selectRow(0)
     assert "Traceback" in view.error_text.toPlainText()
     assert "RuntimeError" in view.error_text.toPlainText()
+    shown = view.error_text.toPlainText()
+    view.refresh()  # what the timer does every few seconds: the selection and its traceback stay
+    assert view.failed_table.selectionModel().selectedRows()[0].row() == 0
+    assert view.error_text.toPlainText() == shown
 
 
 def test_retry_one_then_flush_the_rest(qtbot, db, failed_jobs) -> None:  # type: ignore[no-untyped-def]

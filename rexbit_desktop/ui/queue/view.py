@@ -180,7 +180,8 @@ class QueuesView(ServiceView):
             if not self.may_manage:
                 button.setToolTip(t("Only a manager or an administrator can retry or delete failed jobs."))
         self.message = ""
-        self._detail_for: int | None = None
+        self._tracebacks: dict[int, str] = {}
+        """Full tracebacks of failed jobs already read (a failed job's attempts do not change)."""
         self.workers_label = QLabel("")
         self.workers_label.setObjectName("workers")
         self.status_label = QLabel("")
@@ -240,6 +241,8 @@ class QueuesView(ServiceView):
 
     def _show(self, data: tuple[list[Any], list[Any], list[Any]]) -> None:
         queues, failed, workers = data
+        still_failed = {job.id for job in failed}
+        self._tracebacks = {k: v for k, v in self._tracebacks.items() if k in still_failed}
         alive = [w for w in workers if w.seconds_since_heartbeat < 60]
         local = t("on") if self.ctx.local_worker is not None else t("off")
         self.workers_label.setText(
@@ -271,29 +274,29 @@ class QueuesView(ServiceView):
         if job is None:
             self.error_text.clear()
             return
-        if self._detail_for == job.id:
+        cached = self._tracebacks.get(job.id)
+        if cached is not None:  # an auto refresh re-selects the job: no need to read it again
+            self.error_text.setPlainText(cached)
             return
-        self._detail_for = job.id
         self.error_text.setPlainText(job.error)
         ctx, job_id = self.ctx, int(job.id)
 
         def show(detail: Any) -> None:
-            current = selected_record(self.failed_table)
-            if current is None or current.id != detail.job.id:
-                return
             parts = [
                 f"#{a.attempt} · {format_datetime(a.failed_at)} · {a.worker}\n{a.traceback.rstrip()}"
                 for a in detail.attempts
             ]
-            self.error_text.setPlainText("\n\n".join(parts) or detail.job.error)
+            text = "\n\n".join(parts) or detail.job.error
+            self._tracebacks[detail.job.id] = text
+            current = selected_record(self.failed_table)
+            if current is not None and current.id == detail.job.id:
+                self.error_text.setPlainText(text)
 
-        def failed(err: Any) -> None:  # the job was retried or flushed meanwhile: keep the short error
-            self._detail_for = None
-
+        # An error here means the job was retried or flushed meanwhile: keep the short error shown.
         ctx.runner.submit(
             lambda _c: queue_service.failed_job_detail(ctx.db.uow(), ctx.actor, job_id),
             on_result=show,
-            on_error=failed,
+            on_error=lambda _err: None,
         )
 
     def _update_buttons(self) -> None:
