@@ -365,6 +365,7 @@ class WorkerGroup:
                 self._stop_all(self.stop_reason or "stop requested")
             restart_seen = await asyncio.to_thread(restart_signal_time, self.db)
             side.append(asyncio.create_task(self._watch_restart(restart_seen), name="watch restart"))
+            side.append(asyncio.create_task(self._enforce_stop(), name="enforce stop"))
             if self.rescue_stalled:
                 side.append(asyncio.create_task(self._rescue_stalled(), name="rescue stalled jobs"))
             max_times = [s.max_time for s in self.settings if s.max_time]
@@ -411,6 +412,14 @@ class WorkerGroup:
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self._stop_all(f"{sig.name} received")
+
+    async def _enforce_stop(self) -> None:
+        """Repeat a stop request: procrastinate's ``Worker.run`` forgets a stop that came before it began."""
+        while True:
+            await asyncio.sleep(0.2)
+            if self.stop_reason is not None:
+                for w in self.workers:
+                    w.worker.stop()
 
     async def _watch_restart(self, seen: datetime | None) -> None:
         while True:
