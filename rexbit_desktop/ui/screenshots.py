@@ -133,8 +133,13 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
                 view.tabs.setCurrentWidget(view.list_panel)
                 save(window, "orders-list")
                 rows = view.list_panel.model.rows
-                if rows:
-                    dialog = view.open_detail(rows[0].number)
+                # An order that went through the warehouse shows every section (WZ, reservations, history).
+                rich = ("ready_for_shipment", "shipped", "completed", "picking", "awaiting_fulfillment")
+                pick = next(
+                    (r for status in rich for r in rows if r.status == status), rows[0] if rows else None
+                )
+                if pick is not None:
+                    dialog = view.open_detail(pick.number)
                     dialog.resize(size[0] - 120, size[1] - 60)
                     save(dialog, "order-detail")
                     dialog.close()

@@ -61,6 +61,12 @@ register(
     {
         "Order {number}": "Zamówienie {number}",
         "Items": "Pozycje",
+        "Gross total": "Wartość brutto",
+        "Payment": "Płatność",
+        "Fulfilment": "Realizacja",
+        "Warehouse": "Magazyn",
+        "Status": "Status",
+        "Reserved": "Zarezerwowane",
         "Addresses": "Adresy",
         "WZ documents": "Dokumenty WZ",
         "Status history": "Historia statusów",
@@ -385,7 +391,8 @@ class OrderDetailDialog(QDialog):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.payment_box)
         right_layout.addWidget(self.addresses_box, 1)
-        right.setMaximumWidth(340)
+        right.setMinimumWidth(300)
+        right.setMaximumWidth(400)
 
         body = QSplitter()
         body.addWidget(left)

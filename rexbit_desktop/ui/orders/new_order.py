@@ -29,6 +29,14 @@ from rexbit_desktop.ui.runner import TaskError
 register(
     {
         "New order": "Nowe zamówienie",
+        "SKU": "SKU",
+        "Name": "Nazwa",
+        "Quantity": "Ilość",
+        "Street": "Ulica",
+        "Postcode": "Kod pocztowy",
+        "City": "Miasto",
+        "E-mail": "E-mail",
+        "Phone": "Telefon",
         "Customer and shipping address": "Klient i adres wysyłki",
         "Full name": "Imię i nazwisko",
         "Company": "Firma",

@@ -51,6 +51,8 @@ register(
     {
         "Statuses": "Statusy",
         "Code": "Kod",
+        "Name": "Nazwa",
+        "E-mail": "E-mail",
         "Label (Polish)": "Etykieta (polska)",
         "Label (English)": "Etykieta (angielska)",
         "Colour": "Kolor",
@@ -154,7 +156,7 @@ class OrderSettingsPanel(QWidget):
         self.status_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.status_table.horizontalHeader().setStretchLastSection(True)
         self.status_table.cellDoubleClicked.connect(self._pick_colour)
-        self.status_table.setMinimumHeight(330)
+        self.status_table.setMinimumHeight(375)
         statuses_box = QGroupBox(t("Statuses"))
         QVBoxLayout(statuses_box).addWidget(self.status_table)
 
@@ -187,6 +189,7 @@ class OrderSettingsPanel(QWidget):
         self.default_warehouse = QComboBox()
         reservations_box = QGroupBox(t("Reservations and warehouse"))
         form2 = QFormLayout(reservations_box)
+        form2.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form2.addRow(t("Reservation expiry (hours, 0 = never)"), self.expiry)
         form2.addRow(t("Default warehouse"), self.default_warehouse)
         self.reserve_on = QCheckBox(t("Reserve stock when an order enters 'awaiting fulfillment'"))

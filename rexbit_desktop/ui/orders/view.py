@@ -6,7 +6,10 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.list_panel import OrderListPanel
+from rexbit_desktop.ui.orders.new_order import NewOrderDialog
+from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
 from rexbit_desktop.ui.view import View
 
 
@@ -15,8 +18,6 @@ class OrdersView(View):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
-
         self.list_panel = OrderListPanel(ctx, open_detail=self.open_detail, new_order=self.new_order)
         self.settings_panel = OrderSettingsPanel(ctx)
         self.tabs = QTabWidget()
@@ -54,8 +55,6 @@ class OrdersView(View):
             self.settings_panel.load()
 
     def open_detail(self, number: str) -> QWidget:
-        from rexbit_desktop.ui.orders.detail import OrderDetailDialog
-
         dialog = OrderDetailDialog(self.ctx, number, parent=self)
         dialog.changed.connect(self.list_panel.apply_filters)
         dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
@@ -65,8 +64,6 @@ class OrdersView(View):
         return dialog
 
     def new_order(self) -> QWidget:
-        from rexbit_desktop.ui.orders.new_order import NewOrderDialog
-
         dialog = NewOrderDialog(self.ctx, parent=self)
         dialog.created.connect(lambda number: (self.list_panel.apply_filters(), self.open_detail(number)))
         dialog.show()
