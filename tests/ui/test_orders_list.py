@@ -204,3 +204,27 @@ def test_a_failing_query_shows_an_error_dialog(qtbot, db, ctx) -> None:  # type:
     panel.filters.search.setText("x" * 300)  # the service refuses a too long search text
     panel.filters.flush()
     assert ctx.dialogs.errors[-1][0] == "Szukany tekst jest za długi (najwyżej 200 znaków)."
+
+
+def test_the_list_loads_on_the_thread_pool_without_blocking(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+
+    seed_orders(db, 30)
+    ctx = make_ctx(db, Role.OPERATOR, sync=False)  # the real QThreadPool runner
+    panel = OrderListPanel(ctx)
+    qtbot.addWidget(panel)
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    panel.refresh()
+    assert panel.model.rowCount() == 0  # refresh returned at once; the rows come later
+    qtbot.waitUntil(
+        lambda: len(panel.model.rows) == 30 and panel.count_label.text() == "Zamówień: 30", timeout=10000
+    )
+    panel.filters.search.setText("kowalski")
+    qtbot.waitUntil(lambda: len(panel.model.rows) == 6, timeout=10000)
+    timer.stop()
+    assert ticks  # the event loop kept running while the pool read the database
+    assert ctx.dialogs.errors == []
+    ctx.runner.wait()
