@@ -153,7 +153,7 @@ def test_import_now_shows_the_run_with_errors_and_line_numbers(
     assert len(runs) == 1 and runs[0].status == "succeeded"
     assert view.runs_model.index(0, 2).data() == "zakończony"
     assert (runs[0].rows_read, runs[0].rows_invalid, runs[0].matched) == (4, 1, 2)
-    view.runs_table.selectRow(0)
+    assert view.feed_tabs.currentIndex() == 1  # the finished run is shown with its errors
     assert "wiersz 4:" in view.run_errors.toPlainText()  # header is line 1
     offer = catalog.show_product(db.uow(), Actor.system(), sku="HX-0001").offers[0]
     assert offer.stock_quantity == Decimal(12)

@@ -179,6 +179,7 @@ class IntegrationsView(ServiceView):
         self.message = ""
         self.progress: ProgressDialog | None = None
         self.busy = False
+        self._show_newest_run = False
 
         # -- list of integrations
         self.model: RecordTableModel[IntegrationDTO] = RecordTableModel(
@@ -481,6 +482,9 @@ class IntegrationsView(ServiceView):
             )
             if row >= 0:
                 self.profiles_table.selectRow(row)
+            if self._show_newest_run and runs:
+                self._show_newest_run = False
+                self.runs_table.selectRow(0)  # the run just finished, with its errors
             self._update_buttons()
 
         self.load(fetch, show)
@@ -648,6 +652,7 @@ class IntegrationsView(ServiceView):
                         matched=run.matched,
                     )
                 )
+            self._show_newest_run = True
             self.refresh()
             self.feed_tabs.setCurrentIndex(1)
 
