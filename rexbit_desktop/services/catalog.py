@@ -105,7 +105,7 @@ class LinkResultDTO:
 # ------------------------------------------------------------------ import
 
 
-def _read_catalog(path: Path) -> list[tuple[str, str | None, str, str, Decimal]]:
+def _read_catalog(path: Path) -> tuple[list[tuple[str, str | None, str, str, Decimal]], set[str]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -187,14 +187,16 @@ def _read_catalog(path: Path) -> list[tuple[str, str | None, str, str, Decimal]]
             f"{path.name}: {len(errors)}{'+' if len(errors) >= MAX_CATALOG_ERRORS else ''} invalid row(s); "
             "nothing was imported.\n" + "\n".join(errors)
         )
-    return out
+    return out, {c for c in ("unit", "vat_rate") if c in frame.columns}
 
 
 def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImportDTO:
     """Our own catalog from CSV (UTF-8; sku, ean, name, optionally unit, vat_rate). Re-import updates
     by SKU. All or nothing: one invalid row and nothing is imported."""
     actor.require(Permission.SETTINGS_EDIT)
-    rows = _read_catalog(Path(file))
+    rows, optional_columns = _read_catalog(Path(file))
+    # A column the file does not have keeps its value on existing products.
+    keep = {c: c not in optional_columns for c in ("unit", "vat_rate")}
     with uow:
         s = uow.session
         s.execute(
@@ -216,13 +218,17 @@ def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImpo
                 INSERT INTO products AS p (sku, ean, name, unit, vat_rate)
                 SELECT sku, ean, name, unit, vat_rate FROM catalog_in
                 ON CONFLICT (sku) DO UPDATE SET
-                    ean = EXCLUDED.ean, name = EXCLUDED.name, unit = EXCLUDED.unit,
-                    vat_rate = EXCLUDED.vat_rate, updated_at = now()
-                WHERE (p.ean, p.name, p.unit, p.vat_rate)
-                      IS DISTINCT FROM (EXCLUDED.ean, EXCLUDED.name, EXCLUDED.unit, EXCLUDED.vat_rate)
+                    ean = EXCLUDED.ean, name = EXCLUDED.name,
+                    unit = CASE WHEN :keep_unit THEN p.unit ELSE EXCLUDED.unit END,
+                    vat_rate = CASE WHEN :keep_vat THEN p.vat_rate ELSE EXCLUDED.vat_rate END,
+                    updated_at = now()
+                WHERE (p.ean, p.name) IS DISTINCT FROM (EXCLUDED.ean, EXCLUDED.name)
+                   OR (NOT :keep_unit AND p.unit IS DISTINCT FROM EXCLUDED.unit)
+                   OR (NOT :keep_vat AND p.vat_rate IS DISTINCT FROM EXCLUDED.vat_rate)
                 RETURNING (xmax = 0) AS created
                 """
-            )
+            ),
+            {"keep_unit": keep["unit"], "keep_vat": keep["vat_rate"]},
         ).all()
         created = sum(1 for r in result if r[0])
         updated = len(result) - created
