@@ -112,9 +112,11 @@ def test_search_runs_on_the_server_and_is_remembered(qtbot, db, catalog_data) ->
     qtbot.keyClicks(view.search_edit, "")  # typing restarts the debounce timer; it fires by itself
     view.search_edit.setText("hx-")
     qtbot.waitUntil(lambda: _texts(view, "sku") == ["HX-0001", "HX-0002", "HX-0003"], timeout=3000)
-    again = ProductsView(view.ctx)
+    again = ProductsView(view.ctx)  # the last filters are remembered per user
     qtbot.addWidget(again)
     assert again.search_edit.text() == "hx-"
+    again.filters.clear_button.click()
+    assert again.search_edit.text() == "" and again.model.rowCount() == 4
     # Enter on a row opens its detail and moves to the offers
     view.table.setFocus()
     view.table.setCurrentIndex(view.model.index(1, 0))
@@ -258,3 +260,18 @@ def test_slow_product_search_does_not_block_the_window(qtbot, db, catalog_data, 
     timer.stop()
     assert len(ticks) >= 10
     view.ctx.runner.wait()
+
+
+def test_only_active_products(qtbot, db, catalog_data) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.db.models import Product  # test setup only: no service deactivates a product yet
+
+    with db.uow() as uow:
+        uow.session.query(Product).filter(Product.sku == "HX-0003").update({"active": False})
+        uow.commit()
+    view = _view(qtbot, db)
+    view.refresh()
+    assert "HX-0003" in _texts(view, "sku")
+    combo = view.filters.combos["status"]
+    combo.setCurrentIndex(combo.findData("active"))  # the filter bar reloads by itself
+    assert _texts(view, "sku") == ["HX-0001", "HX-0002", "ZZ-0100"]
+    assert view.count_label.text() == "Produkty: 3"

@@ -4,13 +4,13 @@ link / unlink of supplier items; receiving stock (PZ)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QLocale, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QLocale, QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -34,6 +34,7 @@ from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
+from rexbit_desktop.ui.widgets.filter_bar import FilterBar
 from rexbit_desktop.ui.widgets.paged_model import Column as PagedColumn
 from rexbit_desktop.ui.widgets.paged_model import PagedTableModel, PageResult
 
@@ -64,6 +65,7 @@ register(
         "{n} d": "{n} dni",
         "Search SKU, EAN or name…": "Szukaj SKU, EAN lub nazwy…",
         "Only active": "Tylko aktywne",
+        "Show": "Pokaż",
         "Products: {n}": "Produkty: {n}",
         "Products: {shown} of {n}": "Produkty: {shown} z {n}",
         "Stock": "Stan magazynowy",
@@ -383,27 +385,24 @@ class ProductsView(ServiceView):
         self.receive_dialog: ReceiveDialog | None = None
         self.link_dialog: LinkDialog | None = None
 
-        # -- filter bar
-        self.search_edit = QLineEdit(str(ctx.setting("products/search", "") or ""))
-        self.search_edit.setObjectName("search")
-        self.search_edit.setPlaceholderText(t("Search SKU, EAN or name…"))
-        self.search_edit.setClearButtonEnabled(True)
-        self.active_check = QCheckBox(t("Only active"))
-        self.active_check.setObjectName("only_active")
-        self.active_check.setChecked(str(ctx.setting("products/only_active", "false")).lower() == "true")
+        # -- filter bar (the shared one: debounced search, Enter searches at once, Clear filters)
+        self.filters = FilterBar(self, debounce_ms=SEARCH_DELAY_MS, placeholder=t("Search SKU, EAN or name…"))
+        self.filters.setObjectName("filters")
+        self.filters.add_combo("status", t("Show"), [(t("Only active"), "active")])
+        self.filters.finish()
+        saved = ctx.setting("products/filters")
+        if saved:
+            try:
+                self.filters.set_values(json.loads(str(saved)))
+            except ValueError:
+                pass  # an unreadable remembered filter is forgotten
+        self.filters.changed.connect(self.refresh)
+        self.search_edit = self.filters.search
         self.count_label = QLabel("")
         self.count_label.setObjectName("count")
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.refresh)
-        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search_edit.returnPressed.connect(self.refresh)
-        self.active_check.toggled.connect(lambda _b: self.refresh())
         bar = QHBoxLayout()
-        bar.addWidget(self.search_edit, 1)
-        bar.addWidget(self.active_check)
-        bar.addWidget(self.count_label)
+        bar.addWidget(self.filters, 1)
+        bar.addWidget(self.count_label, 0, Qt.AlignmentFlag.AlignTop)
 
         # -- list
         self.model = ProductsModel(ctx)
@@ -507,18 +506,16 @@ class ProductsView(ServiceView):
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
         self.restore_columns("products", self.table)
-        self.setTabOrder(self.search_edit, self.active_check)
-        self.setTabOrder(self.active_check, self.table)
+        self.setTabOrder(self.search_edit, self.filters.combos["status"])
+        self.setTabOrder(self.filters.combos["status"], self.table)
         self.setTabOrder(self.table, self.offers_table)
         self._update_buttons()
 
     # -- list -------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        self._search_timer.stop()
-        search = self.search_edit.text().strip()
-        only_active = self.active_check.isChecked()
-        self.ctx.set_setting("products/search", search)
-        self.ctx.set_setting("products/only_active", "true" if only_active else "false")
+        search = self.filters.search_text()
+        only_active = self.filters.combo_value("status") == "active"
+        self.ctx.set_setting("products/filters", json.dumps(self.filters.values()))
         self.model.query(search, only_active)
         if self.detail is not None:
             self._load_detail(self.detail.id)
