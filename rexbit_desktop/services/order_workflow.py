@@ -144,7 +144,8 @@ def apply_transition(
     if fulfillment is not None:
         order.fulfillment_status = fulfillment.value
     order.status = target.value
-    order.updated_at = now
+    if not initial:
+        order.updated_at = now
     ctx = dict(context or {})
     if reservation is not None:
         ctx["reservation"] = {"complete": reservation.complete, "lines": len(reservation.lines)}

@@ -592,6 +592,16 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     return order
 
 
+@dataclass(frozen=True)
+class PlacedOrderDTO:
+    id: int
+    number: str
+    status: str
+    payment_status: str
+    fulfillment_status: str
+    total_gross: Decimal
+
+
 @retry_on_deadlock
 def create_order(uow: UnitOfWork, actor: Actor, payload: Mapping[str, Any] | NewOrder) -> OrderDetailDTO:
     """A new order numbered by the settings' pattern, in the settings' initial status (with its effects)."""
@@ -601,6 +611,25 @@ def create_order(uow: UnitOfWork, actor: Actor, payload: Mapping[str, Any] | New
         order = _insert_order(uow.session, actor, new, stock.now_utc())
         uow.session.flush()
         dto = order_detail(uow.session, order)
+        uow.commit()
+    return dto
+
+
+@retry_on_deadlock
+def place_order(uow: UnitOfWork, actor: Actor, payload: Mapping[str, Any] | NewOrder) -> PlacedOrderDTO:
+    """``create_order`` without reading the whole detail back: for imports of many orders."""
+    actor.require(Permission.ORDERS_EDIT)
+    new = payload if isinstance(payload, NewOrder) else parse_order_payload(payload)
+    with uow:
+        order = _insert_order(uow.session, actor, new, stock.now_utc())
+        dto = PlacedOrderDTO(
+            order.id,
+            order.number,
+            order.status,
+            order.payment_status,
+            order.fulfillment_status,
+            order.total_gross,
+        )
         uow.commit()
     return dto
 
@@ -694,9 +723,31 @@ def ship_order(
     if not tracking:
         raise ValidationError("Give the tracking number (--tracking=...).")
     wf = workflow or OrderWorkflowService()
-    dto, event = _ship(uow, actor, number, carrier, tracking, service, wf)
+    dto, _result, event = _ship(uow, actor, number, carrier, tracking, service, wf, detail=True)
     wf.publish(event)
+    assert dto is not None
     return dto
+
+
+def ship(
+    uow: UnitOfWork,
+    actor: Actor,
+    number: str,
+    *,
+    carrier: str,
+    tracking: str,
+    service: str | None = None,
+    workflow: OrderWorkflowService | None = None,
+) -> TransitionResult:
+    """``ship_order`` without reading the whole detail back (workers, scanners, benchmarks)."""
+    actor.require(Permission.ORDERS_EDIT)
+    carrier, tracking = carrier.strip(), tracking.strip()
+    if not carrier or not tracking:
+        raise ValidationError("Give the carrier and the tracking number.")
+    wf = workflow or OrderWorkflowService()
+    _dto, result, event = _ship(uow, actor, number, carrier, tracking, service, wf, detail=False)
+    wf.publish(event)
+    return result
 
 
 @retry_on_deadlock
@@ -708,7 +759,9 @@ def _ship(
     tracking: str,
     service: str | None,
     wf: OrderWorkflowService,
-) -> tuple[OrderDetailDTO, Any]:
+    *,
+    detail: bool,
+) -> tuple[OrderDetailDTO | None, TransitionResult, Any]:
     from rexbit_desktop.services.order_workflow import OrderStatusChanged
 
     now = stock.now_utc()
@@ -726,8 +779,9 @@ def _ship(
             now,
             context={"carrier": carrier, "tracking": tracking},
         )
-        order.shipments.append(
+        s.add(
             OrderShipment(
+                order_id=order.id,
                 carrier=known.code if known else carrier,
                 service=service,
                 tracking_number=tracking,
@@ -740,9 +794,9 @@ def _ship(
             order.id, order.number, result.from_status, result.to_status, actor.login, None, now
         )
         wf.defer_queued(uow, event)
-        dto = order_detail(s, order)
+        dto = order_detail(s, order) if detail else None
         uow.commit()
-    return dto, event
+    return dto, result, event
 
 
 def count_orders(uow: UnitOfWork, actor: Actor) -> int:
