@@ -291,7 +291,9 @@ class ProfileDialog(QDialog):
             combo.setObjectName(f"map_{field}")
             combo.setEditable(True)
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            combo.lineEdit().setPlaceholderText(t("(not mapped)"))
+            edit = combo.lineEdit()
+            if edit is not None:
+                edit.setPlaceholderText(t("(not mapped)"))
             self.mapping_combos[field] = combo
             mf.addRow(t(field), combo)
         self.headers_note = QLabel(t("Columns come from the last import; Preview reads the feed now."))
@@ -341,7 +343,9 @@ class ProfileDialog(QDialog):
         combo.setObjectName(key)
         combo.setEditable(True)
         combo.addItems(items)
-        combo.lineEdit().setPlaceholderText(t("detected"))
+        edit = combo.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText(t("detected"))
         value = options.get(key)
         combo.setEditText("" if value is None else ("\\t" if value == "\t" else str(value)))
         return combo

@@ -598,12 +598,12 @@ class IntegrationsView(ServiceView):
         ctx, iid, v = self.ctx, integration.id, dict(values)
         v.pop("type", None)
         update = integration_service.update_integration  # type: ignore[attr-defined]
-        call_service(
-            ctx,
-            self,
-            lambda _c: update(ctx.db.uow(), ctx.actor, iid, **v),
-            lambda _i: (self._say(t("Integration saved") + f": {integration.name}"), self.refresh()),
-        )
+
+        def saved(_i: Any) -> None:
+            self._say(t("Integration saved") + f": {integration.name}")
+            self.refresh()
+
+        call_service(ctx, self, lambda _c: update(ctx.db.uow(), ctx.actor, iid, **v), saved)
 
     # -- profiles ---------------------------------------------------------------------------------
     def edit_profile(self, new: bool = False) -> ProfileDialog | None:
