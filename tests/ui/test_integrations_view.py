@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QPushButton
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
+from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
 from rexbit_desktop.services import catalog, imports, integrations, queue
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog
 from rexbit_desktop.ui.integrations.view import IntegrationsView
@@ -203,7 +204,14 @@ def test_queue_import_and_link_products(qtbot, db, feed_file, products) -> None:
     assert stats["import"].waiting == 1
     assert view.runs_model.rows()[0].status == "queued"
 
-    imports.import_now(db.uow, Actor.system(), integration_id=feed_id)
+    # A worker runs the queued import; the view looks again by itself while a run is queued or running.
+    view.show()
+    view.runs_timer.setInterval(50)
+    assert view.runs_timer.isActive()
+    run_workers(db, [WorkerSettings(queues=("import",), tries=1, sleep=0.1, stop_when_empty=True)])
+    qtbot.waitUntil(lambda: view.runs_model.rows()[0].status == "succeeded", timeout=10000)
+    assert not view.runs_timer.isActive()
+
     new_catalog = feed_file.parent / "nowe.csv"
     new_catalog.write_text("sku;name\nNOWY-1;Nowość\n", encoding="utf-8")
     catalog.import_products(db.uow(), Actor.system(), file=new_catalog)

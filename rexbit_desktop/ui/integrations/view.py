@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -144,6 +144,9 @@ register(
 )
 
 
+RUNS_POLL_MS = 3000
+
+
 def _status(value: str | None) -> str:
     return t(value) if value else ""
 
@@ -180,6 +183,10 @@ class IntegrationsView(ServiceView):
         self.progress: ProgressDialog | None = None
         self.busy = False
         self._show_newest_run = False
+        self.runs_timer = QTimer(self)
+        self.runs_timer.setSingleShot(True)
+        self.runs_timer.setInterval(RUNS_POLL_MS)
+        self.runs_timer.timeout.connect(self._poll_runs)
 
         # -- list of integrations
         self.model: RecordTableModel[IntegrationDTO] = RecordTableModel(
@@ -482,12 +489,27 @@ class IntegrationsView(ServiceView):
             )
             if row >= 0:
                 self.profiles_table.selectRow(row)
+            selected_run = selected_record(self.runs_table)
             if self._show_newest_run and runs:
                 self._show_newest_run = False
                 self.runs_table.selectRow(0)  # the run just finished, with its errors
+            elif selected_run is not None:
+                for i, r in enumerate(runs):
+                    if r.id == selected_run.id:
+                        self.runs_table.selectRow(i)
+            # A run waiting in the queue or running in a worker: look again in a few seconds.
+            if any(r.status in ("queued", "running") for r in runs):
+                self.runs_timer.start()
             self._update_buttons()
 
         self.load(fetch, show)
+
+    def _poll_runs(self) -> None:
+        if self.current is not None and self.current.type == "supplier_feed" and self.isVisible():
+            if self.loading == 0:
+                self._load_feed(self.current.id)
+            else:
+                self.runs_timer.start()
 
     def _load_sync_runs(self, integration_id: int) -> None:
         ctx = self.ctx
