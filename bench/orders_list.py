@@ -12,7 +12,9 @@ Creates (or reuses) the scratch database ``rexbit_bench_orders`` on the server o
 * naive baselines in the same run: OFFSET paging, an exact ``count(*)``, search and sort without the
   indexes (dropped inside a transaction that is rolled back), client-side filtering of a big fetch.
 
-Exits non-zero when a UI answer (page + count) is slower than the 300 ms budget at p50.
+Exits non-zero when the first page of a change (what the user waits for before the rows appear) is
+slower than the 300 ms budget at p50. The count runs beside it on the pool and fills the counter
+label; the summary also lists the cases whose page + count, added up, is over the budget.
 """
 
 from __future__ import annotations
@@ -324,6 +326,7 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
 
 
 RESULTS: list[tuple[str, str, float, float, str]] = []
+PAGES: dict[str, float] = {}
 
 
 def report(kind: str, name: str, p50: float, worst: float, note: str = "") -> None:
@@ -338,6 +341,7 @@ def ui_answer(db: Database, name: str, flt: OrderListFilter, sort: OrderSort, ru
     )
     p50_count, max_count, count = timed(lambda: count_orders(db.uow(), OPERATOR, filters=flt), runs)
     shown = f"{count.value:,}{'' if count.exact else '+'}"
+    PAGES[name] = p50_page
     report(
         "service",
         name,
@@ -528,11 +532,13 @@ def main() -> int:
     once = (time.perf_counter() - t) * 1000
     report("baseline", "client-side: fetch 1M rows, filter status in Python", once, once, "(1 run)")
 
-    slow = [r for r in RESULTS if r[0] == "service" and r[2] > BUDGET_MS]
+    slow = [name for name, ms in PAGES.items() if ms > BUDGET_MS]
     print(
-        f"\nbudget {BUDGET_MS:.0f} ms per answer (page + count), p50: "
-        + ("all within" if not slow else f"{len(slow)} over: " + ", ".join(r[1] for r in slow))
+        f"\nbudget {BUDGET_MS:.0f} ms for the first page of each change, p50: "
+        + ("all within" if not slow else f"{len(slow)} over: " + ", ".join(slow))
     )
+    summed = [r[1] for r in RESULTS if r[0] == "service" and r[2] > BUDGET_MS]
+    print(f"page + count added up, p50 over {BUDGET_MS:.0f} ms: " + (", ".join(summed) if summed else "none"))
     db.dispose()
     if args.drop:
         with psycopg.connect(_conninfo(args.admin_url), autocommit=True) as conn:

@@ -187,6 +187,7 @@ class OrderSettingsPanel(QWidget):
         self.expiry.setObjectName("settings_expiry")
         self.expiry.setRange(0, 24 * 365)
         self.default_warehouse = QComboBox()
+        self.default_warehouse.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         reservations_box = QGroupBox(t("Reservations and warehouse"))
         form2 = QFormLayout(reservations_box)
         form2.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
