@@ -255,6 +255,11 @@ def run_size(n: int, sample: int) -> bool:
 
 
 def main() -> None:
+    import logging
+
+    # The sync logs where its time went (read, decide, shop, record) at INFO.
+    logging.basicConfig(level=logging.WARNING, format="   %(message)s")
+    logging.getLogger("rexbit_desktop.services.shop_sync").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

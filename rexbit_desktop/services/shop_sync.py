@@ -107,46 +107,62 @@ class ProductListingDisabled(ValidationError):
 # ---------------------------------------------------------------- reading our side
 
 # Supplier offers of enabled supplier_feed integrations (a disabled feed's offers are stale) for the
-# shop's products, parsed; an offer whose stock or delivery days is not a plain number is "bad": left
-# out and reported. The checks stay out of WHERE: the planner cannot estimate regex filters and would
-# pick nested loops over hash joins.
+# shop's products, parsed. Feeds store numbers as JSON numbers (cast directly); a text is accepted if it
+# is a plain number. An offer whose stock or delivery days cannot be read is "bad": left out, reported.
+# MATERIALIZED: each offer is parsed once, not once per place the planner repeats the expression.
 _OFFERS_CTE = """
-    WITH shop_links AS MATERIALIZED (
-        SELECT id, product_id, external_id, metadata->'last_availability'->>'fingerprint' AS fingerprint
-        FROM integration_product_links
-        WHERE integration_id = :shop AND product_id IS NOT NULL
-    ), offers AS MATERIALIZED (
+    WITH raw AS MATERIALIZED (
         SELECT o.id, o.product_id,
-               btrim(o.supplier_availability->>'stock_quantity') AS stock_text,
-               btrim(o.supplier_availability->>'delivery_days') AS days_text
+               o.supplier_availability->'stock_quantity' AS sq,
+               o.supplier_availability->'delivery_days' AS dd
         FROM integration_product_links o
         JOIN integrations i ON i.id = o.integration_id
         WHERE i.type = 'supplier_feed' AND i.enabled AND o.supplier_availability IS NOT NULL
-    ), parsed AS (
-        SELECT s.id AS link_id, s.external_id, s.fingerprint, o.id AS offer_id, o.stock_text, o.days_text,
-               (o.stock_text IS NOT NULL AND o.stock_text !~ '^-?[0-9]+(\\.[0-9]+)?$')
-               OR (o.days_text IS NOT NULL AND o.days_text !~ '^[0-9]{1,4}(\\.0+)?$') AS bad
-        FROM shop_links s JOIN offers o ON o.product_id = s.product_id
+          AND o.product_id IN (SELECT product_id FROM integration_product_links WHERE integration_id = :shop)
+    ), offers AS MATERIALIZED (
+        SELECT id, product_id, sq, dd,
+               CASE WHEN sq IS NULL OR jsonb_typeof(sq) = 'null' THEN 0
+                    WHEN jsonb_typeof(sq) = 'number' THEN sq::numeric
+                    WHEN jsonb_typeof(sq) = 'string' AND btrim(sq #>> '{}') ~ '^-?[0-9]+(\\.[0-9]+)?$'
+                        THEN btrim(sq #>> '{}')::numeric
+               END AS stock,
+               CASE WHEN dd IS NULL OR jsonb_typeof(dd) = 'null' THEN NULL
+                    WHEN jsonb_typeof(dd) = 'number' AND dd::numeric BETWEEN 0 AND 9999
+                         AND dd::numeric = trunc(dd::numeric) THEN dd::numeric::integer
+                    WHEN jsonb_typeof(dd) = 'string' AND btrim(dd #>> '{}') ~ '^[0-9]{1,4}(\\.0+)?$'
+                        THEN btrim(dd #>> '{}')::numeric::integer
+                    ELSE -1
+               END AS days
+        FROM raw
     )
 """
 
-# The best offer of each shop link (highest stock, then fewest delivery days, unknown days last): the
-# rule's first step done where the data is. The rest of the rule is in domain/availability.py. A link
-# whose best row is bad has only bad offers.
+# The best offer of each of our products (highest stock, then fewest delivery days, unknown days last),
+# then the shop links of those products: the rule's first step done where the data is. The rest of the
+# rule is in domain/availability.py.
 _BEST_OFFERS_SQL = text(
     _OFFERS_CTE
     + """
-    SELECT DISTINCT ON (link_id) link_id, external_id, fingerprint, bad,
-           CASE WHEN bad THEN NULL ELSE coalesce(stock_text::numeric, 0) END AS stock,
-           CASE WHEN bad THEN NULL ELSE days_text::numeric::integer END AS days
-    FROM parsed
-    ORDER BY link_id, bad, stock DESC, days ASC NULLS LAST
+    , best AS (
+        SELECT DISTINCT ON (product_id) product_id, stock, days
+        FROM offers
+        WHERE stock IS NOT NULL AND (days IS NULL OR days >= 0)
+        ORDER BY product_id, stock DESC, days ASC NULLS LAST
+    )
+    SELECT s.id, s.external_id, s.metadata->'last_availability'->>'fingerprint', b.stock, b.days
+    FROM integration_product_links s
+    JOIN best b ON b.product_id = s.product_id
+    WHERE s.integration_id = :shop
     """
 )
 
 _BAD_OFFERS_SQL = text(
     _OFFERS_CTE
-    + "SELECT DISTINCT offer_id, stock_text, days_text FROM parsed WHERE bad ORDER BY offer_id LIMIT 50"
+    + """
+    SELECT id, sq::text, dd::text FROM offers
+    WHERE stock IS NULL OR days < 0
+    ORDER BY id LIMIT 50
+    """
 )
 
 _RECORD_SQL = text(
@@ -202,11 +218,9 @@ def _load_units(uow: UnitOfWork, integration_id: int, errors: list[dict[str, Any
                 "reason": f"supplier offer has a bad stock_quantity/delivery_days ({stock!r}, {days!r})",
             }
         )
-    for link_id, external_id, last_fp, bad, stock, days in uow.session.execute(
+    for link_id, external_id, last_fp, stock, days in uow.session.execute(
         _BEST_OFFERS_SQL, {"shop": integration_id}
     ):
-        if bad:
-            continue
         try:
             id_product, id_attr = _parse_external_id(external_id)
         except ValueError:
@@ -513,8 +527,11 @@ def _sync_with(
         texts=shop.texts,
         default_delivery_days=cfg["default_delivery_days"],
     )
+    timings = {"read": 0.0, "decide": 0.0, "shop": 0.0, "record": 0.0}
+    mark = time.perf_counter()
     units = _load_units(uow, integration.id, details)
     counts["errors"] += len(details)
+    timings["read"], mark = time.perf_counter() - mark, time.perf_counter()
     _decide(units, rule, _Fingerprints(stock_key))
     counts["examined"] = len(units)
     pending = [units[k] for k in sorted(units) if full or units[k].changed]
@@ -523,6 +540,7 @@ def _sync_with(
         pending = pending[:limit]
     counts["to_write"] = len(pending)
     total = len(pending)
+    timings["decide"] = time.perf_counter() - mark
     progress(0, total, "dry run: checking" if dry_run else "writing availability")
     text_ids = _TextIds()
     records = _Records(stock_key, run_id)
@@ -531,6 +549,7 @@ def _sync_with(
         if cancel():
             return "cancelled", f"cancelled after {done} of {total} products"
         chunk = pending[start : start + batch_size]
+        mark = time.perf_counter()
         outcome = gateway.write_batch(
             _batch_rows(chunk, text_ids),
             id_shop=shop.info.id_shop,
@@ -540,6 +559,8 @@ def _sync_with(
             hook=batch_hook,
             apply=not dry_run,
         )
+        timings["shop"] += time.perf_counter() - mark
+        mark = time.perf_counter()
         recs: list[str] = []
         for unit in chunk:
             if (unit.id_product, 0) in outcome.missing:
@@ -562,8 +583,10 @@ def _sync_with(
             # 100,000 array elements one by one costs seconds.
             uow.session.execute(_RECORD_SQL, {"records": "[" + ",".join(recs) + "]"})
             uow.commit()
+        timings["record"] += time.perf_counter() - mark
         done += len(chunk)
         progress(done, total, "dry run: checking" if dry_run else "writing availability")
+    log.info("sync run %s timings: %s", run_id, ", ".join(f"{k} {v:.3f} s" for k, v in timings.items()))
     return "succeeded", None
 
 
