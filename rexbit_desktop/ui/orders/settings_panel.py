@@ -64,12 +64,13 @@ register(
         "Suffix": "Sufiks",
         "Padding": "Dopełnienie zerami",
         "Reset": "Zerowanie licznika",
-        "never": "nigdy",
         "yearly": "co rok",
         "monthly": "co miesiąc",
         "Initial status": "Status początkowy",
         "Reservations and warehouse": "Rezerwacje i magazyn",
-        "Reservation expiry (hours, 0 = never)": "Wygaśnięcie rezerwacji (godziny, 0 = nigdy)",
+        "Reservation expiry": "Wygaśnięcie rezerwacji",
+        "never": "nigdy",
+        " h": " godz.",
         "Default warehouse": "Magazyn domyślny",
         "(flagged as default)": "(oznaczony jako domyślny)",
         "Automation": "Automatyzacja",
@@ -186,12 +187,14 @@ class OrderSettingsPanel(QWidget):
         self.expiry = QSpinBox()
         self.expiry.setObjectName("settings_expiry")
         self.expiry.setRange(0, 24 * 365)
+        self.expiry.setSuffix(t(" h"))
+        self.expiry.setSpecialValueText(t("never"))  # 0 = reservations never expire
         self.default_warehouse = QComboBox()
         self.default_warehouse.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         reservations_box = QGroupBox(t("Reservations and warehouse"))
         form2 = QFormLayout(reservations_box)
         form2.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form2.addRow(t("Reservation expiry (hours, 0 = never)"), self.expiry)
+        form2.addRow(t("Reservation expiry"), self.expiry)
         form2.addRow(t("Default warehouse"), self.default_warehouse)
         self.reserve_on = QCheckBox(t("Reserve stock when an order enters 'awaiting fulfillment'"))
         self.reserve_on.setObjectName("settings_reserve_on")
