@@ -100,6 +100,10 @@ def test_operator_runs_the_warehouse_flow_from_the_detail(qtbot, db, order) -> N
     d.ship("inpost", "6800123")
     assert "Wysłane" in d.status_label.text()
     assert _column(d.history_table, 2)[-1] == "Wysłane"
+    # From 'shipped': completing is the operator's, a return request is the manager's (shown, disabled).
+    assert _combo(d.transition_combo) == ["completed", "return_requested"]
+    items = d.transition_combo.model()
+    assert items.item(0).isEnabled() and not items.item(1).isEnabled()
     assert changes and ctx.dialogs.errors == []
 
     for ch in "Klient prosi o fakturę":
