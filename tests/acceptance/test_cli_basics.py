@@ -34,9 +34,8 @@ def test_db_upgrade_against_a_server_on_an_empty_database(empty_db_url: str) -> 
     status = json.loads(ok(rexbit("--database-url", empty_db_url, "db", "status", "--json")))
     assert status["revision"] is None and status["embedded"] is False
     assert f"empty -> {head}" in ok(rexbit(f"--database-url={empty_db_url}", "db", "upgrade"))
-    assert f"{head} -> {head}" in ok(rexbit("--database-url", empty_db_url, "db", "upgrade"))
-    status = json.loads(ok(rexbit("db", "status", "--json", env={"REXBIT_DATABASE_URL": empty_db_url})))
-    assert status["revision"] == head and status["source"] in ("option", "environment")
+    again = ok(rexbit("db", "upgrade", env={"REXBIT_DATABASE_URL": empty_db_url}))
+    assert f"{head} -> {head}" in again, "a second upgrade changes nothing"
 
 
 def test_first_command_upgrades_an_empty_database(empty_db_url: str) -> None:
@@ -78,21 +77,18 @@ def test_users_and_who_acts(db_url: str) -> None:
     added = json.loads(ok(added_out))
     assert added["login"] == "anna" and added["role"] == "operator"
 
-    by_operator, by_manager, unknown, bad_role, short = rexbit_all(
+    # (Bad roles and short passwords: tests/integration/test_users_service.py.)
+    by_operator, by_manager, unknown = rexbit_all(
         ([*url, "--user=anna", "user", "add", "--login=x", "--role=admin"], None),
         ([*url, "user", "add", "--login=x", "--role=admin"], {"REXBIT_USER": "kierownik"}),
         ([*url, "--user", "duch", "user", "list"], None),
-        ([*url, "user", "add", "--login=x", "--role=boss"], None),
-        ([*url, "user", "add", "--login=x", "--role=admin", "--password=abc"], None),
     )
-    for result in (by_operator, by_manager, unknown, bad_role, short):
+    for result in (by_operator, by_manager, unknown):
         assert "Traceback" not in result.stderr and result.stderr.count("error:") == 1, result.stderr
     # Only admins add users: exit 3 with who was refused.
     assert by_operator.returncode == 3 and "'anna'" in by_operator.stderr and "may not" in by_operator.stderr
     assert by_manager.returncode == 3 and "'kierownik'" in by_manager.stderr
     assert unknown.returncode == 1 and "There is no user 'duch'" in unknown.stderr
-    assert bad_role.returncode == 1 and "Unknown role 'boss'" in bad_role.stderr
-    assert short.returncode == 1 and "at least 8 characters" in short.stderr
 
     for result in rexbit_all(
         ([*url, "user", "password", "--login=kierownik"], {"REXBIT_NEW_USER_PASSWORD": "nowe-hasło-1"}),

@@ -138,7 +138,7 @@ def test_database_of_another_application(env: dict[str, str], empty_db_url: str)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("CREATE TABLE wp_posts (id serial PRIMARY KEY, title text)")
         conn.execute("CREATE TABLE wp_users (id serial PRIMARY KEY)")
-    commands = (["db", "status"], ["db", "upgrade"], ["user", "list"])
+    commands = (["db", "upgrade"], ["user", "list"])
     for result in rexbit_all([(env, ["--database-url", empty_db_url, *command]) for command in commands]):
         assert_config_error(result, "another application", "wp_posts")
     with psycopg.connect(conninfo) as conn:
@@ -183,20 +183,16 @@ UNUSABLE_URLS = [
 
 
 def test_unusable_url(env: dict[str, str]) -> None:
-    runs = []
-    for url, _ in UNUSABLE_URLS:
-        runs.append((env, ["--database-url", url, "db", "status"]))
-        runs.append(({**env, "REXBIT_DATABASE_URL": url}, ["db", "status"]))  # the same from the environment
-    results = rexbit_all(runs)
-    for i, (_, phrase) in enumerate(UNUSABLE_URLS):
-        assert_config_error(results[2 * i], phrase)
-        assert_config_error(results[2 * i + 1], phrase)
+    # The first from the environment, the others as options (the unit tests cover every source).
+    runs = [({**env, "REXBIT_DATABASE_URL": UNUSABLE_URLS[0][0]}, ["db", "status"])]
+    runs += [(env, ["--database-url", url, "db", "status"]) for url, _ in UNUSABLE_URLS[1:]]
+    for result, (_, phrase) in zip(rexbit_all(runs), UNUSABLE_URLS, strict=True):
+        assert_config_error(result, phrase)
 
 
 BAD_CONFIG_FILES: list[tuple[bytes | None, str]] = [
     (b'database_url = "postgresql+psycopg://x@h/db', "not valid TOML"),
     (b'database_url = "\xff\xfe"\n', "Cannot read the configuration file"),
-    (b"database_url = 5432\n", "must be a text"),
     (b'database_url = "oracle://scott:tiger@h/db"\n', "Unsupported database URL scheme 'oracle'"),
     (None, "Cannot read the configuration file"),  # config.toml is a directory
 ]

@@ -80,6 +80,23 @@ def test_errors_say_where_the_url_came_from(monkeypatch: pytest.MonkeyPatch, cle
         config.resolve_database(None)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('database_url = "x', "not valid TOML"),
+        ("database_url = 5432\n", "must be a text in quotes"),
+        ("[database]\nurl = 5\n", None),  # unknown keys are ignored
+    ],
+)
+def test_config_file_contents(clean_env: Path, content: str, message: str | None) -> None:
+    write_config(clean_env, content)
+    if message is None:
+        assert config.resolve_database(None).embedded
+        return
+    with pytest.raises(ConfigurationError, match=message):
+        config.resolve_database(None)
+
+
 def test_passwords_are_never_shown() -> None:
     assert (
         config.redact_url("postgresql+psycopg://u:s3cret@h:5432/db") == "postgresql+psycopg://u:***@h:5432/db"
