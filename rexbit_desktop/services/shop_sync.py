@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from rexbit_desktop.domain.availability import Availability, AvailabilityRule, S
 from rexbit_desktop.domain.errors import Conflict, RexbitError, ValidationError
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.integrations.prestashop.gateway import BatchHook, WriteBatch
+from rexbit_desktop.integrations.prestashop.gateway import BatchHook, BatchOutcome, WriteBatch
 from rexbit_desktop.services.shop_connection import (
     PRESTASHOP_TYPE,
     ShopContext,
@@ -43,7 +44,7 @@ from rexbit_desktop.services.shop_connection import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 20_000
+DEFAULT_BATCH_SIZE = 10_000
 MAX_ERROR_DETAILS = 50
 
 JSON_KEYS = (
@@ -544,50 +545,76 @@ def _sync_with(
     progress(0, total, "dry run: checking" if dry_run else "writing availability")
     text_ids = _TextIds()
     records = _Records(stock_key, run_id)
+    chunks = [pending[i : i + batch_size] for i in range(0, total, batch_size)]
+
+    def write(number: int) -> BatchOutcome:
+        started = time.perf_counter()
+        try:
+            return gateway.write_batch(
+                _batch_rows(chunks[number - 1], text_ids),
+                id_shop=shop.info.id_shop,
+                stock_key=stock_key,
+                combination_text_columns=shop.schema.combination_text_columns,
+                batch_number=number,
+                hook=batch_hook,
+                apply=not dry_run,
+            )
+        finally:
+            timings["shop"] += time.perf_counter() - started
+
+    # Pipelined: the shop writes batch N+1 while PostgreSQL records batch N (which the shop committed).
+    # One thread per database connection; each connection is used by one thread only.
     done = 0
-    for number, start in enumerate(range(0, total, batch_size), start=1):
-        if cancel():
-            return "cancelled", f"cancelled after {done} of {total} products"
-        chunk = pending[start : start + batch_size]
-        mark = time.perf_counter()
-        outcome = gateway.write_batch(
-            _batch_rows(chunk, text_ids),
-            id_shop=shop.info.id_shop,
-            stock_key=stock_key,
-            combination_text_columns=shop.schema.combination_text_columns,
-            batch_number=number,
-            hook=batch_hook,
-            apply=not dry_run,
-        )
-        timings["shop"] += time.perf_counter() - mark
-        mark = time.perf_counter()
-        recs: list[str] = []
-        for unit in chunk:
-            if (unit.id_product, 0) in outcome.missing:
-                counts["missing_in_shop"] += 1
-                _note_missing(details, unit.id_product, 0)
-                continue
-            if not dry_run:
-                counts["written"] += 1
-            for link in unit.links:
-                if (
-                    link.id_product_attribute
-                    and (unit.id_product, link.id_product_attribute) in outcome.missing
-                ):
-                    counts["missing_in_shop"] += 1
-                    _note_missing(details, unit.id_product, link.id_product_attribute)
-                    continue
-                recs.append(f'{{"id":{link.link_id},"rec":{records.of(link, unit)}}}')
-        if not dry_run and recs:
-            # Only now that the shop committed: what it has is what we record. One JSON document: binding
-            # 100,000 array elements one by one costs seconds.
-            uow.session.execute(_RECORD_SQL, {"records": "[" + ",".join(recs) + "]"})
-            uow.commit()
-        timings["record"] += time.perf_counter() - mark
-        done += len(chunk)
-        progress(done, total, "dry run: checking" if dry_run else "writing availability")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop-writer") as writer:
+        in_flight: Future[BatchOutcome] | None = writer.submit(write, 1) if chunks else None
+        for number, chunk in enumerate(chunks, start=1):
+            assert in_flight is not None
+            outcome = in_flight.result()  # raises what the shop raised: nothing of that batch is recorded
+            in_flight = None
+            if number < len(chunks):
+                if cancel():
+                    _record_batch(uow, chunk, outcome, counts, details, records, dry_run, timings)
+                    done += len(chunk)
+                    return "cancelled", f"cancelled after {done} of {total} products"
+                in_flight = writer.submit(write, number + 1)
+            _record_batch(uow, chunk, outcome, counts, details, records, dry_run, timings)
+            done += len(chunk)
+            progress(done, total, "dry run: checking" if dry_run else "writing availability")
     log.info("sync run %s timings: %s", run_id, ", ".join(f"{k} {v:.3f} s" for k, v in timings.items()))
     return "succeeded", None
+
+
+def _record_batch(
+    uow: UnitOfWork,
+    chunk: list[_Unit],
+    outcome: BatchOutcome,
+    counts: dict[str, int],
+    details: list[dict[str, Any]],
+    records: _Records,
+    dry_run: bool,
+    timings: dict[str, float],
+) -> None:
+    """Count a batch the shop committed and record ``last_availability`` for what it has."""
+    mark = time.perf_counter()
+    recs: list[str] = []
+    for unit in chunk:
+        if (unit.id_product, 0) in outcome.missing:
+            counts["missing_in_shop"] += 1
+            _note_missing(details, unit.id_product, 0)
+            continue
+        if not dry_run:
+            counts["written"] += 1
+        for link in unit.links:
+            if link.id_product_attribute and (unit.id_product, link.id_product_attribute) in outcome.missing:
+                counts["missing_in_shop"] += 1
+                _note_missing(details, unit.id_product, link.id_product_attribute)
+                continue
+            recs.append(f'{{"id":{link.link_id},"rec":{records.of(link, unit)}}}')
+    if not dry_run and recs:
+        # One JSON document: binding 100,000 array elements one by one costs seconds.
+        uow.session.execute(_RECORD_SQL, {"records": "[" + ",".join(recs) + "]"})
+        uow.commit()
+    timings["record"] += time.perf_counter() - mark
 
 
 def _note_missing(details: list[dict[str, Any]], id_product: int, id_attr: int) -> None:

@@ -365,3 +365,26 @@ def test_a_second_sync_of_the_same_shop_is_refused_while_one_runs(db, shop, syst
             _sync(db, system_actor, integration)
         other.execute(text("SELECT pg_advisory_unlock(7275, :id)"), {"id": integration})
     assert _sync(db, system_actor, integration).written == 1
+
+
+def test_cancel_stops_between_batches_with_what_was_written_recorded(db, shop, system_actor, setup) -> None:  # type: ignore[no-untyped-def]
+    integration, supplier = setup
+    for id_product in range(1, 6):
+        _simple(db, shop, integration, supplier, id_product, 30)
+    seen: list[tuple[int, int | None]] = []
+
+    result = _sync(
+        db, system_actor, integration, batch_size=2, cancel=lambda: True,
+        progress=lambda done, total, message="": seen.append((done, total)),
+    )  # fmt: skip
+
+    assert (result.status, result.to_write, result.written) == ("cancelled", 5, 2)
+    assert seen[0] == (0, 5)
+    assert [last_availability(db, integration, f"{p}:0") is not None for p in range(1, 6)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert _sync(db, system_actor, integration).written == 3
