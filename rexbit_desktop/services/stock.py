@@ -685,6 +685,8 @@ def issue_wz_for_order(
     held: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for r in reservations:
         held[r.order_item_id] += r.reserved_qty - r.released_qty
+        # Goods are issued where they were reserved, even if the default warehouse changed since.
+        warehouse_of[r.order_item_id] = r.warehouse_location_id
     keys = {(i.product_id, warehouse_of[i.id]) for i in items}
     levels = _lock_stock(session, keys)  # type: ignore[arg-type]
     free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
