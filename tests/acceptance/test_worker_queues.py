@@ -6,7 +6,7 @@ import json
 import signal
 from pathlib import Path
 
-from worker_support import Process, defer, marker_lines, query, rexbit, statuses, wait_for
+from worker_support import Process, defer, marker_lines, rexbit, statuses, wait_for
 
 
 def test_a_worker_limited_to_import_runs_only_import_jobs(db_url: str) -> None:
@@ -31,6 +31,12 @@ def test_a_worker_limited_to_import_runs_only_import_jobs(db_url: str) -> None:
     assert [now[i] for i in others] == ["todo"] * 3
     for job_id in imports:
         assert f"job {job_id} diagnostics:noop succeeded" in done.stdout
+
+    bad = rexbit(db_url, "queue", "work", "--queue=import,emails")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert (
+        "There is no queue 'emails'" in bad.stderr and "integrations, import, default, orders" in bad.stderr
+    )
 
 
 def test_a_failing_job_is_tried_tries_times_then_failed_then_retried(db_url: str, tmp_path: Path) -> None:
@@ -71,36 +77,37 @@ def test_a_failing_job_is_tried_tries_times_then_failed_then_retried(db_url: str
     assert job not in statuses(db_url)
 
 
-def test_sigterm_finishes_the_current_job_then_exits_0(db_url: str, tmp_path: Path) -> None:
-    marker = tmp_path / "runs"
-    job = defer(db_url, "diagnostics:sleep", seconds=2, marker=str(marker))
-    queued = defer(db_url, "diagnostics:noop")
-    worker = Process(db_url, "queue", "work", "--sleep=0.2", log=tmp_path / "worker.log")
-    wait_for(lambda: len(marker_lines(marker)) == 1, what="the job to start")
-    worker.signal(signal.SIGTERM)
-    assert worker.wait(30) == 0, worker.output()
-    assert [line[0] for line in marker_lines(marker)] == ["start", "end"]
-    assert statuses(db_url) == {job: "succeeded", queued: "todo"}
-    assert "SIGTERM received" in worker.output()
-
-
-def test_queue_restart_stops_a_running_worker_after_its_current_job(db_url: str, tmp_path: Path) -> None:
-    marker = tmp_path / "runs"
-    worker = Process(db_url, "queue", "work", "--queue=import", "--sleep=0.2", log=tmp_path / "worker.log")
-    wait_for(lambda: "worker " in worker.output(), what="the worker to start")
-    job = defer(db_url, "diagnostics:sleep", queue="import", seconds=2, marker=str(marker))
-    wait_for(lambda: len(marker_lines(marker)) == 1, what="the job to start")
-    restart = rexbit(db_url, "queue", "restart")
-    assert restart.returncode == 0 and "Restart signal sent" in restart.stdout
-    assert worker.wait(30) == 0, worker.output()
-    assert statuses(db_url)[job] == "succeeded"
-    assert "queue restart" in worker.output()
-
-
-def test_bad_options_give_a_message_not_a_traceback(db_url: str) -> None:
-    done = rexbit(db_url, "queue", "work", "--queue=import,emails")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert (
-        "There is no queue 'emails'" in done.stderr and "integrations, import, default, orders" in done.stderr
+def test_sigterm_and_queue_restart_let_the_current_job_finish_then_exit_0(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Two workers: one gets SIGTERM, the other ``rexbit queue restart``, each in the middle of a job."""
+    term_marker, restart_marker = tmp_path / "term", tmp_path / "restart"
+    term_job = defer(db_url, "diagnostics:sleep", queue="default", seconds=2, marker=str(term_marker))
+    term_next = defer(db_url, "diagnostics:noop", queue="default")
+    restart_job = defer(db_url, "diagnostics:sleep", queue="import", seconds=10, marker=str(restart_marker))
+    restart_next = defer(db_url, "diagnostics:noop", queue="import")
+    term = Process(db_url, "queue", "work", "--queue=default", "--sleep=0.2", log=tmp_path / "term.log")
+    restarted = Process(
+        db_url, "queue", "work", "--queue=import", "--sleep=0.2", log=tmp_path / "restart.log"
     )
-    assert query(db_url, "SELECT count(*) FROM procrastinate_workers") == [(0,)]
+    wait_for(lambda: marker_lines(term_marker) and marker_lines(restart_marker), what="both jobs to start")
+
+    # SIGTERM to one worker, and at the same time 'queue restart' (a process that takes a moment to start)
+    term.signal(signal.SIGTERM)
+    restart = Process(db_url, "queue", "restart", log=tmp_path / "restart-command.log")
+    assert term.wait(30) == 0, term.output()
+    assert [line[0] for line in marker_lines(term_marker)] == ["start", "end"]
+    assert "SIGTERM received" in term.output()
+
+    assert restart.wait(30) == 0 and "Restart signal sent" in restart.output()
+    assert len(marker_lines(restart_marker)) == 1, "the import job should still be running"
+    assert restarted.wait(30) == 0, restarted.output()
+    assert [line[0] for line in marker_lines(restart_marker)] == ["start", "end"]
+    assert "queue restart" in restarted.output()
+
+    assert statuses(db_url) == {
+        term_job: "succeeded",
+        term_next: "todo",
+        restart_job: "succeeded",
+        restart_next: "todo",
+    }
