@@ -26,7 +26,14 @@ def register(app: typer.Typer) -> None:
         if if_empty and not demo_service.database_is_empty(db.uow()):
             typer.echo("database already has data, demo skipped")
             return
-        summary = demo_service.fill_demo(db.uow(), actor)
+        try:
+            summary = _fill_with_progress(demo_service, db, actor)
+        except demo_service.DemoRefused:
+            if not if_empty:
+                raise
+            # Another workstation filled it between our check and our lock.
+            typer.echo("database already has data, demo skipped")
+            return
         imported = None
         if not no_import:
             # The supplier offers come from a real import run of the shipped feed; the demo itself is
@@ -61,3 +68,23 @@ def register(app: typer.Typer) -> None:
         typer.echo("  desktop logins (login / password):")
         for user in summary.users:
             typer.echo(f"    {user.login:<10} {user.password:<14} {user.role}")
+
+
+def _fill_with_progress(demo_service, db, actor):  # type: ignore[no-untyped-def]
+    if not err_console.is_terminal:
+        return demo_service.fill_demo(db.uow(), actor)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("demo: {task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(done: int, total: int | None, message: str = "") -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        return demo_service.fill_demo(db.uow(), actor, progress=progress)

@@ -393,7 +393,15 @@ def _fill(
     )
 
     progress(5, steps, "orders")
-    by_status = _create_orders(new_uow, actor, operator, manager, products, rng)
+    by_status = _create_orders(
+        new_uow,
+        actor,
+        operator,
+        manager,
+        products,
+        rng,
+        lambda n, total: progress(5, steps, f"orders {n}/{total}"),
+    )
     progress(steps, steps, "done")
     return DemoSummaryDTO(
         products=len(products),
@@ -592,6 +600,7 @@ def _create_orders(
     manager: Actor,
     products: list[dict[str, Any]],
     rng: random.Random,
+    report: Callable[[int, int], None],
 ) -> Counter[str]:
     prices = _prices(products)
     in_stock = [p for p in products[:250] if p["active"]]
@@ -600,7 +609,9 @@ def _create_orders(
     now = stock.now_utc()
     by_status: Counter[str] = Counter()
     created: list[tuple[str, datetime]] = []
-    for n, (final, days_ago) in enumerate(_plan(rng), start=1):
+    plan = _plan(rng)
+    for n, (final, days_ago) in enumerate(plan, start=1):
+        report(n, len(plan))
         created_at = (now - timedelta(days=days_ago, minutes=rng.randint(0, 600))).replace(microsecond=0)
         cod = rng.random() < 0.2 and final not in (OrderStatus.PAID, OrderStatus.AWAITING_PAYMENT)
         steps = _steps_to(final, by_status[final.value], cod)
