@@ -165,7 +165,13 @@ def clear_stale_server_files(pgdata: Path) -> bool:
     """
     pid_file = pgdata / "postmaster.pid"
     if not pid_file.exists():
-        return False
+        # No server, yet a socket lock may be left (killed while starting); its pid may be reused.
+        stale_locks = [
+            p for p in pgdata.glob(".s.PGSQL.*.lock") if not _lock_owner_is_our_postmaster(p, pgdata)
+        ]
+        for lock in stale_locks:
+            lock.unlink(missing_ok=True)
+        return bool(stale_locks)
     pid = _postmaster_pid(pgdata)
     if pid is not None and _is_our_postmaster(pid, pgdata):
         return False
@@ -180,6 +186,13 @@ def clear_stale_server_files(pgdata: Path) -> bool:
             lock.unlink(missing_ok=True)
     log.info("removed stale postmaster.pid of a dead embedded server (pid %s) in %s", pid, pgdata)
     return True
+
+
+def _lock_owner_is_our_postmaster(lock: Path, pgdata: Path) -> bool:
+    try:
+        return _is_our_postmaster(int(lock.read_text().splitlines()[0].strip()), pgdata)
+    except (OSError, IndexError, ValueError):
+        return False
 
 
 def _stop_orphaned_backends(pgdata: Path) -> None:

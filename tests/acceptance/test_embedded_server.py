@@ -185,17 +185,24 @@ def test_kill_9_of_the_postmaster_and_of_the_app(env: dict[str, str], initialise
 
 
 def test_stale_files_of_other_processes_do_not_block_a_start(env: dict[str, str], initialised: Path) -> None:
-    # A postmaster.pid and a handle naming a live process that is not ours (the pid was reused).
-    stranger = subprocess.Popen(["sleep", "60"])
+    # A postmaster.pid, a socket lock and a handle naming a live process that is not ours (the pid was
+    # reused). As root it runs as the server's own user, so PostgreSQL itself would take it for alive.
+    run_as = {"user": "pgserver"} if os.geteuid() == 0 else {}
+    stranger = subprocess.Popen(["sleep", "60"], **run_as)  # type: ignore[call-overload]
     try:
         (initialised / "postmaster.pid").write_text(
             f"{stranger.pid}\n{initialised}\n1700000000\n5432\n{initialised}\n\n  0 0\nready\n"
         )
+        (initialised / ".s.PGSQL.5432.lock").write_text(f"{stranger.pid}\n{initialised}\n1700000000\n5432\n")
         (initialised / ".handle_pids.json").write_text(json.dumps([stranger.pid, 999_999_999]))
         (initialised / ".rexbit_handles.json").write_text(json.dumps({str(stranger.pid): 1.0}))
         status_ok(env)
         assert running_postmaster(initialised) is None, "the command was the last handle"
         assert handles(initialised) == []
+
+        # Only a socket lock left behind by a server killed while starting.
+        (initialised / ".s.PGSQL.5432.lock").write_text(f"{stranger.pid}\n{initialised}\n1700000000\n5432\n")
+        status_ok(env)
     finally:
         stranger.kill()
         stranger.wait()
