@@ -134,7 +134,7 @@ register(
         "Document active": "aktywny",
         "Document cancelled": "anulowany",
         "Status comment": "Komentarz",
-        "Address of the customer": "Klient",
+        "Customer address": "Adres klienta",
         "Billing address": "Adres do faktury",
         "Shipping address": "Adres wysyłki",
         "Pickup point": "Punkt odbioru",
@@ -154,7 +154,7 @@ RESERVATION_STATUSES = {
     "partially_released": "Reservation partly released",
 }
 ADDRESS_TYPES = {
-    "customer": "Address of the customer",
+    "customer": "Customer address",
     "billing": "Billing address",
     "shipping": "Shipping address",
     "pickup": "Pickup point",
