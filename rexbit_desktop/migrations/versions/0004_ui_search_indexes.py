@@ -22,9 +22,7 @@ branch_labels = None
 depends_on = None
 
 # The same expression as ``services.order_queries.SEARCH_TEXT``: the planner matches it literally.
-SEARCH_TEXT = (
-    "((number)::text || ' ' || coalesce(customer_name, '')::text || ' ' || coalesce(customer_email, '')::text)"
-)
+SEARCH_TEXT = "((number)::text || ' ' || coalesce(customer_name, '')::text || ' ' || coalesce(customer_email, '')::text)"
 
 
 def _trgm_available(bind) -> bool:  # type: ignore[no-untyped-def]
@@ -46,7 +44,9 @@ def upgrade() -> None:
     bind = op.get_bind()
     if not _trgm_available(bind):
         return
-    op.execute(f"CREATE INDEX IF NOT EXISTS ix_trgm_orders_search ON orders USING gin ({SEARCH_TEXT} gin_trgm_ops)")
+    op.execute(
+        f"CREATE INDEX IF NOT EXISTS ix_trgm_orders_search ON orders USING gin ({SEARCH_TEXT} gin_trgm_ops)"
+    )
 
 
 def downgrade() -> None:
