@@ -232,11 +232,31 @@ def _log_tail(pgdata: Path) -> str:
     return (important or lines)[-1] if (important or lines) else ""
 
 
+def _share_lock_file(lock_path: Path) -> None:
+    """pgserver's lock file is one per machine when XDG_RUNTIME_DIR is unset (``/tmp/.lockfile``).
+    Created by root, it would lock every other user out of their own embedded server."""
+    if os.name != "posix":
+        return
+    try:
+        if not lock_path.exists():
+            lock_path.touch()
+        if lock_path.stat().st_uid == os.geteuid() and lock_path.parent == Path("/tmp"):
+            lock_path.chmod(0o666)
+    except OSError:
+        pass
+    if not os.access(lock_path, os.W_OK):
+        raise DatabaseUnavailable(
+            f"The embedded PostgreSQL server's lock file {lock_path} is not writable for this user.",
+            hint=f"Ask its owner to run 'chmod 666 {lock_path}', or set XDG_RUNTIME_DIR to a directory of yours.",
+        )
+
+
 def start_embedded(data_dir: Path) -> str:
     """Start (or attach to) the embedded server; return a SQLAlchemy URL of the application database."""
     pgserver, postgres_server = _pgserver()
     server_cls = postgres_server.PostgresServer
     pgdata = _prepare_data_dir(data_dir)
+    _share_lock_file(Path(server_cls.lock_path))
     version, target = pgserver.pgdata_version(pgdata), postgres_server.TARGET_POSTGRES_VERSION
     if version is not None and version != target:
         raise DatabaseUnavailable(
