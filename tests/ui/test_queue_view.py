@@ -168,3 +168,29 @@ def test_slow_queue_service_does_not_block_the_window(qtbot, db, monkeypatch) ->
     assert view.queues_model.rowCount() >= 4
     assert len(ticks) >= 10
     ctx.runner.wait()
+
+
+def test_choosing_a_queue_shows_and_retries_only_its_failed_jobs(qtbot, db, failed_jobs) -> None:  # type: ignore[no-untyped-def]
+    other = defer_job(db, "diagnostics:fail", queue="orders", message="Brak przewoźnika")
+    run_workers(db, [WorkerSettings(queues=("orders",), tries=1, sleep=0.1, stop_when_empty=True)])
+    ctx = make_ctx(db, Role.MANAGER)
+    view = QueuesView(ctx)
+    qtbot.addWidget(view)
+    view.refresh()
+    assert view.failed_model.rowCount() == 3
+    row = [q.queue for q in view.queues_model.rows()].index("orders")
+    view.queues_table.selectRow(row)
+    assert [j.id for j in view.failed_model.rows()] == [other]
+    assert view.failed_title.text() == "<b>Nieudane zadania: orders</b>"
+    assert not view.all_queues_button.isHidden()
+    view.refresh()  # the auto refresh keeps the chosen queue
+    assert [j.id for j in view.failed_model.rows()] == [other]
+    view.retry_all_button.click()
+    assert "wszystkie" not in ctx.dialogs.confirms[-1][1].lower() and "(1)" in ctx.dialogs.confirms[-1][1]
+    stats = {s.queue: s for s in queue_service.queue_stats(db.uow(), ctx.actor)}
+    assert stats["orders"].failed == 0 and stats["orders"].waiting == 1
+    assert stats["default"].failed == 2  # the other queue's failed jobs were left alone
+    view.all_queues_button.click()
+    assert view.failed_model.rowCount() == 2 and view.all_queues_button.isHidden()
+    view.flush_button.click()
+    assert "ze wszystkich kolejek (2)" in ctx.dialogs.confirms[-1][1]

@@ -44,8 +44,9 @@ register(
         "Retry all": "Ponów wszystkie",
         "Delete all failed": "Usuń wszystkie nieudane",
         "Delete all failed jobs?": "Usunąć wszystkie nieudane zadania?",
-        "All {n} failed jobs will be deleted with their errors. This cannot be undone.": (
-            "Wszystkie nieudane zadania ({n}) zostaną usunięte razem z błędami. Tego nie można cofnąć."
+        "All {n} failed jobs of every queue will be deleted with their errors. This cannot be undone.": (
+            "Wszystkie nieudane zadania ze wszystkich kolejek ({n}) zostaną usunięte razem z błędami. "
+            "Tego nie można cofnąć."
         ),
         "Retry all failed jobs?": "Ponowić wszystkie nieudane zadania?",
         "{n} failed jobs go back to their queues with their full number of tries.": (
@@ -63,6 +64,9 @@ register(
         "No failed jobs.": "Brak nieudanych zadań.",
         "Queues": "Kolejki",
         "Scheduled later": "Zaplanowane na później",
+        "Select a queue to see only its failed jobs.": "Wybierz kolejkę, aby zobaczyć tylko jej nieudane zadania.",
+        "Failed jobs: {queue}": "Nieudane zadania: {queue}",
+        "All queues": "Wszystkie kolejki",
         "Restart workers": "Restartuj workery",
         "Restart workers?": "Zrestartować workery?",
         "Every worker on every computer finishes its current job and exits; its supervisor starts it again.": (
@@ -126,6 +130,10 @@ class QueuesView(ServiceView):
         self.queues_table.setModel(self.queues_model)
         configure_table(self.queues_table, stretch_last=False)
         self.queues_table.setMaximumHeight(24 * 6 + 30)
+        self.queues_table.setToolTip(t("Select a queue to see only its failed jobs."))
+        self.queues_table.selectionModel().selectionChanged.connect(lambda *_: self._queue_chosen())
+        self.queue_filter: str | None = None
+        """The queue whose failed jobs are shown (None: every queue)."""
 
         self.failed_model: RecordTableModel[Any] = RecordTableModel(
             [
@@ -180,6 +188,7 @@ class QueuesView(ServiceView):
             if not self.may_manage:
                 button.setToolTip(t("Only a manager or an administrator can retry or delete failed jobs."))
         self.message = ""
+        self._restoring = False
         self._tracebacks: dict[int, str] = {}
         """Full tracebacks of failed jobs already read (a failed job's attempts do not change)."""
         self.workers_label = QLabel("")
@@ -194,8 +203,14 @@ class QueuesView(ServiceView):
         top.addWidget(self.workers_label)
         top.addWidget(self.restart_button)
         actions = QHBoxLayout()
-        failed_title = QLabel("<b>" + t("Failed jobs") + "</b>")
-        actions.addWidget(failed_title)
+        self.failed_title = QLabel("<b>" + t("Failed jobs") + "</b>")
+        self.failed_title.setObjectName("failed_title")
+        self.all_queues_button = QPushButton(t("All queues"))
+        self.all_queues_button.setObjectName("all_queues")
+        self.all_queues_button.clicked.connect(self.queues_table.clearSelection)
+        self.all_queues_button.setVisible(False)
+        actions.addWidget(self.failed_title)
+        actions.addWidget(self.all_queues_button)
         actions.addStretch(1)
         actions.addWidget(self.retry_button)
         actions.addWidget(self.retry_all_button)
@@ -225,11 +240,11 @@ class QueuesView(ServiceView):
 
     # -- loading ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        ctx = self.ctx
+        ctx, chosen = self.ctx, self.queue_filter
 
         def fetch(_c: Any) -> tuple[list[Any], list[Any], list[Any]]:
             queues = queue_service.queue_stats(ctx.db.uow(), ctx.actor)
-            failed = queue_service.list_failed_jobs(ctx.db.uow(), ctx.actor)
+            failed = queue_service.list_failed_jobs(ctx.db.uow(), ctx.actor, queue=chosen)
             workers = queue_service.list_workers(ctx.db.uow(), ctx.actor)
             return queues, failed, workers
 
@@ -249,7 +264,12 @@ class QueuesView(ServiceView):
             t("Workers connected: {n}; jobs on this computer: {local}", n=len(alive), local=local)
         )
         selected = selected_record(self.failed_table)
+        self._restoring = True
         self.queues_model.set_rows(queues)
+        for row, q in enumerate(queues):
+            if q.queue == self.queue_filter:
+                self.queues_table.selectRow(row)
+        self._restoring = False
         self.failed_model.set_rows(failed)
         self.fit_once(self.queues_table)
         self.fit_once(self.failed_table)
@@ -267,6 +287,19 @@ class QueuesView(ServiceView):
         if not failed:
             self.error_text.setPlaceholderText(t("No failed jobs."))
         self._update_buttons()
+
+    def _queue_chosen(self) -> None:
+        if self._restoring:
+            return
+        chosen = selected_record(self.queues_table)
+        self.queue_filter = chosen.queue if chosen is not None else None
+        self.failed_title.setText(
+            "<b>"
+            + (t("Failed jobs: {queue}", queue=self.queue_filter) if self.queue_filter else t("Failed jobs"))
+            + "</b>"
+        )
+        self.all_queues_button.setVisible(self.queue_filter is not None)
+        self.refresh()
 
     def _show_error(self) -> None:
         job = selected_record(self.failed_table)
@@ -301,9 +334,10 @@ class QueuesView(ServiceView):
 
     def _update_buttons(self) -> None:
         has_failed = self.failed_model.rowCount() > 0
+        any_failed = any(q.failed for q in self.queues_model.rows())
         self.retry_button.setEnabled(self.may_manage and selected_record(self.failed_table) is not None)
         self.retry_all_button.setEnabled(self.may_manage and has_failed)
-        self.flush_button.setEnabled(self.may_manage and has_failed)
+        self.flush_button.setEnabled(self.may_manage and any_failed)
 
     # -- actions ----------------------------------------------------------------------------------
     def retry_selected(self) -> None:
@@ -319,6 +353,8 @@ class QueuesView(ServiceView):
         )
 
     def retry_all(self) -> None:
+        """Retry every failed job shown (of the chosen queue, or of every queue)."""
+        ids = None if self.queue_filter is None else [int(j.id) for j in self.failed_model.rows()]
         n = self.failed_model.rowCount()
         if not self.ctx.dialogs.confirm(
             self,
@@ -330,16 +366,20 @@ class QueuesView(ServiceView):
         call_service(
             ctx,
             self,
-            lambda _c: queue_service.retry_failed_jobs(ctx.db.uow(), ctx.actor, None),
+            lambda _c: queue_service.retry_failed_jobs(ctx.db.uow(), ctx.actor, ids),
             self._retried,
         )
 
     def flush(self) -> None:
-        n = self.failed_model.rowCount()
+        """Delete the failed jobs of every queue (the service has no per-queue flush: the count says so)."""
+        n = sum(q.failed for q in self.queues_model.rows())
         if not self.ctx.dialogs.confirm(
             self,
             t("Delete all failed jobs?"),
-            t("All {n} failed jobs will be deleted with their errors. This cannot be undone.", n=n),
+            t(
+                "All {n} failed jobs of every queue will be deleted with their errors. This cannot be undone.",
+                n=n,
+            ),
         ):
             return
         ctx = self.ctx
