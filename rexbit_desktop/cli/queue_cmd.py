@@ -42,6 +42,7 @@ def work(
         False, "--verbose", "-v", help="Log more (procrastinate's own messages too)."
     ),
     name: str = typer.Option("worker", "--name", help="Worker name shown in the logs."),
+    concurrency: int = typer.Option(1, "--concurrency", help="Jobs run at the same time by this worker."),
     heartbeat: float = typer.Option(10.0, "--heartbeat", help="Seconds between heartbeats.", hidden=True),
     stalled_after: float = typer.Option(
         60.0,
@@ -62,6 +63,7 @@ def work(
         once=once,
         stop_when_empty=stop_when_empty,
         name=name,
+        concurrency=concurrency,
         heartbeat_interval=heartbeat,
         stalled_after=stalled_after,
     )

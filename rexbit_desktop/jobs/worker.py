@@ -61,6 +61,8 @@ class WorkerSettings:
     stop_when_empty: bool = False
     """Exit when the queues are empty."""
     name: str = "worker"
+    concurrency: int = 1
+    """Jobs run at the same time by this worker (threads for sync tasks); 1 unless tasks are I/O bound."""
     heartbeat_interval: float = 10.0
     stalled_after: float = 60.0
     """A running job whose worker has not sent a heartbeat for this long is put back in its queue."""
@@ -71,6 +73,8 @@ class WorkerSettings:
         if self.queues is not None:
             for queue in self.queues:
                 check_queue(queue)
+        if self.concurrency < 1:
+            raise ValidationError("--concurrency must be at least 1.")
         if self.tries < 1:
             raise ValidationError("--tries must be at least 1.")
         if self.sleep <= 0:
@@ -230,7 +234,7 @@ class QueueWorker:
             app=app,
             queues=list(settings.queues) if settings.queues else None,
             name=settings.name,
-            concurrency=1,
+            concurrency=settings.concurrency,
             wait=not (settings.once or settings.stop_when_empty),
             fetch_job_polling_interval=settings.sleep,
             abort_job_polling_interval=max(settings.sleep, 5.0),
