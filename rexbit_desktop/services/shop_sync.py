@@ -139,8 +139,8 @@ _OFFERS_CTE = """
 """
 
 # The best offer of each of our products (highest stock, then fewest delivery days, unknown days last),
-# then the shop links of those products: the rule's first step done where the data is. The rest of the
-# rule is in domain/availability.py.
+# with the shop links of those products: the rule's first step done where the data is (the rest of the
+# rule is in domain/availability.py). The first bad offers come in the same pass, marked 'bad'.
 _BEST_OFFERS_SQL = text(
     _OFFERS_CTE
     + """
@@ -150,19 +150,15 @@ _BEST_OFFERS_SQL = text(
         WHERE stock IS NOT NULL AND (days IS NULL OR days >= 0)
         ORDER BY product_id, stock DESC, days ASC NULLS LAST
     )
-    SELECT s.id, s.external_id, s.metadata->'last_availability'->>'fingerprint', b.stock, b.days
+    SELECT 'ok' AS kind, s.id, s.external_id, s.metadata->'last_availability'->>'fingerprint',
+           b.stock, b.days, NULL AS raw_stock, NULL AS raw_days
     FROM integration_product_links s
     JOIN best b ON b.product_id = s.product_id
     WHERE s.integration_id = :shop
-    """
-)
-
-_BAD_OFFERS_SQL = text(
-    _OFFERS_CTE
-    + """
-    SELECT id, sq::text, dd::text FROM offers
-    WHERE stock IS NULL OR days < 0
-    ORDER BY id LIMIT 50
+    UNION ALL
+    (SELECT 'bad', id, NULL, NULL, NULL, NULL, sq::text, dd::text FROM offers
+     WHERE stock IS NULL OR days < 0
+     ORDER BY id LIMIT 50)
     """
 )
 
@@ -212,16 +208,19 @@ def _load_units(uow: UnitOfWork, integration_id: int, errors: list[dict[str, Any
     # JIT compiling costs seconds and saves nothing on one pass over 200,000 rows; the sort fits in memory.
     uow.session.execute(text("SET LOCAL jit = off"))
     uow.session.execute(text("SET LOCAL work_mem = '64MB'"))
-    for offer_id, stock, days in uow.session.execute(_BAD_OFFERS_SQL, {"shop": integration_id}):
-        errors.append(
-            {
-                "link_id": offer_id,
-                "reason": f"supplier offer has a bad stock_quantity/delivery_days ({stock!r}, {days!r})",
-            }
-        )
-    for link_id, external_id, last_fp, stock, days in uow.session.execute(
+    # Every join here is bulk; DISTINCT ON's estimate (200 rows) would otherwise pick 100,000 index probes.
+    uow.session.execute(text("SET LOCAL enable_nestloop = off"))
+    for kind, link_id, external_id, last_fp, stock, days, raw_stock, raw_days in uow.session.execute(
         _BEST_OFFERS_SQL, {"shop": integration_id}
     ):
+        if kind == "bad":
+            errors.append(
+                {
+                    "link_id": link_id,
+                    "reason": f"supplier offer has a bad stock_quantity/delivery_days ({raw_stock}, {raw_days})",
+                }
+            )
+            continue
         try:
             id_product, id_attr = _parse_external_id(external_id)
         except ValueError:
