@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,18 +82,52 @@ def password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          f"--pwfile={pwfile}", "--encoding=utf8"],
         check=True, capture_output=True, **run_as,
     )  # fmt: skip
-    subprocess.run(
-        [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-w", "-l", str(root / "log"),
-         "-o", f"-h 127.0.0.1 -p {port} -k {sockets}", "start"],
-        check=True, capture_output=True, timeout=60, **run_as,
-    )  # fmt: skip
+    # The postmaster is our child and gets SIGTERM if this process dies, so a killed test run leaves
+    # no server behind (pg_ctl would daemonise it).
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "postgres"),
+            "-D",
+            str(pgdata),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(sockets),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "log").open("wb"),
+        preexec_fn=_die_with_parent,
+        **run_as,  # type: ignore[arg-type]
+    )
     try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(
+                    f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres", connect_timeout=2
+                ).close()
+                break
+            except psycopg.OperationalError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "-w", "stop"],
-            capture_output=True, timeout=60, **run_as,
-        )  # fmt: skip
+        server.send_signal(signal.SIGINT)  # fast shutdown
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def test_wrong_password_is_one_clear_message(env: dict[str, str], password_server: str) -> None:
