@@ -107,8 +107,8 @@ def wz_document(
         ],
         columns=[
             Column("Lp.", 6, "RIGHT"),
-            Column("Kod (SKU / EAN)", 20),
-            Column("Nazwa towaru", 50),
+            Column("Kod (SKU / EAN)", 20, wrap=True),
+            Column("Nazwa towaru", 50, wrap=True),
             Column("J.m.", 8),
             Column("Ilość", 12, "RIGHT"),
         ],
@@ -160,13 +160,13 @@ def confirmation_document(order: OrderDetailDTO, settings: OrderSettings) -> Pri
         parties=parties,
         columns=[
             Column("Lp.", 6, "RIGHT"),
-            Column("Kod", 14),
-            Column("Nazwa towaru", 36),
+            Column("Kod", 12, wrap=True),
+            Column("Nazwa towaru", 31, wrap=True),
             Column("J.m.", 8),
             Column("Ilość", 8, "RIGHT"),
-            Column("Cena brutto", 13, "RIGHT"),
+            Column("Cena brutto", 15, "RIGHT"),
             Column("VAT", 7, "RIGHT"),
-            Column("Wartość brutto", 14, "RIGHT"),
+            Column("Wartość brutto", 19, "RIGHT"),
         ],
         rows=[
             [
@@ -208,8 +208,8 @@ def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> Prin
         ],
         columns=[
             Column("Lp.", 6, "RIGHT"),
-            Column("Kod", 12),
-            Column("Nazwa towaru", 27),
+            Column("Kod", 12, wrap=True),
+            Column("Nazwa towaru", 27, wrap=True),
             Column("Magazyn", 11),
             Column("J.m.", 8),
             Column("Zamówiono", 14, "RIGHT"),
@@ -249,9 +249,9 @@ def packing_document(order: OrderDetailDTO, settings: OrderSettings) -> Printabl
         ],
         columns=[
             Column("Lp.", 6, "RIGHT"),
-            Column("Kod", 15),
+            Column("Kod", 15, wrap=True),
             Column("EAN", 15),
-            Column("Nazwa towaru", 35),
+            Column("Nazwa towaru", 35, wrap=True),
             Column("J.m.", 8),
             Column("Ilość", 9, "RIGHT"),
             Column("Spakowano", 14),

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -48,6 +48,9 @@ class Column:
     width: float
     """Relative width."""
     align: str = "LEFT"
+    wrap: bool = False
+    """Long text that may need several lines (names): a Paragraph; short values are drawn as plain
+    strings, which costs a fraction of the time."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,6 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell_right": ParagraphStyle(
             "cell_right", parent=base, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
         ),
-        "sign": ParagraphStyle("sign", parent=base, fontSize=7.5, leading=9.5, alignment=TA_CENTER),
         "total": ParagraphStyle("total", parent=base, fontName=FONT_BOLD, alignment=TA_RIGHT),
     }
 
@@ -132,12 +134,15 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
     if doc.marker:
         left.append(p(doc.marker, st["head"]))
     barcode = Code128(doc.number, barHeight=13 * mm, barWidth=0.3 * mm, quiet=False)
-    meta_rows = [[p(k, st["small"]), p(v, st["base"])] for k, v in doc.meta]
+    meta_rows = [[k, v] for k, v in doc.meta]
     meta = Table(meta_rows, colWidths=[32 * mm, 48 * mm]) if meta_rows else Spacer(1, 1)
     if meta_rows:
         meta.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), FONT),
+                    ("FONTSIZE", (0, 0), (0, -1), 7.5),
+                    ("FONTSIZE", (1, 0), (1, -1), 9),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                     ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -174,11 +179,11 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
     if doc.columns:
         total_w = sum(c.width for c in doc.columns)
         widths = [width * c.width / total_w for c in doc.columns]
-        data = [[p(c.header, st["head_right"] if c.align == "RIGHT" else st["head"]) for c in doc.columns]]
+        data: list[list[object]] = [[c.header for c in doc.columns]]
         for row in doc.rows:
             data.append(
                 [
-                    p(value, st["cell_right"] if col.align == "RIGHT" else st["cell"])
+                    p(value, st["cell_right"] if col.align == "RIGHT" else st["cell"]) if col.wrap else value
                     for value, col in zip(row, doc.columns, strict=True)
                 ]
             )
@@ -187,6 +192,15 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
         table.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
+                    ("FONTSIZE", (0, 0), (-1, 0), 8),
+                    ("FONTNAME", (0, 1), (-1, -1), FONT),
+                    ("FONTSIZE", (0, 1), (-1, -1), 8.5),
+                    *[
+                        ("ALIGN", (i, 0), (i, -1), "RIGHT")
+                        for i, c in enumerate(doc.columns)
+                        if c.align == "RIGHT"
+                    ],
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eceff1")),
                     ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#b0bec5")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -197,9 +211,18 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
         story += [table]
 
     if doc.totals:
-        rows = [[p(k, st["total"]), p(v, st["total"])] for k, v in doc.totals]
+        rows = [[k, v] for k, v in doc.totals]
         totals = Table(rows, colWidths=[width - 40 * mm, 40 * mm])
-        totals.setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, 0), 0.6, colors.black)]))
+        totals.setStyle(
+            TableStyle(
+                [
+                    ("LINEABOVE", (0, 0), (-1, 0), 0.6, colors.black),
+                    ("FONTNAME", (0, 0), (-1, -1), FONT_BOLD),
+                    ("FONTSIZE", (0, 0), (-1, -1), 9),
+                    ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                ]
+            )
+        )
         story += [Spacer(1, 2 * mm), totals]
 
     for note in doc.notes:
@@ -215,7 +238,7 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
         labels: list = []  # type: ignore[type-arg]
         for i, name in enumerate(doc.signatures):
             top.append(Spacer(1, 14 * mm))
-            labels.append(p(name, st["sign"]))
+            labels.append(name)
             if i < n - 1:
                 top.append("")
                 labels.append("")
@@ -223,7 +246,13 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
         sig.setStyle(
             TableStyle(
                 [("LINEBELOW", (i, 0), (i, 0), 0.5, colors.black) for i in range(0, 2 * n - 1, 2)]
-                + [("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]
+                + [
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("FONTNAME", (0, 1), (-1, 1), FONT),
+                    ("FONTSIZE", (0, 1), (-1, 1), 7.5),
+                    ("ALIGN", (0, 1), (-1, 1), "CENTER"),
+                ]
             )
         )
         story += [Spacer(1, 10 * mm), KeepTogether([sig])]
