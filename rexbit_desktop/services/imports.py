@@ -348,11 +348,15 @@ def stage_chunk(new_uow: NewUow, run_id: int, chunk_no: int, rows: list[RawRow] 
             )
             for r in rows
         ]
-        uow.session.execute(
-            delete(ImportStagedRow).where(
-                ImportStagedRow.run_id == run_id, ImportStagedRow.chunk_no == chunk_no
+        if staged:
+            # A retried chunk replaces itself; the line range lets the primary key find it at once.
+            uow.session.execute(
+                delete(ImportStagedRow).where(
+                    ImportStagedRow.run_id == run_id,
+                    ImportStagedRow.line.between(min(r.line for r in staged), max(r.line for r in staged)),
+                    ImportStagedRow.chunk_no == chunk_no,
+                )
             )
-        )
         raw: Any = uow.session.connection().connection.driver_connection
         with raw.cursor() as cur, cur.copy(_COPY_STAGED) as copy:
             for s in staged:
@@ -424,49 +428,66 @@ WITH by_sku AS (
 ), candidates AS (
     SELECT * FROM by_sku UNION ALL SELECT * FROM by_ean
 )
-SELECT external_id, min(product_id) AS product_id, count(DISTINCT product_id) AS candidates
+-- The two branches never give one item the same product twice, so count(*) counts products.
+SELECT external_id, min(product_id) AS product_id, count(*) AS candidates
 FROM candidates GROUP BY external_id
 """
 
-_APPLY_UPSERT = """
-INSERT INTO integration_product_links AS l
-    (integration_id, product_id, external_id, external_sku, external_ean, link_source,
-     supplier_availability, metadata)
-SELECT :integration_id,
-       CASE WHEN m.candidates = 1 THEN m.product_id END,
-       f.external_id, f.sku,
-       CASE WHEN left(f.gtin, 1) = '0' THEN substr(f.gtin, 2) ELSE f.gtin END,
-       'auto',
+# What each feed item should look like now; only differences are written below, so an hourly run of
+# an unchanged feed writes (and locks) no link at all.
+_APPLY_FEED_FINAL = """
+CREATE TEMP TABLE feed_final ON COMMIT DROP AS
+SELECT f.external_id,
+       f.sku AS external_sku,
+       CASE WHEN left(f.gtin, 1) = '0' THEN substr(f.gtin, 2) ELSE f.gtin END AS external_ean,
+       CASE WHEN m.candidates = 1 THEN m.product_id END AS product_id,
+       COALESCE(m.candidates, 0) AS candidates,
        jsonb_strip_nulls(jsonb_build_object('contractor_id', CAST(:contractor_id AS bigint))) || {values}
-           || jsonb_build_object('updated_at', CAST(:now AS text)),
-       jsonb_build_object('import_task_id', CAST(:task_id AS bigint))
+           AS availability
 FROM feed_rows f LEFT JOIN feed_matches m USING (external_id)
-ON CONFLICT (integration_id, external_id) DO UPDATE SET
-    product_id = CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE EXCLUDED.product_id END,
-    external_sku = EXCLUDED.external_sku,
-    external_ean = EXCLUDED.external_ean,
-    supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || EXCLUDED.supplier_availability,
-    metadata = l.metadata || EXCLUDED.metadata,
-    updated_at = now()
-WHERE (CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE EXCLUDED.product_id END)
-          IS DISTINCT FROM l.product_id
-   OR l.external_sku IS DISTINCT FROM EXCLUDED.external_sku
-   OR l.external_ean IS DISTINCT FROM EXCLUDED.external_ean
-   OR (COALESCE(l.supplier_availability, '{{}}'::jsonb) || EXCLUDED.supplier_availability) - 'updated_at'
-          IS DISTINCT FROM COALESCE(l.supplier_availability, '{{}}'::jsonb) - 'updated_at'
-   OR l.metadata->'import_task_id' IS DISTINCT FROM EXCLUDED.metadata->'import_task_id'
 """
 
 _APPLY_COUNTS = """
 SELECT
-    count(*) FILTER (WHERE l.product_id IS NOT NULL) AS matched,
-    count(*) FILTER (WHERE l.product_id IS NULL AND COALESCE(m.candidates, 0) > 1
-                     AND l.link_source <> 'manual') AS ambiguous,
-    count(*) FILTER (WHERE l.product_id IS NULL AND (COALESCE(m.candidates, 0) <= 1
-                     OR l.link_source = 'manual')) AS unmatched
-FROM feed_rows f
-JOIN integration_product_links l ON l.integration_id = :integration_id AND l.external_id = f.external_id
-LEFT JOIN feed_matches m ON m.external_id = f.external_id
+    count(*) FILTER (WHERE (CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE n.product_id END)
+                     IS NOT NULL) AS matched,
+    count(*) FILTER (WHERE n.candidates > 1 AND COALESCE(l.link_source, 'auto') <> 'manual') AS ambiguous,
+    count(*) AS total
+FROM feed_final n
+LEFT JOIN integration_product_links l ON l.integration_id = :integration_id AND l.external_id = n.external_id
+"""
+
+_APPLY_UPDATE = """
+UPDATE integration_product_links l SET
+    product_id = CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE n.product_id END,
+    external_sku = n.external_sku,
+    external_ean = n.external_ean,
+    supplier_availability = COALESCE(l.supplier_availability, '{}'::jsonb) || n.availability
+        || jsonb_build_object('updated_at', CAST(:now AS text)),
+    metadata = l.metadata || jsonb_build_object('import_task_id', CAST(:task_id AS bigint)),
+    updated_at = now()
+FROM feed_final n
+WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
+  AND (   (l.link_source <> 'manual' AND l.product_id IS DISTINCT FROM n.product_id)
+       OR l.external_sku IS DISTINCT FROM n.external_sku
+       OR l.external_ean IS DISTINCT FROM n.external_ean
+       OR COALESCE(l.supplier_availability, '{}'::jsonb) || n.availability
+              IS DISTINCT FROM COALESCE(l.supplier_availability, '{}'::jsonb)
+       OR l.metadata->'import_task_id' IS DISTINCT FROM to_jsonb(CAST(:task_id AS bigint)))
+"""
+
+_APPLY_INSERT = """
+INSERT INTO integration_product_links
+    (integration_id, product_id, external_id, external_sku, external_ean, link_source,
+     supplier_availability, metadata)
+SELECT :integration_id, n.product_id, n.external_id, n.external_sku, n.external_ean, 'auto',
+       n.availability || jsonb_build_object('updated_at', CAST(:now AS text)),
+       jsonb_build_object('import_task_id', CAST(:task_id AS bigint))
+FROM feed_final n
+WHERE NOT EXISTS (
+    SELECT 1 FROM integration_product_links l
+    WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
+)
 """
 
 _APPLY_AMBIGUOUS_EXAMPLES = """
@@ -488,10 +509,13 @@ SET supplier_availability = COALESCE(l.supplier_availability, '{}'::jsonb)
 WHERE l.integration_id = :integration_id
   AND l.metadata->>'import_task_id' = CAST(:task_id AS text)
   AND COALESCE(l.supplier_availability->>'stock_quantity', '') NOT IN ('0', '0.0', '0.000')
-  AND NOT EXISTS (
-      SELECT 1 FROM import_staged_rows s
-      WHERE s.run_id = :run_id AND s.external_id = l.external_id
-  )
+  AND NOT EXISTS (SELECT 1 FROM feed_ids f WHERE f.external_id = l.external_id)
+"""
+
+# Every item the feed lists, valid or not: an item with a bad row is not "vanished".
+_APPLY_FEED_IDS = """
+CREATE TEMP TABLE feed_ids ON COMMIT DROP AS
+SELECT DISTINCT external_id FROM import_staged_rows WHERE run_id = :run_id AND external_id IS NOT NULL
 """
 
 
@@ -569,12 +593,19 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
             "now": now.isoformat(),
         }
         s.execute(text(_APPLY_FEED_ROWS), params)
+        s.execute(text("CREATE UNIQUE INDEX ON feed_rows (external_id)"))
         s.execute(text("ANALYZE feed_rows"))
         s.execute(text(_APPLY_MATCHES), params)
+        s.execute(text("CREATE UNIQUE INDEX ON feed_matches (external_id)"))
         s.execute(text("ANALYZE feed_matches"))
+        s.execute(text(_APPLY_FEED_FINAL.format(values=_values_sql(mapped))), params)
+        s.execute(text("CREATE UNIQUE INDEX ON feed_final (external_id)"))
+        s.execute(text("ANALYZE feed_final"))
+        matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
+        unmatched = total - matched - ambiguous
         progress(0, None, "writing supplier offers")
-        s.execute(text(_APPLY_UPSERT.format(values=_values_sql(mapped))), params)
-        matched, ambiguous, unmatched = s.execute(text(_APPLY_COUNTS), params).one()
+        s.execute(text(_APPLY_UPDATE), params)
+        s.execute(text(_APPLY_INSERT), params)
         ambiguous_rows = [
             {
                 "line": line,
@@ -586,6 +617,11 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         zeroed = 0
         full_run = run.row_limit is None
         if full_run and options.get("zero_missing", True) and "stock_quantity" in mapped:
+            s.execute(text(_APPLY_FEED_IDS), params)
+            # Links were just written, so their statistics are stale; an index keeps the anti-join
+            # linear whatever plan the estimates lead to.
+            s.execute(text("CREATE INDEX ON feed_ids (external_id)"))
+            s.execute(text("ANALYZE feed_ids"))
             zeroed = s.execute(text(_APPLY_ZERO_VANISHED), params).rowcount or 0  # type: ignore[attr-defined]
         s.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
         run.status = "succeeded"

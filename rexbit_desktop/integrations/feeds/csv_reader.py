@@ -238,21 +238,17 @@ class CsvFeedReader:
                     for frame in reader:
                         if limit is not None and done + len(frame) > limit:
                             frame = frame.iloc[: limit - done]
+                        n = len(frame)
+                        # Blank lines are dropped here, keeping each row's index (= its line number).
+                        frame = frame[(frame != "").any(axis=1)]
                         columns = {
-                            names[positions.index(p)]: frame.iloc[:, i].tolist()
+                            names[positions.index(p)]: [v or None for v in frame.iloc[:, i].tolist()]
                             for i, p in enumerate(sorted(positions))
                         }
-                        n = len(frame)
-                        lines = (
-                            range(first_line + frame.index[0], first_line + frame.index[0] + n) if n else []
-                        )
-                        empty = [None] * n
+                        lines = (frame.index + first_line).tolist()
+                        empty = [None] * len(lines)
                         cols = [columns[self.mappings[f]] if f in self.mappings else empty for f in fields]
-                        rows = [
-                            (line, *(v or None for v in values))
-                            for line, *values in zip(lines, *cols, strict=True)
-                            if any(values)
-                        ]
+                        rows = list(zip(lines, *cols, strict=True))
                         done += n
                         if rows:
                             yield rows
