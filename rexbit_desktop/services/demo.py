@@ -56,7 +56,7 @@ PRODUCT_COUNT = 300
 DEMO_FEED = "hurtownia-demo.csv"
 DEMO_PROFILE = "hurtownia-demo.profile.json"
 # Serialises two first starts (two workstations running `rexbit demo --if-empty` at once).
-_DEMO_LOCK = 727275
+DEMO_LOCK = 727275
 
 # Documented in docs/foundation.md; the desktop login accepts them.
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -293,7 +293,7 @@ def fill_demo(
     started = time.perf_counter()
     with uow:
         outer = uow.session
-        outer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEMO_LOCK})
+        outer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK})
         found = existing_data(outer)
         if found:
             raise DemoRefused(

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import psycopg
 import pytest
 
 from rexbit_desktop.db.embedded import running_postmaster
 from rexbit_desktop.db.session import head_revision
+from rexbit_desktop.services.demo import DEMO_LOCK
 
 # A long-lived app: opens the database (starting or attaching to the server) and holds it until its
 # stdin is closed, then leaves normally (atexit runs, as when a window is closed).
@@ -225,7 +227,17 @@ def test_kill_9_of_a_command_in_the_middle_of_its_work(env: dict[str, str], init
     while time.monotonic() < deadline and demo.pid not in handles(initialised):
         time.sleep(0.05)
     assert demo.pid in handles(initialised), "the command attached to the server"
-    time.sleep(1.5)  # into the middle of its transaction
+    # The demo holds its advisory lock for its whole transaction: seeing it means "in the middle".
+    socket_dir = (initialised / "postmaster.pid").read_text().splitlines()[4]
+    with psycopg.connect(f"postgresql://postgres@/rexbit?host={socket_dir}", autocommit=True) as conn:
+        while time.monotonic() < deadline and demo.poll() is None:
+            held = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+                (DEMO_LOCK,),
+            ).fetchone()
+            if held and held[0]:
+                break
+            time.sleep(0.05)
     assert demo.poll() is None, "the demo must still be running when it is killed"
     kill_9(demo)
 
