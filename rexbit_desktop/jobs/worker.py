@@ -33,10 +33,12 @@ from typing import Any
 
 import procrastinate
 from procrastinate import JobContext
+from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database
+from rexbit_desktop.domain.errors import DatabaseUnavailable
 from rexbit_desktop.jobs.app import QUEUES, check_queue, make_job_app, worker_tries
 
 log = logging.getLogger("rexbit.jobs")
@@ -230,8 +232,13 @@ class QueueWorker:
         self.identity = worker_identity(settings.name)
         self.jobs_done = 0
         self.stop_reason: str | None = None
-        self.worker = Worker(
-            app=app,
+        self.app = app
+        self.worker = self._make_worker()
+
+    def _make_worker(self) -> Worker:
+        settings = self.settings
+        return Worker(
+            app=self.app,
             queues=list(settings.queues) if settings.queues else None,
             name=settings.name,
             concurrency=settings.concurrency,
@@ -239,7 +246,7 @@ class QueueWorker:
             fetch_job_polling_interval=settings.sleep,
             abort_job_polling_interval=max(settings.sleep, 5.0),
             listen_notify=True,
-            additional_context={"db": db},
+            additional_context={"db": self.db},
             install_signal_handlers=False,
             update_heartbeat_interval=settings.heartbeat_interval,
             stalled_worker_timeout=settings.stalled_after,
@@ -252,8 +259,39 @@ class QueueWorker:
         self.worker.stop()
 
     async def run(self) -> str:
-        await self.worker.run()
-        return self.stop_reason or "the queues are empty"
+        """Run until stopped; a lost database connection (server restart, network) is waited out.
+
+        procrastinate's worker loop ends on the first database error; a worker that should keep
+        waiting for jobs starts a fresh one with a growing pause (1 s … 30 s). Jobs it was running
+        stay 'doing' and are put back by the stalled-job rescue.
+        """
+        pause = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                await self.worker.run()
+                return self.stop_reason or "the queues are empty"
+            except ConnectorException as exc:
+                if time.monotonic() - started > 60:  # it had been fine a good while: a short pause again
+                    pause = 1.0
+                if self.stop_reason is not None or self.settings.once or self.settings.stop_when_empty:
+                    raise DatabaseUnavailable(
+                        f"Worker {self.identity} lost the database connection: {_cause(exc)}",
+                        hint="Check that the PostgreSQL server is running; the supervisor will start the worker again.",
+                    ) from exc
+                log.warning(
+                    "worker %s lost the database connection (%s); trying again in %g s",
+                    self.identity,
+                    _cause(exc),
+                    pause,
+                )
+            deadline = time.monotonic() + pause
+            while time.monotonic() < deadline:
+                if self.stop_reason is not None:
+                    return self.stop_reason
+                await asyncio.sleep(0.2)
+            pause = min(pause * 2, 30.0)
+            self.worker = self._make_worker()
 
     async def _around_job(self, call_next: Callable[[], Any], context: JobContext, worker: Worker) -> Any:
         job = context.job
@@ -301,6 +339,12 @@ class QueueWorker:
             _short(result),
         )
         return result
+
+
+def _cause(exc: BaseException) -> str:
+    inner = exc.__cause__ or exc.__context__ or exc
+    text_ = str(inner).strip().splitlines()
+    return text_[0] if text_ else type(inner).__name__
 
 
 def _short(value: Any, limit: int = 200) -> str:

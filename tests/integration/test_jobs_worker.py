@@ -52,6 +52,8 @@ def test_settings_are_checked() -> None:
     with pytest.raises(ValidationError):
         WorkerSettings(tries=0)
     with pytest.raises(ValidationError):
+        WorkerSettings(concurrency=0)
+    with pytest.raises(ValidationError):
         WorkerSettings(heartbeat_interval=10, stalled_after=5)
 
 
@@ -156,3 +158,25 @@ def test_a_dead_workers_job_is_put_back_once(db) -> None:  # type: ignore[no-unt
     _fake_dead_worker_job(db, job)
     assert rescue_stalled_jobs(db, stalled_after=60, rescuer="test") == [(job, "failed")]
     assert _statuses(db)[job] == "failed"
+
+
+def test_a_worker_outlives_lost_database_connections(db) -> None:  # type: ignore[no-untyped-def]
+    worker = LocalWorker(db, ["default"], sleep=0.2)
+    worker.start()
+    try:
+        first = defer_job(db, "diagnostics:noop")
+        _wait_for(lambda: _statuses(db)[first] == "succeeded")
+        with db.engine.begin() as conn:  # what a server restart does to the worker's connections
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = 'rexbit-jobs' AND datname = current_database()"
+                )
+            ).scalar_one()
+        assert killed >= 2
+        second = defer_job(db, "diagnostics:noop")
+        _wait_for(lambda: _statuses(db)[second] == "succeeded", timeout=30)
+        assert worker.running
+    finally:
+        worker.stop(timeout=20)
+    assert worker.error is None
