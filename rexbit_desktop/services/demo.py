@@ -663,7 +663,7 @@ def _create_orders(
             created_at=created_at,
             note="Proszę o fakturę VAT." if rng.random() < 0.15 else None,
         )
-        number = orders.create_order(new_uow(), actor, new).number
+        number = orders.place_order(new_uow(), actor, new).number
         _walk(new_uow, number, steps, operator, manager, carrier, rng)
         by_status[final.value] += 1
         created.append((number, created_at))
