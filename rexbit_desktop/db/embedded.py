@@ -257,7 +257,11 @@ def start_embedded(data_dir: Path) -> str:
     server_cls = postgres_server.PostgresServer
     pgdata = _prepare_data_dir(data_dir)
     _share_lock_file(Path(server_cls.lock_path))
-    version, target = pgserver.pgdata_version(pgdata), postgres_server.TARGET_POSTGRES_VERSION
+    target = postgres_server.TARGET_POSTGRES_VERSION
+    try:
+        version = pgserver.pgdata_version(pgdata)
+    except (OSError, ValueError):
+        version = "unknown"  # PG_VERSION unreadable: not a data directory we can run
     if version is not None and version != target:
         raise DatabaseUnavailable(
             f"The embedded server's data in {pgdata} is from PostgreSQL {version}; this rexbit runs "
