@@ -283,3 +283,27 @@ def test_embedded_server_that_cannot_start(env: dict[str, str]) -> None:
     (pgdata / "PG_VERSION").write_text("99\n")
     result = rexbit(env, "db", "status")
     assert_config_error(result, "is from PostgreSQL 99", str(pgdata), "move the directory away")
+
+
+def test_user_without_the_right_to_create_tables(env: dict[str, str], empty_db_url: str) -> None:
+    # PostgreSQL 15+: only the owner creates in schema public. A first start as another user says so.
+    role = f"rexbit_ro_{uuid.uuid4().hex[:6]}"
+    admin = empty_db_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'REVOKE CREATE ON SCHEMA public FROM PUBLIC, "{role}"')
+    limited = make_url(empty_db_url).set(username=role, password=None).render_as_string(hide_password=False)
+    try:
+        for result in rexbit_all(
+            [
+                (env, ["--database-url", limited, "db", "upgrade"]),
+                (env, ["--database-url", limited, "user", "list"]),
+            ]
+        ):
+            assert_config_error(
+                result, "Cannot create or upgrade the schema", "permission denied", "database owner"
+            )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
