@@ -56,40 +56,36 @@ def register_integration_commands(app: typer.Typer) -> None:
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
-    out = console.print
-    out(
-        f"[bold]Integration {report.integration_id}[/] ({report.integration_name}): {report.target}",
-        highlight=False,
-    )
-    out(
-        f"  connection      {'ok, server ' + report.server_version if report.connected else 'FAILED'}",
-        highlight=False,
-    )
+    def out(line: str) -> None:
+        console.print(line, markup=False, highlight=False)  # shop data may hold [brackets]
+
+    out(f"Integration {report.integration_id} ({report.integration_name}): {report.target}")
+    out(f"  connection        {'ok, server ' + report.server_version if report.connected else 'FAILED'}")
     if report.connected:
-        out(
-            f"  PrestaShop      {report.prestashop_version} (PS_VERSION_DB); schema: {report.schema_line}",
-            highlight=False,
+        version = (
+            report.prestashop_version
+            if report.prestashop_version != "unknown"
+            else "unknown (no PS_VERSION_DB in configuration)"
         )
+        out(f"  PrestaShop        {version}")
+        out(f"  schema            {report.schema_line}")
     if report.id_shop is not None:
-        out(
-            f"  shop            {report.id_shop} {report.shop_name}, group {report.id_shop_group}",
-            highlight=False,
-        )
-        out(f"  stock keying    {report.stock_keying}", highlight=False)
+        out(f"  shop              {report.id_shop} {report.shop_name}, group {report.id_shop_group}")
+        out(f"  stock keying      {report.stock_keying}")
         langs = ", ".join(
             f"{lang.id_lang}={lang.iso_code} {lang.name}{'' if lang.active else ' (inactive)'}"
             f"{' [synced]' if lang.synced else ''}"
             for lang in report.languages
         )
-        out(f"  languages       {langs} (default {report.default_language_id})", highlight=False)
+        out(f"  languages         {langs}; default {report.default_language_id}")
         combo = ", ".join(report.combination_texts) or "none (no product_attribute_lang before 8.1)"
-        out(f"  combination texts {combo}", highlight=False)
+        out(f"  combination texts {combo}")
     if report.ok:
-        out("[green]OK[/]: everything the integration uses is there.")
+        out("OK: everything the integration uses is there.")
     else:
-        err_console.print("[bold red]Problems:[/]")
+        err_console.print("Problems:", style="bold red")
         for problem in report.problems:
-            err_console.print(f"  - {problem}", highlight=False)
+            err_console.print(f"  - {problem}", markup=False, highlight=False)
 
 
 def register_products_commands(app: typer.Typer) -> None:
@@ -159,8 +155,11 @@ def register_supplier_commands(app: typer.Typer) -> None:
             )
         for detail in result.error_details[:10]:
             err_console.print(
-                f"  - {detail.get('external_id', '')} {detail['reason']}".rstrip(), highlight=False
+                f"  - {detail.get('external_id', '')} {detail['reason']}".rstrip(),
+                markup=False,
+                highlight=False,
             )
         if result.status == "failed":
-            err_console.print(f"[bold red]error:[/] {result.message}", highlight=False)
+            err_console.print("error:", style="bold red", end=" ")
+            err_console.print(result.message or "", markup=False, highlight=False)
             raise typer.Exit(1)
