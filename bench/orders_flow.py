@@ -240,6 +240,18 @@ def main() -> int:
             times.append((time.perf_counter() - t) * 1000)
             cpu_times.append((time.process_time() - c) * 1000)
         median = statistics.median(times)
+        from rexbit_desktop.integrations.pdf.render import render_pdf
+        from rexbit_desktop.services.documents import get_document
+        from rexbit_desktop.services.order_pdfs import wz_document
+        from rexbit_desktop.services.order_settings import get_order_settings
+
+        printable = wz_document(get_document(db.uow(), actor, number), get_order_settings(db.uow(), actor))
+        render_only = []
+        for _ in range(args.pdf_runs):
+            t = time.perf_counter()
+            render_pdf(printable, io.BytesIO())
+            render_only.append((time.perf_counter() - t) * 1000)
+        print(f"WZ PDF render only (no database): median {statistics.median(render_only):.1f} ms")
         print(
             f"WZ PDF ({number}, 3 lines, read + rendered): median {median:.1f} ms "
             f"(CPU {statistics.median(cpu_times):.1f} ms), p90 {sorted(times)[int(len(times) * 0.9)]:.1f} ms "

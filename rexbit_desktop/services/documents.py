@@ -112,11 +112,12 @@ class WarehouseDocumentDTO:
 
 
 def document_dto(session: Session, doc: WarehouseDocument) -> WarehouseDocumentDTO:
-    warehouse = session.get(Warehouse, doc.warehouse_id)
-    assert warehouse is not None
-    order_number = (
-        session.scalar(select(Order.number).where(Order.id == doc.order_id)) if doc.order_id else None
-    )
+    code, name, order_number = session.execute(
+        select(Warehouse.code, Warehouse.name, Order.number)
+        .select_from(Warehouse)
+        .join(Order, Order.id == doc.order_id, isouter=True)
+        .where(Warehouse.id == doc.warehouse_id)
+    ).one()
     related = (
         session.scalar(
             select(WarehouseDocument.number).where(WarehouseDocument.id == doc.related_document_id)
@@ -129,8 +130,8 @@ def document_dto(session: Session, doc: WarehouseDocument) -> WarehouseDocumentD
         type=doc.type,
         number=doc.number,
         status=doc.status,
-        warehouse_code=warehouse.code,
-        warehouse_name=warehouse.name,
+        warehouse_code=code,
+        warehouse_name=name,
         order_number=order_number,
         issue_date=doc.issue_date,
         release_date=doc.release_date,

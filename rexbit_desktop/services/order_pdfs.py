@@ -331,10 +331,14 @@ def render_document_pdf(uow: UnitOfWork, actor: Actor, document_number: str, out
         doc = s.scalar(select(WarehouseDocument).where(WarehouseDocument.number == document_number.strip()))
         if doc is None:
             raise NotFound(f"There is no warehouse document '{document_number}'.")
-        storno = s.scalar(
-            select(WarehouseDocument.number).where(
-                WarehouseDocument.related_document_id == doc.id, WarehouseDocument.type == "IN"
+        storno = (
+            s.scalar(
+                select(WarehouseDocument.number).where(
+                    WarehouseDocument.related_document_id == doc.id, WarehouseDocument.type == "IN"
+                )
             )
+            if doc.status == "cancelled"
+            else None
         )
         printable = wz_document(document_dto(s, doc), load_settings(s), storno_number=storno)
     render_pdf(printable, out)
