@@ -44,7 +44,16 @@ from rexbit_desktop.services.shop_connection import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 10_000
+MAX_BATCH_SIZE = 10_000
+MIN_BATCH_SIZE = 2_000
+
+
+def _batch_size_for(total: int) -> int:
+    """At least four batches when there is enough to write, so that the shop writes one batch while
+    PostgreSQL records the previous one; at most 10,000 shop products per shop transaction."""
+    return max(MIN_BATCH_SIZE, min(MAX_BATCH_SIZE, -(-total // 4)))
+
+
 MAX_ERROR_DETAILS = 50
 
 JSON_KEYS = (
@@ -353,14 +362,14 @@ def sync_availability(
     full: bool = False,
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancelled,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     batch_hook: BatchHook | None = None,
 ) -> SyncResult:
     """Write the best supplier offer's availability into the shop. See the module docstring."""
     actor.require(Permission.INTEGRATIONS_RUN)
     if limit is not None and limit < 1:
         raise ValidationError("--limit must be at least 1.")
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValidationError("The batch size must be at least 1.")
     started = time.perf_counter()
     with uow, _one_sync_per_shop(uow, integration_id):
@@ -478,7 +487,7 @@ def _run(
     full: bool,
     progress: Progress,
     cancel: CancelCheck,
-    batch_size: int,
+    batch_size: int | None,
     batch_hook: BatchHook | None,
 ) -> tuple[str, str | None]:
     gateway, shop = open_shop(integration)
@@ -517,7 +526,7 @@ def _sync_with(
     full: bool,
     progress: Progress,
     cancel: CancelCheck,
-    batch_size: int,
+    batch_size: int | None,
     batch_hook: BatchHook | None,
 ) -> tuple[str, str | None]:
     cfg = integration.config
@@ -544,7 +553,8 @@ def _sync_with(
     progress(0, total, "dry run: checking" if dry_run else "writing availability")
     text_ids = _TextIds()
     records = _Records(stock_key, run_id)
-    chunks = [pending[i : i + batch_size] for i in range(0, total, batch_size)]
+    size = batch_size or _batch_size_for(total)
+    chunks = [pending[i : i + size] for i in range(0, total, size)]
 
     def write(number: int) -> BatchOutcome:
         started = time.perf_counter()
