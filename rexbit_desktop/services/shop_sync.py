@@ -652,9 +652,13 @@ def sync_all_availability(
     for integration_id in ids:
         if cancel():
             break
-        results.append(
-            sync_availability(uow, actor, integration_id=integration_id, progress=progress, cancel=cancel)
-        )
+        try:
+            results.append(
+                sync_availability(uow, actor, integration_id=integration_id, progress=progress, cancel=cancel)
+            )
+        except RexbitError as exc:
+            # One shop must not keep the others from their sync (e.g. a sync of it is already running).
+            log.warning("availability sync of integration %s skipped: %s", integration_id, exc.message)
     return results
 
 
