@@ -11,6 +11,7 @@ it while the previous run is still waiting or running (withoutOverlapping). The 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from datetime import datetime, timedelta
@@ -46,7 +47,7 @@ class ScheduleRunner:
     def __init__(self, db: Database, *, poll_interval: float = 30.0, host: str | None = None) -> None:
         self.db = db
         self.poll_interval = poll_interval
-        self.host = host or socket.gethostname()
+        self.host = host or f"{socket.gethostname()}:{os.getpid()}"
         self.actor = Actor.job("scheduler")
         self.timezone = local_timezone()
         self.scheduler = BackgroundScheduler(

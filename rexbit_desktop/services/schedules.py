@@ -14,6 +14,7 @@ with seconds first (``second minute hour day month weekday``; tests and demos us
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -332,7 +333,7 @@ def fire_schedule(
 ) -> TickResult:
     """Handle one due tick of a schedule: claim it (onOneServer), then defer its job (or say why not)."""
     actor.require(Permission.QUEUE_MANAGE)
-    host = host or socket.gethostname()
+    host = host or f"{socket.gethostname()}:{os.getpid()}"
     with uow:
         session = uow.session
         schedule = session.get(Schedule, schedule_id)

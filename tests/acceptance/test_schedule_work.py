@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from worker_support import Process, marker_lines, query, rexbit, wait_for
 
-RUN_SECONDS = 18
+RUN_SECONDS = 14
 
 
 @pytest.mark.slow
