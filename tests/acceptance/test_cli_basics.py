@@ -69,19 +69,24 @@ def rexbit_all(*runs: tuple[list[str], dict[str, str] | None]) -> list[subproces
 
 def test_users_and_who_acts(db_url: str) -> None:
     url = ["--database-url", db_url]
-    added_out, _ = rexbit_all(
+    added_out, *others = rexbit_all(
         ([*url, "user", "add", "--login=anna", "--role=operator", "--name=Anna Wiśniewska",
           "--password=tajne-hasło", "--json"], None),
         ([*url, "user", "add", "--login", "kierownik", "--role", "manager"], None),
+        ([*url, "user", "add", "--login=piotr", "--role=operator"], None),
     )  # fmt: skip
     added = json.loads(ok(added_out))
     assert added["login"] == "anna" and added["role"] == "operator"
+    for result in others:
+        ok(result)
 
     # (Bad roles and short passwords: tests/integration/test_users_service.py.)
-    by_operator, by_manager, unknown = rexbit_all(
+    by_operator, by_manager, unknown, password, deactivate = rexbit_all(
         ([*url, "--user=anna", "user", "add", "--login=x", "--role=admin"], None),
         ([*url, "user", "add", "--login=x", "--role=admin"], {"REXBIT_USER": "kierownik"}),
         ([*url, "--user", "duch", "user", "list"], None),
+        ([*url, "user", "password", "--login=kierownik"], {"REXBIT_NEW_USER_PASSWORD": "nowe-hasło-1"}),
+        ([*url, "user", "deactivate", "--login=piotr"], None),
     )
     for result in (by_operator, by_manager, unknown):
         assert "Traceback" not in result.stderr and result.stderr.count("error:") == 1, result.stderr
@@ -89,16 +94,14 @@ def test_users_and_who_acts(db_url: str) -> None:
     assert by_operator.returncode == 3 and "'anna'" in by_operator.stderr and "may not" in by_operator.stderr
     assert by_manager.returncode == 3 and "'kierownik'" in by_manager.stderr
     assert unknown.returncode == 1 and "There is no user 'duch'" in unknown.stderr
+    assert "password of kierownik set" in ok(password)
+    assert "piotr deactivated" in ok(deactivate)
 
-    for result in rexbit_all(
-        ([*url, "user", "password", "--login=kierownik"], {"REXBIT_NEW_USER_PASSWORD": "nowe-hasło-1"}),
-        ([*url, "user", "deactivate", "--login=anna"], None),
-    ):
-        ok(result)
     listed_out, deactivated = rexbit_all(
-        ([*url, "user", "list", "--json"], None), ([*url, "--user=anna", "user", "list"], None)
+        ([*url, "user", "list", "--json"], None), ([*url, "--user=piotr", "user", "list"], None)
     )
     listed = {u["login"]: u for u in json.loads(ok(listed_out))}
-    assert set(listed) == {"system", "anna", "kierownik"}, "refused commands added nobody"
-    assert listed["anna"]["active"] is False and listed["kierownik"]["role"] == "manager"
+    assert set(listed) == {"system", "anna", "kierownik", "piotr"}, "refused commands added nobody"
+    assert listed["piotr"]["active"] is False and listed["anna"]["active"] is True
+    assert listed["kierownik"]["role"] == "manager"
     assert deactivated.returncode == 3 and "deactivated" in deactivated.stderr
