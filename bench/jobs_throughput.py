@@ -63,7 +63,9 @@ def _log_jobs_to(path: Path) -> None:
     logger.propagate = False
 
 
-def throughput(db: Database, jobs: int, concurrency: int = 1) -> float:
+def throughput(db: Database, jobs: int, concurrency: int = 1) -> tuple[float, float]:
+    """(jobs per second, worker CPU milliseconds per job) — the CPU figure does not depend on how busy
+    the machine is, the rate does."""
     with db.engine.begin() as conn:
         conn.execute(
             text(
@@ -75,7 +77,9 @@ def throughput(db: Database, jobs: int, concurrency: int = 1) -> float:
     group = WorkerGroup(
         db, [WorkerSettings(queues=("default",), stop_when_empty=True, sleep=3, concurrency=concurrency)]
     )
+    cpu_before = time.process_time()
     asyncio.run(group.run())
+    cpu_ms = (time.process_time() - cpu_before) * 1000 / jobs
     with db.engine.connect() as conn:
         done, first, last = conn.execute(
             text(
@@ -86,7 +90,7 @@ def throughput(db: Database, jobs: int, concurrency: int = 1) -> float:
         ).one()
     if done != jobs:
         raise SystemExit(f"only {done} of {jobs} jobs succeeded")
-    return float(jobs / (last - first).total_seconds())
+    return float(jobs / (last - first).total_seconds()), cpu_ms
 
 
 def latency(db: Database, runs: int, marker: Path) -> list[float]:
@@ -120,10 +124,10 @@ def run(url: str, label: str, jobs: int, runs: int, work_dir: Path) -> bool:
     db = open_database(url)
     try:
         _log_jobs_to(work_dir / f"jobs-{label}.log")
-        rate = throughput(db, jobs)
+        rate, cpu_ms = throughput(db, jobs)
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM procrastinate_jobs"))
-        rate4 = throughput(db, jobs, concurrency=4)
+        rate4, _ = throughput(db, jobs, concurrency=4)
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM procrastinate_jobs"))
         samples = latency(db, runs, work_dir / f"marker-{label}")
@@ -133,7 +137,8 @@ def run(url: str, label: str, jobs: int, runs: int, work_dir: Path) -> bool:
     p95 = statistics.quantiles(samples, n=20)[18]
     ok = rate >= TARGET_JOBS_PER_SECOND and p50 <= TARGET_P50_MS
     print(
-        f"{label}: throughput {rate:.0f} jobs/s ({jobs} no-op jobs, 1 worker, concurrency 1)"
+        f"{label}: throughput {rate:.0f} jobs/s ({jobs} no-op jobs, 1 worker, concurrency 1,"
+        f" worker CPU {cpu_ms:.2f} ms/job, load average {os.getloadavg()[0]:.1f})"
         f" [target >= {TARGET_JOBS_PER_SECOND:.0f}], {rate4:.0f} jobs/s with --concurrency=4; defer-to-start latency while idle"
         f" p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(samples):.1f} ms over {runs} jobs"
         f" [target p50 <= {TARGET_P50_MS:.0f} ms] -> {'OK' if ok else 'MISSED'}"
