@@ -91,14 +91,14 @@ def pull_products(
         combos = by_product.get(p.id_product, [])
         if not combos:
             sku = _clean(p.reference) or f"PS-{p.id_product}-0"
-            items.append(ShopItem(f"{p.id_product}:0", sku, _ean(p.ean13), name))
+            items.append(ShopItem(f"{p.id_product}:0", sku[:64], _ean(p.ean13), name))
         for c in combos:
             own = _clean(c.reference)
             base = _clean(p.reference)
             sku = own or (
                 f"{base}-{c.id_product_attribute}" if base else f"PS-{p.id_product}-{c.id_product_attribute}"
             )
-            items.append(ShopItem(f"{p.id_product}:{c.id_product_attribute}", sku, _ean(c.ean13), name))
+            items.append(ShopItem(f"{p.id_product}:{c.id_product_attribute}", sku[:64], _ean(c.ean13), name))
 
     counts = {"products_created": 0, "products_updated": 0, "links_created": 0, "links_updated": 0}
     duplicates: list[str] = []
@@ -119,21 +119,17 @@ def pull_products(
                 )
             }
             product_ids: dict[str, int] = {}
+            to_create: dict[str, dict[str, Any]] = {}
             for item in chunk:
                 key = item.sku.upper()
                 if key in seen and seen[key] != item.external_id:
                     duplicates.append(item.sku)
                 seen.setdefault(key, item.external_id)
-                if key in product_ids:
+                if key in product_ids or key in to_create:
                     continue
                 found = existing.get(key)
                 if found is None:
-                    row = Product(sku=item.sku[:64], ean=item.ean, name=item.name[:500])
-                    session.add(row)
-                    session.flush()
-                    product_ids[key] = row.id
-                    existing[key] = (row.id, item.ean, item.name)
-                    counts["products_created"] += 1
+                    to_create[key] = {"sku": item.sku[:64], "ean": item.ean, "name": item.name[:500]}
                     continue
                 pid, ean, name = found
                 product_ids[key] = pid
@@ -145,6 +141,25 @@ def pull_products(
                 if changes:
                     session.execute(update(Product).where(Product.id == pid).values(**changes))
                     counts["products_updated"] += 1
+            if to_create:
+                # One INSERT per chunk; a product created meanwhile by someone else is taken, not duplicated.
+                created = session.execute(
+                    insert(Product)
+                    .values(list(to_create.values()))
+                    .on_conflict_do_nothing(index_elements=["sku"])
+                    .returning(Product.id, Product.sku)
+                ).all()
+                counts["products_created"] += len(created)
+                for pid, sku in created:
+                    product_ids[sku.strip().upper()] = pid
+                missing = [v["sku"] for k, v in to_create.items() if k not in product_ids]
+                if missing:
+                    for pid, sku in session.execute(
+                        select(Product.id, Product.sku).where(Product.sku.in_(missing))
+                    ):
+                        product_ids[sku.strip().upper()] = pid
+                for key, values in to_create.items():
+                    existing[key] = (product_ids[key], values["ean"], values["name"])
             links = {
                 link.external_id: link
                 for link in session.scalars(
