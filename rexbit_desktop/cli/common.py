@@ -17,7 +17,8 @@ from rexbit_desktop.db.session import Database, open_database
 from rexbit_desktop.domain.roles import Actor
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: messages must not be broken at 80 columns when stderr is a pipe or a log file.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

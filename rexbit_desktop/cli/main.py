@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import sqlalchemy.exc
 import typer
 
 from rexbit_desktop.cli import common
@@ -83,6 +84,15 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:
+        # The database went away in the middle of a command (server restart, network): say so, no traceback.
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]
+        err_console.print(
+            f"[bold red]error:[/] lost the connection to the database: {reason[0] if reason else exc}",
+            highlight=False,
+        )
+        err_console.print("Check that the PostgreSQL server is running, then run the command again.")
+        sys.exit(2)
 
 
 __all__ = ["app", "common", "main"]
