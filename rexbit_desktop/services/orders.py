@@ -27,7 +27,7 @@ from rexbit_desktop.db.models.orders import (
     OrderStatusHistory,
 )
 from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import RexbitError, TransitionRefused, ValidationError
+from rexbit_desktop.domain.errors import Conflict, RexbitError, TransitionRefused, ValidationError
 from rexbit_desktop.domain.orders import (
     SHIPPED_STATUSES,
     OrderStatus,
@@ -520,6 +520,21 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     for code in warehouse_codes:
         if code not in warehouses:
             raise ValidationError(f"There is no warehouse '{code}'.")
+    if new.external_order_id:
+        existing = session.scalar(
+            select(Order.number).where(
+                # Without an integration the source tells the shops apart.
+                (Order.integration_id.is_(None) & (Order.source == new.source))
+                if new.integration_id is None
+                else Order.integration_id == new.integration_id,
+                Order.external_order_id == new.external_order_id,
+            )
+        )
+        if existing is not None:
+            raise Conflict(
+                f"Order {new.external_order_id} from {new.source} was already taken in as {existing}.",
+                hint=f"See it with: rexbit orders show {existing}",
+            )
     number_day = (new.created_at or now).date()
     number = next_number(session, settings.numbering.number_pattern(), "order", number_day)
     customer = (

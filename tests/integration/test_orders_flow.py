@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from orders_support import add_products, create, level, setup_warehouse
 
-from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.domain.errors import Conflict, NotFound, ValidationError
 from rexbit_desktop.services import orders, stock
 from rexbit_desktop.services.order_workflow import OrderWorkflowService
 
@@ -62,3 +62,13 @@ def test_bad_order_input_is_a_clear_error(db, system_actor):
         )
     with pytest.raises(NotFound):
         orders.get_order(db.uow(), system_actor, "ZAM/nope")
+
+
+def test_the_same_shop_order_is_not_taken_in_twice(db, system_actor):
+    first = create(db, system_actor, ("X-1", 1), external_order_id="PS-1001", source="prestashop")
+    with pytest.raises(Conflict, match=first.number):
+        create(db, system_actor, ("X-1", 1), external_order_id="PS-1001", source="prestashop")
+    other = create(db, system_actor, ("X-1", 1), external_order_id="PS-1002", source="prestashop")
+    assert other.number != first.number
+    elsewhere = create(db, system_actor, ("X-1", 1), external_order_id="PS-1001", source="allegro")
+    assert elsewhere.number not in (first.number, other.number)
