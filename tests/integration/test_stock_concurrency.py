@@ -76,3 +76,57 @@ def test_eight_processes_reserve_the_same_products(db, db_url, system_actor):
     assert oversubscribed >= 5
     shortages = stock.list_shortages(db.uow(), system_actor)
     assert shortages
+
+
+def test_a_deadlock_victim_is_run_again_and_nobody_sees_it(db, system_actor):
+    """Two use cases lock the same two rows in opposite order: PostgreSQL kills one, the retry finishes it."""
+    import threading
+
+    from rexbit_desktop.services.documents import retry_on_deadlock
+
+    setup_warehouse(db, system_actor)
+    add_products(db, "DL-1", "DL-2")
+    for sku in ("DL-1", "DL-2"):
+        stock.receive_stock(db.uow(), system_actor, sku=sku, warehouse="MAG", qty=1)
+    with db.session() as s:
+        ids = dict(s.execute(text("SELECT sku, id FROM products")).all())
+    both_locked_first = threading.Barrier(2, timeout=20)
+    attempts = {"a": 0, "b": 0}
+    errors: list[BaseException] = []
+
+    def make(name: str, first: int, second: int):
+        @retry_on_deadlock
+        def use_case() -> None:
+            attempts[name] += 1
+            with db.uow() as uow:
+                lock = "SELECT 1 FROM warehouse_stock_totals WHERE product_id = :p FOR UPDATE"
+                uow.session.execute(text(lock), {"p": first})
+                if attempts[name] == 1:
+                    both_locked_first.wait()  # only the first attempts meet: the retry runs alone
+                uow.session.execute(text(lock), {"p": second})
+                uow.session.execute(
+                    text("UPDATE warehouse_stock_totals SET on_hand = on_hand + 1 WHERE product_id = :p"),
+                    {"p": second},
+                )
+                uow.commit()
+
+        def run() -> None:
+            try:
+                use_case()
+            except BaseException as exc:  # the test asserts there are none
+                errors.append(exc)
+
+        return run
+
+    threads = [
+        threading.Thread(target=make("a", ids["DL-1"], ids["DL-2"])),
+        threading.Thread(target=make("b", ids["DL-2"], ids["DL-1"])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(attempts.values()) == [1, 2]  # exactly one victim, run once more
+    with db.session() as s:
+        assert s.execute(text("SELECT sum(on_hand) FROM warehouse_stock_totals")).scalar() == 4
