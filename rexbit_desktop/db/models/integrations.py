@@ -89,6 +89,8 @@ class ImportRunChunk(Base):
     """
 
     __tablename__ = "import_run_chunks"
+    # Transient (deleted once staged; a crash fails the run anyway): no WAL for it.
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
 
     run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
     chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -99,6 +101,8 @@ class ImportStagedRow(Base):
     """One feed row of a run, normalised; the run applies all of them in one set-based step."""
 
     __tablename__ = "import_staged_rows"
+    # Transient (deleted when the run is applied; a crash fails the run anyway): no WAL for it.
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
 
     run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
     line: Mapped[int] = mapped_column(primary_key=True)

@@ -646,6 +646,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "chunk_no", name=op.f("pk_import_run_chunks")),
+        prefixes=["UNLOGGED"],
     )
     op.create_table(
         "import_staged_rows",
@@ -666,6 +667,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "line", name=op.f("pk_import_staged_rows")),
+        prefixes=["UNLOGGED"],
     )
     op.create_table(
         "order_documents",
