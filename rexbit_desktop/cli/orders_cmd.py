@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,24 @@ settings_app = typer.Typer(help="Order settings.", no_args_is_help=True)
 app.add_typer(settings_app, name="settings")
 
 
+def _q(value: Decimal) -> str:
+    """A quantity as people write it: 3, 2.5 (not 3.000)."""
+    return f"{value.normalize():f}"
+
+
+def _m(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
 def _print_reservation(result: stock.ReservationResultDTO) -> None:
     if not result.lines:
         typer.echo(f"{result.order_number}: no stock items to reserve")
         return
     for line in result.lines:
-        tail = f", SHORT {line.missing} (on the shortages list)" if line.missing else ""
+        tail = f", SHORT {_q(line.missing)} (on the shortages list)" if line.missing else ""
         typer.echo(
-            f"{line.sku:<20} {line.warehouse_code:<8} ordered {line.ordered}, reserved now {line.reserved_now}, "
-            f"held {line.reserved_total}{tail}"
+            f"{line.sku:<20} {line.warehouse_code:<8} ordered {_q(line.ordered)}, reserved now "
+            f"{_q(line.reserved_now)}, held {_q(line.reserved_total)}{tail}"
         )
     typer.echo("fully reserved" if result.complete else "partially reserved")
 
@@ -51,7 +61,7 @@ def create(
     if json:
         print_json(dto)
     else:
-        typer.echo(f"order {dto.number} created ({dto.status}, {dto.total_gross} {dto.currency})")
+        typer.echo(f"order {dto.number} created ({dto.status}, {_m(dto.total_gross)} {dto.currency})")
 
 
 @app.command("list")
@@ -86,26 +96,26 @@ def show(ctx: typer.Context, number: str = typer.Argument(...), json: bool = Jso
         f"{o.number}  {o.status_label} ({o.status})  payment {o.payment_status}  fulfilment {o.fulfillment_status}"
     )
     typer.echo(
-        f"customer: {o.customer_name or '-'} {o.customer_email or ''}   total {o.total_gross} {o.currency}"
+        f"customer: {o.customer_name or '-'} {o.customer_email or ''}   total {_m(o.total_gross)} {o.currency}"
     )
     typer.echo("items:")
     for i in o.items:
         typer.echo(
-            f"  {i.sku or '-':<20} {i.quantity:>8} {i.unit:<6} {i.price_gross:>10}  reserved {i.reserved}"
-            f"{f', short {i.missing}' if i.missing else ''}{f', issued {i.issued}' if i.issued else ''}  {i.name}"
+            f"  {i.sku or '-':<20} {_q(i.quantity):>8} {i.unit:<6} {_m(i.price_gross):>10}  reserved {_q(i.reserved)}"
+            f"{f', short {_q(i.missing)}' if i.missing else ''}{f', issued {_q(i.issued)}' if i.issued else ''}  {i.name}"
         )
     if o.reservations:
         typer.echo("reservations:")
         for r in o.reservations:
             typer.echo(
-                f"  {r.sku:<20} {r.warehouse_code:<8} {r.reserved_qty:>8} {r.status:<10} {r.release_reason or ''}"
+                f"  {r.sku:<20} {r.warehouse_code:<8} {_q(r.reserved_qty):>8} {r.status:<10} {r.release_reason or ''}"
             )
     if o.documents:
         typer.echo("documents:")
         for d in o.documents:
             typer.echo(f"  {d.type:<12} {d.number or '-':<22} {d.status:<10} {d.warehouse_code or ''}")
     for p in o.payments:
-        typer.echo(f"payment: {p.provider} {p.status} {p.amount} {p.currency}")
+        typer.echo(f"payment: {p.provider} {p.status} {_m(p.amount)} {p.currency}")
     for s in o.shipments:
         typer.echo(f"shipment: {s.carrier} {s.tracking_number or ''} {s.tracking_url}")
     typer.echo("history:")
