@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -319,35 +320,46 @@ _COPY_STAGED = (
 )
 
 
-def stage_chunk(new_uow: NewUow, run_id: int, chunk_no: int, rows: list[RawRow] | None = None) -> bool:
+def read_chunk_values(reader: FeedValueReader, rows: list[RawRow]) -> list[StagedValues]:
+    return [
+        reader.read(
+            int(r[0]),
+            external_id=r[1],
+            sku=r[2],
+            ean=r[3],
+            stock_quantity=r[4],
+            delivery_days=r[5],
+            purchase_price=r[6],
+        )
+        for r in rows
+    ]
+
+
+def stage_chunk(
+    new_uow: NewUow,
+    run_id: int,
+    chunk_no: int,
+    rows: list[RawRow] | None = None,
+    *,
+    staged: list[StagedValues] | None = None,
+) -> bool:
     """Reads the values of one chunk and copies them into the staging table.
 
-    ``rows`` None: the chunk stored for this run (queue mode). Returns True when this chunk completed
-    the run's reading, i.e. the caller should apply the run. Idempotent: a retried chunk replaces itself.
+    ``rows`` None: the chunk stored for this run (queue mode); ``staged``: values already read. Returns
+    True when this chunk completed the run's reading, i.e. the caller should apply the run. Idempotent:
+    a retried chunk replaces itself.
     """
     with new_uow() as uow:
         run = uow.session.get(ImportRun, run_id)
         if run is None or run.status != "running":
             return False
-        profile = dict(run.profile or {})
-        if rows is None:
-            chunk = uow.session.get(ImportRunChunk, (run_id, chunk_no))
-            if chunk is None:
-                return False  # already staged by an earlier attempt
-            rows = list(chunk.rows)
-        reader = _value_reader(profile)
-        staged: list[StagedValues] = [
-            reader.read(
-                int(r[0]),
-                external_id=r[1],
-                sku=r[2],
-                ean=r[3],
-                stock_quantity=r[4],
-                delivery_days=r[5],
-                purchase_price=r[6],
-            )
-            for r in rows
-        ]
+        if staged is None:
+            if rows is None:
+                chunk = uow.session.get(ImportRunChunk, (run_id, chunk_no))
+                if chunk is None:
+                    return False  # already staged by an earlier attempt
+                rows = list(chunk.rows)
+            staged = read_chunk_values(_value_reader(dict(run.profile or {})), rows)
         if staged:
             # A retried chunk replaces itself; the line range lets the primary key find it at once.
             uow.session.execute(
@@ -700,12 +712,36 @@ def fail_stale_runs(uow: UnitOfWork, *, older_than_s: float = STALE_AFTER_S) -> 
 
 @dataclass
 class _InlineSink:
+    """Stages chunks in-process. Values are read here while a helper thread copies the previous chunk
+    into PostgreSQL: on two cores, parsing and the server's COPY work overlap."""
+
     new_uow: NewUow
     run_id: int
-    ready: bool = field(default=False)
+    _reader: FeedValueReader | None = field(default=None)
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "rexbit-stage"))
+    _pending: Future[bool] | None = field(default=None)
 
     def __call__(self, chunk_no: int, rows: list[RawRow]) -> None:
-        self.ready = stage_chunk(self.new_uow, self.run_id, chunk_no, rows)
+        if self._reader is None:
+            # read_feed stored the resolved profile (detected decimal, value maps) before this call.
+            with self.new_uow() as uow:
+                run = uow.session.get(ImportRun, self.run_id)
+                self._reader = _value_reader(dict(run.profile or {}) if run else {})
+        staged = read_chunk_values(self._reader, rows)
+        self.flush()
+        self._pending = self._pool.submit(stage_chunk, self.new_uow, self.run_id, chunk_no, staged=staged)
+
+    def flush(self) -> None:
+        """Waits for the chunk being copied; re-raises what went wrong there."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def execute_run_now(
@@ -719,7 +755,10 @@ def execute_run_now(
     """Reads, stages and applies a queued run here (``--now``): the same steps as the queue jobs."""
     sink = _InlineSink(new_uow, run_id)
     try:
-        read_feed(new_uow, run_id, sink, chunk_rows=chunk_rows, progress=progress, cancel=cancel)
+        try:
+            read_feed(new_uow, run_id, sink, chunk_rows=chunk_rows, progress=progress, cancel=cancel)
+        finally:
+            sink.close()
     except RexbitError:
         return get_run(new_uow(), run_id)
     except BaseException as exc:

@@ -290,6 +290,27 @@ def test_import_through_the_queue_in_chunks(db_url: str, tmp_path: Path) -> None
     got = offers(db_url)
     assert len(got) == 100 and got["Q-0042"]["stock_quantity"] == 42 and got["Q-0042"]["sku"] == "Q-0042"
 
+    # The hourly schedule's task: every enabled profile of every enabled supplier feed.
+    feed.write_bytes((HEADER + "Q-0042;;P;7;1,00;23;24h;szt.\r\n").encode("cp1250"))
+    from rexbit_desktop.db.session import open_database
+    from rexbit_desktop.jobs.app import defer_job
+
+    db = open_database(db_url)
+    try:
+        defer_job(db, "imports:import_all_supplier_feeds")
+    finally:
+        db.dispose()
+    worker = _worker(db_url, "--stop-when-empty")
+    log, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, log
+    runs = json.loads(ok(rexbit(db_url, "integration", "runs", f"--integration={integration_id}", "--json")))
+    assert (
+        runs[0]["status"] == "succeeded" and runs[0]["started_by"] == "job:imports:import_all_supplier_feeds"
+    )
+    assert runs[0]["zeroed"] == 99  # the other items vanished from the feed
+    got = offers(db_url)
+    assert got["Q-0042"]["stock_quantity"] == 7 and got["Q-0001"]["stock_quantity"] == 0
+
     # A bad feed through the queue: the run fails, the job does not, nothing changes.
     before = offers(db_url)
     feed.write_bytes(b'<offers><o id="Q-0001" stock="1"></offers>')
