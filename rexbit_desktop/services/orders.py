@@ -3,6 +3,7 @@ cancel, ship. Status changes go through ``order_workflow``."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -536,7 +537,9 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
                 hint=f"See it with: rexbit orders show {existing}",
             )
     number_day = (new.created_at or now).date()
-    number = next_number(session, settings.numbering.number_pattern(), "order", number_day)
+    # The real number is taken after the rows are written (below): the series row stays locked
+    # from there to the commit only, so concurrent order intakes wait for each other briefly.
+    number = f"~{uuid.uuid4().hex}"
     customer = (
         new.addresses.get("customer") or new.addresses.get("billing") or new.addresses.get("shipping") or {}
     )
@@ -601,9 +604,11 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     session.flush()
     if new.note:
         session.add(OrderNote(order_id=order.id, author=actor.login, body=new.note))
+    order.number = next_number(session, settings.numbering.number_pattern(), "order", number_day)
     apply_transition(
         session, actor, order, OrderStatus(order.status), settings, now, comment="created", initial=True
     )
+    session.flush()
     return order
 
 
