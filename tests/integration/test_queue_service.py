@@ -188,3 +188,21 @@ def test_operators_see_but_do_not_manage(db) -> None:  # type: ignore[no-untyped
     ):
         with pytest.raises(PermissionDenied):
             call()
+
+
+def test_the_scheduled_prune_task_deletes_old_failed_jobs(db) -> None:  # type: ignore[no-untyped-def]
+    old = defer_job(db, "diagnostics:fail")
+    _work(db)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE procrastinate_events SET at = at - interval '200 hours' WHERE job_id = :id"),
+            {"id": old},
+        )
+    prune = defer_job(db, "maintenance:prune_failed_jobs", hours=168)
+    _work(db)
+    assert _job(db, prune)["status"] == "succeeded"
+    with db.engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE id = :id"), {"id": old}).scalar()
+            == 0
+        )
