@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from rexbit_desktop.cli.common import JsonOption, cli_context, console, err_console, print_json
 
@@ -150,7 +150,13 @@ def failed(
     if not jobs:
         typer.echo("No failed jobs.")
         return
-    table = Table("id", "queue", "task", "arguments", "attempts", "failed at", "error")
+    # fold, never cut: an operator must see the whole task name and error even at 80 columns
+    table = Table(
+        *(
+            Column(h, overflow="fold")
+            for h in ("id", "queue", "task", "arguments", "attempts", "failed at", "error")
+        )
+    )
     for j in jobs:
         table.add_row(
             str(j.id),

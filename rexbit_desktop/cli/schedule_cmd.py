@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from rexbit_desktop.cli.common import JsonOption, cli_context, console, print_json
 
@@ -24,7 +24,12 @@ def list_(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     if json_out:
         print_json(rows)
         return
-    table = Table("name", "cron", "task", "arguments", "enabled", "next due", "last run")
+    table = Table(
+        *(
+            Column(h, overflow="fold")
+            for h in ("name", "cron", "task", "arguments", "enabled", "next due", "last run")
+        )
+    )
     for s in rows:
         last = f"{_when(s.last_due_at)} {s.last_status}" if s.last_status else "-"
         task = s.task if s.task_registered else f"{s.task} [red](not registered)[/]"
