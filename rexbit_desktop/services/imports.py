@@ -417,46 +417,45 @@ def reading_finished(new_uow: NewUow, run_id: int) -> bool:
 
 # ------------------------------------------------------------------ applying
 
+# One row per feed item: the last valid line wins; an item with only invalid lines is kept (with its
+# error) so that it does not count as vanished.
 _APPLY_FEED_ROWS = """
 CREATE TEMP TABLE feed_rows ON COMMIT DROP AS
-SELECT DISTINCT ON (external_id) external_id, sku, gtin, stock_quantity, delivery_days, purchase_price, line
+SELECT DISTINCT ON (external_id)
+       external_id, sku, gtin, stock_quantity, delivery_days, purchase_price, line, error
 FROM import_staged_rows
-WHERE run_id = :run_id AND error IS NULL AND external_id IS NOT NULL
-ORDER BY external_id, line DESC
+WHERE run_id = :run_id AND external_id IS NOT NULL
+ORDER BY external_id, (error IS NULL) DESC, line DESC
 """
 
-# Normalised SKU first; EAN only for rows that no SKU matched. Several products = ambiguous.
-_APPLY_MATCHES = """
-CREATE TEMP TABLE feed_matches ON COMMIT DROP AS
-WITH by_sku AS (
-    SELECT f.external_id, p.id AS product_id
-    FROM feed_rows f JOIN products p ON upper(btrim(p.sku)) = upper(f.sku)
-    WHERE f.sku IS NOT NULL
-), by_ean AS (
-    SELECT f.external_id, p.id AS product_id
-    FROM feed_rows f JOIN products p ON lpad(btrim(p.ean), 14, '0') = f.gtin
-    WHERE f.gtin IS NOT NULL AND p.ean IS NOT NULL AND btrim(p.ean) <> ''
-      AND NOT EXISTS (SELECT 1 FROM by_sku s WHERE s.external_id = f.external_id)
-), candidates AS (
-    SELECT * FROM by_sku UNION ALL SELECT * FROM by_ean
-)
--- The two branches never give one item the same product twice, so count(*) counts products.
-SELECT external_id, min(product_id) AS product_id, count(*) AS candidates
-FROM candidates GROUP BY external_id
-"""
-
-# What each feed item should look like now; only differences are written below, so an hourly run of
-# an unchanged feed writes (and locks) no link at all.
+# What each valid item should look like now. Normalised SKU first; EAN only for items that no SKU
+# matched; several products = ambiguous (no product). Only differences are written below, so an hourly
+# run of an unchanged feed writes (and locks) no link at all.
 _APPLY_FEED_FINAL = """
 CREATE TEMP TABLE feed_final ON COMMIT DROP AS
+WITH by_sku AS (
+    SELECT f.external_id, min(p.id) AS product_id, count(*) AS n
+    FROM feed_rows f JOIN products p ON upper(btrim(p.sku)) = upper(f.sku)
+    WHERE f.error IS NULL AND f.sku IS NOT NULL
+    GROUP BY f.external_id
+), by_ean AS (
+    SELECT f.external_id, min(p.id) AS product_id, count(*) AS n
+    FROM feed_rows f JOIN products p ON lpad(btrim(p.ean), 14, '0') = f.gtin
+    WHERE f.error IS NULL AND f.gtin IS NOT NULL AND p.ean IS NOT NULL AND btrim(p.ean) <> ''
+    GROUP BY f.external_id
+)
 SELECT f.external_id,
+       f.line,
        f.sku AS external_sku,
        CASE WHEN left(f.gtin, 1) = '0' THEN substr(f.gtin, 2) ELSE f.gtin END AS external_ean,
-       CASE WHEN m.candidates = 1 THEN m.product_id END AS product_id,
-       COALESCE(m.candidates, 0) AS candidates,
+       CASE WHEN COALESCE(s.n, e.n) = 1 THEN COALESCE(s.product_id, e.product_id) END AS product_id,
+       COALESCE(s.n, e.n, 0) AS candidates,
        jsonb_strip_nulls(jsonb_build_object('contractor_id', CAST(:contractor_id AS bigint))) || {values}
            AS availability
-FROM feed_rows f LEFT JOIN feed_matches m USING (external_id)
+FROM feed_rows f
+LEFT JOIN by_sku s ON s.external_id = f.external_id
+LEFT JOIN by_ean e ON e.external_id = f.external_id AND s.external_id IS NULL
+WHERE f.error IS NULL
 """
 
 _APPLY_COUNTS = """
@@ -503,13 +502,13 @@ WHERE NOT EXISTS (
 """
 
 _APPLY_AMBIGUOUS_EXAMPLES = """
-SELECT f.line, f.external_id, m.candidates,
+SELECT n.line, n.external_id, n.candidates,
        (SELECT string_agg(p.sku, ', ' ORDER BY p.sku) FROM products p
         WHERE (f.sku IS NOT NULL AND upper(btrim(p.sku)) = upper(f.sku))
            OR (f.gtin IS NOT NULL AND p.ean IS NOT NULL AND lpad(btrim(p.ean), 14, '0') = f.gtin)) AS skus
-FROM feed_rows f JOIN feed_matches m USING (external_id)
-WHERE m.candidates > 1
-ORDER BY f.line LIMIT 20
+FROM feed_final n JOIN feed_rows f USING (external_id)
+WHERE n.candidates > 1
+ORDER BY n.line LIMIT 20
 """
 
 # Items of this profile that the feed no longer lists: the supplier has none of them.
@@ -521,13 +520,7 @@ SET supplier_availability = COALESCE(l.supplier_availability, '{}'::jsonb)
 WHERE l.integration_id = :integration_id
   AND l.metadata->>'import_task_id' = CAST(:task_id AS text)
   AND COALESCE(l.supplier_availability->>'stock_quantity', '') NOT IN ('0', '0.0', '0.000')
-  AND NOT EXISTS (SELECT 1 FROM feed_ids f WHERE f.external_id = l.external_id)
-"""
-
-# Every item the feed lists, valid or not: an item with a bad row is not "vanished".
-_APPLY_FEED_IDS = """
-CREATE TEMP TABLE feed_ids ON COMMIT DROP AS
-SELECT DISTINCT external_id FROM import_staged_rows WHERE run_id = :run_id AND external_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM feed_rows f WHERE f.external_id = l.external_id)
 """
 
 
@@ -608,11 +601,10 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
             "task_id": run.task_id,
             "now": now.isoformat(),
         }
-        # Temporary tables get unique indexes instead of ANALYZE: every join on them stays linear.
+        # Temporary tables get unique indexes instead of ANALYZE: every join on them stays linear
+        # whatever the (stale) estimates say — links were just written, products may be new.
         s.execute(text(_APPLY_FEED_ROWS), params)
         s.execute(text("CREATE UNIQUE INDEX ON feed_rows (external_id)"))
-        s.execute(text(_APPLY_MATCHES), params)
-        s.execute(text("CREATE UNIQUE INDEX ON feed_matches (external_id)"))
         s.execute(text(_APPLY_FEED_FINAL.format(values=_values_sql(mapped))), params)
         s.execute(text("CREATE UNIQUE INDEX ON feed_final (external_id)"))
         matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
@@ -631,10 +623,6 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         zeroed = 0
         full_run = run.row_limit is None
         if full_run and options.get("zero_missing", True) and "stock_quantity" in mapped:
-            s.execute(text(_APPLY_FEED_IDS), params)
-            # Links were just written, so their statistics are stale: with an index the anti-join
-            # stays linear whatever plan the estimates lead to (without, it was quadratic).
-            s.execute(text("CREATE INDEX ON feed_ids (external_id)"))
             zeroed = s.execute(text(_APPLY_ZERO_VANISHED), params).rowcount or 0  # type: ignore[attr-defined]
         s.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
         run.status = "succeeded"
