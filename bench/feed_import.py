@@ -214,11 +214,8 @@ def main() -> int:
 
     products = args.products or args.rows
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(
-        f"feed {args.rows:,} rows vs {products:,} products ({os.cpu_count()} cores, load average {load})".replace(
-            ",", " ", 2
-        )
-    )
+    rows_text, products_text = (f"{n:,}".replace(",", " ") for n in (args.rows, products))
+    print(f"feed {rows_text} rows vs {products_text} products ({os.cpu_count()} cores, load average {load})")
     name, url = prepare_database(products)
     tmp = Path(tempfile.mkdtemp(prefix="rexbit-bench-"))
     feed = tmp / "feed.csv"
