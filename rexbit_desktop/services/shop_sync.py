@@ -117,30 +117,25 @@ class ProductListingDisabled(ValidationError):
 # ---------------------------------------------------------------- reading our side
 
 # Supplier offers of enabled supplier_feed integrations (a disabled feed's offers are stale) for the
-# shop's products, parsed. Feeds store numbers as JSON numbers (cast directly); a text is accepted if it
-# is a plain number. An offer whose stock or delivery days cannot be read is "bad": left out, reported.
+# shop's products, parsed: a JSON number or a text holding a plain number. An offer whose stock or
+# delivery days cannot be read is "bad": left out, reported.
 # MATERIALIZED: each offer is parsed once, not once per place the planner repeats the expression.
 _OFFERS_CTE = """
     WITH raw AS MATERIALIZED (
         SELECT o.id, o.product_id,
-               o.supplier_availability->'stock_quantity' AS sq,
-               o.supplier_availability->'delivery_days' AS dd
+               btrim(o.supplier_availability->>'stock_quantity') AS sq,
+               btrim(o.supplier_availability->>'delivery_days') AS dd
         FROM integration_product_links o
         JOIN integrations i ON i.id = o.integration_id
         WHERE i.type = 'supplier_feed' AND i.enabled AND o.supplier_availability IS NOT NULL
           AND o.product_id IN (SELECT product_id FROM integration_product_links WHERE integration_id = :shop)
     ), offers AS MATERIALIZED (
         SELECT id, product_id, sq, dd,
-               CASE WHEN sq IS NULL OR jsonb_typeof(sq) = 'null' THEN 0
-                    WHEN jsonb_typeof(sq) = 'number' THEN sq::numeric
-                    WHEN jsonb_typeof(sq) = 'string' AND btrim(sq #>> '{}') ~ '^-?[0-9]+(\\.[0-9]+)?$'
-                        THEN btrim(sq #>> '{}')::numeric
+               CASE WHEN sq IS NULL THEN 0
+                    WHEN sq ~ '^-?[0-9]{1,15}(\\.[0-9]{1,6})?$' THEN sq::numeric
                END AS stock,
-               CASE WHEN dd IS NULL OR jsonb_typeof(dd) = 'null' THEN NULL
-                    WHEN jsonb_typeof(dd) = 'number' AND dd::numeric BETWEEN 0 AND 9999
-                         AND dd::numeric = trunc(dd::numeric) THEN dd::numeric::integer
-                    WHEN jsonb_typeof(dd) = 'string' AND btrim(dd #>> '{}') ~ '^[0-9]{1,4}(\\.0+)?$'
-                        THEN btrim(dd #>> '{}')::numeric::integer
+               CASE WHEN dd IS NULL THEN NULL
+                    WHEN dd ~ '^[0-9]{1,4}(\\.0+)?$' THEN dd::numeric::integer
                     ELSE -1
                END AS days
         FROM raw
@@ -165,7 +160,7 @@ _BEST_OFFERS_SQL = text(
     JOIN best b ON b.product_id = s.product_id
     WHERE s.integration_id = :shop
     UNION ALL
-    (SELECT 'bad', id, NULL, NULL, NULL, NULL, sq::text, dd::text FROM offers
+    (SELECT 'bad', id, NULL, NULL, NULL, NULL, sq, dd FROM offers
      WHERE stock IS NULL OR days < 0
      ORDER BY id LIMIT 50)
     """
