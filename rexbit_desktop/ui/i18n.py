@@ -78,8 +78,17 @@ def t(text: str, **kwargs: object) -> str:
     return out.format(**kwargs) if kwargs else out
 
 
+# (English, Polish already registered, Polish registered again) — one English text must read the same
+# everywhere; tests/unit/test_ui_i18n.py keeps this empty.
+CONFLICTS: list[tuple[str, str, str]] = []
+
+
 def register(translations: dict[str, str]) -> None:
     """Views add their own Polish strings (keeps each view's texts next to it)."""
+    for english, polish in translations.items():
+        known = POLISH.get(english)
+        if known is not None and known != polish:
+            CONFLICTS.append((english, known, polish))
     POLISH.update(translations)
 
 

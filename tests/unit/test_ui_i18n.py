@@ -39,6 +39,8 @@ def test_every_ui_string_has_a_polish_translation() -> None:
             importlib.import_module(mod.name)
     missing = sorted(s for s in _t_literals() if s not in i18n.POLISH)
     assert missing == []
+    # The same English text translated two ways in two views: the one imported last would win.
+    assert i18n.CONFLICTS == []
 
 
 def test_polish_number_and_money_formats() -> None:
