@@ -235,6 +235,11 @@ def _non_negative(value: Decimal | None, text: str, what: str = "value") -> Deci
 
 
 @dataclass(frozen=True)
+class _Invalid:
+    reason: str
+
+
+@dataclass(frozen=True)
 class StagedValues:
     """One feed row after reading: what the run stages. ``error`` set = the row is invalid."""
 
@@ -288,11 +293,13 @@ class FeedValueReader:
             try:
                 hit = parse(raw)
             except FeedValueError as exc:
-                hit = exc
+                # The reason, not the exception: re-raising one exception object grows its traceback
+                # (and keeps every frame's rows alive) — a memory leak over a million rows.
+                hit = _Invalid(str(exc))
             if len(self._cache) < 100_000:
                 self._cache[key] = hit
-        if isinstance(hit, FeedValueError):
-            raise hit
+        if isinstance(hit, _Invalid):
+            raise FeedValueError(hit.reason)
         return hit
 
     def read(

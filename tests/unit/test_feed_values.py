@@ -173,3 +173,11 @@ def test_value_maps_replace_feed_words() -> None:
     assert row.delivery_days is None
     assert row.stock_quantity == 2
     assert reader.read(3, sku="B", delivery_days="3").delivery_days == 3
+
+
+def test_repeated_invalid_value_is_not_kept_as_an_exception() -> None:
+    """A cached exception re-raised per row grew its traceback and kept every chunk alive (1M rows: +600 MB)."""
+    reader = FeedValueReader()
+    rows = [reader.read(line, sku=f"A-{line}", stock_quantity="-1") for line in range(2, 50)]
+    assert all(r.error == "stock '-1' is negative" for r in rows)
+    assert not any(isinstance(v, BaseException) for v in reader._cache.values())
