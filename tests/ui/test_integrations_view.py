@@ -148,11 +148,11 @@ def test_import_now_shows_the_run_with_errors_and_line_numbers(
     view.import_button.click()
     assert view.ctx.dialogs.errors == []
     assert view.progress is not None and not view.progress.isVisible()
-    assert "Import zakończony" in view.message and "błędne 1" in view.message
+    assert view.message.startswith("Import – zakończone.") and "błędne 1" in view.message
     runs = view.runs_model.rows()
     qtmodeltester.check(view.runs_model)
     assert len(runs) == 1 and runs[0].status == "succeeded"
-    assert view.runs_model.index(0, 2).data() == "zakończony"
+    assert view.runs_model.index(0, 2).data() == "zakończone"
     assert (runs[0].rows_read, runs[0].rows_invalid, runs[0].matched) == (4, 1, 2)
     assert view.feed_tabs.currentIndex() == 1  # the finished run is shown with its errors
     assert "wiersz 4:" in view.run_errors.toPlainText()  # header is line 1
@@ -189,7 +189,7 @@ def test_cancelling_an_import_applies_nothing(qtbot, db, tmp_path, products) -> 
     view.ctx.runner.wait()
     run = imports.list_runs(db.uow(), system, integration_id=feed.id)[0]
     assert run.status == "cancelled"
-    assert "anulowany" in view.message
+    assert view.message.startswith("Import – anulowane.")
     assert catalog.list_unlinked_offers(db.uow(), system, integration_id=feed.id) == []
 
 
@@ -305,7 +305,7 @@ def test_shop_test_connection_pull_and_sync_now(qtbot, db, shop, feed_file, qtmo
 
     view.sync_now()
     assert view.ctx.dialogs.errors == []
-    assert view.message.startswith("Synchronizacja – zakończony: sprawdzone 1, zapisane 1"), view.message
+    assert view.message.startswith("Synchronizacja – zakończone: sprawdzone 1, zapisane 1"), view.message
     qtmodeltester.check(view.sync_model)
     assert len(view.sync_model.rows()) == 1 and view.sync_model.rows()[0].written == 1
     assert view.shop_tabs.currentIndex() == 1

@@ -42,7 +42,7 @@ register(
         "supplier_feed": "plik dostawcy",
         "prestashop_db": "PrestaShop (baza)",
         "Supplier": "Dostawca",
-        "Enabled": "Włączona",
+        "Active": "Aktywna",
         "yes": "tak",
         "no": "nie",
         "Profiles": "Profile",
@@ -96,9 +96,9 @@ register(
         "Message": "Komunikat",
         "queued": "w kolejce",
         "running": "w toku",
-        "succeeded": "zakończony",
-        "failed": "nieudany",
-        "cancelled": "anulowany",
+        "succeeded": "zakończone",
+        "failed": "nieudane",
+        "cancelled": "anulowane",
         "{s} s": "{s} s",
         "line {line}: {reason}": "wiersz {line}: {reason}",
         "Select a run to see its errors.": "Wybierz import, aby zobaczyć błędy.",
@@ -107,8 +107,7 @@ register(
         "Importing {name}": "Import: {name}",
         "Syncing availability: {name}": "Synchronizacja dostępności: {name}",
         "Import finished: {status}. Read {read}, valid {valid}, invalid {invalid}, matched {matched}.": (
-            "Import zakończony: {status}. Odczytane {read}, poprawne {valid}, błędne {invalid}, "
-            "dopasowane {matched}."
+            "Import – {status}. Odczytane {read}, poprawne {valid}, błędne {invalid}, dopasowane {matched}."
         ),
         "Import queued as job {job} (run {run}).": "Import dodany do kolejki jako zadanie {job} (import {run}).",
         "Linked {linked} of {examined} items; ambiguous {ambiguous}, unmatched {unmatched}.": (
@@ -124,7 +123,7 @@ register(
         "Database server": "Serwer bazy",
         "PrestaShop version": "Wersja PrestaShop",
         "Shop": "Sklep",
-        "Stock": "Stany",
+        "Stock keying": "Klucz stanów",
         "Languages": "Języki",
         "Problems": "Problemy",
         "Password": "Hasło",
@@ -195,7 +194,7 @@ class IntegrationsView(ServiceView):
                 Column(t("Type"), lambda i: t(i.type)),
                 Column(t("Supplier"), lambda i: i.contractor_name or ""),
                 Column(
-                    t("Enabled"),
+                    t("Active"),
                     lambda i: t("yes") if i.enabled else t("no"),
                     colour=lambda i: None if i.enabled else "#808080",
                 ),
@@ -752,7 +751,7 @@ class IntegrationsView(ServiceView):
             if report.shop_name:
                 lines.append(f"{t('Shop')}: {report.shop_name} (id {report.id_shop})")
             if report.stock_keying:
-                lines.append(f"{t('Stock')}: {report.stock_keying}")
+                lines.append(f"{t('Stock keying')}: {report.stock_keying}")
             if report.languages:
                 langs = ", ".join(f"{lang.iso_code}{'*' if lang.synced else ''}" for lang in report.languages)
                 lines.append(f"{t('Languages')}: {langs}")

@@ -59,10 +59,10 @@ register(
         "Schedules run in the scheduler (rexbit serve or rexbit schedule work), not in this window.": (
             "Harmonogram wykonuje planista (rexbit serve lub rexbit schedule work), nie to okno."
         ),
-        "deferred": "w kolejce",
+        "job queued": "zadanie w kolejce",
         "skipped": "pominięte",
-        "failed": "nieudane",
-        "task_missing": "brak zadania",
+        "not queued": "nie dodano do kolejki",
+        "task missing": "brak zadania",
         "claimed": "przyjęte",
         "invalid cron": "błędny cron",
         "not available": "niedostępne",
@@ -77,7 +77,16 @@ def _arguments(s: ScheduleInfo) -> str:
 def _last_result(s: ScheduleInfo) -> str:
     if not s.last_status:
         return ""
-    text = t(s.last_status)
+    # Tick statuses of services.schedules.TickStatus, in words of this view (other views say "failed"
+    # of other things, with another Polish ending).
+    words = {
+        "deferred": t("job queued"),
+        "skipped": t("skipped"),
+        "task_missing": t("task missing"),
+        "failed": t("not queued"),
+        "claimed": t("claimed"),
+    }
+    text = words.get(s.last_status, s.last_status)
     return f"{text}: {s.last_message}" if s.last_message else text
 
 
