@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any, NamedTuple
 
 from stdnum import ean as stdnum_ean
 
@@ -239,9 +241,10 @@ class _Invalid:
     reason: str
 
 
-@dataclass(frozen=True)
-class StagedValues:
-    """One feed row after reading: what the run stages. ``error`` set = the row is invalid."""
+class StagedValues(NamedTuple):
+    """One feed row after reading: what the run stages. ``error`` set = the row is invalid.
+
+    A named tuple, not a dataclass: a million of them are built per large feed."""
 
     line: int
     external_id: str | None
@@ -270,6 +273,9 @@ class FeedValueReader:
         self.value_maps = {
             f: {str(k).strip().casefold(): v for k, v in m.items()} for f, m in self.value_maps.items()
         }
+        self._parse_stock: Any = partial(parse_quantity, decimal=self.decimal, nominal=self.nominal_quantity)
+        self._parse_days: Any = partial(parse_delivery_days, today=self.today)
+        self._parse_price: Any = partial(parse_price, decimal=self.decimal)
 
     def _mapped(self, name: str, raw: str | None) -> str | None:
         if not self.value_maps or raw is None:
@@ -330,23 +336,16 @@ class FeedValueReader:
             else:
                 warning = f"{exc}; matched by SKU only"
         try:
-            stock = self._cached(
-                "stock_quantity",
-                stock_quantity,
-                lambda t: parse_quantity(t, decimal=self.decimal, nominal=self.nominal_quantity),
-            )
+            stock = self._cached("stock_quantity", stock_quantity, self._parse_stock)
         except FeedValueError as exc:
             reasons.append(str(exc))
         try:
-            days = self._cached(
-                "delivery_days", delivery_days, lambda t: parse_delivery_days(t, today=self.today)
-            )
+            days = self._cached("delivery_days", delivery_days, self._parse_days)
         except FeedValueError as exc:
             reasons.append(str(exc))
         try:
-            price = self._cached(
-                "purchase_price", purchase_price, lambda t: parse_price(t, decimal=self.decimal)
-            )
+            # Prices are nearly all different: no cache.
+            price = self._parse_price(self._mapped("purchase_price", purchase_price))
         except FeedValueError as exc:
             reasons.append(str(exc))
         ext = clean_text(self._mapped("external_id", external_id))

@@ -335,6 +335,16 @@ def read_chunk_values(reader: FeedValueReader, rows: list[RawRow]) -> list[Stage
     ]
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: str | None) -> str:
+    """A text value in COPY's text format (NULL is \\N)."""
+    if value is None:
+        return "\\N"
+    return value.translate(_COPY_ESCAPES)
+
+
 def stage_chunk(
     new_uow: NewUow,
     run_id: int,
@@ -371,21 +381,29 @@ def stage_chunk(
             )
         raw: Any = uow.session.connection().connection.driver_connection
         with raw.cursor() as cur, cur.copy(_COPY_STAGED) as copy:
-            for s in staged:
-                copy.write_row(
-                    (
-                        run_id,
-                        s.line,
-                        chunk_no,
-                        s.external_id,
-                        s.sku,
-                        s.gtin,
-                        s.stock_quantity,
-                        s.delivery_days,
-                        s.purchase_price,
-                        s.error,
+            # COPY's text format written here: a third of the cost of write_row per value.
+            prefix = f"{run_id}\t"
+            chunk_text = f"\t{chunk_no}\t"
+            copy.write(
+                "".join(
+                    prefix
+                    + str(v.line)
+                    + chunk_text
+                    + "\t".join(
+                        (
+                            _copy_field(v.external_id),
+                            _copy_field(v.sku),
+                            v.gtin or "\\N",
+                            "\\N" if v.stock_quantity is None else str(v.stock_quantity),
+                            "\\N" if v.delivery_days is None else str(v.delivery_days),
+                            "\\N" if v.purchase_price is None else str(v.purchase_price),
+                            _copy_field(v.error),
+                        )
                     )
+                    + "\n"
+                    for v in staged
                 )
+            )
         uow.session.execute(
             delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id, ImportRunChunk.chunk_no == chunk_no)
         )

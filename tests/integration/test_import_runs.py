@@ -386,3 +386,14 @@ def test_permissions_and_bad_arguments(db: Any, system_actor: Actor, tmp_path: P
         imports.create_import_runs(db.uow(), system_actor, integration_id=integration.id)
     with pytest.raises(NotFound):
         imports.create_import_runs(db.uow(), system_actor, integration_id=999)
+
+
+def test_copy_escapes_backslashes_tabs_and_newlines(db: Any, system_actor: Actor, tmp_path: Path) -> None:
+    add_products(db, [("A\\B", None, "backslash in the SKU")])
+    path = tmp_path / "odd.csv"
+    path.write_bytes('sku;stan\r\nA\\B;3\r\n"C\tD";"x\ny"\r\n'.encode("cp1250"))
+    integration_id, _ = supplier(db, system_actor, path, mappings={"sku": "sku", "stock_quantity": "stan"})
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "succeeded", run.message
+    assert offers(db)["A\\B"]["stock_quantity"] == 3 and offers(db)["A\\B"]["sku"] == "A\\B"
+    assert run.errors[0]["reason"] == "stock 'x\ny' is not a quantity"
