@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,24 @@ def load_settings(session: Session) -> OrderSettings:
         cached = settings_from_sections({key: value for key, value in rows})
         session.info[_CACHE_KEY] = cached
     return cached  # type: ignore[no-any-return]
+
+
+def settings_loaded(session: Session) -> bool:
+    return _CACHE_KEY in session.info
+
+
+def settings_column() -> ScalarSelect[Any]:
+    """All settings rows as one JSON object, to be read along with another query (one round trip less
+    per use case: ``find_order`` reads the order and the settings together)."""
+    return select(
+        func.coalesce(func.jsonb_object_agg(OrderSetting.key, OrderSetting.value), text("'{}'::jsonb"))
+    ).scalar_subquery()
+
+
+def prime_settings(session: Session, sections: dict[str, Any] | None) -> None:
+    """Cache settings read by ``settings_column`` for the session (as ``load_settings`` would)."""
+    if _CACHE_KEY not in session.info:
+        session.info[_CACHE_KEY] = settings_from_sections(dict(sections or {}))
 
 
 def _store(session: Session, settings: OrderSettings, actor: Actor) -> None:

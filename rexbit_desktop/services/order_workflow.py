@@ -35,7 +35,12 @@ from rexbit_desktop.domain.orders import (
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services import stock
 from rexbit_desktop.services.documents import retry_on_deadlock
-from rexbit_desktop.services.order_settings import load_settings
+from rexbit_desktop.services.order_settings import (
+    load_settings,
+    prime_settings,
+    settings_column,
+    settings_loaded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +88,22 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     cond = Order.number == key
     if key.isdigit():
         cond = or_(cond, Order.id == int(key))
-    stmt = select(Order).where(cond).order_by(Order.number != key).limit(1)
+    # The settings come along in the same round trip unless the session has them already.
+    with_settings = not settings_loaded(session)
+    stmt = (
+        (select(Order, settings_column()) if with_settings else select(Order))
+        .where(cond)
+        .order_by(Order.number != key)
+        .limit(1)
+    )
     if lock:
         stmt = stmt.with_for_update(of=Order)
-    order = session.scalar(stmt)
-    if order is None:
+    row = session.execute(stmt).first()
+    if row is None:
         raise NotFound(f"There is no order '{number}'.", hint="List orders with: rexbit orders list")
-    return order
+    if with_settings:
+        prime_settings(session, row[1])
+    return row[0]  # type: ignore[no-any-return]
 
 
 def apply_transition(
@@ -120,7 +134,7 @@ def apply_transition(
         target is OrderStatus.SHIPPED and automation.issue_wz_on != "never"
     )
     if wz_due:
-        issued = [d.number or "" for d in stock.issue_wz_for_order(session, actor, order, now)]
+        issued = stock.issue_wz_for_order(session, actor, order, now)
     if target is OrderStatus.CANCELLED:
         if automation.release_reservations_on_cancel:
             released = str(

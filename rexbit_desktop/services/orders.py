@@ -834,6 +834,6 @@ def issue_warehouse_documents(uow: UnitOfWork, actor: Actor, number: str) -> lis
         order = find_order(s, number, lock=True)
         if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
             raise TransitionRefused(f"Order {order.number} is {order.status}: no WZ can be issued.")
-        numbers = [d.number or "" for d in stock.issue_wz_for_order(s, actor, order, stock.now_utc())]
+        numbers = stock.issue_wz_for_order(s, actor, order, stock.now_utc())
         uow.commit()
     return numbers

@@ -12,6 +12,7 @@ reservation.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -222,48 +223,113 @@ def _lock_stock(session: Session, keys: set[StockKey]) -> dict[StockKey, list[De
     return levels
 
 
-def _apply_stock_deltas(session: Session, deltas: dict[StockKey, tuple[Decimal, Decimal]]) -> None:
-    """Add (on_hand, reserved) deltas, creating missing rows; the CHECK constraint is the last guard."""
+def _values(rows: list[tuple[Any, ...]], casts: tuple[str, ...], prefix: str, params: dict[str, Any]) -> str:
+    """``VALUES (CAST(:p0_0 AS bigint), …), …`` for a set-based statement; the values go into ``params``."""
+    out = []
+    for n, row in enumerate(rows):
+        cells = []
+        for m, (value, cast) in enumerate(zip(row, casts, strict=True)):
+            params[f"{prefix}{n}_{m}"] = value
+            cells.append(f"CAST(:{prefix}{n}_{m} AS {cast})")
+        out.append("(" + ", ".join(cells) + ")")
+    return "VALUES " + ", ".join(out)
+
+
+_MOVEMENT_COLUMNS = (
+    "product_id",
+    "warehouse_id",
+    "on_hand_delta",
+    "reserved_delta",
+    "reason",
+    "document_id",
+    "reservation_id",
+    "order_id",
+    "actor",
+    "comment",
+)
+_MOVEMENT_CASTS = (
+    "bigint",
+    "bigint",
+    "numeric",
+    "numeric",
+    "text",
+    "bigint",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+)
+
+
+def _movement_values(movements: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    return _values(
+        [
+            tuple(m.get(c, ZERO if c.endswith("_delta") else None) for c in _MOVEMENT_COLUMNS)
+            for m in movements
+        ],
+        _MOVEMENT_CASTS,
+        "m",
+        params,
+    )
+
+
+def _stock_update_cte(bulk: list[tuple[int, int, Decimal, Decimal]], params: dict[str, Any]) -> str:
+    """Add deltas to locked stock rows in one statement (the CHECK constraint is the last guard)."""
+    values = _values(bulk, ("bigint", "bigint", "numeric", "numeric"), "s", params)
+    return (
+        "UPDATE warehouse_stock_totals AS t SET on_hand = t.on_hand + v.o, reserved = t.reserved + v.r, "
+        f"updated_at = now() FROM ({values}) AS v(p, w, o, r) "
+        "WHERE t.product_id = v.p AND t.warehouse_id = v.w"
+    )
+
+
+def _apply_stock_deltas(
+    session: Session,
+    deltas: dict[StockKey, tuple[Decimal, Decimal]],
+    movements: list[dict[str, Any]] | None = None,
+) -> None:
+    """Add (on_hand, reserved) deltas, creating missing rows; the CHECK constraint is the last guard.
+
+    With ``movements`` the ledger rows are written too — in the same statement when the stock rows
+    exist already (a data-modifying CTE: one round trip instead of two).
+    """
     bulk: list[tuple[int, int, Decimal, Decimal]] = []
+    upserts: list[tuple[int, int, Decimal, Decimal]] = []
     for (product_id, warehouse_id), (d_on_hand, d_reserved) in sorted(deltas.items()):
         if d_on_hand == 0 and d_reserved == 0:
             continue
-        if 0 <= d_reserved <= d_on_hand:
-            # The CHECK applies to the proposed row too, so only a valid new row may go the upsert way.
-            stmt = pg_insert(WarehouseStockTotal).values(
-                product_id=product_id, warehouse_id=warehouse_id, on_hand=d_on_hand, reserved=d_reserved
-            )
-            session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[WarehouseStockTotal.product_id, WarehouseStockTotal.warehouse_id],
-                    set_={
-                        "on_hand": WarehouseStockTotal.on_hand + d_on_hand,
-                        "reserved": WarehouseStockTotal.reserved + d_reserved,
-                        "updated_at": func.now(),
-                    },
-                )
-            )
-        else:
-            bulk.append((product_id, warehouse_id, d_on_hand, d_reserved))
-    if bulk:
-        # One statement for all lines of an order (the rows are locked already).
-        values = ", ".join(
-            f"(CAST(:p{n} AS bigint), CAST(:w{n} AS bigint), CAST(:o{n} AS numeric), CAST(:r{n} AS numeric))"
-            for n in range(len(bulk))
+        # The CHECK applies to the proposed row too, so only a valid new row may go the upsert way.
+        target = upserts if 0 <= d_reserved <= d_on_hand else bulk
+        target.append((product_id, warehouse_id, d_on_hand, d_reserved))
+    for product_id, warehouse_id, d_on_hand, d_reserved in upserts:
+        stmt = pg_insert(WarehouseStockTotal).values(
+            product_id=product_id, warehouse_id=warehouse_id, on_hand=d_on_hand, reserved=d_reserved
         )
-        params: dict[str, Any] = {}
-        for n, (product_id, warehouse_id, d_on_hand, d_reserved) in enumerate(bulk):
-            params.update(
-                {f"p{n}": product_id, f"w{n}": warehouse_id, f"o{n}": d_on_hand, f"r{n}": d_reserved}
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[WarehouseStockTotal.product_id, WarehouseStockTotal.warehouse_id],
+                set_={
+                    "on_hand": WarehouseStockTotal.on_hand + d_on_hand,
+                    "reserved": WarehouseStockTotal.reserved + d_reserved,
+                    "updated_at": func.now(),
+                },
             )
+        )
+    params: dict[str, Any] = {}
+    if bulk and movements:
         session.execute(
             text(
-                "UPDATE warehouse_stock_totals AS t SET on_hand = t.on_hand + v.o, reserved = t.reserved + v.r, "
-                f"updated_at = now() FROM (VALUES {values}) AS v(p, w, o, r) "
-                "WHERE t.product_id = v.p AND t.warehouse_id = v.w"
+                f"WITH stock AS ({_stock_update_cte(bulk, params)}) "
+                f"INSERT INTO stock_movements ({', '.join(_MOVEMENT_COLUMNS)}) "
+                f"{_movement_values(movements, params)}"
             ),
             params,
         )
+        return
+    if bulk:
+        session.execute(text(_stock_update_cte(bulk, params)), params)
+    if movements:
+        record_movements(session, movements)
 
 
 def _item_warehouse(session: Session, order: Order, item: OrderItem, default: list[int]) -> int:
@@ -320,6 +386,53 @@ def _warehouse_codes(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 # ------------------------------------------------------------------ reservations
+
+
+def _insert_reservations(
+    session: Session,
+    actor: Actor,
+    rows: list[dict[str, Any]],
+    deltas: dict[StockKey, tuple[Decimal, Decimal]],
+    *,
+    comment: str | None = None,
+) -> None:
+    """Insert reservation rows, raise ``reserved`` on the locked stock rows and write a ``reserve`` ledger
+    row per reservation — one statement (data-modifying CTEs) instead of three round trips."""
+    params: dict[str, Any] = {"actor": actor.login, "comment": comment}
+    values = _values(
+        [
+            (
+                r["order_item_id"],
+                r["product_id"],
+                r["warehouse_location_id"],
+                r["reserved_qty"],
+                r["expires_at"],
+                n,
+            )
+            for n, r in enumerate(rows)
+        ],
+        ("bigint", "bigint", "bigint", "numeric", "timestamptz", "int"),
+        "r",
+        params,
+    )
+    bulk = [(p, w, o, r) for (p, w), (o, r) in sorted(deltas.items()) if o != 0 or r != 0]
+    assert all(o == 0 and r > 0 for _p, _w, o, r in bulk), "reservations only raise 'reserved'"
+    session.execute(
+        text(
+            "WITH r AS ("
+            "INSERT INTO order_item_reservations "
+            "(order_item_id, product_id, warehouse_location_id, reserved_qty, expires_at) "
+            f"SELECT v.i, v.p, v.w, v.q, v.e FROM ({values}) AS v(i, p, w, q, e, n) ORDER BY v.n "
+            "RETURNING id, order_item_id, product_id, warehouse_location_id, reserved_qty"
+            f"), stock AS ({_stock_update_cte(bulk, params)}) "
+            "INSERT INTO stock_movements "
+            "(product_id, warehouse_id, on_hand_delta, reserved_delta, reason, reservation_id, order_id, actor, comment) "
+            "SELECT r.product_id, r.warehouse_location_id, 0, r.reserved_qty, 'reserve', r.id, oi.order_id, "
+            "CAST(:actor AS text), CAST(:comment AS text) "
+            "FROM r JOIN order_items oi ON oi.id = r.order_item_id ORDER BY r.id"
+        ),
+        params,
+    )
 
 
 def reserve_for_order(
@@ -397,28 +510,7 @@ def reserve_for_order(
             )
         )
     if new_reservations:
-        ids = (
-            session.execute(insert(OrderItemReservation).returning(OrderItemReservation.id), new_reservations)
-            .scalars()
-            .all()
-        )
-        _apply_stock_deltas(session, deltas)
-        record_movements(
-            session,
-            [
-                {
-                    "product_id": r["product_id"],
-                    "warehouse_id": r["warehouse_location_id"],
-                    "reserved_delta": r["reserved_qty"],
-                    "on_hand_delta": ZERO,
-                    "reason": "reserve",
-                    "reservation_id": rid,
-                    "order_id": order.id,
-                    "actor": actor.login,
-                }
-                for r, rid in zip(new_reservations, ids, strict=True)
-            ],
-        )
+        _insert_reservations(session, actor, new_reservations, deltas)
         _ensure_reservation_document(session, order, now)
     result = ReservationResultDTO(order.number, lines)
     if result.complete and order.fulfillment_status == FulfillmentStatus.UNASSIGNED.value:
@@ -485,8 +577,7 @@ def release_reservations(
         r.status = "released"
         r.released_at = now
         r.release_reason = reason
-    _apply_stock_deltas(session, deltas)
-    record_movements(session, movements)
+    _apply_stock_deltas(session, deltas, movements)
     return total
 
 
@@ -655,13 +746,11 @@ def _recipient(session: Session, order: Order) -> dict[str, Any]:
     return snapshot
 
 
-def issue_wz_for_order(
-    session: Session, actor: Actor, order: Order, now: datetime
-) -> list[WarehouseDocument]:
+def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: datetime) -> list[str]:
     """Post one WZ per warehouse for what is not issued yet; consumes the order's reservations.
 
     What is not reserved is taken from free stock; if that is short too, nothing is posted and the
-    error names the missing goods.
+    error names the missing goods. Returns the WZ numbers.
     """
     items = [i for i in order.items if i.product_id is not None]
     issued = _issued(session, order.id)
@@ -671,27 +760,37 @@ def issue_wz_for_order(
         return []
     default: list[int] = []
     warehouse_of = {i.id: _item_warehouse(session, order, i, default) for i in items}
-    reservations = list(
-        session.scalars(
-            select(OrderItemReservation)
-            .where(
-                OrderItemReservation.order_item_id.in_([i.id for i in items]),
-                OrderItemReservation.status != "released",
-            )
-            .order_by(OrderItemReservation.id)
-            .with_for_update()
+    # Plain rows, not ORM objects: they are released below by one UPDATE, and no stale copy may stay
+    # in the session for a detail read later in the same transaction.
+    reservations = session.execute(
+        select(
+            OrderItemReservation.id,
+            OrderItemReservation.order_item_id,
+            OrderItemReservation.warehouse_location_id,
+            OrderItemReservation.reserved_qty - OrderItemReservation.released_qty,
         )
-    )
+        .where(
+            OrderItemReservation.order_item_id.in_([i.id for i in items]),
+            OrderItemReservation.status != "released",
+        )
+        .order_by(OrderItemReservation.id)
+        .with_for_update()
+    ).all()
     held: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for r in reservations:
-        held[r.order_item_id] += r.reserved_qty - r.released_qty
+    for _rid, item_id, warehouse_id, qty in reservations:
+        held[item_id] += qty
         # Goods are issued where they were reserved, even if the default warehouse changed since.
-        warehouse_of[r.order_item_id] = r.warehouse_location_id
+        warehouse_of[item_id] = warehouse_id
     keys = {(i.product_id, warehouse_of[i.id]) for i in items}
     levels = _lock_stock(session, keys)  # type: ignore[arg-type]
     free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
     products = {
-        p.id: p for p in session.scalars(select(Product).where(Product.id.in_({i.product_id for i in items})))
+        p.id: p
+        for p in session.execute(
+            select(Product.id, Product.sku, Product.ean, Product.name, Product.unit).where(
+                Product.id.in_({i.product_id for i in items})
+            )
+        )
     }
     codes = _warehouse_codes(session, set(warehouse_of.values()))
     short: list[str] = []
@@ -713,74 +812,135 @@ def issue_wz_for_order(
     by_warehouse: dict[int, list[OrderItem]] = defaultdict(list)
     for item in items:
         by_warehouse[warehouse_of[item.id]].append(item)
-    documents: list[WarehouseDocument] = []
-    deltas: dict[StockKey, tuple[Decimal, Decimal]] = {}
-    for warehouse_id in sorted(by_warehouse):
-        number = next_number(session, DOCUMENT_PATTERNS["WZ"], "WZ", now.date())
-        doc = WarehouseDocument(
-            type="WZ",
-            number=number,
-            status="posted",
+    # Numbers first (in warehouse order, as before): the release reason of the reservations names them all.
+    numbers = {
+        warehouse_id: next_number(session, DOCUMENT_PATTERNS["WZ"], "WZ", now.date())
+        for warehouse_id in sorted(by_warehouse)
+    }
+    for n, warehouse_id in enumerate(sorted(by_warehouse)):
+        _post_wz(
+            session,
+            actor,
+            order,
+            now,
+            number=numbers[warehouse_id],
             warehouse_id=warehouse_id,
-            order_id=order.id,
             recipient=recipient,
-            issue_date=now.date(),
-            release_date=now.date(),
-            comment=f"Zamówienie {order.number}",
-            created_by=actor.login,
-            posted_at=now,
+            lines=[
+                (item, products[item.product_id], todo[item.id], consume[item.id])
+                for item in by_warehouse[warehouse_id]
+            ],
+            release_reservations=[r[0] for r in reservations] if n == 0 else [],
+            release_reason="issued on " + ", ".join(numbers[w] for w in sorted(numbers)),
         )
-        for line_no, item in enumerate(by_warehouse[warehouse_id], start=1):
-            product = products[item.product_id]  # type: ignore[index]
-            doc.items.append(
-                WarehouseDocumentItem(
-                    line_no=line_no,
-                    product_id=product.id,
-                    order_item_id=item.id,
-                    sku=product.sku,
-                    ean=product.ean,
-                    name=item.name or product.name,
-                    unit=product.unit,
-                    quantity=todo[item.id],
-                    price_net=item.price_net,
-                    vat_rate=item.vat_rate,
-                )
-            )
-            key = (product.id, warehouse_id)
-            d_on_hand, d_reserved = deltas.get(key, (ZERO, ZERO))
-            deltas[key] = (d_on_hand - todo[item.id], d_reserved - consume[item.id])
-        session.add(doc)
-        documents.append(doc)
-    session.flush()
-    for doc in documents:
-        session.add(OrderDocument(order_id=order.id, warehouse_document_id=doc.id, type="issue_wz"))
-    for r in reservations:
-        r.released_qty, r.status, r.released_at = r.reserved_qty, "released", now
-        r.release_reason = "issued on " + ", ".join(d.number or "" for d in documents)
-    _apply_stock_deltas(session, deltas)
-    record_movements(
-        session,
+    return [numbers[w] for w in sorted(numbers)]
+
+
+def _post_wz(
+    session: Session,
+    actor: Actor,
+    order: Order,
+    now: datetime,
+    *,
+    number: str,
+    warehouse_id: int,
+    recipient: dict[str, Any],
+    lines: list[tuple[OrderItem, Any, Decimal, Decimal]],
+    release_reservations: list[int],
+    release_reason: str,
+) -> None:
+    """Write one posted WZ with everything that goes with it in a single statement (data-modifying
+    CTEs share one snapshot and one round trip): the document and its lines, the order's link to it,
+    the ledger rows, the stock totals (the rows are locked already; the CHECK is the last guard), the
+    consumed reservations and the order's open shortages (the goods leave, nothing is missing any more).
+
+    ``lines``: (order line, product row, quantity issued, of which from the line's reservations).
+    """
+    params: dict[str, Any] = {
+        "type": "WZ",
+        "number": number,
+        "warehouse_id": warehouse_id,
+        "order_id": order.id,
+        "recipient": json.dumps(recipient, ensure_ascii=False),
+        "day": now.date(),
+        "now": now,
+        "comment": f"Zamówienie {order.number}",
+        "actor": actor.login,
+        "release_reason": release_reason,
+        "reservation_ids": release_reservations,
+    }
+    items = _values(
         [
-            {
-                "product_id": di.product_id,
-                "warehouse_id": doc.warehouse_id,
-                "on_hand_delta": -di.quantity,
-                "reserved_delta": -consume[di.order_item_id],  # type: ignore[index]
-                "reason": "issue",
-                "document_id": doc.id,
-                "order_id": order.id,
-                "actor": actor.login,
-            }
-            for doc in documents
-            for di in doc.items
+            (
+                line_no,
+                product.id,
+                item.id,
+                product.sku,
+                product.ean,
+                item.name or product.name,
+                product.unit,
+                qty,
+                item.price_net,
+                item.vat_rate,
+                consumed,
+            )
+            for line_no, (item, product, qty, consumed) in enumerate(lines, start=1)
         ],
+        (
+            "int",
+            "bigint",
+            "bigint",
+            "text",
+            "text",
+            "text",
+            "text",
+            "numeric",
+            "numeric",
+            "numeric",
+            "numeric",
+        ),
+        "i",
+        params,
     )
+    deltas: dict[int, tuple[Decimal, Decimal]] = {}
+    for _item, product, qty, consumed in lines:
+        d_on_hand, d_reserved = deltas.get(product.id, (ZERO, ZERO))
+        deltas[product.id] = (d_on_hand - qty, d_reserved - consumed)
+    stock = _stock_update_cte([(p, warehouse_id, o, r) for p, (o, r) in sorted(deltas.items())], params)
     session.execute(
-        update(OrderItemShortage)
-        .where(OrderItemShortage.order_id == order.id, OrderItemShortage.status == "open")
-        .values(status="filled", resolved_at=now)
-    )
-    return documents
+        text(
+            "WITH doc AS ("
+            "INSERT INTO warehouse_documents (type, number, status, warehouse_id, order_id, recipient, "
+            "issue_date, release_date, comment, created_by, posted_at) "
+            "VALUES (:type, :number, 'posted', :warehouse_id, :order_id, CAST(:recipient AS jsonb), "
+            ":day, :day, :comment, :actor, :now) RETURNING id"
+            f"), v (line_no, product_id, order_item_id, sku, ean, name, unit, quantity, price_net, vat_rate, "
+            f"consumed) AS ({items}), "
+            "lines AS ("
+            "INSERT INTO warehouse_document_items (document_id, line_no, product_id, order_item_id, sku, ean, "
+            "name, unit, quantity, price_net, vat_rate) "
+            "SELECT doc.id, v.line_no, v.product_id, v.order_item_id, v.sku, v.ean, v.name, v.unit, "
+            "v.quantity, v.price_net, v.vat_rate FROM doc, v ORDER BY v.line_no"
+            "), link AS ("
+            "INSERT INTO order_documents (order_id, warehouse_document_id, type) "
+            "SELECT :order_id, doc.id, 'issue_wz' FROM doc"
+            "), ledger AS ("
+            "INSERT INTO stock_movements (product_id, warehouse_id, on_hand_delta, reserved_delta, reason, "
+            "document_id, order_id, actor) "
+            "SELECT v.product_id, :warehouse_id, -v.quantity, -v.consumed, 'issue', doc.id, :order_id, :actor "
+            "FROM doc, v ORDER BY v.line_no"
+            f"), stock AS ({stock}"
+            "), released AS ("
+            "UPDATE order_item_reservations SET released_qty = reserved_qty, status = 'released', "
+            "released_at = :now, release_reason = :release_reason "
+            "WHERE id = ANY(CAST(:reservation_ids AS bigint[]))"
+            "), filled AS ("
+            "UPDATE order_item_shortages SET status = 'filled', resolved_at = :now "
+            "WHERE order_id = :order_id AND status = 'open'"
+            ") SELECT id FROM doc"
+        ),
+        params,
+    ).one()
 
 
 def storno_issues(
