@@ -61,6 +61,16 @@ class NumberPattern:
 
         return self.prefix + _TOKEN.sub(repl, self.pattern) + self.suffix
 
+    def parts(self, day: date) -> tuple[str, int, str]:
+        """``(head, width, tail)``: ``format(n, day) == head + str(n).zfill(width) + tail`` — for building
+        the number in SQL next to the counter."""
+        seq = next(m for m in _TOKEN.finditer(self.pattern) if set(m.group(1)) == {"n"})
+        token = seq.group(1)
+        width = len(token) if len(token) > 1 else self.padding
+        head = NumberPattern(self.pattern[: seq.start()] + "{n}", Reset.NEVER).format(0, day)[:-1]
+        tail = NumberPattern("{n}" + self.pattern[seq.end() :], Reset.NEVER).format(0, day)[1:]
+        return self.prefix + head, width, tail + self.suffix
+
 
 def validate_pattern(pattern: str, reset: Reset | str, padding: int = 0) -> None:
     """Refuse patterns that would repeat numbers (a monthly reset without the month in the number)."""

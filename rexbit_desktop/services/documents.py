@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -56,22 +56,72 @@ def retry_on_deadlock(fn: Callable[P, T]) -> Callable[P, T]:
     return functools.wraps(fn)(retrying(fn))
 
 
-def next_number(session: Session, pattern: NumberPattern, kind: str, day: date) -> str:
+_TAKE_NUMBER = (
+    "INSERT INTO number_series (key, last_value) {source} "
+    "ON CONFLICT (key) DO UPDATE SET last_value = number_series.last_value + 1 "
+    "RETURNING last_value"
+)
+
+
+@overload
+def next_number(session: Session, pattern: NumberPattern, kind: str, day: date) -> str: ...
+
+
+@overload
+def next_number(
+    session: Session,
+    pattern: NumberPattern,
+    kind: str,
+    day: date,
+    *,
+    unless_exists: tuple[str, dict[str, Any]],
+) -> str | None: ...
+
+
+def next_number(
+    session: Session,
+    pattern: NumberPattern,
+    kind: str,
+    day: date,
+    *,
+    unless_exists: tuple[str, dict[str, Any]] | None = None,
+) -> str | None:
     """Take the next number of a series inside the caller's transaction.
 
     The upsert locks the ``number_series`` row until the transaction ends, so concurrent writers queue
     behind it and a rolled-back transaction gives its number back: no gap, no duplicate.
+
+    ``unless_exists`` (SQL, params): take no number (``None``) when that query finds a row — the check
+    and the take in one round trip.
     """
     key = pattern.series_key(kind, day)
-    value = session.execute(
-        text(
-            "INSERT INTO number_series (key, last_value) VALUES (:key, 1) "
-            "ON CONFLICT (key) DO UPDATE SET last_value = number_series.last_value + 1 "
-            "RETURNING last_value"
-        ),
-        {"key": key},
-    ).scalar_one()
+    params: dict[str, Any] = {"key": key}
+    source = "VALUES (:key, 1)"
+    if unless_exists is not None:
+        source = f"SELECT :key, 1 WHERE NOT EXISTS ({unless_exists[0]})"
+        params.update(unless_exists[1])
+    value = session.execute(text(_TAKE_NUMBER.format(source=source)), params).scalar_one_or_none()
+    if value is None:
+        return None
     return pattern.format(int(value), day)
+
+
+def next_number_into(
+    session: Session, pattern: NumberPattern, kind: str, day: date, *, table: str, row_id: int
+) -> str:
+    """``next_number`` and writing it into ``table.number`` of row ``row_id`` in one statement (the
+    number is built in SQL from ``pattern.parts``); same locking, so still no gap and no duplicate."""
+    head, width, tail = pattern.parts(day)
+    number = session.execute(
+        text(
+            f"WITH n AS ({_TAKE_NUMBER.format(source='VALUES (:key, 1)')}) "
+            f"UPDATE {table} AS t SET number = CAST(:head AS text) "
+            "|| lpad(CAST(n.last_value AS text), greatest(CAST(:width AS int), length(CAST(n.last_value AS text))), '0') "
+            "|| CAST(:tail AS text), updated_at = now() FROM n WHERE t.id = :row_id RETURNING t.number"
+        ),
+        {"key": pattern.series_key(kind, day), "head": head, "width": width, "tail": tail, "row_id": row_id},
+    ).scalar_one()
+    return str(number)
 
 
 def record_movements(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -88,21 +88,25 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     cond = Order.number == key
     if key.isdigit():
         cond = or_(cond, Order.id == int(key))
-    # The settings come along in the same round trip unless the session has them already.
+    # The settings and the warehouses (a handful of rows every order use case needs) come along in the
+    # same round trip unless the session has them already.
     with_settings = not settings_loaded(session)
-    stmt = (
-        (select(Order, settings_column()) if with_settings else select(Order))
-        .where(cond)
-        .order_by(Order.number != key)
-        .limit(1)
-    )
+    with_warehouses = not stock.warehouses_loaded(session)
+    columns: list[Any] = [Order]
+    if with_settings:
+        columns.append(settings_column().label("settings"))
+    if with_warehouses:
+        columns.append(stock.warehouses_column().label("warehouses"))
+    stmt = select(*columns).where(cond).order_by(Order.number != key).limit(1)
     if lock:
         stmt = stmt.with_for_update(of=Order)
     row = session.execute(stmt).first()
     if row is None:
         raise NotFound(f"There is no order '{number}'.", hint="List orders with: rexbit orders list")
     if with_settings:
-        prime_settings(session, row[1])
+        prime_settings(session, row.settings)
+    if with_warehouses:
+        stock.prime_warehouses(session, row.warehouses)
     return row[0]  # type: ignore[no-any-return]
 
 

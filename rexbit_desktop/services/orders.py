@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rexbit_desktop.db.models.catalog import Product, Warehouse
 from rexbit_desktop.db.models.documents import WarehouseDocument
@@ -29,6 +30,7 @@ from rexbit_desktop.db.models.orders import (
 )
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import Conflict, RexbitError, TransitionRefused, ValidationError
+from rexbit_desktop.domain.order_settings import OrderSettings
 from rexbit_desktop.domain.orders import (
     SHIPPED_STATUSES,
     OrderStatus,
@@ -40,8 +42,13 @@ from rexbit_desktop.domain.orders import (
 )
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services import stock
-from rexbit_desktop.services.documents import next_number, retry_on_deadlock
-from rexbit_desktop.services.order_settings import load_settings
+from rexbit_desktop.services.documents import next_number_into, retry_on_deadlock
+from rexbit_desktop.services.order_settings import (
+    load_settings,
+    prime_settings,
+    settings_column,
+    settings_loaded,
+)
 from rexbit_desktop.services.order_workflow import (
     OrderWorkflowService,
     TransitionResult,
@@ -504,10 +511,25 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
 # ------------------------------------------------------------------ use cases
 
 
+def _products_and_settings(session: Session, skus: set[str]) -> tuple[dict[str, Any], OrderSettings]:
+    """The catalogue rows of a new order's SKUs and the order settings, in one round trip."""
+    if settings_loaded(session):
+        rows = session.execute(
+            select(Product.id, Product.sku, Product.name, Product.ean).where(Product.sku.in_(skus))
+        ).all()
+        return {r.sku: r for r in rows}, load_settings(session)
+    settings = select(settings_column().label("settings")).subquery()
+    rows = session.execute(
+        select(settings.c.settings, Product.id, Product.sku, Product.name, Product.ean)
+        .select_from(settings)
+        .outerjoin(Product, Product.sku.in_(skus))
+    ).all()
+    prime_settings(session, rows[0].settings)
+    return {r.sku: r for r in rows if r.id is not None}, load_settings(session)
+
+
 def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) -> Order:
-    settings = load_settings(session)
-    skus = {i.sku for i in new.items}
-    products = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    products, settings = _products_and_settings(session, {i.sku for i in new.items})
     warehouse_codes = {c for c in [new.warehouse, *(i.warehouse for i in new.items)] if c}
     warehouses = (
         dict(
@@ -604,7 +626,10 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     session.flush()
     if new.note:
         session.add(OrderNote(order_id=order.id, author=actor.login, body=new.note))
-    order.number = next_number(session, settings.numbering.number_pattern(), "order", number_day)
+    number = next_number_into(
+        session, settings.numbering.number_pattern(), "order", number_day, table="orders", row_id=order.id
+    )
+    set_committed_value(order, "number", number)
     apply_transition(
         session, actor, order, OrderStatus(order.status), settings, now, comment="created", initial=True
     )

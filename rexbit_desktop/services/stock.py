@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy import ScalarSelect, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
 from rexbit_desktop.db.models.documents import WarehouseDocument, WarehouseDocumentItem
@@ -174,13 +175,32 @@ def _product_by_sku(session: Session, sku: str) -> Product:
     return product
 
 
+_WAREHOUSES_KEY = "rexbit.warehouses"
+
+
 def _warehouses(session: Session) -> dict[int, tuple[str, str, bool]]:
     """Warehouses by id (code, name, default), read once per session: there are a handful."""
-    cached = session.info.get("rexbit.warehouses")
+    cached = session.info.get(_WAREHOUSES_KEY)
     if cached is None:
         cached = {w.id: (w.code, w.name, w.is_default) for w in session.execute(select(Warehouse)).scalars()}
-        session.info["rexbit.warehouses"] = cached
+        session.info[_WAREHOUSES_KEY] = cached
     return cached  # type: ignore[no-any-return]
+
+
+def warehouses_loaded(session: Session) -> bool:
+    return _WAREHOUSES_KEY in session.info
+
+
+def warehouses_column() -> ScalarSelect[Any]:
+    """All warehouses as one JSON array, to be read along with another query (``find_order``)."""
+    row = func.jsonb_build_array(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.is_default)
+    return select(func.coalesce(func.jsonb_agg(row), text("'[]'::jsonb"))).scalar_subquery()
+
+
+def prime_warehouses(session: Session, rows: list[list[Any]] | None) -> None:
+    """Cache warehouses read by ``warehouses_column`` for the session (as ``_warehouses`` would)."""
+    if _WAREHOUSES_KEY not in session.info:
+        session.info[_WAREHOUSES_KEY] = {int(i): (c, n, bool(d)) for i, c, n, d in rows or []}
 
 
 def default_warehouse_id(session: Session, settings: OrderSettings) -> int:
@@ -342,18 +362,33 @@ def _item_warehouse(session: Session, order: Order, item: OrderItem, default: li
     return default[0]
 
 
-def _active_reserved(session: Session, item_ids: list[int]) -> dict[int, Decimal]:
-    if not item_ids:
-        return {}
-    rows = session.execute(
-        select(
-            OrderItemReservation.order_item_id,
-            func.sum(OrderItemReservation.reserved_qty - OrderItemReservation.released_qty),
+def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decimal, Decimal]]:
+    """The order's lines with what posted WZs issued and what open reservations hold for each — one
+    query instead of three (the lines, the issued sums, the reserved sums)."""
+    issued = (
+        select(func.coalesce(func.sum(WarehouseDocumentItem.quantity), 0))
+        .join(WarehouseDocument, WarehouseDocument.id == WarehouseDocumentItem.document_id)
+        .where(
+            WarehouseDocument.order_id == order.id,
+            WarehouseDocument.type == "WZ",
+            WarehouseDocument.status == "posted",
+            WarehouseDocumentItem.order_item_id == OrderItem.id,
         )
-        .where(OrderItemReservation.order_item_id.in_(item_ids), OrderItemReservation.status != "released")
-        .group_by(OrderItemReservation.order_item_id)
+        .scalar_subquery()
+    )
+    held = (
+        select(
+            func.coalesce(func.sum(OrderItemReservation.reserved_qty - OrderItemReservation.released_qty), 0)
+        )
+        .where(OrderItemReservation.order_item_id == OrderItem.id, OrderItemReservation.status != "released")
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(OrderItem, issued, held).where(OrderItem.order_id == order.id).order_by(OrderItem.id)
     ).all()
-    return {item_id: qty for item_id, qty in rows}
+    if "items" not in order.__dict__:
+        set_committed_value(order, "items", [item for item, _i, _h in rows])
+    return [(item, Decimal(i), Decimal(h)) for item, i, h in rows]
 
 
 def _issued(session: Session, order_id: int) -> dict[int, Decimal]:
@@ -439,13 +474,14 @@ def reserve_for_order(
     session: Session, actor: Actor, order: Order, settings: OrderSettings, now: datetime
 ) -> ReservationResultDTO:
     """Reserve what is free for each stock line of a locked order; the rest goes to the shortages list."""
-    items = [i for i in order.items if i.product_id is not None]
+    lines_now = [line for line in _order_lines(session, order) if line[0].product_id is not None]
+    items = [item for item, _issued_qty, _held_qty in lines_now]
     if not items:
         return ReservationResultDTO(order.number, [])
     default: list[int] = []
     warehouse_of = {i.id: _item_warehouse(session, order, i, default) for i in items}
-    held = _active_reserved(session, [i.id for i in items])
-    issued = _issued(session, order.id)
+    held = {item.id: qty for item, _issued_qty, qty in lines_now if qty}
+    issued = {item.id: qty for item, qty, _held_qty in lines_now if qty}
     need = {i.id: i.quantity - held.get(i.id, ZERO) - issued.get(i.id, ZERO) for i in items}
     keys = {(i.product_id, warehouse_of[i.id]) for i in items if need[i.id] > 0}
     levels = _lock_stock(session, keys)  # type: ignore[arg-type]
@@ -519,13 +555,17 @@ def reserve_for_order(
 
 
 def _ensure_reservation_document(session: Session, order: Order, now: datetime) -> None:
-    exists = session.scalar(
-        select(OrderDocument.id).where(
-            OrderDocument.order_id == order.id, OrderDocument.type == "reservation"
-        )
+    number = next_number(
+        session,
+        DOCUMENT_PATTERNS["RES"],
+        "RES",
+        now.date(),
+        unless_exists=(
+            "SELECT 1 FROM order_documents WHERE order_id = :order_id AND type = 'reservation'",
+            {"order_id": order.id},
+        ),
     )
-    if exists is None:
-        number = next_number(session, DOCUMENT_PATTERNS["RES"], "RES", now.date())
+    if number is not None:
         session.add(OrderDocument(order_id=order.id, type="reservation", meta={"number": number}))
 
 
@@ -752,9 +792,11 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     What is not reserved is taken from free stock; if that is short too, nothing is posted and the
     error names the missing goods. Returns the WZ numbers.
     """
-    items = [i for i in order.items if i.product_id is not None]
-    issued = _issued(session, order.id)
-    todo = {i.id: i.quantity - issued.get(i.id, ZERO) for i in items}
+    lines_now = [
+        (item, qty) for item, qty, _held in _order_lines(session, order) if item.product_id is not None
+    ]
+    items = [item for item, _qty in lines_now]
+    todo = {item.id: item.quantity - qty for item, qty in lines_now}
     items = [i for i in items if todo[i.id] > 0]
     if not items:
         return []
