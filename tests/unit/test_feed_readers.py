@@ -121,7 +121,9 @@ def test_utf8_with_bom_comma_delimiter_lf_and_quotes(tmp_path: Path) -> None:
     path = tmp_path / "utf8.csv"
     text = 'sku,ean,qty,price\n"HX-1, special",5901234123457,3,"1,234.50"\nHX-2,,>10,7.5\n'
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    rows = read_all(path, "csv", {"sku": "sku", "ean": "ean", "stock_quantity": "qty", "purchase_price": "price"})
+    rows = read_all(
+        path, "csv", {"sku": "sku", "ean": "ean", "stock_quantity": "qty", "purchase_price": "price"}
+    )
     reader = open_feed_reader(path, "csv", {}, {"sku": "sku"})
     assert reader.dialect.encoding == "utf-8-sig"
     assert reader.dialect.delimiter == ","
@@ -298,7 +300,10 @@ def test_http_feed_over_the_limit_stops(http_feed: tuple[str, type[_Handler]]) -
     with pytest.raises(FeedTooLarge, match="over the limit"), open_feed_file(url + "/a.csv", max_bytes=1000):
         pass
     handler.lie_about_length = True  # no Content-Length: counted while streaming
-    with pytest.raises(FeedTooLarge, match="download stopped"), open_feed_file(url + "/a.csv", max_bytes=1000):
+    with (
+        pytest.raises(FeedTooLarge, match="download stopped"),
+        open_feed_file(url + "/a.csv", max_bytes=1000),
+    ):
         pass
 
 
