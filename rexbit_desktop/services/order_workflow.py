@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rexbit_desktop.db.models.orders import Order, OrderStatusHistory
 from rexbit_desktop.db.session import UnitOfWork
@@ -110,6 +111,23 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     return row[0]  # type: ignore[no-any-return]
 
 
+def _record_change(session: Session, order: Order, changes: dict[str, Any], history: dict[str, Any]) -> None:
+    """Write the order's new status and its history row in one statement (the history insert as a
+    data-modifying CTE of the update) instead of two flushed by the ORM; the in-memory order takes the
+    written values as its committed state, so the commit does not write them again."""
+    stmt = (
+        update(Order)
+        .where(Order.id == order.id)
+        .values(**changes)
+        .add_cte(insert(OrderStatusHistory).values(order_id=order.id, **history).cte("history"))
+        .execution_options(synchronize_session=False)
+    )
+    with session.no_autoflush:  # what other steps changed is flushed with the commit, as before
+        session.execute(stmt)
+    for key, value in changes.items():
+        set_committed_value(order, key, value)
+
+
 def apply_transition(
     session: Session,
     actor: Actor,
@@ -156,14 +174,10 @@ def apply_transition(
             d.number or ""
             for d in stock.storno_issues(session, actor, order, now, cancel_wz=False, reason="Zwrot towaru")
         ]
-    if target is OrderStatus.PAID and order.payment_status in ("pending", "partially_paid"):
-        order.payment_status = "paid"
+    payment_status = order.payment_status
+    if target is OrderStatus.PAID and payment_status in ("pending", "partially_paid"):
+        payment_status = "paid"
     fulfillment = fulfillment_on_enter(target)
-    if fulfillment is not None:
-        order.fulfillment_status = fulfillment.value
-    order.status = target.value
-    if not initial:
-        order.updated_at = now
     ctx = dict(context or {})
     if reservation is not None:
         ctx["reservation"] = {"complete": reservation.complete, "lines": len(reservation.lines)}
@@ -171,16 +185,25 @@ def apply_transition(
         ctx["issued"] = issued
     if storno:
         ctx["storno"] = storno
-    session.add(
-        OrderStatusHistory(
-            order_id=order.id,
-            from_status=current.value if current else None,
-            to_status=target.value,
-            changed_by=actor.login,
-            changed_by_user_id=actor.user_id,
-            comment=comment,
-            context=ctx,
-        )
+    changes: dict[str, Any] = {
+        "status": target.value,
+        "fulfillment_status": fulfillment.value if fulfillment is not None else order.fulfillment_status,
+        "payment_status": payment_status,
+    }
+    if not initial:
+        changes["updated_at"] = now
+    _record_change(
+        session,
+        order,
+        changes,
+        {
+            "from_status": current.value if current else None,
+            "to_status": target.value,
+            "changed_by": actor.login,
+            "changed_by_user_id": actor.user_id,
+            "comment": comment,
+            "context": ctx,
+        },
     )
     return TransitionResult(
         order.number, current.value if current else None, target.value, reservation, issued, storno, released
