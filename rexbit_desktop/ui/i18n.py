@@ -24,6 +24,7 @@ POLISH: dict[str, str] = {
     "Database": "Baza danych",
     "embedded": "wbudowana",
     "server": "serwer",
+    "embedded PostgreSQL on this computer": "wbudowana PostgreSQL na tym komputerze",
     "User": "Użytkownik",
     "Background tasks: {n}": "Zadania w tle: {n}",
     "Refresh": "Odśwież",

@@ -50,10 +50,14 @@ class LoginDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
         buttons.accepted.connect(self._try_login)
         buttons.rejected.connect(self.reject)
+        heading = QLabel(t("rexbit desktop"))
+        heading.setStyleSheet("font-size: 18pt; font-weight: 600; margin-bottom: 8px")
         layout = QVBoxLayout(self)
+        layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+        self.setMinimumWidth(380)
         (self.password_edit if last_login else self.login_edit).setFocus()
 
     def _try_login(self) -> None:

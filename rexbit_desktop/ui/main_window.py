@@ -67,7 +67,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(t("rexbit desktop"))
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(170)
+        self.nav.setFixedWidth(190)
+        # Big, well-spaced entries: the navigation is used all day, often with a touchpad.
+        self.nav.setStyleSheet(
+            "QListWidget#navigation { font-size: 11pt; }QListWidget#navigation::item { padding: 9px 12px; }"
+        )
         self.stack = QStackedWidget()
         self.views: dict[str, View] = {}
         self._keys: list[str] = []
@@ -100,8 +104,11 @@ class MainWindow(QMainWindow):
     # -- status bar -------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        kind = t("embedded") if self.ctx.db.embedded else t("server")
-        self.db_label = QLabel(f"{t('Database')}: {self.ctx.db.display} ({kind})")
+        if self.ctx.db.embedded:
+            where = t("embedded PostgreSQL on this computer")
+        else:
+            where = f"{t('server')} {self.ctx.db.display.removeprefix('PostgreSQL ')}"
+        self.db_label = QLabel(f"{t('Database')}: {where}")
         self.db_label.setObjectName("status_database")
         actor = self.ctx.actor
         self.user_label = QLabel(f"{t('User')}: {actor.display_name or actor.login} ({t(actor.role.value)})")
