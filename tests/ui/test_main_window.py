@@ -21,7 +21,8 @@ def test_main_window_shows_navigation_and_status(qtbot, ctx) -> None:  # type: i
     labels = [window.nav.item(i).text() for i in range(window.nav.count())]
     assert labels == ["Zamówienia", "Produkty", "Integracje", "Kolejki", "Harmonogram"]
     assert "administrator" in window.user_label.text()
-    assert "PostgreSQL" in window.db_label.text()
+    host, port = ctx.db.engine.url.host, ctx.db.engine.url.port
+    assert window.db_label.text().startswith(f"Baza danych: serwer {host}:{port}/")
     window.show_view("queues")
     assert window.stack.currentWidget() is window.views["queues"]
 
