@@ -5,8 +5,8 @@ combinations linked to our products. The product level allows orders if any comb
 in ``domain/availability.py`` over all its combinations' offers). Counts in ``sync_runs`` and in the
 result are shop products.
 
-Consistency: each batch is one MariaDB transaction; ``metadata.last_availability`` of its links is
-written to PostgreSQL only after the shop committed. A lost connection leaves the batch unwritten on both
+Consistency: each batch is one MariaDB transaction; the ``last_availability`` of its links (table
+``shop_sync_state``, see ``last_availability()``) is written to PostgreSQL only after the shop committed. A lost connection leaves the batch unwritten on both
 sides (the shop rolls back, we record nothing), and the next run writes it (``sync_only_changed``
 compares with what was recorded). If PostgreSQL fails after the shop committed, the next run writes
 the same values again — harmless.
@@ -116,62 +116,81 @@ class ProductListingDisabled(ValidationError):
 
 # ---------------------------------------------------------------- reading our side
 
-# Supplier offers of enabled supplier_feed integrations (a disabled feed's offers are stale) for the
-# shop's products, parsed: a JSON number or a text holding a plain number. An offer whose stock or
-# delivery days cannot be read is "bad": left out, reported.
-# MATERIALIZED: each offer is parsed once, not once per place the planner repeats the expression.
-_OFFERS_CTE = """
-    WITH raw AS MATERIALIZED (
-        SELECT o.id, o.product_id,
-               btrim(o.supplier_availability->>'stock_quantity') AS sq,
-               btrim(o.supplier_availability->>'delivery_days') AS dd
+# What a run reads, in one statement, where the data is:
+# - offers of enabled supplier_feed integrations (a disabled feed's offers are stale) for the shop's
+#   products, from the typed columns generated from supplier_availability (models/integrations.py:
+#   offer_stock NULL or offer_delivery_days -1 = a value that is not a plain number: a "bad" offer, left
+#   out, reported);
+# - the best offer of each of our products (highest stock, then fewest delivery days, unknown last) and
+#   of each shop product (over its linked combinations): the rule's first step;
+# - the decision key of both, exactly AvailabilityRule's cache key (allowed → delivery days or the
+#   default, denied → -1), fingerprinted with the settings (:settings) and compared with what was last
+#   committed (shop_sync_state), so an unchanged run sends nothing but a count back to Python;
+# - the links of every shop product with a changed link (or all with :full), 'ok' rows, and the first
+#   bad offers and bad external ids.
+_READ_SQL = text(
+    """
+    WITH offers AS MATERIALIZED (
+        SELECT o.id, o.product_id, o.offer_stock AS stock, o.offer_delivery_days AS days
         FROM integration_product_links o
         JOIN integrations i ON i.id = o.integration_id
         WHERE i.type = 'supplier_feed' AND i.enabled AND o.supplier_availability IS NOT NULL
           AND o.product_id IN (SELECT product_id FROM integration_product_links WHERE integration_id = :shop)
-    ), offers AS MATERIALIZED (
-        SELECT id, product_id, sq, dd,
-               CASE WHEN sq IS NULL THEN 0
-                    WHEN sq ~ '^-?[0-9]{1,15}(\\.[0-9]{1,6})?$' THEN sq::numeric
-               END AS stock,
-               CASE WHEN dd IS NULL THEN NULL
-                    WHEN dd ~ '^[0-9]{1,4}(\\.0+)?$' THEN dd::numeric::integer
-                    ELSE -1
-               END AS days
-        FROM raw
-    )
-"""
-
-# The best offer of each of our products (highest stock, then fewest delivery days, unknown days last),
-# with the shop links of those products: the rule's first step done where the data is (the rest of the
-# rule is in domain/availability.py). The first bad offers come in the same pass, marked 'bad'.
-_BEST_OFFERS_SQL = text(
-    _OFFERS_CTE
-    + """
-    , best AS (
+    ), best AS (
         SELECT DISTINCT ON (product_id) product_id, stock, days
         FROM offers
         WHERE stock IS NOT NULL AND (days IS NULL OR days >= 0)
         ORDER BY product_id, stock DESC, days ASC NULLS LAST
+    ), shop_links AS MATERIALIZED (
+        SELECT s.id, s.external_id, b.stock, b.days,
+               CASE WHEN s.external_id ~ '^[0-9]{1,9}(:[0-9]{1,9})?$'
+                    THEN split_part(s.external_id, ':', 1)::integer END AS id_product,
+               CASE WHEN s.external_id ~ '^[0-9]{1,9}:[0-9]{1,9}$'
+                    THEN split_part(s.external_id, ':', 2)::integer ELSE 0 END AS id_attr
+        FROM integration_product_links s
+        JOIN best b ON b.product_id = s.product_id
+        WHERE s.integration_id = :shop
+    ), keyed AS MATERIALIZED (
+        SELECT l.*,
+               CASE WHEN l.stock >= :threshold THEN coalesce(l.days, :default_days) ELSE -1 END AS item_key,
+               first_value(CASE WHEN l.stock >= :threshold THEN coalesce(l.days, :default_days) ELSE -1 END)
+                   OVER (PARTITION BY l.id_product ORDER BY l.stock DESC, l.days ASC NULLS LAST) AS product_key
+        FROM shop_links l
+        WHERE l.id_product > 0
+    ), compared AS (
+        SELECT k.*, fp.fingerprint,
+               bool_or(st.fingerprint IS DISTINCT FROM fp.fingerprint) OVER (PARTITION BY k.id_product)
+                   AS product_changed
+        FROM keyed k
+        CROSS JOIN LATERAL (SELECT md5(:settings || '|' || k.item_key || '|' || k.product_key) AS fingerprint) fp
+        LEFT JOIN shop_sync_state st ON st.link_id = k.id
     )
-    SELECT 'ok' AS kind, s.id, s.external_id, s.metadata->'last_availability'->>'fingerprint',
-           b.stock, b.days, NULL AS raw_stock, NULL AS raw_days
-    FROM integration_product_links s
-    JOIN best b ON b.product_id = s.product_id
-    WHERE s.integration_id = :shop
+    SELECT 'ok' AS kind, id, id_product, id_attr, fingerprint, stock, days, NULL AS raw_stock, NULL AS raw_days
+    FROM compared WHERE product_changed OR :full
     UNION ALL
-    (SELECT 'bad', id, NULL, NULL, NULL, NULL, sq, dd FROM offers
-     WHERE stock IS NULL OR days < 0
-     ORDER BY id LIMIT 50)
+    SELECT 'examined', count(DISTINCT id_product), NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM keyed
+    UNION ALL
+    (SELECT 'badext', id, NULL, NULL, external_id, NULL, NULL, NULL, NULL FROM shop_links
+     WHERE id_product IS NULL OR id_product <= 0 ORDER BY id LIMIT 50)
+    UNION ALL
+    (SELECT 'bad', o.id, NULL, NULL, NULL, NULL, NULL,
+            btrim(l.supplier_availability->>'stock_quantity'), btrim(l.supplier_availability->>'delivery_days')
+     FROM offers o JOIN integration_product_links l ON l.id = o.id
+     WHERE o.stock IS NULL OR o.days < 0
+     ORDER BY o.id LIMIT 50)
     """
 )
 
+# What the shop committed, per distinct record (a run has only a handful: one per pair of decisions):
+# the link ids as one array. shop_sync_state rows are narrow; fillfactor 70 keeps rewrites HOT.
 _RECORD_SQL = text(
     """
-    UPDATE integration_product_links AS l
-    SET metadata = l.metadata || jsonb_build_object('last_availability', v.rec)
-    FROM jsonb_to_recordset(CAST(:records AS jsonb)) AS v(id integer, rec jsonb)
-    WHERE l.id = v.id
+    INSERT INTO shop_sync_state AS st (link_id, fingerprint, last_availability, written_at)
+    SELECT link_id, :fingerprint, CAST(:rec AS jsonb), now()
+    FROM unnest(CAST(:ids AS bigint[])) AS link_id
+    ON CONFLICT (link_id) DO UPDATE
+    SET fingerprint = EXCLUDED.fingerprint, last_availability = EXCLUDED.last_availability,
+        written_at = EXCLUDED.written_at
     """
 )
 
@@ -180,10 +199,9 @@ _RECORD_SQL = text(
 class _Link:
     link_id: int
     id_product_attribute: int
-    last_fingerprint: str | None
+    fingerprint: str  # of the decision to write (computed with the read; see _READ_SQL)
     offers: list[SupplierOffer] = field(default_factory=list)
     decision: Availability | None = None
-    fingerprint: str = ""
 
 
 @dataclass
@@ -194,75 +212,71 @@ class _Unit:
     links: list[_Link] = field(default_factory=list)
     product_decision: Availability | None = None
 
-    @property
-    def changed(self) -> bool:
-        return any(link.fingerprint != link.last_fingerprint for link in self.links)
+
+def _settings_fingerprint(rule: AvailabilityRule, stock_key: tuple[int, int]) -> str:
+    """Everything besides the best offers that decides what is written: changing any setting (texts,
+    threshold, default days, stock keying) makes every product differ from what was recorded."""
+    canonical = json.dumps(
+        [
+            str(rule.threshold),
+            rule.default_delivery_days,
+            sorted((i, t.available_now, t.available_later, t.unavailable) for i, t in rule.texts.items()),
+            list(stock_key),
+        ],
+        ensure_ascii=False,
+    )
+    return hashlib.sha1(canonical.encode()).hexdigest()
 
 
-def _parse_external_id(external_id: str) -> tuple[int, int]:
-    head, sep, tail = external_id.partition(":")
-    id_product, id_attr = int(head), int(tail) if sep else 0
-    if id_product <= 0 or id_attr < 0:
-        raise ValueError(external_id)
-    return id_product, id_attr
-
-
-def _load_units(uow: UnitOfWork, integration_id: int, errors: list[dict[str, Any]]) -> dict[int, _Unit]:
+def _load_units(
+    uow: UnitOfWork,
+    integration_id: int,
+    rule: AvailabilityRule,
+    settings: str,
+    full: bool,
+    errors: list[dict[str, Any]],
+) -> tuple[dict[int, _Unit], int]:
+    """The shop products to write (all with ``full``, else those that changed) and how many were examined."""
     units: dict[int, _Unit] = {}
+    examined = 0
     # JIT compiling costs seconds and saves nothing on one pass over 200,000 rows; the sort fits in memory.
     uow.session.execute(text("SET LOCAL jit = off"))
     uow.session.execute(text("SET LOCAL work_mem = '64MB'"))
     # Every join here is bulk; DISTINCT ON's estimate (200 rows) would otherwise pick 100,000 index probes.
     uow.session.execute(text("SET LOCAL enable_nestloop = off"))
-    for kind, link_id, external_id, last_fp, stock, days, raw_stock, raw_days in uow.session.execute(
-        _BEST_OFFERS_SQL, {"shop": integration_id}
+    params = {
+        "shop": integration_id,
+        "threshold": rule.threshold,
+        "default_days": rule.default_delivery_days,
+        "settings": settings,
+        "full": full,
+    }
+    for kind, link_id, id_product, id_attr, fp, stock, days, raw_stock, raw_days in uow.session.execute(
+        _READ_SQL, params
     ):
-        if kind == "bad":
+        if kind == "ok":
+            unit = units.get(id_product)
+            if unit is None:
+                unit = units[id_product] = _Unit(id_product)
+            unit.links.append(_Link(link_id, id_attr, fp, [SupplierOffer(stock, days)]))
+        elif kind == "examined":
+            examined = int(link_id)
+        elif kind == "bad":
             errors.append(
                 {
                     "link_id": link_id,
                     "reason": f"supplier offer has a bad stock_quantity/delivery_days ({raw_stock}, {raw_days})",
                 }
             )
-            continue
-        try:
-            id_product, id_attr = _parse_external_id(external_id)
-        except ValueError:
-            errors.append(
-                {"link_id": link_id, "reason": f"external id '{external_id}' is not 'product:combination'"}
-            )
-            continue
-        link = _Link(link_id, id_attr, last_fp, [SupplierOffer(stock, days)])
-        unit = units.get(id_product)
-        if unit is None:
-            unit = units[id_product] = _Unit(id_product)
-        unit.links.append(link)
-    return units
+        else:  # badext
+            errors.append({"link_id": link_id, "reason": f"external id '{fp}' is not 'product:combination'"})
+    return units, examined
 
 
 # ---------------------------------------------------------------- deciding
 
 
-class _Fingerprints:
-    """What was decided for a link, as a short stable string (compared with the recorded one)."""
-
-    def __init__(self, stock_key: tuple[int, int]) -> None:
-        self.stock_key = list(stock_key)
-        self._cache: dict[tuple[int, int], str] = {}
-
-    def of(self, item: Availability, product: Availability) -> str:
-        key = (id(item), id(product))
-        fp = self._cache.get(key)
-        if fp is None:
-            canonical = json.dumps(
-                [item.as_record(), product.as_record(), self.stock_key], sort_keys=True, ensure_ascii=False
-            )
-            fp = hashlib.sha1(canonical.encode()).hexdigest()
-            self._cache[key] = fp
-        return fp
-
-
-def _decide(units: dict[int, _Unit], rule: AvailabilityRule, fingerprints: _Fingerprints) -> None:
+def _decide(units: dict[int, _Unit], rule: AvailabilityRule) -> None:
     for unit in units.values():
         for link in unit.links:
             link.decision = rule.decide(link.offers)
@@ -271,23 +285,21 @@ def _decide(units: dict[int, _Unit], rule: AvailabilityRule, fingerprints: _Fing
         else:
             unit.product_decision = rule.decide(o for link in unit.links for o in link.offers)
         assert unit.product_decision is not None
-        for link in unit.links:
-            assert link.decision is not None
-            link.fingerprint = fingerprints.of(link.decision, unit.product_decision)
 
 
 class _Records:
-    """``metadata.last_availability`` as JSON text; equal for every link with the same decisions."""
+    """``last_availability`` as JSON text; equal for every link with the same decisions (and so the
+    same fingerprint)."""
 
     def __init__(self, stock_key: tuple[int, int], run_id: int) -> None:
         self.stock_key = list(stock_key)
         self.run_id = run_id
         self.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self._cache: dict[tuple[int, int], str] = {}
+        self._cache: dict[tuple[int, int, str], str] = {}
 
     def of(self, link: _Link, unit: _Unit) -> str:
         assert link.decision is not None and unit.product_decision is not None
-        key = (id(link.decision), id(unit.product_decision))
+        key = (id(link.decision), id(unit.product_decision), link.fingerprint)
         text_ = self._cache.get(key)
         if text_ is None:
             record = link.decision.as_record()
@@ -533,13 +545,15 @@ def _sync_with(
     )
     timings = {"read": 0.0, "decide": 0.0, "shop": 0.0, "record": 0.0}
     mark = time.perf_counter()
-    units = _load_units(uow, integration.id, details)
+    units, examined = _load_units(
+        uow, integration.id, rule, _settings_fingerprint(rule, stock_key), full, details
+    )
     counts["errors"] += len(details)
     timings["read"], mark = time.perf_counter() - mark, time.perf_counter()
-    _decide(units, rule, _Fingerprints(stock_key))
-    counts["examined"] = len(units)
-    pending = [units[k] for k in sorted(units) if full or units[k].changed]
-    counts["skipped_unchanged"] = len(units) - len(pending)
+    _decide(units, rule)
+    counts["examined"] = examined
+    pending = [units[k] for k in sorted(units)]
+    counts["skipped_unchanged"] = examined - len(pending)
     if limit is not None:
         pending = pending[:limit]
     counts["to_write"] = len(pending)
@@ -600,7 +614,7 @@ def _record_batch(
 ) -> None:
     """Count a batch the shop committed and record ``last_availability`` for what it has."""
     mark = time.perf_counter()
-    recs: list[str] = []
+    recs: dict[str, tuple[str, list[int]]] = {}  # record text → (fingerprint, link ids)
     for unit in chunk:
         if (unit.id_product, 0) in outcome.missing:
             counts["missing_in_shop"] += 1
@@ -613,10 +627,14 @@ def _record_batch(
                 counts["missing_in_shop"] += 1
                 _note_missing(details, unit.id_product, link.id_product_attribute)
                 continue
-            recs.append(f'{{"id":{link.link_id},"rec":{records.of(link, unit)}}}')
+            rec = records.of(link, unit)
+            entry = recs.get(rec)
+            if entry is None:
+                entry = recs[rec] = (link.fingerprint, [])
+            entry[1].append(link.link_id)
     if not dry_run and recs:
-        # One JSON document: binding 100,000 array elements one by one costs seconds.
-        uow.session.execute(_RECORD_SQL, {"records": "[" + ",".join(recs) + "]"})
+        for rec, (fingerprint, ids) in recs.items():
+            uow.session.execute(_RECORD_SQL, {"fingerprint": fingerprint, "rec": rec, "ids": ids})
         uow.commit()
     timings["record"] += time.perf_counter() - mark
 
@@ -655,6 +673,26 @@ def sync_all_availability(
             # One shop must not keep the others from their sync (e.g. a sync of it is already running).
             log.warning("availability sync of integration %s skipped: %s", integration_id, exc.message)
     return results
+
+
+def last_availability(
+    uow: UnitOfWork, actor: Actor, *, integration_id: int, external_id: str
+) -> dict[str, Any] | None:
+    """What the last sync committed for one shop link (None if nothing yet): ``out_of_stock``,
+    ``texts``, ``product`` (the product level), ``stock_key``, ``fingerprint``, ``sync_run_id``,
+    ``synced_at``."""
+    actor.require(Permission.VIEW)
+    from rexbit_desktop.db.models import IntegrationProductLink, ShopSyncState
+
+    with uow:
+        return uow.session.execute(
+            select(ShopSyncState.last_availability)
+            .join(IntegrationProductLink, IntegrationProductLink.id == ShopSyncState.link_id)
+            .where(
+                IntegrationProductLink.integration_id == integration_id,
+                IntegrationProductLink.external_id == external_id,
+            )
+        ).scalar_one_or_none()
 
 
 def list_sync_runs(

@@ -112,13 +112,10 @@ def set_offer(db: Any, supplier: int, sku: str, stock: Any, days: int | None = 2
 
 
 def last_availability(db: Any, shop_integration: int, external_id: str) -> dict[str, Any] | None:
-    with db.uow() as uow:
-        link = (
-            uow.session.query(IntegrationProductLink)
-            .filter_by(integration_id=shop_integration, external_id=external_id)
-            .one()
-        )
-        return link.meta.get("last_availability")
+    from rexbit_desktop.domain.roles import Actor
+    from rexbit_desktop.services.shop_sync import last_availability as recorded
+
+    return recorded(db.uow(), Actor.system(), integration_id=shop_integration, external_id=external_id)
 
 
 # ---------------------------------------------------------------- shop side

@@ -9,6 +9,7 @@ from rexbit_desktop.db.models.integrations import (
     Integration,
     IntegrationProductLink,
     IntegrationTask,
+    ShopSyncState,
     SyncRun,
 )
 from rexbit_desktop.db.models.orders import (
@@ -49,6 +50,7 @@ __all__ = [
     "Product",
     "Schedule",
     "ScheduleRun",
+    "ShopSyncState",
     "SyncRun",
     "User",
     "Warehouse",

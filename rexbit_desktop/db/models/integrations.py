@@ -4,7 +4,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rexbit_desktop.db.base import Base, Money, Quantity, created_at_column, updated_at_column
@@ -117,11 +131,29 @@ class ImportStagedRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+# The offer's stock and delivery days parsed once, when the row is written (the shop sync reads 200,000
+# offers per run; parsing JSONB each time was most of its read). Only immutable built-ins, and every
+# cast is guarded by a regex, so a bad feed value never fails an insert:
+#   offer_stock: 0 when absent, NULL when not a plain number ("bad offer");
+#   offer_delivery_days: NULL when absent, -1 when not a whole number of days ("bad offer").
+_SQ = "btrim(supplier_availability->>'stock_quantity')"
+_DD = "btrim(supplier_availability->>'delivery_days')"
+OFFER_STOCK_SQL = (
+    f"CASE WHEN {_SQ} IS NULL THEN 0 "
+    f"WHEN {_SQ} ~ '^-?[0-9]{{1,15}}(\\.[0-9]{{1,6}})?$' THEN ({_SQ})::numeric END"
+)
+OFFER_DELIVERY_DAYS_SQL = (
+    f"CASE WHEN {_DD} IS NULL THEN NULL "
+    f"WHEN {_DD} ~ '^[0-9]{{1,4}}(\\.0+)?$' THEN ({_DD})::numeric::integer ELSE -1 END"
+)
+
+
 class IntegrationProductLink(Base):
     """One external item of an integration, linked (or not yet) to our product.
 
-    ``supplier_availability``: ``{contractor_id, stock_quantity, delivery_days, purchase_price, updated_at}``.
-    ``metadata.last_availability``: what the last shop sync committed for this link.
+    ``supplier_availability``: ``{contractor_id, stock_quantity, delivery_days, purchase_price, updated_at}``,
+    with ``offer_stock`` / ``offer_delivery_days`` generated from it (see above).
+    What the last shop sync committed for a link is in ``shop_sync_state`` (``ShopSyncState``).
     """
 
     __tablename__ = "integration_product_links"
@@ -130,6 +162,13 @@ class IntegrationProductLink(Base):
             "uq_integration_product_links_integration_external", "integration_id", "external_id", unique=True
         ),
         Index("ix_integration_product_links_product", "product_id"),
+        # The shop sync's offers: only rows with an offer, with what it reads (index-only when vacuumed).
+        Index(
+            "ix_integration_product_links_offers",
+            "product_id",
+            postgresql_include=["integration_id", "offer_stock", "offer_delivery_days"],
+            postgresql_where=text("supplier_availability IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,6 +180,10 @@ class IntegrationProductLink(Base):
     link_source: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     supplier_availability: Mapped[dict[str, Any] | None]
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict, server_default="{}")
+    offer_stock: Mapped[Decimal | None] = mapped_column(Numeric, Computed(OFFER_STOCK_SQL, persisted=True))
+    offer_delivery_days: Mapped[int | None] = mapped_column(
+        Integer, Computed(OFFER_DELIVERY_DAYS_SQL, persisted=True)
+    )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -148,6 +191,27 @@ class IntegrationProductLink(Base):
     def stock_quantity(self) -> Decimal | None:
         value = (self.supplier_availability or {}).get("stock_quantity")
         return None if value is None else Decimal(str(value))
+
+
+class ShopSyncState(Base):
+    """What the last shop sync committed for one shop link (its ``last_availability``).
+
+    A narrow table of its own instead of ``integration_product_links.metadata.last_availability``:
+    recording 100,000 links rewrote 100,000 wide link rows (with their JSONB) per run; here a row is
+    small, and fillfactor 70 leaves room for HOT updates (no index changes on a rewrite).
+    """
+
+    __tablename__ = "shop_sync_state"
+    __table_args__ = {"postgresql_with": {"fillfactor": 70}}
+
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("integration_product_links.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Identifies the decision (item and product level) and the settings it was made with.
+    fingerprint: Mapped[str] = mapped_column(Text)
+    # {out_of_stock, texts, product, stock_key, fingerprint, sync_run_id, synced_at}
+    last_availability: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    written_at: Mapped[datetime] = created_at_column()
 
 
 class SyncRun(Base):

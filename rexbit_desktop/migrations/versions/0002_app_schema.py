@@ -206,6 +206,24 @@ def upgrade() -> None:
         sa.Column("link_source", sa.String(length=16), server_default="auto", nullable=False),
         sa.Column("supplier_availability", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("metadata", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False),
+        sa.Column(
+            "offer_stock",
+            sa.Numeric(),
+            sa.Computed(
+                "CASE WHEN btrim(supplier_availability->>'stock_quantity') IS NULL THEN 0 WHEN btrim(supplier_availability->>'stock_quantity') ~ '^-?[0-9]{1,15}(\\.[0-9]{1,6})?$' THEN (btrim(supplier_availability->>'stock_quantity'))::numeric END",
+                persisted=True,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "offer_delivery_days",
+            sa.Integer(),
+            sa.Computed(
+                "CASE WHEN btrim(supplier_availability->>'delivery_days') IS NULL THEN NULL WHEN btrim(supplier_availability->>'delivery_days') ~ '^[0-9]{1,4}(\\.0+)?$' THEN (btrim(supplier_availability->>'delivery_days'))::numeric::integer ELSE -1 END",
+                persisted=True,
+            ),
+            nullable=True,
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
@@ -221,6 +239,14 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_product_links")),
+    )
+    op.create_index(
+        "ix_integration_product_links_offers",
+        "integration_product_links",
+        ["product_id"],
+        unique=False,
+        postgresql_include=["integration_id", "offer_stock", "offer_delivery_days"],
+        postgresql_where=sa.text("supplier_availability IS NOT NULL"),
     )
     op.create_index(
         "ix_integration_product_links_product", "integration_product_links", ["product_id"], unique=False
@@ -578,6 +604,21 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_order_status_history_order_id"), "order_status_history", ["order_id"], unique=False
+    )
+    op.create_table(
+        "shop_sync_state",
+        sa.Column("link_id", sa.BigInteger(), nullable=False),
+        sa.Column("fingerprint", sa.Text(), nullable=False),
+        sa.Column("last_availability", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("written_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["link_id"],
+            ["integration_product_links.id"],
+            name=op.f("fk_shop_sync_state_link_id_integration_product_links"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("link_id", name=op.f("pk_shop_sync_state")),
+        postgresql_with={"fillfactor": 70},
     )
     op.create_table(
         "warehouse_documents",
@@ -950,6 +991,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_warehouse_documents_warehouse_id"), table_name="warehouse_documents")
     op.drop_index(op.f("ix_warehouse_documents_order_id"), table_name="warehouse_documents")
     op.drop_table("warehouse_documents")
+    op.drop_table("shop_sync_state")
     op.drop_index(op.f("ix_order_status_history_order_id"), table_name="order_status_history")
     op.drop_table("order_status_history")
     op.drop_index(op.f("ix_order_shipments_tracking_number"), table_name="order_shipments")
@@ -991,6 +1033,12 @@ def downgrade() -> None:
     op.drop_table("integration_tasks")
     op.drop_index("uq_integration_product_links_integration_external", table_name="integration_product_links")
     op.drop_index("ix_integration_product_links_product", table_name="integration_product_links")
+    op.drop_index(
+        "ix_integration_product_links_offers",
+        table_name="integration_product_links",
+        postgresql_include=["integration_id", "offer_stock", "offer_delivery_days"],
+        postgresql_where=sa.text("supplier_availability IS NOT NULL"),
+    )
     op.drop_table("integration_product_links")
     op.drop_index(op.f("ix_warehouse_stock_totals_warehouse_id"), table_name="warehouse_stock_totals")
     op.drop_table("warehouse_stock_totals")
