@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -63,65 +63,52 @@ _TAKE_NUMBER = (
 )
 
 
-@overload
-def next_number(session: Session, pattern: NumberPattern, kind: str, day: date) -> str: ...
-
-
-@overload
-def next_number(
-    session: Session,
-    pattern: NumberPattern,
-    kind: str,
-    day: date,
-    *,
-    unless_exists: tuple[str, dict[str, Any]],
-) -> str | None: ...
-
-
-def next_number(
-    session: Session,
-    pattern: NumberPattern,
-    kind: str,
-    day: date,
-    *,
-    unless_exists: tuple[str, dict[str, Any]] | None = None,
-) -> str | None:
+def next_number(session: Session, pattern: NumberPattern, kind: str, day: date) -> str:
     """Take the next number of a series inside the caller's transaction.
 
     The upsert locks the ``number_series`` row until the transaction ends, so concurrent writers queue
     behind it and a rolled-back transaction gives its number back: no gap, no duplicate.
-
-    ``unless_exists`` (SQL, params): take no number (``None``) when that query finds a row — the check
-    and the take in one round trip.
     """
-    key = pattern.series_key(kind, day)
-    params: dict[str, Any] = {"key": key}
-    source = "VALUES (:key, 1)"
-    if unless_exists is not None:
-        source = f"SELECT :key, 1 WHERE NOT EXISTS ({unless_exists[0]})"
-        params.update(unless_exists[1])
-    value = session.execute(text(_TAKE_NUMBER.format(source=source)), params).scalar_one_or_none()
-    if value is None:
-        return None
+    value = session.execute(
+        text(_TAKE_NUMBER.format(source="VALUES (:key, 1)")), {"key": pattern.series_key(kind, day)}
+    ).scalar_one()
     return pattern.format(int(value), day)
+
+
+def number_cte(
+    pattern: NumberPattern, kind: str, day: date, params: dict[str, Any], *, unless_exists: str | None = None
+) -> tuple[str, str]:
+    """``next_number`` as SQL for a data-modifying CTE: ``(cte, number)`` where ``cte`` is the counter
+    upsert (``WITH n AS (cte)``) and ``number`` the formatted number as an SQL expression over ``n`` (built
+    from ``pattern.parts``). Same row lock as ``next_number``: still no gap and no duplicate.
+    ``unless_exists``: an SQL query; when it finds a row no number is taken (``n`` is empty)."""
+    head, width, tail = pattern.parts(day)
+    params.update({"n_key": pattern.series_key(kind, day), "n_head": head, "n_width": width, "n_tail": tail})
+    last = "CAST(n.last_value AS text)"
+    number = (
+        f"(CAST(:n_head AS text) || lpad({last}, greatest(CAST(:n_width AS int), length({last})), '0') "
+        "|| CAST(:n_tail AS text))"
+    )
+    source = "VALUES (:n_key, 1)"
+    if unless_exists is not None:
+        source = f"SELECT :n_key, 1 WHERE NOT EXISTS ({unless_exists})"
+    return _TAKE_NUMBER.format(source=source), number
 
 
 def next_number_into(
     session: Session, pattern: NumberPattern, kind: str, day: date, *, table: str, row_id: int
 ) -> str:
-    """``next_number`` and writing it into ``table.number`` of row ``row_id`` in one statement (the
-    number is built in SQL from ``pattern.parts``); same locking, so still no gap and no duplicate."""
-    head, width, tail = pattern.parts(day)
-    number = session.execute(
+    """``next_number`` and writing it into ``table.number`` of row ``row_id`` in one statement."""
+    params: dict[str, Any] = {"row_id": row_id}
+    cte, number = number_cte(pattern, kind, day, params)
+    value = session.execute(
         text(
-            f"WITH n AS ({_TAKE_NUMBER.format(source='VALUES (:key, 1)')}) "
-            f"UPDATE {table} AS t SET number = CAST(:head AS text) "
-            "|| lpad(CAST(n.last_value AS text), greatest(CAST(:width AS int), length(CAST(n.last_value AS text))), '0') "
-            "|| CAST(:tail AS text), updated_at = now() FROM n WHERE t.id = :row_id RETURNING t.number"
+            f"WITH n AS ({cte}) UPDATE {table} AS t SET number = {number}, updated_at = now() "
+            "FROM n WHERE t.id = :row_id RETURNING t.number"
         ),
-        {"key": pattern.series_key(kind, day), "head": head, "width": width, "tail": tail, "row_id": row_id},
+        params,
     ).scalar_one()
-    return str(number)
+    return str(value)
 
 
 def record_movements(session: Session, rows: list[dict[str, Any]]) -> None:

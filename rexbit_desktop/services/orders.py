@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -528,6 +528,36 @@ def _products_and_settings(session: Session, skus: set[str]) -> tuple[dict[str, 
     return {r.sku: r for r in rows if r.id is not None}, load_settings(session)
 
 
+def _insert_order_rows(
+    session: Session,
+    order_id: int,
+    *,
+    items: list[dict[str, Any]],
+    addresses: list[dict[str, Any]],
+    payments: list[dict[str, Any]],
+) -> None:
+    """The lines, addresses and payments of a new order in one statement (data-modifying CTEs) instead
+    of one INSERT per table; the order's collections load on first use."""
+    # Every column with a Python-side default is given explicitly: a multi-row VALUES inside a CTE
+    # cannot take them.
+    tables: list[tuple[Table, dict[str, Any], list[dict[str, Any]]]] = [
+        (cast(Table, OrderItem.__table__), {"metadata": {}, "discount_total": ZERO}, items),
+        (cast(Table, OrderAddress.__table__), {"metadata": {}}, addresses),
+        (
+            cast(Table, OrderPayment.__table__),
+            {"metadata": {}, "status": "pending", "currency": "PLN"},
+            payments,
+        ),
+    ]
+    parts = [
+        insert(table).values([{**defaults, "order_id": order_id, **row} for row in rows])
+        for table, defaults, rows in tables
+        if rows
+    ]
+    *ctes, last = parts
+    session.execute(last.add_cte(*(cte.cte(f"rows_{n}") for n, cte in enumerate(ctes))))
+
+
 def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) -> Order:
     products, settings = _products_and_settings(session, {i.sku for i in new.items})
     warehouse_codes = {c for c in [new.warehouse, *(i.warehouse for i in new.items)] if c}
@@ -583,38 +613,39 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         order.created_at = new.created_at
     total_gross = new.shipping_gross
     total_net = net_from_gross(new.shipping_gross, Decimal(23))
+    items: list[dict[str, Any]] = []
     for item in new.items:
         product = products.get(item.sku)
         net = net_from_gross(item.price_gross, item.vat_rate)
-        order.items.append(
-            OrderItem(
-                product_id=product.id if product else None,
-                name=item.name or (product.name if product else item.sku),
-                sku=item.sku,
-                ean=item.ean or (product.ean if product else None),
-                quantity=item.quantity,
-                price_gross=item.price_gross,
-                price_net=net,
-                vat_rate=item.vat_rate,
-                warehouse_location_id=warehouses.get(item.warehouse) if item.warehouse else None,
-            )
+        items.append(
+            {
+                "product_id": product.id if product else None,
+                "name": item.name or (product.name if product else item.sku),
+                "sku": item.sku,
+                "ean": item.ean or (product.ean if product else None),
+                "quantity": item.quantity,
+                "price_gross": item.price_gross,
+                "price_net": net,
+                "vat_rate": item.vat_rate,
+                "warehouse_location_id": warehouses.get(item.warehouse) if item.warehouse else None,
+            }
         )
         total_gross += item.price_gross * item.quantity
         total_net += net * item.quantity
     order.total_gross = total_gross.quantize(Decimal("0.01"))
     order.total_net = total_net.quantize(Decimal("0.01"))
-    for kind, address in new.addresses.items():
-        order.addresses.append(OrderAddress(type=kind, **address))
+    addresses = [{"type": kind, **address} for kind, address in new.addresses.items()]
+    payments: list[dict[str, Any]] = []
     if new.payment:
         paid = new.payment["amount"] if new.payment["status"] in ("paid", "partially_paid") else ZERO
-        order.payments.append(
-            OrderPayment(
-                provider=new.payment["provider"],
-                status=new.payment["status"],
-                amount=new.payment["amount"],
-                currency=new.currency,
-                paid_at=now if paid else None,
-            )
+        payments.append(
+            {
+                "provider": new.payment["provider"],
+                "status": new.payment["status"],
+                "amount": new.payment["amount"],
+                "currency": new.currency,
+                "paid_at": now if paid else None,
+            }
         )
         order.total_paid = paid
         order.payment_status = payment_status_for(
@@ -624,6 +655,7 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         order.payment_status = payment_status_for(order.total_gross, ZERO).value
     session.add(order)
     session.flush()
+    _insert_order_rows(session, order.id, items=items, addresses=addresses, payments=payments)
     if new.note:
         session.add(OrderNote(order_id=order.id, author=actor.login, body=new.note))
     number = next_number_into(

@@ -45,6 +45,7 @@ from rexbit_desktop.services.documents import (
     WarehouseDocumentDTO,
     document_dto,
     next_number,
+    number_cte,
     record_movements,
     retry_on_deadlock,
 )
@@ -362,9 +363,9 @@ def _item_warehouse(session: Session, order: Order, item: OrderItem, default: li
     return default[0]
 
 
-def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decimal, Decimal]]:
-    """The order's lines with what posted WZs issued and what open reservations hold for each — one
-    query instead of three (the lines, the issued sums, the reserved sums)."""
+def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decimal, Decimal, _ProductRow]]:
+    """The order's lines with what posted WZs issued and what open reservations hold for each, and the
+    catalogue product — one query instead of four (lines, issued sums, reserved sums, products)."""
     issued = (
         select(func.coalesce(func.sum(WarehouseDocumentItem.quantity), 0))
         .join(WarehouseDocument, WarehouseDocument.id == WarehouseDocumentItem.document_id)
@@ -384,11 +385,23 @@ def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decima
         .scalar_subquery()
     )
     rows = session.execute(
-        select(OrderItem, issued, held).where(OrderItem.order_id == order.id).order_by(OrderItem.id)
+        select(OrderItem, issued, held, Product.id, Product.sku, Product.ean, Product.name, Product.unit)
+        .outerjoin(Product, Product.id == OrderItem.product_id)
+        .where(OrderItem.order_id == order.id)
+        .order_by(OrderItem.id)
     ).all()
     if "items" not in order.__dict__:
-        set_committed_value(order, "items", [item for item, _i, _h in rows])
-    return [(item, Decimal(i), Decimal(h)) for item, i, h in rows]
+        set_committed_value(order, "items", [row[0] for row in rows])
+    return [(row[0], Decimal(row[1]), Decimal(row[2]), _ProductRow(*row[3:])) for row in rows]
+
+
+@dataclass(frozen=True)
+class _ProductRow:
+    id: int | None
+    sku: str
+    ean: str | None
+    name: str
+    unit: str
 
 
 def _issued(session: Session, order_id: int) -> dict[int, Decimal]:
@@ -475,13 +488,13 @@ def reserve_for_order(
 ) -> ReservationResultDTO:
     """Reserve what is free for each stock line of a locked order; the rest goes to the shortages list."""
     lines_now = [line for line in _order_lines(session, order) if line[0].product_id is not None]
-    items = [item for item, _issued_qty, _held_qty in lines_now]
+    items = [line[0] for line in lines_now]
     if not items:
         return ReservationResultDTO(order.number, [])
     default: list[int] = []
     warehouse_of = {i.id: _item_warehouse(session, order, i, default) for i in items}
-    held = {item.id: qty for item, _issued_qty, qty in lines_now if qty}
-    issued = {item.id: qty for item, qty, _held_qty in lines_now if qty}
+    held = {item.id: qty for item, _issued_qty, qty, _product in lines_now if qty}
+    issued = {item.id: qty for item, qty, _held_qty, _product in lines_now if qty}
     need = {i.id: i.quantity - held.get(i.id, ZERO) - issued.get(i.id, ZERO) for i in items}
     keys = {(i.product_id, warehouse_of[i.id]) for i in items if need[i.id] > 0}
     levels = _lock_stock(session, keys)  # type: ignore[arg-type]
@@ -555,18 +568,23 @@ def reserve_for_order(
 
 
 def _ensure_reservation_document(session: Session, order: Order, now: datetime) -> None:
-    number = next_number(
-        session,
+    """The order's reservation document (a RES number), unless it has one: check, number and row in
+    one statement."""
+    params: dict[str, Any] = {"order_id": order.id}
+    take, number = number_cte(
         DOCUMENT_PATTERNS["RES"],
         "RES",
         now.date(),
-        unless_exists=(
-            "SELECT 1 FROM order_documents WHERE order_id = :order_id AND type = 'reservation'",
-            {"order_id": order.id},
-        ),
+        params,
+        unless_exists="SELECT 1 FROM order_documents WHERE order_id = :order_id AND type = 'reservation'",
     )
-    if number is not None:
-        session.add(OrderDocument(order_id=order.id, type="reservation", meta={"number": number}))
+    session.execute(
+        text(
+            f"WITH n AS ({take}) INSERT INTO order_documents (order_id, type, status, metadata) "
+            f"SELECT :order_id, 'reservation', 'active', jsonb_build_object('number', {number}) FROM n"
+        ),
+        params,
+    )
 
 
 def release_reservations(
@@ -792,11 +810,10 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     What is not reserved is taken from free stock; if that is short too, nothing is posted and the
     error names the missing goods. Returns the WZ numbers.
     """
-    lines_now = [
-        (item, qty) for item, qty, _held in _order_lines(session, order) if item.product_id is not None
-    ]
-    items = [item for item, _qty in lines_now]
-    todo = {item.id: item.quantity - qty for item, qty in lines_now}
+    lines_now = [line for line in _order_lines(session, order) if line[0].product_id is not None]
+    items = [line[0] for line in lines_now]
+    todo = {item.id: item.quantity - qty for item, qty, _held, _product in lines_now}
+    item_products = {item.id: product for item, _qty, _held, product in lines_now}
     items = [i for i in items if todo[i.id] > 0]
     if not items:
         return []
@@ -826,14 +843,6 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     keys = {(i.product_id, warehouse_of[i.id]) for i in items}
     levels = _lock_stock(session, keys)  # type: ignore[arg-type]
     free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
-    products = {
-        p.id: p
-        for p in session.execute(
-            select(Product.id, Product.sku, Product.ean, Product.name, Product.unit).where(
-                Product.id.in_({i.product_id for i in items})
-            )
-        )
-    }
     codes = _warehouse_codes(session, set(warehouse_of.values()))
     short: list[str] = []
     consume: dict[int, Decimal] = {}
@@ -854,28 +863,43 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     by_warehouse: dict[int, list[OrderItem]] = defaultdict(list)
     for item in items:
         by_warehouse[warehouse_of[item.id]].append(item)
-    # Numbers first (in warehouse order, as before): the release reason of the reservations names them all.
-    numbers = {
-        warehouse_id: next_number(session, DOCUMENT_PATTERNS["WZ"], "WZ", now.date())
-        for warehouse_id in sorted(by_warehouse)
-    }
-    for n, warehouse_id in enumerate(sorted(by_warehouse)):
+    warehouse_ids = sorted(by_warehouse)
+    reservation_ids = [r[0] for r in reservations]
+    if len(warehouse_ids) == 1:
+        # The usual case: the number is taken inside the posting statement (one round trip less).
+        return [
+            _post_wz(
+                session,
+                actor,
+                order,
+                now,
+                number=None,
+                warehouse_id=warehouse_ids[0],
+                recipient=recipient,
+                lines=[(item, item_products[item.id], todo[item.id], consume[item.id]) for item in items],
+                release_reservations=reservation_ids,
+                release_reason=None,
+            )
+        ]
+    # Numbers first (in warehouse order): the release reason of the reservations names them all.
+    numbers = [next_number(session, DOCUMENT_PATTERNS["WZ"], "WZ", now.date()) for _w in warehouse_ids]
+    for n, (warehouse_id, number) in enumerate(zip(warehouse_ids, numbers, strict=True)):
         _post_wz(
             session,
             actor,
             order,
             now,
-            number=numbers[warehouse_id],
+            number=number,
             warehouse_id=warehouse_id,
             recipient=recipient,
             lines=[
-                (item, products[item.product_id], todo[item.id], consume[item.id])
+                (item, item_products[item.id], todo[item.id], consume[item.id])
                 for item in by_warehouse[warehouse_id]
             ],
-            release_reservations=[r[0] for r in reservations] if n == 0 else [],
-            release_reason="issued on " + ", ".join(numbers[w] for w in sorted(numbers)),
+            release_reservations=reservation_ids if n == 0 else [],
+            release_reason="issued on " + ", ".join(numbers),
         )
-    return [numbers[w] for w in sorted(numbers)]
+    return numbers
 
 
 def _post_wz(
@@ -884,23 +908,24 @@ def _post_wz(
     order: Order,
     now: datetime,
     *,
-    number: str,
+    number: str | None,
     warehouse_id: int,
     recipient: dict[str, Any],
     lines: list[tuple[OrderItem, Any, Decimal, Decimal]],
     release_reservations: list[int],
-    release_reason: str,
-) -> None:
+    release_reason: str | None,
+) -> str:
     """Write one posted WZ with everything that goes with it in a single statement (data-modifying
     CTEs share one snapshot and one round trip): the document and its lines, the order's link to it,
     the ledger rows, the stock totals (the rows are locked already; the CHECK is the last guard), the
     consumed reservations and the order's open shortages (the goods leave, nothing is missing any more).
 
     ``lines``: (order line, product row, quantity issued, of which from the line's reservations).
+    ``number=None``: take the WZ number in the same statement (``release_reason`` then names it).
+    Returns the WZ number.
     """
     params: dict[str, Any] = {
         "type": "WZ",
-        "number": number,
         "warehouse_id": warehouse_id,
         "order_id": order.id,
         "recipient": json.dumps(recipient, ensure_ascii=False),
@@ -908,7 +933,6 @@ def _post_wz(
         "now": now,
         "comment": f"Zamówienie {order.number}",
         "actor": actor.login,
-        "release_reason": release_reason,
         "reservation_ids": release_reservations,
     }
     items = _values(
@@ -949,13 +973,20 @@ def _post_wz(
         d_on_hand, d_reserved = deltas.get(product.id, (ZERO, ZERO))
         deltas[product.id] = (d_on_hand - qty, d_reserved - consumed)
     stock = _stock_update_cte([(p, warehouse_id, o, r) for p, (o, r) in sorted(deltas.items())], params)
-    session.execute(
+    if number is None:
+        take, number_sql = number_cte(DOCUMENT_PATTERNS["WZ"], "WZ", now.date(), params)
+        take = f"n AS ({take}), "
+        reason_sql = "'issued on ' || (SELECT number FROM doc)"
+    else:
+        params.update(number=number, release_reason=release_reason)
+        take, number_sql, reason_sql = "", "CAST(:number AS text)", ":release_reason"
+    posted = session.execute(
         text(
-            "WITH doc AS ("
+            f"WITH {take}doc AS ("
             "INSERT INTO warehouse_documents (type, number, status, warehouse_id, order_id, recipient, "
             "issue_date, release_date, comment, created_by, posted_at) "
-            "VALUES (:type, :number, 'posted', :warehouse_id, :order_id, CAST(:recipient AS jsonb), "
-            ":day, :day, :comment, :actor, :now) RETURNING id"
+            f"SELECT :type, {number_sql}, 'posted', :warehouse_id, :order_id, CAST(:recipient AS jsonb), "
+            f":day, :day, :comment, :actor, :now {'FROM n' if take else ''} RETURNING id, number"
             f"), v (line_no, product_id, order_item_id, sku, ean, name, unit, quantity, price_net, vat_rate, "
             f"consumed) AS ({items}), "
             "lines AS ("
@@ -974,15 +1005,16 @@ def _post_wz(
             f"), stock AS ({stock}"
             "), released AS ("
             "UPDATE order_item_reservations SET released_qty = reserved_qty, status = 'released', "
-            "released_at = :now, release_reason = :release_reason "
+            f"released_at = :now, release_reason = {reason_sql} "
             "WHERE id = ANY(CAST(:reservation_ids AS bigint[]))"
             "), filled AS ("
             "UPDATE order_item_shortages SET status = 'filled', resolved_at = :now "
             "WHERE order_id = :order_id AND status = 'open'"
-            ") SELECT id FROM doc"
+            ") SELECT number FROM doc"
         ),
         params,
-    ).one()
+    ).scalar_one()
+    return str(posted)
 
 
 def storno_issues(
