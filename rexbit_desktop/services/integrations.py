@@ -148,6 +148,65 @@ def create_integration(
     return get_integration(uow, actor, integration_id)
 
 
+def update_integration(
+    uow: UnitOfWork,
+    actor: Actor,
+    integration_id: int,
+    *,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+    enabled: bool | None = None,
+) -> IntegrationDTO:
+    """Rename, reconfigure, enable or disable an integration.
+
+    ``config`` is merged over the saved one, so an edit form that leaves the password empty (it is never
+    shown back) keeps the saved password, and keys the form does not know (texts, languages) survive.
+    The merged config is validated as on create.
+    """
+    actor.require(Permission.INTEGRATIONS_EDIT)
+    with uow:
+        s = uow.session
+        integration = s.get(Integration, integration_id, with_for_update=True)
+        if integration is None:
+            raise NotFound(
+                f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+            )
+        if name is not None:
+            name = name.strip()
+            if not name or len(name) > 200:
+                raise ValidationError("An integration needs a name of 1 to 200 characters.")
+            clash = s.scalar(
+                select(Integration.id).where(Integration.name == name, Integration.id != integration_id)
+            )
+            if clash is not None:
+                raise ValidationError(f"An integration named '{name}' already exists.")
+            integration.name = name
+        if config is not None:
+            if not isinstance(config, dict):
+                raise ValidationError("The integration config must be a JSON object.")
+            changes = {k: v for k, v in config.items() if k != "contractor"}
+            if integration.type == "prestashop_db" and changes.get("password") in ("", None):
+                changes.pop("password", None)  # an empty password field means "keep the saved one"
+            if "password_env" in changes:
+                merged_base = {k: v for k, v in integration.config.items() if k != "password"}
+            elif "password" in changes:
+                merged_base = {k: v for k, v in integration.config.items() if k != "password_env"}
+            else:
+                merged_base = dict(integration.config or {})
+            integration.config = _validate_config(integration.type, {**merged_base, **changes})
+            contractor = config.get("contractor")
+            if isinstance(contractor, dict) and integration.contractor_id is not None:
+                supplier = s.get(Contractor, integration.contractor_id)
+                if supplier is not None:
+                    for key in ("name", "nip", "street", "postcode", "city", "country", "email", "phone"):
+                        if contractor.get(key):
+                            setattr(supplier, key, contractor[key])
+        if enabled is not None:
+            integration.enabled = bool(enabled)
+        uow.commit()
+    return get_integration(uow, actor, integration_id)
+
+
 def _integration_dtos(uow: UnitOfWork, where: Any = None) -> list[IntegrationDTO]:
     s = uow.session
     profiles = (

@@ -10,6 +10,7 @@ import pytest
 from conftest import make_ctx
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QPushButton
+from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
@@ -310,3 +311,56 @@ def test_shop_test_connection_pull_and_sync_now(qtbot, db, shop, feed_file, qtmo
     assert len(view.sync_model.rows()) == 1 and view.sync_model.rows()[0].written == 1
     assert view.shop_tabs.currentIndex() == 1
     assert product_texts(shop)[(101, 1)] != ("initial", "initial")  # the shop's texts were written
+
+
+def test_admin_edits_a_shop_connection_and_the_saved_password_is_kept(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    view = _view(qtbot, db)
+    secret = "tajne-Haslo-123"
+    base = {"host": "127.0.0.1", "port": 1, "database": "sklep", "user": "u", "connect_timeout": 2}
+    view.create_integration(
+        values={"type": "prestashop_db", "name": "Sklep", "config": {**base, "password": secret}}
+    )
+    assert view.edit_button.isEnabled()
+    # What the edit dialog returns when the password field is left empty.
+    dialog = PrestaShopDialog(view.current)
+    qtbot.addWidget(dialog)
+    dialog.name_edit.setText("Sklep główny")
+    dialog.prefix_edit.setText("shop_")
+    dialog.enabled_check.setChecked(False)
+    view.edit_integration(values=dialog.values())
+    assert view.ctx.dialogs.errors == []
+    [saved] = integrations.list_integrations(db.uow(), Actor.system(), type="prestashop_db")
+    assert (saved.name, saved.enabled, saved.config["prefix"]) == ("Sklep główny", False, "shop_")
+    with db.engine.connect() as conn:
+        raw = conn.execute(
+            text("SELECT config FROM integrations WHERE id = :id"), {"id": saved.id}
+        ).scalar_one()
+    assert raw["password"] == secret and raw["host"] == "127.0.0.1"
+    # A bad prefix is refused and nothing changes.
+    view.edit_integration(values={"name": "Sklep główny", "config": {"prefix": "zły prefiks;"}})
+    assert len(view.ctx.dialogs.errors) == 1
+    [again] = integrations.list_integrations(db.uow(), Actor.system(), type="prestashop_db")
+    assert again.config["prefix"] == "shop_"
+
+
+def test_admin_renames_and_disables_a_supplier_feed_operator_may_not(qtbot, db, feed_file) -> None:  # type: ignore[no-untyped-def]
+    feed_id = _feed_with_profile(db, feed_file)
+    view = _view(qtbot, db)
+    view.current = integrations.get_integration(db.uow(), Actor.system(), feed_id)
+    view.edit_integration(
+        values={
+            "name": "Hurtownia Kowalski i S-ka",
+            "config": {"contractor": {"name": "Kowalski S-ka"}},
+            "enabled": False,
+        }
+    )
+    saved = integrations.get_integration(db.uow(), Actor.system(), feed_id)
+    assert (saved.name, saved.enabled, saved.contractor_name) == (
+        "Hurtownia Kowalski i S-ka",
+        False,
+        "Kowalski S-ka",
+    )
+    with pytest.raises(PermissionDenied):
+        integrations.update_integration(
+            db.uow(), Actor(login="op", role=Role.OPERATOR), feed_id, enabled=True
+        )

@@ -98,22 +98,27 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
 
 
 class SupplierFeedDialog(QDialog):
-    """A new supplier feed: its name and the supplier (a contractor) it belongs to."""
+    """A supplier feed: its name and the supplier (a contractor) it belongs to; new or edited."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, existing: IntegrationDTO | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(t("New supplier feed"))
-        self.name_edit = QLineEdit()
+        self.existing = existing
+        self.setWindowTitle(f"{t('Supplier feed')} — {existing.name}" if existing else t("New supplier feed"))
+        self.name_edit = QLineEdit(existing.name if existing else "")
         self.name_edit.setObjectName("name")
-        self.supplier_edit = QLineEdit()
+        self.supplier_edit = QLineEdit((existing.contractor_name or "") if existing else "")
         self.supplier_edit.setObjectName("supplier")
         self.supplier_edit.setPlaceholderText(t("the same as the name"))
         self.nip_edit = QLineEdit()
         self.nip_edit.setObjectName("nip")
+        self.enabled_check = QCheckBox(t("Enabled"))
+        self.enabled_check.setObjectName("integration_enabled")
+        self.enabled_check.setChecked(existing.enabled if existing else True)
         form = QFormLayout()
         form.addRow(t("Name"), self.name_edit)
         form.addRow(t("Supplier name"), self.supplier_edit)
         form.addRow(t("NIP"), self.nip_edit)
+        form.addRow("", self.enabled_check)
         self.buttons = _buttons(self, t("Save"))
         self.buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
@@ -129,6 +134,7 @@ class SupplierFeedDialog(QDialog):
             "type": "supplier_feed",
             "name": self.name_edit.text().strip(),
             "config": {"contractor": contractor},
+            "enabled": self.enabled_check.isChecked(),
         }
 
 
@@ -174,6 +180,9 @@ class PrestaShopDialog(QDialog):
         self.listing_check = QCheckBox(t("Write availability into the shop"))
         self.listing_check.setObjectName("product_listing_enabled")
         self.listing_check.setChecked(bool(cfg.get("product_listing_enabled", False)))
+        self.enabled_check = QCheckBox(t("Enabled"))
+        self.enabled_check.setObjectName("integration_enabled")
+        self.enabled_check.setChecked(existing.enabled if existing else True)
         note = QLabel(
             t("Off: the connection can be tested and products pulled, but Sync now writes nothing.")
         )
@@ -191,6 +200,7 @@ class PrestaShopDialog(QDialog):
         form.addRow(t("Minimum stock"), self.threshold_spin)
         form.addRow(t("Default delivery days"), self.days_spin)
         form.addRow("", self.listing_check)
+        form.addRow("", self.enabled_check)
         form.addRow("", note)
         self.buttons = _buttons(self, t("Save"))
         self.buttons.accepted.connect(self.accept)
@@ -213,7 +223,12 @@ class PrestaShopDialog(QDialog):
         }
         if self.password_edit.text() or self.existing is None:
             config["password"] = self.password_edit.text()
-        return {"type": "prestashop_db", "name": self.name_edit.text().strip(), "config": config}
+        return {
+            "type": "prestashop_db",
+            "name": self.name_edit.text().strip(),
+            "config": config,
+            "enabled": self.enabled_check.isChecked(),
+        }
 
 
 def preview_model(preview: FeedPreviewDTO) -> RecordTableModel[dict[str, str]]:

@@ -609,16 +609,17 @@ class IntegrationsView(ServiceView):
         if integration is None or not self._can_update_integrations():
             return
         if values is None:
+            dialog: QDialog
             if integration.type == "prestashop_db":
                 dialog = PrestaShopDialog(integration, self)
-                if dialog.exec() != QDialog.DialogCode.Accepted:
-                    return
-                values = dialog.values()
             else:
+                dialog = SupplierFeedDialog(self, existing=integration)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
+            values = dialog.values()  # type: ignore[attr-defined]
         ctx, iid, v = self.ctx, integration.id, dict(values)
         v.pop("type", None)
-        update = integration_service.update_integration  # type: ignore[attr-defined]
+        update = integration_service.update_integration
 
         def saved(_i: Any) -> None:
             self._say(t("Integration saved") + f": {integration.name}")
