@@ -62,6 +62,38 @@ def create(
         typer.echo(f"integration {dto.id} '{dto.name}' ({dto.type}) created")
 
 
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    integration: int = typer.Option(..., "--integration"),
+    name: str = typer.Option(None, "--name"),
+    config: Path = typer.Option(
+        None,
+        "--config",
+        help="JSON file: keys to change (merged over the saved config; password kept if absent).",
+    ),
+    enabled: bool = typer.Option(None, "--enable/--disable", help="Switch the integration on or off."),
+    json: bool = JsonOption,
+) -> None:
+    """Rename, reconfigure, enable or disable an integration."""
+    from rexbit_desktop.services import integrations
+
+    c = cli_context(ctx)
+    dto = integrations.update_integration(
+        c.db.uow(),
+        c.actor,
+        integration,
+        name=name,
+        config=_read_json(config) if config else None,
+        enabled=enabled,
+    )
+    if json:
+        print_json(dto)
+    else:
+        state = "enabled" if dto.enabled else "disabled"
+        typer.echo(f"integration {dto.id} '{dto.name}' ({dto.type}) saved, {state}")
+
+
 @app.command("list")
 def list_(ctx: typer.Context, json: bool = JsonOption) -> None:
     """List integrations with their profiles and last import."""
