@@ -447,8 +447,9 @@ ORDER BY external_id COLLATE "C", (error IS NULL) DESC, line DESC
 """
 
 # What each valid item should look like now. Normalised SKU first; EAN only for items that no SKU
-# matched; several products = ambiguous (no product). Only differences are written below, so an hourly
-# run of an unchanged feed writes (and locks) no link at all.
+# matched; several products = ambiguous (no product). Values stay typed here: the JSON of an offer is
+# built below only for the links that change, so an hourly run of an unchanged feed builds no JSON and
+# writes (and locks) no link at all.
 _APPLY_FEED_FINAL = """
 CREATE TEMP TABLE feed_final ON COMMIT DROP AS
 WITH by_sku AS (
@@ -468,8 +469,7 @@ SELECT f.external_id,
        CASE WHEN left(f.gtin, 1) = '0' THEN substr(f.gtin, 2) ELSE f.gtin END AS external_ean,
        CASE WHEN COALESCE(s.n, e.n) = 1 THEN COALESCE(s.product_id, e.product_id) END AS product_id,
        COALESCE(s.n, e.n, 0) AS candidates,
-       jsonb_strip_nulls(jsonb_build_object('contractor_id', CAST(:contractor_id AS bigint))) || {values}
-           AS availability
+       f.stock_quantity, f.delivery_days, f.purchase_price
 FROM feed_rows f
 LEFT JOIN by_sku s ON s.external_id = f.external_id
 LEFT JOIN by_ean e ON e.external_id = f.external_id AND s.external_id IS NULL
@@ -491,7 +491,7 @@ UPDATE integration_product_links l SET
     product_id = CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE n.product_id END,
     external_sku = n.external_sku,
     external_ean = n.external_ean,
-    supplier_availability = COALESCE(l.supplier_availability, '{}'::jsonb) || n.availability
+    supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || {availability}
         || jsonb_build_object('updated_at', CAST(:now AS text)),
     metadata = l.metadata || jsonb_build_object('import_task_id', CAST(:task_id AS bigint)),
     updated_at = now()
@@ -500,8 +500,7 @@ WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
   AND (   (l.link_source <> 'manual' AND l.product_id IS DISTINCT FROM n.product_id)
        OR l.external_sku IS DISTINCT FROM n.external_sku
        OR l.external_ean IS DISTINCT FROM n.external_ean
-       OR COALESCE(l.supplier_availability, '{}'::jsonb) || n.availability
-              IS DISTINCT FROM COALESCE(l.supplier_availability, '{}'::jsonb)
+       OR {availability_changed}
        OR l.metadata->'import_task_id' IS DISTINCT FROM to_jsonb(CAST(:task_id AS bigint)))
 """
 
@@ -510,7 +509,7 @@ INSERT INTO integration_product_links
     (integration_id, product_id, external_id, external_sku, external_ean, link_source,
      supplier_availability, metadata)
 SELECT :integration_id, n.product_id, n.external_id, n.external_sku, n.external_ean, 'auto',
-       n.availability || jsonb_build_object('updated_at', CAST(:now AS text)),
+       {availability} || jsonb_build_object('updated_at', CAST(:now AS text)),
        jsonb_build_object('import_task_id', CAST(:task_id AS bigint))
 FROM feed_final n
 WHERE NOT EXISTS (
@@ -542,17 +541,40 @@ WHERE l.integration_id = :integration_id
 """
 
 
-def _values_sql(mapped: set[str]) -> str:
-    """Only the fields this profile maps: a second profile of the same supplier (prices only, say)
-    does not blank the first one's stock."""
-    parts = []
-    for name in AVAILABILITY_FIELDS:
-        if name in mapped:
-            column = f"trim_scale(f.{name})" if name != "delivery_days" else f"f.{name}"
-            parts.append(f"'{name}', {column}")
-    if not parts:
-        return "'{}'::jsonb"
-    return "jsonb_build_object(" + ", ".join(parts) + ")"
+def _mapped_columns(mapped: set[str]) -> list[tuple[str, str]]:
+    """(field, SQL value) of the fields this profile maps: a second profile of the same supplier
+    (prices only, say) does not blank the first one's stock."""
+    return [
+        (name, f"trim_scale(n.{name})" if name != "delivery_days" else f"n.{name}")
+        for name in AVAILABILITY_FIELDS
+        if name in mapped
+    ]
+
+
+_CONTRACTOR = "jsonb_strip_nulls(jsonb_build_object('contractor_id', CAST(:contractor_id AS bigint)))"
+
+
+def _availability_sql(mapped: set[str]) -> str:
+    """The offer of a ``feed_final n`` row as JSON (without updated_at)."""
+    parts = [f"'{name}', {column}" for name, column in _mapped_columns(mapped)]
+    values = "jsonb_build_object(" + ", ".join(parts) + ")" if parts else "'{}'::jsonb"
+    return f"({_CONTRACTOR} || {values})"
+
+
+def _availability_changed_sql(mapped: set[str]) -> str:
+    """True when ``l.supplier_availability || availability`` differs from ``l.supplier_availability``:
+    compared key by key on the typed values, without building the row's JSON (jsonb compares numbers
+    by value, so 10 = 10.0 as before; a key that is missing differs from a JSON null)."""
+    current = "l.supplier_availability"
+    conds = [
+        "(CAST(:contractor_id AS bigint) IS NOT NULL"
+        f" AND {current}->'contractor_id' IS DISTINCT FROM to_jsonb(CAST(:contractor_id AS bigint)))"
+    ]
+    conds += [
+        f"{current}->'{name}' IS DISTINCT FROM COALESCE(to_jsonb({column}), 'null'::jsonb)"
+        for name, column in _mapped_columns(mapped)
+    ]
+    return "(" + " OR ".join(conds) + ")"
 
 
 def apply_run(new_uow: NewUow, run_id: int, *, progress: Progress = no_progress) -> ImportRunDTO:
@@ -582,6 +604,10 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         # seconds compiling plans for a sub-second join; sorts of 100k keys should not spill to disk.
         s.execute(text("SET LOCAL jit = off"))
         s.execute(text("SET LOCAL work_mem = '64MB'"))
+        # Every join here is feed-sized (100k rows): hash joins. Nested loops of index probes came from
+        # stale link estimates (right after a first import the table still looks empty to the planner):
+        # 100k probes for the update, the counts and the vanished anti-join, each ~10× a hash join.
+        s.execute(text("SET LOCAL enable_nestloop = off"))
         # One apply per supplier at a time: two runs must not interleave their links.
         s.execute(text("SELECT pg_advisory_xact_lock(4242, CAST(:id AS integer))"), {"id": integration.id})
         counts = s.execute(
@@ -625,13 +651,15 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         s.execute(text("CREATE UNIQUE INDEX ON feed_rows (external_id)"))
         # Estimates for the two joins with products: hash joins instead of 100k index probes and sorts.
         s.execute(text("ANALYZE feed_rows"))
-        s.execute(text(_APPLY_FEED_FINAL.format(values=_values_sql(mapped))), params)
+        s.execute(text(_APPLY_FEED_FINAL), params)
         s.execute(text("CREATE UNIQUE INDEX ON feed_final (external_id)"))
         matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
         unmatched = total - matched - ambiguous
         progress(0, None, "writing supplier offers")
-        s.execute(text(_APPLY_UPDATE), params)
-        s.execute(text(_APPLY_INSERT), params)
+        availability = _availability_sql(mapped)
+        changed = _availability_changed_sql(mapped)
+        s.execute(text(_APPLY_UPDATE.format(availability=availability, availability_changed=changed)), params)
+        s.execute(text(_APPLY_INSERT.format(availability=availability)), params)
         ambiguous_rows = [
             {
                 "line": line,
