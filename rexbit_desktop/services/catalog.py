@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -71,6 +71,19 @@ class ProductPageDTO:
 
 
 @dataclass(frozen=True)
+class ShopLinkDTO:
+    """Where the product is sold: a PrestaShop item (``id_product:id_product_attribute``)."""
+
+    link_id: int
+    integration_id: int
+    integration_name: str
+    external_id: str
+    external_sku: str | None
+    external_ean: str | None
+    link_source: str
+
+
+@dataclass(frozen=True)
 class ProductDetailDTO:
     id: int
     sku: str
@@ -83,6 +96,7 @@ class ProductDetailDTO:
     created_at: datetime
     stock: list[WarehouseStockDTO]
     offers: list[SupplierOfferDTO]
+    shop_links: list[ShopLinkDTO] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -267,14 +281,35 @@ def _offer(link: IntegrationProductLink, integration_name: str, supplier: str | 
 
 
 def _offer_rank(o: SupplierOfferDTO) -> tuple[Any, ...]:
-    """Best offer: in stock first, then the soonest delivery, then the lowest price."""
-    in_stock = (o.stock_quantity or 0) > 0
+    """Best offer first, by the same rule the shop sync uses (domain/availability.py): the highest stock,
+    ties to the fewest delivery days; then the lowest price, so the order is stable."""
     return (
-        not in_stock,
+        -(o.stock_quantity if o.stock_quantity is not None else Decimal(-1)),
         o.delivery_days if o.delivery_days is not None else 10**6,
         o.purchase_price if o.purchase_price is not None else Decimal(10**12),
         o.link_id,
     )
+
+
+def _shop_links_for(uow: UnitOfWork, product_id: int) -> list[ShopLinkDTO]:
+    rows = uow.session.execute(
+        select(IntegrationProductLink, Integration.name)
+        .join(Integration, Integration.id == IntegrationProductLink.integration_id)
+        .where(IntegrationProductLink.product_id == product_id, Integration.type == "prestashop_db")
+        .order_by(Integration.name, IntegrationProductLink.external_id)
+    )
+    return [
+        ShopLinkDTO(
+            link_id=link.id,
+            integration_id=link.integration_id,
+            integration_name=name,
+            external_id=link.external_id,
+            external_sku=link.external_sku,
+            external_ean=link.external_ean,
+            link_source=link.link_source,
+        )
+        for link, name in rows
+    ]
 
 
 def _offers_for(uow: UnitOfWork, product_ids: list[int]) -> dict[int, list[SupplierOfferDTO]]:
@@ -408,6 +443,7 @@ def show_product(
             created_at=p.created_at,
             stock=_stock_for(uow, [p.id]).get(p.id, []),
             offers=_offers_for(uow, [p.id]).get(p.id, []),
+            shop_links=_shop_links_for(uow, p.id),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,49 @@ def test_list_pages_filters_and_shows_stock_and_best_offer(
     assert [o.supplier_name for o in detail.offers] == ["Szybki", "Tani"]
     with pytest.raises(NotFound, match="no product with SKU 'NOPE'"):
         catalog.show_product(db.uow(), system_actor, sku="NOPE")
+
+
+def test_detail_ranks_offers_as_the_shop_sync_does_and_lists_shop_links(
+    db: Any, system_actor: Actor, tmp_path: Path
+) -> None:
+    """Best offer = highest stock, ties to the fewest delivery days (the rule of domain/availability.py),
+    so the operator sees the same offer that the shop sync will publish."""
+    catalog.import_products(
+        db.uow(), system_actor, file=write(tmp_path / "p.csv", "sku,name\nW-1,Wiertarka\n")
+    )
+    pid = catalog.show_product(db.uow(), system_actor, sku="W-1").id
+    fast = integrations.create_integration(db.uow(), system_actor, type="supplier_feed", name="Szybka")
+    big = integrations.create_integration(db.uow(), system_actor, type="supplier_feed", name="Duża")
+    tie = integrations.create_integration(db.uow(), system_actor, type="supplier_feed", name="Remis")
+    shop = integrations.create_integration(
+        db.uow(),
+        system_actor,
+        type="prestashop_db",
+        name="Sklep",
+        config={"host": "127.0.0.1", "database": "s", "user": "u", "password": "p"},
+    )
+    rows = [
+        (fast.id, "F1", {"stock_quantity": 5, "delivery_days": 1}),
+        (big.id, "B1", {"stock_quantity": 30, "delivery_days": 9}),
+        (tie.id, "T1", {"stock_quantity": 30, "delivery_days": 4}),
+        (shop.id, "12:0", None),
+    ]
+    with db.engine.begin() as conn:
+        for integration_id, external_id, offer in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO integration_product_links (integration_id, product_id, external_id,"
+                    " external_sku, supplier_availability) VALUES (:i, :p, :e, 'W-1', CAST(:a AS jsonb))"
+                ),
+                {
+                    "i": integration_id,
+                    "p": pid,
+                    "e": external_id,
+                    "a": None if offer is None else json.dumps(offer),
+                },
+            )
+    detail = catalog.show_product(db.uow(), system_actor, sku="W-1")
+    assert [o.integration_name for o in detail.offers] == ["Remis", "Duża", "Szybka"]
+    assert [(s.integration_name, s.external_id) for s in detail.shop_links] == [("Sklep", "12:0")]
+    page = catalog.list_products(db.uow(), system_actor, search="W-1")
+    assert page.rows[0].best_offer is not None and page.rows[0].best_offer.integration_name == "Remis"

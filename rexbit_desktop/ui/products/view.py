@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services import catalog, stock
 from rexbit_desktop.services import integrations as integration_service
-from rexbit_desktop.services.catalog import ProductDetailDTO, ProductRowDTO, SupplierOfferDTO
+from rexbit_desktop.services.catalog import ProductDetailDTO, ProductRowDTO, ShopLinkDTO, SupplierOfferDTO
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
@@ -70,6 +70,12 @@ register(
         "Products: {shown} of {n}": "Produkty: {shown} z {n}",
         "Stock": "Stan magazynowy",
         "Supplier offers": "Oferty dostawców",
+        "Shop links": "Powiązania ze sklepem",
+        "Shop": "Sklep",
+        "Shop item (product:combination)": "Pozycja w sklepie (produkt:kombinacja)",
+        "Shop reference": "Indeks w sklepie",
+        "Shop EAN": "EAN w sklepie",
+        "not linked to any shop": "niepowiązany z żadnym sklepem",
         "Receive stock (PZ)…": "Przyjęcie (PZ)…",
         "Link a supplier item…": "Powiąż pozycję dostawcy…",
         "Unlink": "Odłącz",
@@ -460,6 +466,21 @@ class ProductsView(ServiceView):
         configure_table(self.offers_table)
         self.offers_table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
+        self.shop_links_model: RecordTableModel[ShopLinkDTO] = RecordTableModel(
+            [
+                Column(t("Shop"), lambda s: s.integration_name),
+                Column(t("Shop item (product:combination)"), lambda s: s.external_id),
+                Column(t("Shop reference"), lambda s: s.external_sku or ""),
+                Column(t("Shop EAN"), lambda s: s.external_ean or ""),
+                Column(t("Link"), lambda s: t(s.link_source)),
+            ]
+        )
+        self.shop_links_table = QTableView()
+        self.shop_links_table.setObjectName("shop_links_table")
+        self.shop_links_table.setModel(self.shop_links_model)
+        configure_table(self.shop_links_table)
+        self.shop_links_table.setMaximumHeight(24 * 3 + 28)
+
         self.receive_button = QPushButton(t("Receive stock (PZ)…"))
         self.receive_button.setObjectName("receive")
         self.receive_button.clicked.connect(lambda: self.receive_stock())
@@ -491,6 +512,8 @@ class ProductsView(ServiceView):
         offers_bar.addWidget(self.unlink_button)
         dl.addLayout(offers_bar)
         dl.addWidget(self.offers_table, 1)
+        dl.addWidget(QLabel("<b>" + t("Shop links") + "</b>"))
+        dl.addWidget(self.shop_links_table)
         actions = QHBoxLayout()
         actions.addWidget(self.receive_button)
         actions.addStretch(1)
@@ -575,6 +598,8 @@ class ProductsView(ServiceView):
         self.stock_model.set_rows(detail.stock)
         self.offers_model.set_rows(detail.offers)
         self.fit_once(self.offers_table)
+        self.shop_links_model.set_rows(detail.shop_links)
+        self.shop_links_table.setToolTip("" if detail.shop_links else t("not linked to any shop"))
         if not detail.offers:
             self.offers_table.setToolTip(t("no supplier offers"))
         self._update_buttons()
