@@ -122,12 +122,13 @@ class ProductListingDisabled(ValidationError):
 #   offer_stock NULL or offer_delivery_days -1 = a value that is not a plain number: a "bad" offer, left
 #   out, reported);
 # - the best offer of each of our products (highest stock, then fewest delivery days, unknown last) and
-#   of each shop product (over its linked combinations): the rule's first step;
+#   of each shop product over its linked items (first in the window): the rule's first step;
 # - the decision key of both, exactly AvailabilityRule's cache key (allowed → delivery days or the
-#   default, denied → -1), fingerprinted with the settings (:settings) and compared with what was last
-#   committed (shop_sync_state), so an unchanged run sends nothing but a count back to Python;
-# - the links of every shop product with a changed link (or all with :full), 'ok' rows, and the first
-#   bad offers and bad external ids.
+#   default, denied → -1), compared with what was last committed (shop_sync_state) together with the
+#   settings' fingerprint, so an unchanged run sends nothing but a count back to Python; one window
+#   (one sort) per run does the product level and the comparison;
+# - the links of every shop product with a changed link (or all with :full) as 'ok' rows, the number of
+#   shop products examined, and the first bad offers and bad external ids.
 _READ_SQL = text(
     """
     WITH offers AS MATERIALIZED (
@@ -142,39 +143,47 @@ _READ_SQL = text(
         WHERE stock IS NOT NULL AND (days IS NULL OR days >= 0)
         ORDER BY product_id, stock DESC, days ASC NULLS LAST
     ), shop_links AS MATERIALIZED (
-        SELECT s.id, s.external_id, b.stock, b.days,
-               CASE WHEN s.external_id ~ '^[0-9]{1,9}(:[0-9]{1,9})?$'
-                    THEN split_part(s.external_id, ':', 1)::integer END AS id_product,
-               CASE WHEN s.external_id ~ '^[0-9]{1,9}:[0-9]{1,9}$'
-                    THEN split_part(s.external_id, ':', 2)::integer ELSE 0 END AS id_attr
-        FROM integration_product_links s
+        SELECT s.id, s.external_id, s.valid, b.stock, b.days
+        FROM (SELECT id, product_id, external_id,
+                     external_id ~ '^[0-9]+(:[0-9]+)?$' AND length(external_id) <= 19 AS valid
+              FROM integration_product_links WHERE integration_id = :shop) s
         JOIN best b ON b.product_id = s.product_id
-        WHERE s.integration_id = :shop
-    ), keyed AS MATERIALIZED (
-        SELECT l.*,
-               CASE WHEN l.stock >= :threshold THEN coalesce(l.days, :default_days) ELSE -1 END AS item_key,
-               first_value(CASE WHEN l.stock >= :threshold THEN coalesce(l.days, :default_days) ELSE -1 END)
-                   OVER (PARTITION BY l.id_product ORDER BY l.stock DESC, l.days ASC NULLS LAST) AS product_key
-        FROM shop_links l
+    ), keyed AS (
+        SELECT l.id, l.id_product, l.id_attr, l.stock, l.days, l.item_key,
+               coalesce(st.settings_fingerprint = :settings AND st.item_key = l.item_key, false) AS item_same,
+               st.product_key AS last_product_key
+        FROM (SELECT id, stock, days,
+                     CASE WHEN valid THEN split_part(external_id, ':', 1)::bigint END AS id_product,
+                     CASE WHEN valid THEN coalesce(nullif(split_part(external_id, ':', 2), ''), '0')::bigint
+                     END AS id_attr,
+                     CASE WHEN stock >= :threshold THEN coalesce(days, :default_days) ELSE -1 END AS item_key
+              FROM shop_links WHERE valid) l
+        LEFT JOIN shop_sync_state st ON st.link_id = l.id
         WHERE l.id_product > 0
-    ), compared AS (
-        SELECT k.*, fp.fingerprint,
-               bool_or(st.fingerprint IS DISTINCT FROM fp.fingerprint) OVER (PARTITION BY k.id_product)
-                   AS product_changed
+    ), windowed AS MATERIALIZED (
+        SELECT k.*,
+               first_value(item_key) OVER w AS product_key,
+               bool_and(item_same) OVER w AS items_same,
+               min(last_product_key) OVER w AS last_min,
+               max(last_product_key) OVER w AS last_max,
+               row_number() OVER w AS n
         FROM keyed k
-        CROSS JOIN LATERAL (SELECT md5(:settings || '|' || k.item_key || '|' || k.product_key) AS fingerprint) fp
-        LEFT JOIN shop_sync_state st ON st.link_id = k.id
+        WINDOW w AS (PARTITION BY id_product ORDER BY stock DESC, days ASC NULLS LAST
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
     )
-    SELECT 'ok' AS kind, id, id_product, id_attr, fingerprint, stock, days, NULL AS raw_stock, NULL AS raw_days
-    FROM compared WHERE product_changed OR :full
+    SELECT 'ok' AS kind, id, id_product, id_attr, item_key, product_key, stock, days, NULL AS raw
+    FROM windowed
+    WHERE :full OR NOT (items_same AND last_min = product_key AND last_max = product_key)
     UNION ALL
-    SELECT 'examined', count(DISTINCT id_product), NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM keyed
+    SELECT 'examined', count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM windowed WHERE n = 1
     UNION ALL
-    (SELECT 'badext', id, NULL, NULL, external_id, NULL, NULL, NULL, NULL FROM shop_links
-     WHERE id_product IS NULL OR id_product <= 0 ORDER BY id LIMIT 50)
+    (SELECT 'badext', id, NULL, NULL, NULL, NULL, NULL, NULL, external_id FROM shop_links
+     WHERE CASE WHEN valid THEN split_part(external_id, ':', 1)::bigint <= 0 ELSE true END
+     ORDER BY id LIMIT 50)
     UNION ALL
-    (SELECT 'bad', o.id, NULL, NULL, NULL, NULL, NULL,
-            btrim(l.supplier_availability->>'stock_quantity'), btrim(l.supplier_availability->>'delivery_days')
+    (SELECT 'bad', o.id, NULL, NULL, NULL, NULL, NULL, NULL,
+            concat_ws(', ', btrim(l.supplier_availability->>'stock_quantity'),
+                      btrim(l.supplier_availability->>'delivery_days'))
      FROM offers o JOIN integration_product_links l ON l.id = o.id
      WHERE o.stock IS NULL OR o.days < 0
      ORDER BY o.id LIMIT 50)
@@ -185,11 +194,13 @@ _READ_SQL = text(
 # the link ids as one array. shop_sync_state rows are narrow; fillfactor 70 keeps rewrites HOT.
 _RECORD_SQL = text(
     """
-    INSERT INTO shop_sync_state AS st (link_id, fingerprint, last_availability, written_at)
-    SELECT link_id, :fingerprint, CAST(:rec AS jsonb), now()
+    INSERT INTO shop_sync_state AS st
+        (link_id, settings_fingerprint, item_key, product_key, last_availability, written_at)
+    SELECT link_id, :settings, :item_key, :product_key, CAST(:rec AS jsonb), now()
     FROM unnest(CAST(:ids AS bigint[])) AS link_id
     ON CONFLICT (link_id) DO UPDATE
-    SET fingerprint = EXCLUDED.fingerprint, last_availability = EXCLUDED.last_availability,
+    SET settings_fingerprint = EXCLUDED.settings_fingerprint, item_key = EXCLUDED.item_key,
+        product_key = EXCLUDED.product_key, last_availability = EXCLUDED.last_availability,
         written_at = EXCLUDED.written_at
     """
 )
@@ -199,7 +210,8 @@ _RECORD_SQL = text(
 class _Link:
     link_id: int
     id_product_attribute: int
-    fingerprint: str  # of the decision to write (computed with the read; see _READ_SQL)
+    item_key: int  # decision keys computed with the read (see _READ_SQL), recorded with what is written
+    product_key: int
     offers: list[SupplierOffer] = field(default_factory=list)
     decision: Availability | None = None
 
@@ -251,25 +263,25 @@ def _load_units(
         "settings": settings,
         "full": full,
     }
-    for kind, link_id, id_product, id_attr, fp, stock, days, raw_stock, raw_days in uow.session.execute(
+    for kind, link_id, id_product, id_attr, item_key, product_key, stock, days, raw in uow.session.execute(
         _READ_SQL, params
     ):
         if kind == "ok":
             unit = units.get(id_product)
             if unit is None:
                 unit = units[id_product] = _Unit(id_product)
-            unit.links.append(_Link(link_id, id_attr, fp, [SupplierOffer(stock, days)]))
+            unit.links.append(_Link(link_id, id_attr, item_key, product_key, [SupplierOffer(stock, days)]))
         elif kind == "examined":
             examined = int(link_id)
         elif kind == "bad":
             errors.append(
                 {
                     "link_id": link_id,
-                    "reason": f"supplier offer has a bad stock_quantity/delivery_days ({raw_stock}, {raw_days})",
+                    "reason": f"supplier offer has a bad stock_quantity/delivery_days ({raw})",
                 }
             )
         else:  # badext
-            errors.append({"link_id": link_id, "reason": f"external id '{fp}' is not 'product:combination'"})
+            errors.append({"link_id": link_id, "reason": f"external id '{raw}' is not 'product:combination'"})
     return units, examined
 
 
@@ -291,22 +303,23 @@ class _Records:
     """``last_availability`` as JSON text; equal for every link with the same decisions (and so the
     same fingerprint)."""
 
-    def __init__(self, stock_key: tuple[int, int], run_id: int) -> None:
+    def __init__(self, stock_key: tuple[int, int], run_id: int, settings: str) -> None:
         self.stock_key = list(stock_key)
+        self.settings = settings
         self.run_id = run_id
         self.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self._cache: dict[tuple[int, int, str], str] = {}
+        self._cache: dict[tuple[int, int, int, int], str] = {}
 
     def of(self, link: _Link, unit: _Unit) -> str:
         assert link.decision is not None and unit.product_decision is not None
-        key = (id(link.decision), id(unit.product_decision), link.fingerprint)
+        key = (id(link.decision), id(unit.product_decision), link.item_key, link.product_key)
         text_ = self._cache.get(key)
         if text_ is None:
             record = link.decision.as_record()
             record.update(
                 product=unit.product_decision.as_record(),
                 stock_key=self.stock_key,
-                fingerprint=link.fingerprint,
+                fingerprint=f"{self.settings}:{link.item_key}:{link.product_key}",
                 sync_run_id=self.run_id,
                 synced_at=self.synced_at,
             )
@@ -545,9 +558,8 @@ def _sync_with(
     )
     timings = {"read": 0.0, "decide": 0.0, "shop": 0.0, "record": 0.0}
     mark = time.perf_counter()
-    units, examined = _load_units(
-        uow, integration.id, rule, _settings_fingerprint(rule, stock_key), full, details
-    )
+    settings = _settings_fingerprint(rule, stock_key)
+    units, examined = _load_units(uow, integration.id, rule, settings, full, details)
     counts["errors"] += len(details)
     timings["read"], mark = time.perf_counter() - mark, time.perf_counter()
     _decide(units, rule)
@@ -561,7 +573,7 @@ def _sync_with(
     timings["decide"] = time.perf_counter() - mark
     progress(0, total, "dry run: checking" if dry_run else "writing availability")
     text_ids = _TextIds()
-    records = _Records(stock_key, run_id)
+    records = _Records(stock_key, run_id, settings)
     size = batch_size or _batch_size_for(total)
     chunks = [pending[i : i + size] for i in range(0, total, size)]
 
@@ -614,7 +626,7 @@ def _record_batch(
 ) -> None:
     """Count a batch the shop committed and record ``last_availability`` for what it has."""
     mark = time.perf_counter()
-    recs: dict[str, tuple[str, list[int]]] = {}  # record text → (fingerprint, link ids)
+    recs: dict[str, tuple[int, int, list[int]]] = {}  # record text → (item key, product key, link ids)
     for unit in chunk:
         if (unit.id_product, 0) in outcome.missing:
             counts["missing_in_shop"] += 1
@@ -630,11 +642,20 @@ def _record_batch(
             rec = records.of(link, unit)
             entry = recs.get(rec)
             if entry is None:
-                entry = recs[rec] = (link.fingerprint, [])
-            entry[1].append(link.link_id)
+                entry = recs[rec] = (link.item_key, link.product_key, [])
+            entry[2].append(link.link_id)
     if not dry_run and recs:
-        for rec, (fingerprint, ids) in recs.items():
-            uow.session.execute(_RECORD_SQL, {"fingerprint": fingerprint, "rec": rec, "ids": ids})
+        for rec, (item_key, product_key, ids) in recs.items():
+            uow.session.execute(
+                _RECORD_SQL,
+                {
+                    "settings": records.settings,
+                    "item_key": item_key,
+                    "product_key": product_key,
+                    "rec": rec,
+                    "ids": ids,
+                },
+            )
         uow.commit()
     timings["record"] += time.perf_counter() - mark
 

@@ -207,8 +207,12 @@ class ShopSyncState(Base):
     link_id: Mapped[int] = mapped_column(
         ForeignKey("integration_product_links.id", ondelete="CASCADE"), primary_key=True
     )
-    # Identifies the decision (item and product level) and the settings it was made with.
-    fingerprint: Mapped[str] = mapped_column(Text)
+    # What the decision was made from, compared by the next run in PostgreSQL (services/shop_sync.py):
+    # the settings' fingerprint and AvailabilityRule's decision key of the item and of its product
+    # (allowed → delivery days, denied → -1).
+    settings_fingerprint: Mapped[str] = mapped_column(Text)
+    item_key: Mapped[int] = mapped_column(Integer)
+    product_key: Mapped[int] = mapped_column(Integer)
     # {out_of_stock, texts, product, stock_key, fingerprint, sync_run_id, synced_at}
     last_availability: Mapped[dict[str, Any]] = mapped_column(JSONB)
     written_at: Mapped[datetime] = created_at_column()

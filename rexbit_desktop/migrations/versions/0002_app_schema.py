@@ -608,7 +608,9 @@ def upgrade() -> None:
     op.create_table(
         "shop_sync_state",
         sa.Column("link_id", sa.BigInteger(), nullable=False),
-        sa.Column("fingerprint", sa.Text(), nullable=False),
+        sa.Column("settings_fingerprint", sa.Text(), nullable=False),
+        sa.Column("item_key", sa.Integer(), nullable=False),
+        sa.Column("product_key", sa.Integer(), nullable=False),
         sa.Column("last_availability", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
