@@ -162,12 +162,26 @@ class IntegrationProductLink(Base):
             "uq_integration_product_links_integration_external", "integration_id", "external_id", unique=True
         ),
         Index("ix_integration_product_links_product", "product_id"),
-        # The shop sync's offers: only rows with an offer, with what it reads (index-only when vacuumed).
+        # The shop sync's usable offers in its order (best first per product): read index-only, no sort,
+        # when the table is vacuumed.
         Index(
             "ix_integration_product_links_offers",
             "product_id",
-            postgresql_include=["integration_id", "offer_stock", "offer_delivery_days"],
-            postgresql_where=text("supplier_availability IS NOT NULL"),
+            text("offer_stock DESC"),
+            text("offer_delivery_days ASC NULLS LAST"),
+            postgresql_include=["integration_id"],
+            postgresql_where=text(
+                "supplier_availability IS NOT NULL AND offer_stock IS NOT NULL"
+                " AND (offer_delivery_days IS NULL OR offer_delivery_days >= 0)"
+            ),
+        ),
+        # The shop sync reports bad offers: only those are indexed.
+        Index(
+            "ix_integration_product_links_bad_offers",
+            "id",
+            postgresql_where=text(
+                "supplier_availability IS NOT NULL AND (offer_stock IS NULL OR offer_delivery_days < 0)"
+            ),
         ),
     )
 

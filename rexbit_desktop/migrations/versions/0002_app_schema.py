@@ -241,12 +241,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_product_links")),
     )
     op.create_index(
+        "ix_integration_product_links_bad_offers",
+        "integration_product_links",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text(
+            "supplier_availability IS NOT NULL AND (offer_stock IS NULL OR offer_delivery_days < 0)"
+        ),
+    )
+    op.create_index(
         "ix_integration_product_links_offers",
         "integration_product_links",
-        ["product_id"],
+        [
+            "product_id",
+            sa.literal_column("offer_stock DESC"),
+            sa.literal_column("offer_delivery_days ASC NULLS LAST"),
+        ],
         unique=False,
-        postgresql_include=["integration_id", "offer_stock", "offer_delivery_days"],
-        postgresql_where=sa.text("supplier_availability IS NOT NULL"),
+        postgresql_include=["integration_id"],
+        postgresql_where=sa.text(
+            "supplier_availability IS NOT NULL AND offer_stock IS NOT NULL AND (offer_delivery_days IS NULL OR offer_delivery_days >= 0)"
+        ),
     )
     op.create_index(
         "ix_integration_product_links_product", "integration_product_links", ["product_id"], unique=False
@@ -1038,8 +1053,17 @@ def downgrade() -> None:
     op.drop_index(
         "ix_integration_product_links_offers",
         table_name="integration_product_links",
-        postgresql_include=["integration_id", "offer_stock", "offer_delivery_days"],
-        postgresql_where=sa.text("supplier_availability IS NOT NULL"),
+        postgresql_include=["integration_id"],
+        postgresql_where=sa.text(
+            "supplier_availability IS NOT NULL AND offer_stock IS NOT NULL AND (offer_delivery_days IS NULL OR offer_delivery_days >= 0)"
+        ),
+    )
+    op.drop_index(
+        "ix_integration_product_links_bad_offers",
+        table_name="integration_product_links",
+        postgresql_where=sa.text(
+            "supplier_availability IS NOT NULL AND (offer_stock IS NULL OR offer_delivery_days < 0)"
+        ),
     )
     op.drop_table("integration_product_links")
     op.drop_index(op.f("ix_warehouse_stock_totals_warehouse_id"), table_name="warehouse_stock_totals")
