@@ -385,14 +385,17 @@ class PrestaShopGateway:
                     cur.executemany(self.sql("stage_text"), batch.text_rows)
             if hook:
                 hook("staged", batch_number, self.connection_id())
-            missing = frozenset((int(a), int(b)) for a, b in self.fetchall("staged_missing_in_shop"))
+            checked = self.fetchall("staged_missing_in_shop", key)
+            missing = frozenset((int(a), int(b)) for a, b, gone in checked if gone)
+            without_stock_row = len(checked) > len(missing)
             if not apply:
                 self._conn.rollback()
                 return BatchOutcome(missing, 0, 0)
             if missing:
                 self._execute("drop_staged_missing").close()
             stock_changed = self._rowcount("update_stock_available", key)
-            stock_changed += self._rowcount("insert_missing_stock_available", key)
+            if without_stock_row:
+                stock_changed += self._rowcount("insert_missing_stock_available", key)
             text_changed = self._rowcount("update_product_lang", {"id_shop": id_shop})
             if batch.text_rows and combination_text_columns:
                 cols = set(combination_text_columns)

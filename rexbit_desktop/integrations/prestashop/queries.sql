@@ -89,13 +89,20 @@ INSERT INTO rexbit_stage_text (id_text, id_lang, available_now, available_later)
 VALUES (%s, %s, %s, %s);
 
 -- staged_missing_in_shop --
--- Staged products or combinations that no longer exist in the shop (deleted since they were linked).
-SELECT s.id_product, s.id_product_attribute
+-- Staged products or combinations that no longer exist in the shop (deleted since they were linked):
+-- gone = 1; and, in the same pass, staged items that exist but have no stock row for the key: gone = 0
+-- (only then does the batch run insert_missing_stock_available).
+SELECT s.id_product, s.id_product_attribute,
+       p.id_product IS NULL OR (s.id_product_attribute > 0 AND pa.id_product_attribute IS NULL) AS gone
 FROM rexbit_stage_item s
 LEFT JOIN `{p}product` p ON p.id_product = s.id_product
 LEFT JOIN `{p}product_attribute` pa
   ON pa.id_product_attribute = s.id_product_attribute AND pa.id_product = s.id_product
-WHERE p.id_product IS NULL OR (s.id_product_attribute > 0 AND pa.id_product_attribute IS NULL);
+LEFT JOIN `{p}stock_available` sa
+  ON sa.id_product = s.id_product AND sa.id_product_attribute = s.id_product_attribute
+ AND sa.id_shop = %(id_shop)s AND sa.id_shop_group = %(id_shop_group)s
+WHERE p.id_product IS NULL OR (s.id_product_attribute > 0 AND pa.id_product_attribute IS NULL)
+   OR sa.id_stock_available IS NULL;
 
 -- drop_staged_missing --
 -- Leave out what the shop no longer has: its leftover rows (if any) are not ours to write.
@@ -109,11 +116,13 @@ WHERE p.id_product IS NULL OR (s.id_product_attribute > 0 AND pa.id_product_attr
 -- Set out_of_stock on the rows keyed as the shop's stock sharing requires. Only out_of_stock:
 -- quantity and reserved_quantity belong to the shop.
 -- STRAIGHT_JOIN: driven by the staging (the batch), not by the shop's table, whatever its size.
+-- Rows that already hold the value are left alone (no lock, no undo, nothing buffered).
 UPDATE rexbit_stage_item s
 STRAIGHT_JOIN `{p}stock_available` sa
   ON sa.id_product = s.id_product AND sa.id_product_attribute = s.id_product_attribute
  AND sa.id_shop = %(id_shop)s AND sa.id_shop_group = %(id_shop_group)s
-SET sa.out_of_stock = s.out_of_stock;
+SET sa.out_of_stock = s.out_of_stock
+WHERE sa.out_of_stock <> s.out_of_stock;
 
 -- insert_missing_stock_available --
 -- A product that exists but has no stock row for this key gets one, as PrestaShop's
@@ -133,12 +142,16 @@ WHERE sa.id_stock_available IS NULL AND (s.id_product_attribute = 0 OR pa.id_pro
 -- update_product_lang --
 -- Product-level texts, for this shop, in the staged languages.
 -- STRAIGHT_JOIN: staging first, then product_lang by its primary key (id_product, id_shop, id_lang).
+-- Rows whose texts are already exactly these (compared as bytes: the column collation would call
+-- "Dostępny" and "dostępny" equal) are left alone.
 UPDATE rexbit_stage_item s
 STRAIGHT_JOIN rexbit_stage_text t ON t.id_text = s.id_text
 STRAIGHT_JOIN `{p}product_lang` pl
   ON pl.id_product = s.id_product AND pl.id_shop = %(id_shop)s AND pl.id_lang = t.id_lang
 SET pl.available_now = t.available_now, pl.available_later = t.available_later
-WHERE s.id_product_attribute = 0;
+WHERE s.id_product_attribute = 0
+  AND NOT (BINARY pl.available_now <=> BINARY t.available_now
+           AND BINARY pl.available_later <=> BINARY t.available_later);
 
 -- update_product_attribute_lang --
 -- Combination texts (PrestaShop 8.1+: product_attribute_lang has available_now and available_later).
@@ -147,7 +160,9 @@ STRAIGHT_JOIN rexbit_stage_text t ON t.id_text = s.id_text
 STRAIGHT_JOIN `{p}product_attribute_lang` pal
   ON pal.id_product_attribute = s.id_product_attribute AND pal.id_lang = t.id_lang
 SET pal.available_now = t.available_now, pal.available_later = t.available_later
-WHERE s.id_product_attribute > 0;
+WHERE s.id_product_attribute > 0
+  AND NOT (BINARY pal.available_now <=> BINARY t.available_now
+           AND BINARY pal.available_later <=> BINARY t.available_later);
 
 -- update_product_attribute_lang_now --
 -- Combination texts where the table has only available_now.
@@ -156,7 +171,7 @@ STRAIGHT_JOIN rexbit_stage_text t ON t.id_text = s.id_text
 STRAIGHT_JOIN `{p}product_attribute_lang` pal
   ON pal.id_product_attribute = s.id_product_attribute AND pal.id_lang = t.id_lang
 SET pal.available_now = t.available_now
-WHERE s.id_product_attribute > 0;
+WHERE s.id_product_attribute > 0 AND NOT (BINARY pal.available_now <=> BINARY t.available_now);
 
 -- update_product_attribute_lang_later --
 -- Combination texts where the table has only available_later.
@@ -165,7 +180,7 @@ STRAIGHT_JOIN rexbit_stage_text t ON t.id_text = s.id_text
 STRAIGHT_JOIN `{p}product_attribute_lang` pal
   ON pal.id_product_attribute = s.id_product_attribute AND pal.id_lang = t.id_lang
 SET pal.available_later = t.available_later
-WHERE s.id_product_attribute > 0;
+WHERE s.id_product_attribute > 0 AND NOT (BINARY pal.available_later <=> BINARY t.available_later);
 
 -- connection_id --
 -- This connection's id on the server (tests kill it to simulate a lost connection).
