@@ -10,13 +10,14 @@ shop).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import BigInteger, Select, String, Update, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -83,25 +84,35 @@ class StatusOption:
 Listener = Callable[[OrderStatusChanged], None]
 
 
-def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
-    """An order by its number (or numeric id as typed in the CLI)."""
-    key = number.strip()
+@functools.cache
+def _find_order_statement(by_id: bool, lock: bool, with_settings: bool, with_warehouses: bool) -> Select[Any]:
+    """Built once per shape (values as bind parameters): building a statement costs more client CPU
+    than sending it."""
+    key = bindparam("key", type_=String)
     cond = Order.number == key
-    if key.isdigit():
-        cond = or_(cond, Order.id == int(key))
-    # The settings and the warehouses (a handful of rows every order use case needs) come along in the
-    # same round trip unless the session has them already.
-    with_settings = not settings_loaded(session)
-    with_warehouses = not stock.warehouses_loaded(session)
+    if by_id:
+        cond = or_(cond, Order.id == bindparam("id", type_=BigInteger))
     columns: list[Any] = [Order]
     if with_settings:
         columns.append(settings_column().label("settings"))
     if with_warehouses:
         columns.append(stock.warehouses_column().label("warehouses"))
     stmt = select(*columns).where(cond).order_by(Order.number != key).limit(1)
-    if lock:
-        stmt = stmt.with_for_update(of=Order)
-    row = session.execute(stmt).first()
+    return stmt.with_for_update(of=Order) if lock else stmt
+
+
+def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
+    """An order by its number (or numeric id as typed in the CLI)."""
+    key = number.strip()
+    # The settings and the warehouses (a handful of rows every order use case needs) come along in the
+    # same round trip unless the session has them already.
+    with_settings = not settings_loaded(session)
+    with_warehouses = not stock.warehouses_loaded(session)
+    stmt = _find_order_statement(key.isdigit(), lock, with_settings, with_warehouses)
+    params: dict[str, Any] = {"key": key}
+    if key.isdigit():
+        params["id"] = int(key)
+    row = session.execute(stmt, params).first()
     if row is None:
         raise NotFound(f"There is no order '{number}'.", hint="List orders with: rexbit orders list")
     if with_settings:
@@ -111,19 +122,34 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     return row[0]  # type: ignore[no-any-return]
 
 
+_HISTORY_COLUMNS = ("from_status", "to_status", "changed_by", "changed_by_user_id", "comment", "context")
+
+
+@functools.cache
+def _record_change_statement(changed: tuple[str, ...]) -> Update:
+    """The status update with its history insert, built once per set of changed columns."""
+    history = insert(OrderStatusHistory).values(
+        order_id=bindparam("order_id", type_=BigInteger),
+        **{c: bindparam(f"h_{c}", type_=OrderStatusHistory.__table__.c[c].type) for c in _HISTORY_COLUMNS},
+    )
+    return (
+        update(Order)
+        .where(Order.id == bindparam("order_id", type_=BigInteger))
+        .values(**{c: bindparam(f"o_{c}", type_=Order.__table__.c[c].type) for c in changed})
+        .add_cte(history.cte("history"))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _record_change(session: Session, order: Order, changes: dict[str, Any], history: dict[str, Any]) -> None:
     """Write the order's new status and its history row in one statement (the history insert as a
     data-modifying CTE of the update) instead of two flushed by the ORM; the in-memory order takes the
     written values as its committed state, so the commit does not write them again."""
-    stmt = (
-        update(Order)
-        .where(Order.id == order.id)
-        .values(**changes)
-        .add_cte(insert(OrderStatusHistory).values(order_id=order.id, **history).cte("history"))
-        .execution_options(synchronize_session=False)
-    )
+    params = {"order_id": order.id}
+    params.update({f"o_{c}": v for c, v in changes.items()})
+    params.update({f"h_{c}": history[c] for c in _HISTORY_COLUMNS})
     with session.no_autoflush:  # what other steps changed is flushed with the commit, as before
-        session.execute(stmt)
+        session.execute(_record_change_statement(tuple(changes)), params)
     for key, value in changes.items():
         set_committed_value(order, key, value)
 

@@ -12,6 +12,7 @@ reservation.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,7 +20,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Executable,
+    ScalarSelect,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -363,14 +375,15 @@ def _item_warehouse(session: Session, order: Order, item: OrderItem, default: li
     return default[0]
 
 
-def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decimal, Decimal, _ProductRow]]:
-    """The order's lines with what posted WZs issued and what open reservations hold for each, and the
-    catalogue product — one query instead of four (lines, issued sums, reserved sums, products)."""
+@functools.cache
+def _order_lines_statement() -> Executable:
+    """Built once (the order id is a bind parameter): building it costs more client CPU than running it."""
+    order_id = bindparam("order_id", type_=BigInteger)
     issued = (
         select(func.coalesce(func.sum(WarehouseDocumentItem.quantity), 0))
         .join(WarehouseDocument, WarehouseDocument.id == WarehouseDocumentItem.document_id)
         .where(
-            WarehouseDocument.order_id == order.id,
+            WarehouseDocument.order_id == order_id,
             WarehouseDocument.type == "WZ",
             WarehouseDocument.status == "posted",
             WarehouseDocumentItem.order_item_id == OrderItem.id,
@@ -384,12 +397,18 @@ def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decima
         .where(OrderItemReservation.order_item_id == OrderItem.id, OrderItemReservation.status != "released")
         .scalar_subquery()
     )
-    rows = session.execute(
+    return (
         select(OrderItem, issued, held, Product.id, Product.sku, Product.ean, Product.name, Product.unit)
         .outerjoin(Product, Product.id == OrderItem.product_id)
-        .where(OrderItem.order_id == order.id)
+        .where(OrderItem.order_id == order_id)
         .order_by(OrderItem.id)
-    ).all()
+    )
+
+
+def _order_lines(session: Session, order: Order) -> list[tuple[OrderItem, Decimal, Decimal, _ProductRow]]:
+    """The order's lines with what posted WZs issued and what open reservations hold for each, and the
+    catalogue product — one query instead of four (lines, issued sums, reserved sums, products)."""
+    rows = session.execute(_order_lines_statement(), {"order_id": order.id}).all()
     if "items" not in order.__dict__:
         set_committed_value(order, "items", [row[0] for row in rows])
     return [(row[0], Decimal(row[1]), Decimal(row[2]), _ProductRow(*row[3:])) for row in rows]
