@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
     for path in written:
         print(path)
-    for message, hint, _details in dialogs.errors:
-        print(f"warning: a view reported an error: {message} {hint}", file=sys.stderr)
+    for message, hint, details in dialogs.errors:
+        print(f"warning: a view reported an error: {message} {hint}\n{details}", file=sys.stderr)
     return 0
 
 
