@@ -360,10 +360,6 @@ def stage_chunk(
     a retried chunk replaces itself.
     """
     with new_uow() as uow:
-        # Staging does not wait for its WAL flush: the rows are UNLOGGED (a server crash empties them and
-        # the run fails or is retried anyway); a lost commit is only a chunk to stage again. The apply,
-        # which changes availability, commits durably.
-        uow.session.execute(text("SET LOCAL synchronous_commit = off"))
         run = uow.session.get(ImportRun, run_id)
         if run is None or run.status != "running":
             return False
@@ -451,8 +447,7 @@ ORDER BY external_id COLLATE "C", (error IS NULL) DESC, line DESC
 """
 
 # What each valid item should look like now. Normalised SKU first; EAN only for items that no SKU
-# matched (so only those few items are matched and counted by EAN); several products = ambiguous (no
-# product). Values stay typed here: the JSON of an offer is
+# matched; several products = ambiguous (no product). Values stay typed here: the JSON of an offer is
 # built below only for the links that change, so an hourly run of an unchanged feed builds no JSON and
 # writes (and locks) no link at all.
 _APPLY_FEED_FINAL = """
@@ -466,7 +461,6 @@ WITH by_sku AS (
     SELECT f.external_id, min(p.id) AS product_id, count(*) AS n
     FROM feed_rows f JOIN products p ON lpad(btrim(p.ean), 14, '0') = f.gtin
     WHERE f.error IS NULL AND f.gtin IS NOT NULL AND p.ean IS NOT NULL AND btrim(p.ean) <> ''
-      AND NOT EXISTS (SELECT 1 FROM by_sku s WHERE s.external_id = f.external_id)
     GROUP BY f.external_id
 )
 SELECT f.external_id,
@@ -482,18 +476,14 @@ LEFT JOIN by_ean e ON e.external_id = f.external_id AND s.external_id IS NULL
 WHERE f.error IS NULL
 """
 
-# Manual links win: only they can change what matching found, so only they are joined (a small hash).
 _APPLY_COUNTS = """
 SELECT
-    count(*) FILTER (WHERE (CASE WHEN m.external_id IS NOT NULL THEN m.product_id ELSE n.product_id END)
+    count(*) FILTER (WHERE (CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE n.product_id END)
                      IS NOT NULL) AS matched,
-    count(*) FILTER (WHERE n.candidates > 1 AND m.external_id IS NULL) AS ambiguous,
+    count(*) FILTER (WHERE n.candidates > 1 AND COALESCE(l.link_source, 'auto') <> 'manual') AS ambiguous,
     count(*) AS total
 FROM feed_final n
-LEFT JOIN (
-    SELECT l.external_id, l.product_id FROM integration_product_links l
-    WHERE l.integration_id = :integration_id AND l.link_source = 'manual'
-) m ON m.external_id = n.external_id
+LEFT JOIN integration_product_links l ON l.integration_id = :integration_id AND l.external_id = n.external_id
 """
 
 _APPLY_UPDATE = """
@@ -501,7 +491,8 @@ UPDATE integration_product_links l SET
     product_id = CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE n.product_id END,
     external_sku = n.external_sku,
     external_ean = n.external_ean,
-    supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || {availability},
+    supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || {availability}
+        || jsonb_build_object('updated_at', CAST(:now AS text)),
     metadata = l.metadata || jsonb_build_object('import_task_id', CAST(:task_id AS bigint)),
     updated_at = now()
 FROM feed_final n
@@ -518,7 +509,7 @@ INSERT INTO integration_product_links
     (integration_id, product_id, external_id, external_sku, external_ean, link_source,
      supplier_availability, metadata)
 SELECT :integration_id, n.product_id, n.external_id, n.external_sku, n.external_ean, 'auto',
-       {availability},
+       {availability} || jsonb_build_object('updated_at', CAST(:now AS text)),
        jsonb_build_object('import_task_id', CAST(:task_id AS bigint))
 FROM feed_final n
 WHERE NOT EXISTS (
@@ -560,24 +551,25 @@ def _mapped_columns(mapped: set[str]) -> list[tuple[str, str]]:
     ]
 
 
-def _availability_sql(mapped: set[str], contractor_id: int | None) -> str:
-    """The offer of a ``feed_final n`` row as JSON, with updated_at: one object built per written row
-    (the contractor is left out when the supplier has none, as jsonb_strip_nulls did)."""
-    parts = ["'contractor_id', CAST(:contractor_id AS bigint)"] if contractor_id is not None else []
-    parts += [f"'{name}', {column}" for name, column in _mapped_columns(mapped)]
-    parts.append("'updated_at', CAST(:now AS text)")
-    return "jsonb_build_object(" + ", ".join(parts) + ")"
+_CONTRACTOR = "jsonb_strip_nulls(jsonb_build_object('contractor_id', CAST(:contractor_id AS bigint)))"
 
 
-def _availability_changed_sql(mapped: set[str], contractor_id: int | None) -> str:
-    """True when ``l.supplier_availability || offer`` (without updated_at) differs from
-    ``l.supplier_availability``: compared key by key on the typed values, without building the row's
-    JSON (jsonb compares numbers by value, so 10 = 10.0 as before; a key that is missing differs from
-    a JSON null)."""
+def _availability_sql(mapped: set[str]) -> str:
+    """The offer of a ``feed_final n`` row as JSON (without updated_at)."""
+    parts = [f"'{name}', {column}" for name, column in _mapped_columns(mapped)]
+    values = "jsonb_build_object(" + ", ".join(parts) + ")" if parts else "'{}'::jsonb"
+    return f"({_CONTRACTOR} || {values})"
+
+
+def _availability_changed_sql(mapped: set[str]) -> str:
+    """True when ``l.supplier_availability || availability`` differs from ``l.supplier_availability``:
+    compared key by key on the typed values, without building the row's JSON (jsonb compares numbers
+    by value, so 10 = 10.0 as before; a key that is missing differs from a JSON null)."""
     current = "l.supplier_availability"
-    conds = ["false"]
-    if contractor_id is not None:
-        conds.append(f"{current}->'contractor_id' IS DISTINCT FROM to_jsonb(CAST(:contractor_id AS bigint))")
+    conds = [
+        "(CAST(:contractor_id AS bigint) IS NOT NULL"
+        f" AND {current}->'contractor_id' IS DISTINCT FROM to_jsonb(CAST(:contractor_id AS bigint)))"
+    ]
     conds += [
         f"{current}->'{name}' IS DISTINCT FROM COALESCE(to_jsonb({column}), 'null'::jsonb)"
         for name, column in _mapped_columns(mapped)
@@ -612,12 +604,10 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         # seconds compiling plans for a sub-second join; sorts of 100k keys should not spill to disk.
         s.execute(text("SET LOCAL jit = off"))
         s.execute(text("SET LOCAL work_mem = '64MB'"))
-        # Every join here is feed-sized (100k rows) and fits work_mem: hash joins. Nested loops of index
-        # probes came from stale link estimates (right after a first import the table still looks empty
-        # to the planner): 100k probes for the update, the counts and the vanished anti-join, each ~10×
-        # a hash join; merge joins sorted 100k text keys (collation-aware) for nothing.
+        # Every join here is feed-sized (100k rows): hash joins. Nested loops of index probes came from
+        # stale link estimates (right after a first import the table still looks empty to the planner):
+        # 100k probes for the update, the counts and the vanished anti-join, each ~10× a hash join.
         s.execute(text("SET LOCAL enable_nestloop = off"))
-        s.execute(text("SET LOCAL enable_mergejoin = off"))
         # One apply per supplier at a time: two runs must not interleave their links.
         s.execute(text("SELECT pg_advisory_xact_lock(4242, CAST(:id AS integer))"), {"id": integration.id})
         counts = s.execute(
@@ -666,8 +656,8 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
         unmatched = total - matched - ambiguous
         progress(0, None, "writing supplier offers")
-        availability = _availability_sql(mapped, integration.contractor_id)
-        changed = _availability_changed_sql(mapped, integration.contractor_id)
+        availability = _availability_sql(mapped)
+        changed = _availability_changed_sql(mapped)
         s.execute(text(_APPLY_UPDATE.format(availability=availability, availability_changed=changed)), params)
         s.execute(text(_APPLY_INSERT.format(availability=availability)), params)
         ambiguous_rows = [
