@@ -57,6 +57,8 @@ def test_models_and_migrations_agree(db_url: str) -> None:
                 },
             )
             diff = compare_metadata(ctx, Base.metadata)
-        assert diff == [], f"models differ from migrations; write a migration with scripts/new_migration.py: {diff}"
+        assert diff == [], (
+            f"models differ from migrations; write a migration with scripts/new_migration.py: {diff}"
+        )
     finally:
         engine.dispose()
