@@ -134,7 +134,9 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
     if doc.marker:
         left.append(p(doc.marker, st["head"]))
     barcode = Code128(doc.number, barHeight=13 * mm, barWidth=0.3 * mm, quiet=False)
-    meta_rows = [[k, v] for k, v in doc.meta]
+    # Values are paragraphs so that a long one (a warehouse with its address) wraps inside the column
+    # instead of running off the page.
+    meta_rows = [[k, p(v, st["base"])] for k, v in doc.meta]
     meta = Table(meta_rows, colWidths=[32 * mm, 48 * mm]) if meta_rows else Spacer(1, 1)
     if meta_rows:
         meta.setStyle(
