@@ -782,6 +782,16 @@ def cancel_order(
     return (workflow or OrderWorkflowService()).transition(uow, actor, number, "cancelled", comment=comment)
 
 
+def _parcel(carrier: str, tracking: str) -> tuple[str, str]:
+    """The carrier and tracking number of a shipment, trimmed; both are required."""
+    carrier, tracking = carrier.strip(), tracking.strip()
+    if not carrier:
+        raise ValidationError("Name the carrier (--carrier=inpost).")
+    if not tracking:
+        raise ValidationError("Give the tracking number (--tracking=...).")
+    return carrier, tracking
+
+
 def ship_order(
     uow: UnitOfWork,
     actor: Actor,
@@ -794,11 +804,7 @@ def ship_order(
 ) -> OrderDetailDTO:
     """Record the parcel and move the order to ``shipped`` (issuing the WZ if it was not issued yet)."""
     actor.require(Permission.ORDERS_EDIT)
-    carrier, tracking = carrier.strip(), tracking.strip()
-    if not carrier:
-        raise ValidationError("Name the carrier (--carrier=inpost).")
-    if not tracking:
-        raise ValidationError("Give the tracking number (--tracking=...).")
+    carrier, tracking = _parcel(carrier, tracking)
     wf = workflow or OrderWorkflowService()
     dto, _result, event = _ship(uow, actor, number, carrier, tracking, service, wf, detail=True)
     wf.publish(event)
@@ -818,9 +824,7 @@ def ship(
 ) -> TransitionResult:
     """``ship_order`` without reading the whole detail back (workers, scanners, benchmarks)."""
     actor.require(Permission.ORDERS_EDIT)
-    carrier, tracking = carrier.strip(), tracking.strip()
-    if not carrier or not tracking:
-        raise ValidationError("Give the carrier and the tracking number.")
+    carrier, tracking = _parcel(carrier, tracking)
     wf = workflow or OrderWorkflowService()
     _dto, result, event = _ship(uow, actor, number, carrier, tracking, service, wf, detail=False)
     wf.publish(event)
