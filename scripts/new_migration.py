@@ -34,7 +34,8 @@ def _next_rev_id(message: str) -> str:
         for p in (MIGRATIONS_DIR / "versions").glob("*.py")
         if (m := re.match(r"(\d{4})_", p.name))
     ]
-    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
+    # alembic_version.version_num is varchar(32): "NNNN_" leaves 27 characters for the slug.
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower())[:27].strip("_") or "change"
     return f"{max(numbers, default=0) + 1:04d}_{slug}"
 
 

@@ -148,8 +148,8 @@ _READ_SQL = text(
         WHERE s.integration_id = :shop
     ), keyed AS (
         SELECT l.id, l.id_product, l.id_attr, l.stock, l.days, l.item_key,
-               coalesce(st.settings_fingerprint = :settings AND st.item_key = l.item_key, false) AS item_same,
-               st.product_key AS last_product_key
+               coalesce(r.item_key = l.item_key, false) AS item_same,
+               r.product_key AS last_product_key
         FROM (SELECT id, stock, days,
                      CASE WHEN valid THEN split_part(external_id, ':', 1)::bigint END AS id_product,
                      CASE WHEN valid THEN coalesce(nullif(split_part(external_id, ':', 2), ''), '0')::bigint
@@ -157,6 +157,9 @@ _READ_SQL = text(
                      CASE WHEN stock >= :threshold THEN coalesce(days, :default_days) ELSE -1 END AS item_key
               FROM shop_links WHERE valid) l
         LEFT JOIN shop_sync_state st ON st.link_id = l.id
+        -- A record made under other settings counts as nothing recorded.
+        LEFT JOIN shop_sync_records r
+            ON r.id = st.record_id AND r.integration_id = :shop AND r.settings_fingerprint = :settings
         WHERE l.id_product > 0
     ), windowed AS MATERIALIZED (
         SELECT k.*,
@@ -191,18 +194,26 @@ _READ_SQL = text(
     """
 )
 
-# What the shop committed, per distinct record (a run has only a handful: one per pair of decisions):
-# the link ids as one array. shop_sync_state rows are narrow; fillfactor 70 keeps rewrites HOT.
+# What the shop committed: the shared record of a decision (get or create; a run has a handful) ...
+_RECORD_ID_SQL = text(
+    """
+    INSERT INTO shop_sync_records AS r
+        (integration_id, digest, settings_fingerprint, item_key, product_key, record)
+    VALUES (:shop, :digest, :settings, :item_key, :product_key, CAST(:rec AS jsonb))
+    ON CONFLICT (integration_id, digest) DO UPDATE SET digest = EXCLUDED.digest
+    RETURNING r.id
+    """
+)
+
+# ... and, per record, the link ids that now have it as one array. shop_sync_state rows are narrow;
+# fillfactor 70 keeps rewrites HOT.
 _RECORD_SQL = text(
     """
-    INSERT INTO shop_sync_state AS st
-        (link_id, settings_fingerprint, item_key, product_key, last_availability, written_at)
-    SELECT link_id, :settings, :item_key, :product_key, CAST(:rec AS jsonb), now()
+    INSERT INTO shop_sync_state AS st (link_id, record_id, sync_run_id, written_at)
+    SELECT link_id, :record_id, :run_id, now()
     FROM unnest(CAST(:ids AS bigint[])) AS link_id
     ON CONFLICT (link_id) DO UPDATE
-    SET settings_fingerprint = EXCLUDED.settings_fingerprint, item_key = EXCLUDED.item_key,
-        product_key = EXCLUDED.product_key, last_availability = EXCLUDED.last_availability,
-        written_at = EXCLUDED.written_at
+    SET record_id = EXCLUDED.record_id, sync_run_id = EXCLUDED.sync_run_id, written_at = EXCLUDED.written_at
     """
 )
 
@@ -301,31 +312,46 @@ def _decide(units: dict[int, _Unit], rule: AvailabilityRule) -> None:
 
 
 class _Records:
-    """``last_availability`` as JSON text; equal for every link with the same decisions (and so the
-    same fingerprint)."""
+    """``last_availability`` as a shared record (``shop_sync_records``): equal for every link with the same
+    decisions (and so the same fingerprint); the run and time are kept per link."""
 
-    def __init__(self, stock_key: tuple[int, int], run_id: int, settings: str) -> None:
+    def __init__(self, integration_id: int, stock_key: tuple[int, int], run_id: int, settings: str) -> None:
+        self.integration_id = integration_id
         self.stock_key = list(stock_key)
         self.settings = settings
         self.run_id = run_id
-        self.synced_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self._cache: dict[tuple[int, int, int, int], str] = {}
+        self._texts: dict[tuple[int, int, int, int], str] = {}
+        self._ids: dict[str, int] = {}
 
     def of(self, link: _Link, unit: _Unit) -> str:
         assert link.decision is not None and unit.product_decision is not None
         key = (id(link.decision), id(unit.product_decision), link.item_key, link.product_key)
-        text_ = self._cache.get(key)
+        text_ = self._texts.get(key)
         if text_ is None:
             record = link.decision.as_record()
             record.update(
                 product=unit.product_decision.as_record(),
                 stock_key=self.stock_key,
                 fingerprint=f"{self.settings}:{link.item_key}:{link.product_key}",
-                sync_run_id=self.run_id,
-                synced_at=self.synced_at,
             )
-            text_ = self._cache[key] = json.dumps(record, ensure_ascii=False)
+            text_ = self._texts[key] = json.dumps(record, ensure_ascii=False, sort_keys=True)
         return text_
+
+    def id_of(self, uow: UnitOfWork, rec: str, item_key: int, product_key: int) -> int:
+        record_id = self._ids.get(rec)
+        if record_id is None:
+            record_id = self._ids[rec] = uow.session.execute(
+                _RECORD_ID_SQL,
+                {
+                    "shop": self.integration_id,
+                    "digest": hashlib.sha1(rec.encode()).hexdigest(),
+                    "settings": self.settings,
+                    "item_key": item_key,
+                    "product_key": product_key,
+                    "rec": rec,
+                },
+            ).scalar_one()
+        return record_id
 
 
 class _TextIds:
@@ -574,7 +600,7 @@ def _sync_with(
     timings["decide"] = time.perf_counter() - mark
     progress(0, total, "dry run: checking" if dry_run else "writing availability")
     text_ids = _TextIds()
-    records = _Records(stock_key, run_id, settings)
+    records = _Records(integration.id, stock_key, run_id, settings)
     size = batch_size or _batch_size_for(total)
     chunks = [pending[i : i + size] for i in range(0, total, size)]
 
@@ -650,10 +676,8 @@ def _record_batch(
             uow.session.execute(
                 _RECORD_SQL,
                 {
-                    "settings": records.settings,
-                    "item_key": item_key,
-                    "product_key": product_key,
-                    "rec": rec,
+                    "record_id": records.id_of(uow, rec, item_key, product_key),
+                    "run_id": records.run_id,
                     "ids": ids,
                 },
             )
@@ -704,17 +728,26 @@ def last_availability(
     ``texts``, ``product`` (the product level), ``stock_key``, ``fingerprint``, ``sync_run_id``,
     ``synced_at``."""
     actor.require(Permission.VIEW)
-    from rexbit_desktop.db.models import IntegrationProductLink, ShopSyncState
+    from rexbit_desktop.db.models import IntegrationProductLink, ShopSyncRecord, ShopSyncState
 
     with uow:
-        return uow.session.execute(
-            select(ShopSyncState.last_availability)
+        row = uow.session.execute(
+            select(ShopSyncRecord.record, ShopSyncState.sync_run_id, ShopSyncState.written_at)
             .join(IntegrationProductLink, IntegrationProductLink.id == ShopSyncState.link_id)
+            .join(ShopSyncRecord, ShopSyncRecord.id == ShopSyncState.record_id)
             .where(
                 IntegrationProductLink.integration_id == integration_id,
                 IntegrationProductLink.external_id == external_id,
             )
-        ).scalar_one_or_none()
+        ).one_or_none()
+    if row is None:
+        return None
+    record, run_id, written_at = row
+    return {
+        **record,
+        "sync_run_id": run_id,
+        "synced_at": written_at.astimezone(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def list_sync_runs(

@@ -9,6 +9,7 @@ from rexbit_desktop.db.models.integrations import (
     Integration,
     IntegrationProductLink,
     IntegrationTask,
+    ShopSyncRecord,
     ShopSyncState,
     SyncRun,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Product",
     "Schedule",
     "ScheduleRun",
+    "ShopSyncRecord",
     "ShopSyncState",
     "SyncRun",
     "User",
