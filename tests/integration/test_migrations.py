@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -60,5 +62,53 @@ def test_models_and_migrations_agree(db_url: str) -> None:
         assert diff == [], (
             f"models differ from migrations; write a migration with scripts/new_migration.py: {diff}"
         )
+    finally:
+        engine.dispose()
+
+
+def test_shop_sync_state_keeps_what_was_committed_across_0005(empty_db_url: str) -> None:
+    """0005 moves each link's JSON copy into shared records: what the shop last committed must survive,
+    or the next sync would rewrite (or, worse, misjudge) the whole shop."""
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade_schema(engine, "0003_default_schedules")
+        record = {"out_of_stock": 1, "texts": {"1": ["Dostępny", "Wysyłka w 2 dni"]}, "fingerprint": "fp:2:2"}
+        with engine.begin() as conn:
+            shop = conn.execute(
+                text("INSERT INTO integrations (name, type) VALUES ('shop', 'prestashop_db') RETURNING id")
+            ).scalar_one()
+            product = conn.execute(
+                text("INSERT INTO products (sku, name) VALUES ('A-1', 'A') RETURNING id")
+            ).scalar_one()
+            links = [
+                conn.execute(
+                    text(
+                        "INSERT INTO integration_product_links (integration_id, product_id, external_id)"
+                        " VALUES (:shop, :product, :ext) RETURNING id"
+                    ),
+                    {"shop": shop, "product": product, "ext": ext},
+                ).scalar_one()
+                for ext in ("1:0", "1:5")
+            ]
+            for link, run in zip(links, (7, 8), strict=True):
+                conn.execute(
+                    text(
+                        "INSERT INTO shop_sync_state (link_id, settings_fingerprint, item_key, product_key,"
+                        " last_availability) VALUES (:link, 'fp', 2, 2, CAST(:rec AS jsonb))"
+                    ),
+                    {"link": link, "rec": json.dumps({**record, "sync_run_id": run, "synced_at": "x"})},
+                )
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            records = conn.execute(
+                text(
+                    "SELECT id, integration_id, settings_fingerprint, item_key, product_key, record FROM shop_sync_records"
+                )
+            ).all()
+            states = conn.execute(
+                text("SELECT link_id, record_id, sync_run_id FROM shop_sync_state ORDER BY link_id")
+            ).all()
+        assert [(r[1:]) for r in records] == [(shop, "fp", 2, 2, record)]
+        assert [tuple(s) for s in states] == [(links[0], records[0][0], 7), (links[1], records[0][0], 8)]
     finally:
         engine.dispose()
