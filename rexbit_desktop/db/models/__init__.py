@@ -27,6 +27,7 @@ from rexbit_desktop.db.models.orders import (
     OrderStatusHistory,
 )
 from rexbit_desktop.db.models.scheduling import Schedule, ScheduleRun
+from rexbit_desktop.db.models.shop_orders import ShopOrderCursor
 from rexbit_desktop.db.models.users import User
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "Product",
     "Schedule",
     "ScheduleRun",
+    "ShopOrderCursor",
     "ShopSyncRecord",
     "ShopSyncState",
     "SyncRun",

@@ -260,7 +260,8 @@ class ShopSyncState(Base):
 
 
 class SyncRun(Base):
-    """One PrestaShop availability sync and what it did."""
+    """One PrestaShop sync and what it did: ``kind`` ``availability`` (us → shop) or ``orders`` (the
+    shop's orders → us; ``created``/``updated`` count our orders, ``skipped_unchanged`` the unchanged)."""
 
     __tablename__ = "sync_runs"
     __table_args__ = (Index("ix_sync_runs_integration_started", "integration_id", "started_at"),)
@@ -278,6 +279,8 @@ class SyncRun(Base):
     skipped_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     missing_in_shop: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_details: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = created_at_column()
