@@ -142,7 +142,7 @@ _READ_SQL = text(
         ORDER BY o.product_id, o.offer_stock DESC, o.offer_delivery_days ASC NULLS LAST
     ), shop_links AS MATERIALIZED (
         SELECT s.id, s.external_id, b.stock, b.days,
-               s.external_id ~ '^[0-9]+(:[0-9]+)?$' AND length(s.external_id) <= 19 AS valid
+               s.external_id ~ '^[0-9]+(:[0-9]+)?$' AND length(s.external_id) <= 18 AS valid
         FROM integration_product_links s
         JOIN best_offer b ON b.product_id = s.product_id
         WHERE s.integration_id = :shop

@@ -388,3 +388,24 @@ def test_cancel_stops_between_batches_with_what_was_written_recorded(db, shop, s
         False,
     ]
     assert _sync(db, system_actor, integration).written == 3
+
+
+def test_external_ids_that_are_not_shop_ids_are_reported_not_fatal(db, shop, system_actor, setup) -> None:  # type: ignore[no-untyped-def]
+    integration, supplier = setup
+    _simple(db, shop, integration, supplier, 1, 30)
+    # Typed by hand: words, an empty combination, and a number too big for the shop's integer ids
+    # (19 nines would overflow the cast and fail the whole run).
+    for n, external_id in enumerate(("abc", "2:", "9999999999999999999", "0:0"), start=2):
+        add_our_product(
+            db, sku=f"BAD-{n}", shop_integration=integration, external_id=external_id,
+            offers={supplier: Offer(30, 2)},
+        )  # fmt: skip
+
+    result = _sync(db, system_actor, integration)
+
+    assert result.status == "succeeded", result.message
+    assert (result.written, result.errors) == (1, 4)
+    reasons = sorted(d["reason"] for d in result.error_details)
+    assert reasons == sorted(
+        f"external id '{e}' is not 'product:combination'" for e in ("abc", "2:", "9999999999999999999", "0:0")
+    )
