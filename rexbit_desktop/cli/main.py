@@ -73,9 +73,47 @@ def _register() -> None:
 _register()
 
 
+# Options of the whole program that operators also write after the command
+# (``rexbit queue work --database-url=…``): DESIGN says every command accepts them.
+_GLOBAL_OPTIONS = ("--database-url", "--user")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move ``--database-url``/``--user`` (``--opt=v`` or ``--opt v``) written after the command in front of
+    it, where click expects the root's options. Nothing after ``--`` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    seen_command = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if seen_command and name in _GLOBAL_OPTIONS:
+            if "=" in arg or i + 1 >= len(args):
+                front.append(arg)
+                i += 1
+            else:
+                front.extend(args[i : i + 2])
+                i += 2
+            continue
+        if not arg.startswith("-"):
+            seen_command = True
+        elif not seen_command and name in _GLOBAL_OPTIONS and "=" not in arg:
+            # The root's own option with its value in the next word: that word is not the command.
+            rest.extend(args[i : i + 2])
+            i += 2
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main() -> None:
     try:
-        app()
+        app(args=hoist_global_options(sys.argv[1:]))
     except RexbitError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:

@@ -36,6 +36,9 @@ def test_db_upgrade_against_a_server_on_an_empty_database(empty_db_url: str) -> 
     assert f"empty -> {head}" in ok(rexbit(f"--database-url={empty_db_url}", "db", "upgrade"))
     again = ok(rexbit("db", "upgrade", env={"REXBIT_DATABASE_URL": empty_db_url}))
     assert f"{head} -> {head}" in again, "a second upgrade changes nothing"
+    # After the command, as operators write it in crontabs and units.
+    after = json.loads(ok(rexbit("db", "status", "--json", "--database-url", empty_db_url)))
+    assert after["revision"] == head and after["embedded"] is False
 
 
 def test_first_command_upgrades_an_empty_database(empty_db_url: str) -> None:
