@@ -1,4 +1,5 @@
-"""``rexbit orders …``: create, list, show, transition, reserve, cancel, ship, pdf, settings, expiry."""
+"""``rexbit orders …``: create, list, show, transition, reserve, cancel, ship, pdf, settings, expiry,
+sync-external (the shop's orders)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import typer
 
-from rexbit_desktop.cli.common import JsonOption, cli_context, print_json
+from rexbit_desktop.cli.common import JsonOption, cli_context, console, err_console, print_json
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.services import order_settings, orders, stock
 from rexbit_desktop.services.order_workflow import OrderWorkflowService
@@ -220,6 +221,53 @@ def pdf(
     c = cli_context(ctx)
     for path in render_order_pdf(c.db.uow(), c.actor, number, kind=type_, out=out):
         typer.echo(str(path))
+
+
+@app.command("sync-external")
+def sync_external(
+    ctx: typer.Context,
+    integration: int = typer.Option(..., "--integration", help="Id of the prestashop_db integration."),
+    since: str = typer.Option(
+        None, "--since", help="Read the shop's orders changed since this day (YYYY-MM-DD), not the cursor."
+    ),
+    days: int = typer.Option(30, "--days", min=1, help="First run: the orders changed in the last N days."),
+    limit: int = typer.Option(None, "--limit", min=1, help="At most N shop orders this run."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be taken in; change nothing."),
+    json: bool = JsonOption,
+) -> None:
+    """Take in the shop's new and changed orders (PrestaShop database)."""
+    from datetime import date
+
+    from rexbit_desktop.cli.shop_cmd import progress_bar
+    from rexbit_desktop.services.shop_orders import sync_orders
+
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ValidationError(f"--since '{since}' is not a date: write YYYY-MM-DD.") from None
+    c = cli_context(ctx)
+    with progress_bar(not json) as progress:
+        result = sync_orders(
+            c.db.uow(), c.actor, integration_id=integration, since=since_day, days=days, limit=limit,
+            dry_run=dry_run, progress=progress,
+        )  # fmt: skip
+    if json:
+        print_json({"sync_run_id": result.sync_run_id, **result.counts(), "cursor": result.cursor})
+    else:
+        console.print(
+            f"{'dry run: ' if dry_run else ''}examined {result.examined}, created {result.created}, "
+            f"updated {result.updated}, skipped {result.skipped}, errors {result.errors} "
+            f"in {result.duration_s:.3f} s (sync run {result.sync_run_id}; states: {result.mapping})",
+            highlight=False,
+        )
+    for detail in result.error_details[:10]:
+        err_console.print(
+            f"  - shop order {detail['id_order']}: {detail['reason']}"
+            if detail.get("id_order") is not None
+            else f"  - {detail['reason']}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("release-expired-reservations")

@@ -9,6 +9,7 @@ from procrastinate import Blueprint, JobContext
 
 from rexbit_desktop.jobs.context import job_actor, job_database
 from rexbit_desktop.services import orders, stock
+from rexbit_desktop.services import shop_orders as _shop_orders  # noqa: F401  registers the shop's status flowback
 from rexbit_desktop.services.order_workflow import OrderStatusChanged, handle_queued_status_change
 
 bp = Blueprint()

@@ -5,10 +5,14 @@
 - ``shop:sync_availability(integration_id, limit=None, dry_run=False, full=False)``.
 - ``shop:sync_all_availability()``: every enabled PrestaShop integration with product listing enabled
   (default schedule ``sync-availability``, every 30 minutes).
-- ``shop:sync_all_orders()``: orders import from the shop is not implemented yet; logs and returns.
+- ``shop:sync_orders(integration_id, since=None, limit=None, dry_run=False)``: ``orders sync-external``,
+  the shop's new and changed orders taken in (``services/shop_orders.py``).
+- ``shop:sync_all_orders()``: ``shop:sync_orders`` for every enabled PrestaShop integration (default
+  schedule ``sync-orders``, every 10 minutes).
 
 All on the ``integrations`` queue. A failed sync run fails the job (after its ``sync_runs`` row is saved),
-so the queue's retries and failed-jobs list see it.
+so the queue's retries and failed-jobs list see it. The order statuses written back to the shop run in
+``orders:order_status_changed`` (``jobs/tasks_orders.py``), not here.
 """
 
 from __future__ import annotations
@@ -106,8 +110,43 @@ def sync_all_availability(context: JobContext) -> list[dict[str, Any]]:
     return [{"integration_id": r.integration_id, **r.counts()} for r in results]
 
 
+@bp.task(name="sync_orders", queue=QUEUE, pass_context=True)
+def sync_orders(
+    context: JobContext,
+    integration_id: int,
+    since: str | None = None,
+    limit: int | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    from datetime import date
+
+    from rexbit_desktop.services.shop_orders import sync_orders as sync
+
+    result = sync(
+        job_database(context).uow(),
+        job_actor(context),
+        integration_id=integration_id,
+        since=date.fromisoformat(since) if since else None,
+        limit=limit,
+        dry_run=dry_run,
+        progress=_log_progress("shop:sync_orders"),
+    )
+    return {"sync_run_id": result.sync_run_id, **result.counts()}
+
+
 @bp.task(name="sync_all_orders", queue=QUEUE, pass_context=True)
-def sync_all_orders(context: JobContext) -> str:
-    # Orders import from the shop is a later issue; the schedule exists already, so it must not fail.
-    log.info("orders sync not implemented yet")
-    return "orders sync not implemented yet"
+def sync_all_orders(context: JobContext) -> list[dict[str, Any]]:
+    from rexbit_desktop.services.shop_orders import sync_all_orders as sync_all
+
+    results = sync_all(
+        job_database(context).uow(), job_actor(context), progress=_log_progress("shop:sync_all_orders")
+    )
+    for r in results:
+        log.info("integration %s: orders %s %s", r.integration_id, r.status, r.counts())
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise RexbitError(
+            "orders import failed for integration(s) "
+            + ", ".join(f"{r.integration_id} ({r.message})" for r in failed)
+        )
+    return [{"integration_id": r.integration_id, **r.counts()} for r in results]

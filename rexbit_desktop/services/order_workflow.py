@@ -243,11 +243,23 @@ class OrderWorkflowService:
     line); an exception in one is logged and does not undo the change. With ``queued=True`` every change
     also defers ``orders:order_status_changed`` (queue ``orders``) inside the transaction, for slow
     listeners that run in a worker.
+
+    An order taken in from an integration (a shop) always defers the queued listener, also without
+    ``queued=True``: the shop hears about every change, whoever made it, and a slow or unreachable shop
+    never holds up the operator. ``tell_integrations=False`` is for the import that mirrors the shop's
+    own state changes (telling the shop what it just said would only race with its next change).
     """
 
-    def __init__(self, listeners: list[Listener] | None = None, *, queued: bool = False) -> None:
+    def __init__(
+        self,
+        listeners: list[Listener] | None = None,
+        *,
+        queued: bool = False,
+        tell_integrations: bool = True,
+    ) -> None:
         self._listeners: list[Listener] = list(listeners or [])
         self.queued = queued
+        self.tell_integrations = tell_integrations
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -288,12 +300,13 @@ class OrderWorkflowService:
             event = OrderStatusChanged(
                 order.id, order.number, result.from_status, result.to_status, actor.login, comment, now
             )
-            self.defer_queued(uow, event)
+            self.defer_queued(uow, event, order=order)
             uow.commit()
         return result, event
 
-    def defer_queued(self, uow: UnitOfWork, event: OrderStatusChanged) -> None:
-        if not self.queued:
+    def defer_queued(self, uow: UnitOfWork, event: OrderStatusChanged, *, order: Order | None = None) -> None:
+        from_integration = order is not None and order.integration_id is not None
+        if not (self.queued or (self.tell_integrations and from_integration)):
             return
         from rexbit_desktop.jobs.app import defer_job
 
@@ -361,9 +374,19 @@ def goods_left_warehouse(status: str) -> bool:
 # register here at import time, e.g. pushing the status to the shop.
 QUEUED_HANDLERS: list[Listener] = []
 
+IntegrationHandler = Callable[[UnitOfWork, Actor, OrderStatusChanged], bool]
+# Queued listeners that tell an integration (the shop) and need the database. Unlike QUEUED_HANDLERS their
+# failure fails the job, so the queue's retries deliver the change later (nothing is lost while the shop is
+# unreachable): they must be idempotent. A handler returns whether the order was its business (an order of
+# its integration). Registered at import time (services/shop_orders.py).
+QUEUED_INTEGRATION_HANDLERS: list[IntegrationHandler] = []
+
 
 def handle_queued_status_change(uow: UnitOfWork, actor: Actor, event: OrderStatusChanged) -> int:
-    """Run the slow listeners for one change and leave an audit row saying they ran."""
+    """Run the slow listeners for one change and leave an audit row saying they ran.
+
+    Raises the first integration handler's error after the audit row is saved (the job fails, the queue
+    retries it; a retry runs every handler again)."""
     from rexbit_desktop.db.models.orders import OrderAuditLog
 
     errors = []
@@ -373,6 +396,16 @@ def handle_queued_status_change(uow: UnitOfWork, actor: Actor, event: OrderStatu
         except Exception as exc:  # one bad handler must not stop the others; the audit row names it
             log.exception("queued status listener %r failed", handler)
             errors.append(f"{getattr(handler, '__name__', handler)}: {exc}")
+    failed: Exception | None = None
+    handlers = len(QUEUED_HANDLERS)
+    for integration_handler in QUEUED_INTEGRATION_HANDLERS:
+        try:
+            handlers += bool(integration_handler(uow, actor, event))
+        except Exception as exc:
+            log.warning("queued integration listener %r failed: %s", integration_handler, exc)
+            errors.append(f"{getattr(integration_handler, '__name__', integration_handler)}: {exc}")
+            failed = failed or exc
+            handlers += 1
     with uow:
         uow.session.add(
             OrderAuditLog(
@@ -382,10 +415,12 @@ def handle_queued_status_change(uow: UnitOfWork, actor: Actor, event: OrderStatu
                 details={
                     "from": event.from_status,
                     "to": event.to_status,
-                    "handlers": len(QUEUED_HANDLERS),
+                    "handlers": handlers,
                     "errors": errors,
                 },
             )
         )
         uow.commit()
-    return len(QUEUED_HANDLERS)
+    if failed is not None:
+        raise failed
+    return handlers

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -73,6 +73,8 @@ class NewOrderItem:
     name: str | None = None
     ean: str | None = None
     warehouse: str | None = None
+    link_id: int | None = None
+    """The integration's product link the line was matched by (shop imports)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class NewOrder:
     integration_id: int | None = None
     note: str | None = None
     created_at: datetime | None = None
+    initial_status: str | None = None
+    """None: the settings' initial status. A shop import gives the status the shop's state maps to."""
+    metadata: dict[str, Any] | None = None
 
 
 def _decimal(value: Any, what: str, *, places: int = 4, allow_zero: bool = True) -> Decimal:
@@ -601,13 +606,14 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         source=new.source,
         integration_id=new.integration_id,
         external_order_id=new.external_order_id,
-        status=parse_status(settings.initial_status).value,
+        status=parse_status(new.initial_status or settings.initial_status).value,
         currency=new.currency,
         delivery_method=new.delivery_method,
         warehouse_id=warehouses.get(new.warehouse) if new.warehouse else None,
         customer_name=(customer.get("company") or customer.get("name")),
         customer_email=customer.get("email"),
         shipping_gross=new.shipping_gross,
+        meta=dict(new.metadata or {}),
     )
     if new.created_at is not None:
         order.created_at = new.created_at
@@ -628,6 +634,7 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
                 "price_net": net,
                 "vat_rate": item.vat_rate,
                 "warehouse_location_id": warehouses.get(item.warehouse) if item.warehouse else None,
+                "integration_product_link_id": item.link_id,
             }
         )
         total_gross += item.price_gross * item.quantity
@@ -662,9 +669,13 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         session, settings.numbering.number_pattern(), "order", number_day, table="orders", row_id=order.id
     )
     set_committed_value(order, "number", number)
-    apply_transition(
-        session, actor, order, OrderStatus(order.status), settings, now, comment="created", initial=True
-    )
+    initial = OrderStatus(order.status)
+    effects = settings
+    if initial in SHIPPED_STATUSES:
+        # Taken in already shipped (a shop's order from before we knew it): the goods left without us,
+        # so no WZ is issued for them now.
+        effects = replace(settings, automation=replace(settings.automation, issue_wz_on="never"))
+    apply_transition(session, actor, order, initial, effects, now, comment="created", initial=True)
     session.flush()
     return order
 
@@ -874,7 +885,7 @@ def _ship(
         event = OrderStatusChanged(
             order.id, order.number, result.from_status, result.to_status, actor.login, None, now
         )
-        wf.defer_queued(uow, event)
+        wf.defer_queued(uow, event, order=order)
         dto = order_detail(s, order) if detail else None
         uow.commit()
     return dto, result, event
