@@ -191,8 +191,12 @@ def test_sync_job_runs_on_the_integrations_queue(db, db_url, shop) -> None:  # t
     worker = rexbit(db_url, "queue", "work", "--queue=integrations", "--stop-when-empty", "--sleep=0.2")
     assert worker.returncode == 0, worker.stderr
     with db.uow() as uow:
-        [run] = uow.session.query(SyncRun).filter_by(integration_id=integration).all()
+        [run] = uow.session.query(SyncRun).filter_by(integration_id=integration, kind="availability").all()
         assert (run.status, run.written, run.started_by) == ("succeeded", 1, "job:shop:sync_all_availability")
+        [orders_run] = uow.session.query(SyncRun).filter_by(integration_id=integration, kind="orders").all()
+        assert (orders_run.status, orders_run.examined, orders_run.started_by) == (
+            "succeeded", 0, "job:shop:sync_all_orders",
+        )  # fmt: skip
         states = dict(
             uow.session.execute(
                 __import__("sqlalchemy").text("SELECT task_name, status::text FROM procrastinate_jobs")
