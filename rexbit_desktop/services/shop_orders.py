@@ -852,7 +852,7 @@ def push_order_status(uow: UnitOfWork, actor: Actor, *, order_id: int, status: s
     log.info(
         "order %s: shop order %s state %s%s%s", number, external, state,
         " written" if outcome.state_written else " already there",
-        f", tracking {tracking}" if outcome.tracking_written else "",
+        f", tracking {tracking} ({outcome.tracking_url or 'no tracking url'})" if outcome.tracking_written else "",
     )  # fmt: skip
     return StatusPushed(
         number, int(external), state, outcome.state_written, outcome.tracking_written, outcome.tracking_url
