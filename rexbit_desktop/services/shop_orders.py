@@ -676,6 +676,10 @@ def sync_orders(
                     f"{exc.message} The run stopped after {run.examined} orders (sync run {run_id}).",
                     hint="What was taken in stays; run again to go on from there.",
                 )
+            except BaseException as exc:  # our side failed: the run must not stay 'running'
+                run.problem(None, f"{type(exc).__name__}: {exc}")
+                _finish(uow, run_id, run, "failed", str(exc), round(time.perf_counter() - started, 3))
+                raise
             duration = round(time.perf_counter() - started, 3)
             _finish(uow, run_id, run, status, message, duration)
     finally:

@@ -435,3 +435,35 @@ def test_an_unreachable_shop_fails_the_flowback_job_for_the_queue_to_retry(
     assert shop_rows(shop, f"SELECT current_state FROM {shop.t('orders')} WHERE id_order = 801") == [
         (CANCELED,)
     ]
+
+
+def test_a_connection_lost_mid_run_keeps_the_pages_taken_in_and_fails_the_run(
+    db, shop, system_actor, integration
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(1, 5):
+        add_shop_order(
+            shop, 900 + n, state=PAYMENT, lines=[line(9, "10.00", ref="NIEZNANY")], minutes_ago=60 - n
+        )
+    killer = shop.connect()
+
+    def kill_after_first_page(done: int, total: int | None, message: str = "") -> None:
+        if done == 2:  # the first page is taken in: the shop goes away
+            with killer.cursor() as cur:
+                # The run's connection is the newest one on the shop's database (the fixture's is older).
+                cur.execute(
+                    "SELECT max(id) FROM information_schema.PROCESSLIST WHERE db = %s AND id <> CONNECTION_ID()",
+                    (shop.database,),
+                )
+                cur.execute(f"KILL {int(cur.fetchone()[0])}")
+
+    with pytest.raises(ShopOrdersUnavailable) as lost:
+        _sync(db, system_actor, integration, page_size=2, progress=kill_after_first_page)
+    killer.close()
+    assert lost.value.exit_code == 2 and "lost" in lost.value.message
+    with db.uow() as uow:
+        assert sorted(uow.session.scalars(select(Order.external_order_id))) == ["901", "902"]
+        assert uow.session.get(ShopOrderCursor, integration).id_order == 902
+        run = uow.session.scalars(select(SyncRun).where(SyncRun.kind == "orders")).one()
+        assert (run.status, run.created, run.errors) == ("failed", 2, 1)
+    rest = _sync(db, system_actor, integration)
+    assert (rest.created, rest.errors) == (2, 0)
