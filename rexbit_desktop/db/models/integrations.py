@@ -16,8 +16,8 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
