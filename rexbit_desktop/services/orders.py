@@ -566,18 +566,21 @@ def _insert_order_rows(
 def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) -> Order:
     products, settings = _products_and_settings(session, {i.sku for i in new.items})
     warehouse_codes = {c for c in [new.warehouse, *(i.warehouse for i in new.items)] if c}
-    warehouses = (
-        dict(
-            session.execute(
-                select(Warehouse.code, Warehouse.id).where(Warehouse.code.in_(warehouse_codes))
-            ).all()
-        )
-        if warehouse_codes
-        else {}
-    )
+    # All warehouses (a handful) in one read: the codes named by the order and the default one.
+    rows = session.execute(select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.is_default)).all()
+    stock.prime_warehouses(session, [list(r) for r in rows])
+    warehouses = {code: wid for wid, code, _name, _default in rows}
     for code in warehouse_codes:
         if code not in warehouses:
             raise ValidationError(f"There is no warehouse '{code}'.")
+    # The order is taken in for a warehouse: the one it names, else today's default (a later change of
+    # the default does not move orders already taken in). No default configured: decided at reservation.
+    order_warehouse: int | None = warehouses[new.warehouse] if new.warehouse else None
+    if order_warehouse is None:
+        try:
+            order_warehouse = stock.default_warehouse_id(session, settings)
+        except RexbitError:
+            order_warehouse = None
     if new.external_order_id:
         existing = session.scalar(
             select(Order.number).where(
@@ -609,7 +612,7 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         status=parse_status(new.initial_status or settings.initial_status).value,
         currency=new.currency,
         delivery_method=new.delivery_method,
-        warehouse_id=warehouses.get(new.warehouse) if new.warehouse else None,
+        warehouse_id=order_warehouse,
         customer_name=(customer.get("company") or customer.get("name")),
         customer_email=customer.get("email"),
         shipping_gross=new.shipping_gross,

@@ -9,6 +9,7 @@ from orders_support import add_products, create, level, setup_warehouse
 
 from rexbit_desktop.domain.errors import Conflict, NotFound, ValidationError
 from rexbit_desktop.services import orders, stock
+from rexbit_desktop.services.order_settings import set_order_setting
 from rexbit_desktop.services.order_workflow import OrderWorkflowService
 
 D = Decimal
@@ -72,3 +73,20 @@ def test_the_same_shop_order_is_not_taken_in_twice(db, system_actor):
     assert other.number != first.number
     elsewhere = create(db, system_actor, ("X-1", 1), external_order_id="PS-1001", source="allegro")
     assert elsewhere.number not in (first.number, other.number)
+
+
+def test_an_order_is_taken_in_for_the_default_warehouse_unless_it_names_one(db, system_actor):
+    # No warehouse yet: the warehouse is decided when stock is reserved.
+    assert create(db, system_actor, ("A-1", 1)).warehouse_code is None
+    setup_warehouse(db, system_actor, "MAG1", default=False)  # the first one is the default
+    setup_warehouse(db, system_actor, "MAG2", default=False)
+    assert create(db, system_actor, ("A-1", 1)).warehouse_code == "MAG1"
+
+    set_order_setting(db.uow(), system_actor, "default_warehouse", "MAG2")
+    taken = create(db, system_actor, ("A-1", 1))
+    named = create(db, system_actor, ("A-1", 1), warehouse="MAG1")
+    assert (taken.warehouse_code, named.warehouse_code) == ("MAG2", "MAG1")
+
+    # A later change of the default does not move orders already taken in.
+    set_order_setting(db.uow(), system_actor, "default_warehouse", "MAG1")
+    assert orders.get_order(db.uow(), system_actor, taken.number).warehouse_code == "MAG2"
