@@ -256,7 +256,8 @@ def sync_external(
     else:
         console.print(
             f"{'dry run: ' if dry_run else ''}examined {result.examined}, created {result.created}, "
-            f"updated {result.updated}, skipped {result.skipped}, errors {result.errors} "
+            f"updated {result.updated}, skipped {result.skipped}, retried {result.retried} "
+            f"({result.retry_pending} still to retry), errors {result.errors} "
             f"in {result.duration_s:.3f} s (sync run {result.sync_run_id}; states: {result.mapping})",
             highlight=False,
         )

@@ -16,8 +16,13 @@ Import (shop → us), one run:
 - an order taken in before whose shop state changed since we last saw it goes through the workflow
   (side effects, history by ``integration:<id>`` or the job); a change the workflow refuses is reported,
   never forced. What we last saw is ``orders.metadata.prestashop.current_state``.
+- nothing is lost: a shop order that cannot be taken in (or whose state change fails on our side) is
+  kept in ``shop_order_retries``; each run first reads those ids again (one batched query per table),
+  takes in what now succeeds and drops it from the list; an id the shop no longer has is dropped and
+  reported. A refused transition is not kept (it is retried when the shop changes the order again).
 - every run is a ``sync_runs`` row of kind ``orders``: examined, created, updated, skipped
-  (``skipped_unchanged``), errors with the first 50 problems (shop order id and reason), duration.
+  (``skipped_unchanged``), retried, errors with the first 50 problems (shop order id and reason),
+  duration.
 
 Flowback (us → shop): a status change of an order taken in from the shop defers the queued listener
 (``orders:order_status_changed``); ``push_status_to_shop`` then writes the mapped state into the shop
@@ -39,7 +44,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rexbit_desktop.db.models import (
@@ -49,10 +54,17 @@ from rexbit_desktop.db.models import (
     OrderShipment,
     Product,
     ShopOrderCursor,
+    ShopOrderRetry,
     SyncRun,
 )
 from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import ConfigurationError, Conflict, RexbitError, ValidationError
+from rexbit_desktop.domain.errors import (
+    ConfigurationError,
+    Conflict,
+    RexbitError,
+    TransitionRefused,
+    ValidationError,
+)
 from rexbit_desktop.domain.orders import OrderStatus, is_allowed
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission, Role
@@ -80,7 +92,7 @@ CURSOR_OVERLAP = timedelta(minutes=1)
 MAX_ERROR_DETAILS = 50
 # The shop's DATETIMEs are local time in PS_TIMEZONE; a shop that does not store one is taken as Polish.
 DEFAULT_SHOP_TIMEZONE = "Europe/Warsaw"
-JSON_KEYS = ("examined", "created", "updated", "skipped", "errors", "duration_s")
+JSON_KEYS = ("examined", "created", "updated", "skipped", "retried", "retry_pending", "errors", "duration_s")
 _CENT = Decimal("0.01")
 _MONEY = Decimal("0.0001")
 
@@ -110,6 +122,10 @@ class OrdersSyncResult:
     mapping: str
     message: str | None = None
     error_details: list[dict[str, Any]] = field(default_factory=list)
+    retried: int = 0
+    """Shop orders read again because an earlier run could not take them in."""
+    retry_pending: int = 0
+    """Shop orders still to be read again by the next run."""
 
     def counts(self) -> dict[str, Any]:
         """The ``--json`` output."""
@@ -123,11 +139,20 @@ class _Run:
     updated: int = 0
     skipped: int = 0
     errors: int = 0
+    retried: int = 0
     details: list[dict[str, Any]] = field(default_factory=list)
+    retry: dict[int, str] = field(default_factory=dict)
+    """Shop order id → why it failed, for the orders the next run reads again."""
+    handled: set[int] = field(default_factory=set)
+    """Shop orders read again this run (the pages after the cursor leave them alone)."""
+    pending: set[int] = field(default_factory=set)
+    """Shop orders on the retry list when the run started."""
 
-    def problem(self, id_order: int | None, reason: str, *, error: bool = True) -> None:
+    def problem(self, id_order: int | None, reason: str, *, error: bool = True, retry: bool = False) -> None:
         if error:
             self.errors += 1
+        if retry and id_order is not None:
+            self.retry[id_order] = reason
         if len(self.details) < MAX_ERROR_DETAILS:
             entry: dict[str, Any] = {"id_order": id_order, "reason": reason}
             if not error:
@@ -374,7 +399,8 @@ def _new_order(o: ShopOrder, shop: _Shop, catalog: _Catalog, run: _Run) -> NewOr
             )
         )
     if not items:
-        run.problem(o.id_order, "the shop order has no lines with a quantity: not taken in")
+        # Often an order the shop is still writing (PrestaShop adds the lines after the order row).
+        run.problem(o.id_order, "the shop order has no lines with a quantity: not taken in", retry=True)
         return None
     if o.discounts_gross > 0:
         # Cart rules are order-level in PrestaShop: one line keeps our total equal to the shop's.
@@ -485,6 +511,8 @@ def _process_page(
     *,
     dry_run: bool,
 ) -> None:
+    if not orders:
+        return
     integration = shop.integration
     with uow:
         ours = _our_orders(uow, integration.id, orders)
@@ -503,7 +531,7 @@ def _process_page(
             try:
                 place_order(uow, import_actor, new)
             except RexbitError as exc:
-                run.problem(o.id_order, f"not taken in: {exc.message}")
+                run.problem(o.id_order, f"not taken in: {exc.message}", retry=True)
                 continue
             run.created += 1
             continue
@@ -546,11 +574,13 @@ def _process_page(
                 },
             )
         except RexbitError as exc:
-            # Refused (or its side effect failed): reported, never forced; tried again when the shop
-            # changes the order next time.
+            # Refused: reported, never forced; tried again when the shop changes the order next time. A
+            # side effect that failed (no warehouse to reserve from…) may work next run: kept for a retry.
             reason = exc.message + (f" {exc.hint}" if exc.hint else "")
             run.problem(
-                o.id_order, f"order {mine.number}: shop state {shop.state_label(o.current_state)}: {reason}"
+                o.id_order,
+                f"order {mine.number}: shop state {shop.state_label(o.current_state)}: {reason}",
+                retry=not isinstance(exc, TransitionRefused),
             )
             continue
         run.updated += 1
@@ -601,6 +631,100 @@ def _save_cursor(uow: UnitOfWork, integration_id: int, cursor: tuple[datetime, i
             .on_conflict_do_update(index_elements=[ShopOrderCursor.integration_id], set_=values)
         )
         uow.commit()
+
+
+def _track_retries(uow: UnitOfWork, integration_id: int, run_id: int, read: list[int], run: _Run) -> None:
+    """After a batch of shop orders: those that failed are kept for the next run (attempts counted),
+    the others of the batch leave the list."""
+    if not read:
+        return
+    failed = {i: run.retry[i] for i in read if i in run.retry}
+    done = [i for i in read if i not in failed and i in run.pending]
+    with uow:
+        s = uow.session
+        if done:
+            s.execute(
+                delete(ShopOrderRetry).where(
+                    ShopOrderRetry.integration_id == integration_id, ShopOrderRetry.id_order.in_(done)
+                )
+            )
+        if failed:
+            stmt = pg_insert(ShopOrderRetry).values(
+                [
+                    {"integration_id": integration_id, "id_order": i, "reason": reason[:2000],
+                     "sync_run_id": run_id}
+                    for i, reason in sorted(failed.items())
+                ]
+            )  # fmt: skip
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[ShopOrderRetry.integration_id, ShopOrderRetry.id_order],
+                    set_={
+                        "attempts": ShopOrderRetry.attempts + 1,
+                        "reason": stmt.excluded.reason,
+                        "sync_run_id": stmt.excluded.sync_run_id,
+                        "last_failed_at": func.now(),
+                    },
+                )
+            )
+        uow.commit()
+
+
+def _retry_failed(
+    uow: UnitOfWork,
+    import_actor: Actor,
+    shop: _Shop,
+    shop_orders: ShopOrders,
+    run: _Run,
+    run_id: int,
+    workflow: OrderWorkflowService,
+    *,
+    limit: int | None,
+    dry_run: bool,
+    page_size: int,
+    cancel: CancelCheck,
+) -> None:
+    """Read again the shop orders earlier runs could not take in, a page of ids at a time (one query per
+    shop table per page); an id the shop no longer has is dropped and reported."""
+    integration_id = shop.integration.id
+    with uow:
+        ids = list(
+            uow.session.scalars(
+                select(ShopOrderRetry.id_order)
+                .where(ShopOrderRetry.integration_id == integration_id)
+                .order_by(ShopOrderRetry.id_order)
+            )
+        )
+    run.pending = set(ids)
+    if limit is not None:
+        ids = ids[:limit]
+    for start in range(0, len(ids), page_size):
+        if cancel():
+            return
+        chunk = [int(i) for i in ids[start : start + page_size]]
+        found = shop_orders.orders_by_ids(shop.integration.config["id_shop"], chunk)
+        present = {o.id_order for o in found}
+        for gone in chunk:
+            if gone not in present:
+                run.problem(
+                    gone,
+                    "the shop no longer has this order (it failed to be taken in before): dropped from the "
+                    "retries",
+                    error=False,
+                )
+        run.retried += len(found)
+        run.handled.update(present)
+        _process_page(uow, import_actor, shop, found, run, workflow, dry_run=dry_run)
+        if not dry_run:
+            _track_retries(uow, integration_id, run_id, chunk, run)
+
+
+def _pending_retries(uow: UnitOfWork, integration_id: int) -> int:
+    with uow:
+        return int(
+            uow.session.scalar(select(func.count()).where(ShopOrderRetry.integration_id == integration_id))
+            or 0
+        )
 
 
 def sync_orders(
@@ -690,7 +814,8 @@ def sync_orders(
         sync_run_id=run_id, integration_id=integration.id, status=status, dry_run=dry_run,
         examined=run.examined, created=run.created, updated=run.updated, skipped=run.skipped,
         errors=run.errors, duration_s=duration, cursor=_cursor_text(cursor), mapping=shop.mapping.source,
-        message=message, error_details=run.details,
+        message=message, error_details=run.details, retried=run.retried,
+        retry_pending=_pending_retries(uow, integration.id),
     )  # fmt: skip
 
 
@@ -716,7 +841,12 @@ def _import(
     workflow = OrderWorkflowService(tell_integrations=False)
     after = start
     id_shop = shop.integration.config["id_shop"]
-    progress(0, limit, "reading the shop's orders")
+    progress(0, limit, "reading again the shop's orders that failed before")
+    _retry_failed(
+        uow, import_actor, shop, shop_orders, run, run_id, workflow,
+        limit=limit, dry_run=dry_run, page_size=page_size, cancel=cancel,
+    )  # fmt: skip
+    progress(run.examined, limit, "reading the shop's orders")
     while not cancel():
         size = page_size if limit is None else min(page_size, limit - run.examined)
         if size <= 0:
@@ -724,7 +854,10 @@ def _import(
         page = shop_orders.orders_page(id_shop, after, size)
         if not page:
             break
-        _process_page(uow, import_actor, shop, page, run, workflow, dry_run=dry_run)
+        todo = [o for o in page if o.id_order not in run.handled]  # read again above: done already
+        _process_page(uow, import_actor, shop, todo, run, workflow, dry_run=dry_run)
+        if not dry_run:
+            _track_retries(uow, shop.integration.id, run_id, [o.id_order for o in todo], run)
         after = (page[-1].date_upd, page[-1].id_order)
         # Never move the cursor back (a --since run reads older orders again).
         if not dry_run and (cursor is None or after > cursor):
@@ -749,6 +882,7 @@ def _finish(
         row.updated = run.updated
         row.written = run.created + run.updated
         row.skipped_unchanged = run.skipped
+        row.retried = run.retried
         row.errors = run.errors
         row.error_details = run.details[:MAX_ERROR_DETAILS]
         row.finished_at = datetime.now(UTC)
@@ -756,8 +890,9 @@ def _finish(
         uow.commit()
         integration_id = row.integration_id
     log.info(
-        "orders import of integration %s: %s, examined %d, created %d, updated %d, skipped %d, errors %d",
-        integration_id, status, run.examined, run.created, run.updated, run.skipped, run.errors,
+        "orders import of integration %s: %s, examined %d, created %d, updated %d, skipped %d, retried %d, "
+        "errors %d",
+        integration_id, status, run.examined, run.created, run.updated, run.skipped, run.retried, run.errors,
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from shop_support import add_our_product, create_shop_integration, set_shop_config, shop_execute
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from rexbit_desktop.db.models import (
     Order,
@@ -17,6 +17,7 @@ from rexbit_desktop.db.models import (
     OrderStatusHistory,
     Product,
     ShopOrderCursor,
+    ShopOrderRetry,
     SyncRun,
 )
 from rexbit_desktop.domain.roles import Actor
@@ -467,3 +468,105 @@ def test_a_connection_lost_mid_run_keeps_the_pages_taken_in_and_fails_the_run(
         assert (run.status, run.created, run.errors) == ("failed", 2, 1)
     rest = _sync(db, system_actor, integration)
     assert (rest.created, rest.errors) == (2, 0)
+
+
+# ---------------------------------------------------------------- retries
+
+
+def retries(db: Any, integration: int) -> dict[int, tuple[int, str]]:
+    with db.uow() as uow:
+        return {
+            r.id_order: (r.attempts, r.reason)
+            for r in uow.session.scalars(
+                select(ShopOrderRetry).where(ShopOrderRetry.integration_id == integration)
+            )
+        }
+
+
+def add_shop_lines(shop: Any, id_order: int, lines: list[dict[str, Any]]) -> None:
+    """The lines PrestaShop writes after the order row (validateOrder): orders.date_upd does not change."""
+    for item in lines:
+        shop_execute(
+            shop,
+            f"INSERT INTO {shop.t('order_detail')} (id_order, id_shop, product_id, product_attribute_id,"
+            " product_name, product_quantity, product_reference, product_weight, tax_name, tax_rate,"
+            " unit_price_tax_incl, unit_price_tax_excl, total_price_tax_incl)"
+            " VALUES (%s, 1, %s, 0, %s, %s, %s, 0, 'PTU', 23, %s, %s, %s)",
+            (id_order, item["id_product"], item["name"], item["qty"], item.get("ref"), item["gross"],
+             item["gross"], str(Decimal(item["gross"]) * item["qty"])),
+        )  # fmt: skip
+
+
+def test_an_order_read_before_its_lines_were_written_is_retried_and_taken_in_once(
+    db, shop, system_actor, integration
+) -> None:  # type: ignore[no-untyped-def]
+    add_shop_order(shop, 1001, state=PAYMENT, lines=[], minutes_ago=90)  # the lines are not written yet
+    add_shop_order(shop, 1002, state=PAYMENT, lines=[line(9, "10.00", ref="NIEZNANY")], minutes_ago=80)
+    first = _sync(db, system_actor, integration)
+    assert (first.created, first.errors, first.retried, first.retry_pending) == (1, 1, 0, 1)
+    assert "no lines" in first.error_details[0]["reason"] and first.error_details[0]["id_order"] == 1001
+    with db.uow() as uow:
+        assert uow.session.get(ShopOrderCursor, integration).id_order == 1002  # the cursor moved past it
+    assert list(retries(db, integration)) == [1001]
+
+    # Still without lines: kept, attempts counted; a dry run changes nothing.
+    again = _sync(db, system_actor, integration)
+    assert (again.retried, again.created, again.errors, again.retry_pending) == (1, 0, 1, 1)
+    assert retries(db, integration)[1001][0] == 2
+
+    add_shop_lines(shop, 1001, [line(9, "49.99", 2, ref="NIEZNANY")])
+    dry = _sync(db, system_actor, integration, dry_run=True)
+    assert (dry.retried, dry.created, dry.errors) == (1, 1, 0)
+    assert list(retries(db, integration)) == [1001]
+    with db.uow() as uow:
+        assert uow.session.scalar(select(Order.id).where(Order.external_order_id == "1001")) is None
+
+    fixed = _sync(db, system_actor, integration)
+    assert (fixed.retried, fixed.created, fixed.errors, fixed.retry_pending) == (1, 1, 0, 0)
+    assert retries(db, integration) == {}
+    taken = orders.get_order(db.uow(), system_actor, our_order(db, 1001).number)
+    assert [(i.sku, i.quantity) for i in taken.items] == [("NIEZNANY", Decimal("2.000"))]
+    with db.uow() as uow:
+        run = uow.session.get(SyncRun, fixed.sync_run_id)
+        assert (run.retried, run.created) == (1, 1)
+
+    # Taken in exactly once: later runs (also one reading everything again) create nothing.
+    after = _sync(db, system_actor, integration)
+    everything = _sync(db, system_actor, integration, since=date.today() - timedelta(days=2))
+    assert (after.retried, after.created, everything.created) == (0, 0, 0)
+    with db.uow() as uow:
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(Order).where(Order.external_order_id == "1001")
+            )
+            == 1
+        )
+
+
+def test_an_order_refused_on_our_side_is_retried_after_the_fix_and_a_vanished_one_is_dropped(
+    db, shop, system_actor, integration
+) -> None:  # type: ignore[no-untyped-def]
+    add_our_product(db, sku="STOCKED", shop_integration=integration, external_id="7:0")
+    # Two warehouses and neither is the default: "in preparation" cannot reserve, so placing it fails.
+    stock.add_warehouse(db.uow(), system_actor, code="MAG1", name="Magazyn 1")
+    stock.add_warehouse(db.uow(), system_actor, code="MAG2", name="Magazyn 2")
+    with db.uow() as uow:  # no warehouse marked as the default (and none in the settings)
+        uow.session.execute(text("UPDATE warehouses SET is_default = false"))
+        uow.commit()
+    add_shop_order(shop, 1101, state=PREPARATION, lines=[line(7, "50.00", 1, ref="STOCKED")], minutes_ago=90)
+    add_shop_order(shop, 1102, state=PREPARATION, lines=[line(7, "50.00", 1, ref="STOCKED")], minutes_ago=80)
+    first = _sync(db, system_actor, integration)
+    assert (first.created, first.errors) == (0, 2), first.error_details
+    assert "no default warehouse" in first.error_details[0]["reason"]
+    assert sorted(retries(db, integration)) == [1101, 1102]
+
+    order_settings.set_order_setting(db.uow(), system_actor, "default_warehouse", "MAG1")  # the fix
+    shop_execute(shop, f"DELETE FROM {shop.t('orders')} WHERE id_order = 1102")  # deleted in the shop
+    second = _sync(db, system_actor, integration)
+
+    assert (second.retried, second.created, second.errors, second.retry_pending) == (1, 1, 0, 0)
+    [gone] = [d for d in second.error_details if d["id_order"] == 1102]
+    assert gone["flag"] is True and "no longer has this order" in gone["reason"]
+    assert our_order(db, 1101).status == "awaiting_fulfillment"
+    assert retries(db, integration) == {}
+    assert _sync(db, system_actor, integration).created == 0

@@ -27,7 +27,7 @@ from rexbit_desktop.db.models.orders import (
     OrderStatusHistory,
 )
 from rexbit_desktop.db.models.scheduling import Schedule, ScheduleRun
-from rexbit_desktop.db.models.shop_orders import ShopOrderCursor
+from rexbit_desktop.db.models.shop_orders import ShopOrderCursor, ShopOrderRetry
 from rexbit_desktop.db.models.users import User
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Schedule",
     "ScheduleRun",
     "ShopOrderCursor",
+    "ShopOrderRetry",
     "ShopSyncRecord",
     "ShopSyncState",
     "SyncRun",

@@ -281,6 +281,8 @@ class SyncRun(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Orders runs: shop orders read again because an earlier run could not take them in.
+    retried: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_details: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = created_at_column()

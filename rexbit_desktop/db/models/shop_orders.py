@@ -1,13 +1,13 @@
-"""Where the orders import of a PrestaShop integration has got to."""
+"""Where the orders import of a PrestaShop integration has got to, and the shop orders it still owes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rexbit_desktop.db.base import Base, updated_at_column
+from rexbit_desktop.db.base import Base, created_at_column, updated_at_column
 
 
 class ShopOrderCursor(Base):
@@ -27,3 +27,24 @@ class ShopOrderCursor(Base):
     id_order: Mapped[int] = mapped_column(BigInteger)
     sync_run_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class ShopOrderRetry(Base):
+    """A shop order that could not be taken in (or whose state change failed on our side): every run
+    reads it again by id before reading past the cursor, until it goes in or the shop no longer has it.
+
+    The cursor alone would lose it: a shop order whose lines were written after we read it, or that failed
+    for a reason fixed on our side, may never change its ``date_upd`` again.
+    """
+
+    __tablename__ = "shop_order_retries"
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id_order: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    reason: Mapped[str | None] = mapped_column(Text)
+    sync_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    first_failed_at: Mapped[datetime] = created_at_column()
+    last_failed_at: Mapped[datetime] = updated_at_column()

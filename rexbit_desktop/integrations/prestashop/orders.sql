@@ -31,6 +31,16 @@ WHERE o.id_shop = %(id_shop)s
 ORDER BY o.date_upd, o.id_order
 LIMIT %(limit)s;
 
+-- orders_by_ids --
+-- The shop orders an earlier run could not take in, read again by id (same columns as orders_page).
+SELECT o.id_order, o.reference, o.id_carrier, o.id_customer, o.id_currency, o.id_address_delivery,
+       o.id_address_invoice, o.current_state, o.payment, o.module, o.total_paid, o.total_paid_real,
+       o.total_shipping_tax_incl, o.total_discounts_tax_incl, o.total_discounts_tax_excl, o.date_add,
+       o.date_upd
+FROM `{p}orders` o
+WHERE o.id_shop = %(id_shop)s AND o.id_order IN %(ids)s
+ORDER BY o.id_order;
+
 -- order_lines --
 -- The lines of a page of orders.
 SELECT d.id_order, d.id_order_detail, d.product_id, COALESCE(d.product_attribute_id, 0), d.product_name,
