@@ -926,6 +926,43 @@ def sync_all_orders(
     return results
 
 
+# ---------------------------------------------------------------- for the order detail
+
+
+@dataclass(frozen=True)
+class ShopOrderInfo:
+    """Where an order taken in from the shop came from (the order detail shows it)."""
+
+    integration_id: int
+    integration_name: str | None
+    id_order: str
+    reference: str | None
+    id_shop: int | None
+
+
+def shop_order_info(uow: UnitOfWork, actor: Actor, *, order_id: int) -> ShopOrderInfo | None:
+    """The shop order behind one of our orders: id and reference as the import stored them
+    (``external_order_id``, ``metadata.prestashop``). None for an order that did not come from a shop."""
+    actor.require(Permission.VIEW)
+    with uow:
+        row = uow.session.execute(
+            select(Order.integration_id, Integration.name, Order.external_order_id, Order.meta[SOURCE])
+            .outerjoin(Integration, Integration.id == Order.integration_id)
+            .where(Order.id == order_id, Order.source == SOURCE)
+        ).first()
+    if row is None or row.integration_id is None or not row.external_order_id:
+        return None
+    meta = row[3] if isinstance(row[3], dict) else {}
+    id_shop = meta.get("id_shop")
+    return ShopOrderInfo(
+        integration_id=row.integration_id,
+        integration_name=row.name,
+        id_order=row.external_order_id,
+        reference=meta.get("reference") or None,
+        id_shop=int(id_shop) if isinstance(id_shop, int | str) and str(id_shop).isdigit() else None,
+    )
+
+
 # ---------------------------------------------------------------- flowback (us → shop)
 
 

@@ -108,6 +108,10 @@ class SyncRunView:
     started_at: datetime
     finished_at: datetime | None
     duration_s: float | None
+    # Orders runs (kind "orders"): our orders created and updated, shop orders read again.
+    created: int = 0
+    updated: int = 0
+    retried: int = 0
 
 
 class ProductListingDisabled(ValidationError):
@@ -753,7 +757,7 @@ def last_availability(
 def list_sync_runs(
     uow: UnitOfWork, actor: Actor, *, integration_id: int | None = None, limit: int = 20
 ) -> list[SyncRunView]:
-    """The last sync runs, newest first (for the integrations view)."""
+    """The last sync runs of every kind (availability, orders), newest first (for the integrations view)."""
     actor.require(Permission.VIEW)
     query = select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
     if integration_id is not None:
@@ -778,6 +782,9 @@ def list_sync_runs(
                 r.started_at,
                 r.finished_at,
                 r.duration_s,
+                r.created,
+                r.updated,
+                r.retried,
             )
             for r in uow.session.scalars(query)
         ]

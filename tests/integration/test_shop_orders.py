@@ -8,7 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from shop_support import add_our_product, create_shop_integration, set_shop_config, shop_execute
+from shop_support import (
+    add_our_product,
+    add_shop_lines,
+    add_shop_order,
+    create_shop_integration,
+    line,
+    set_shop_config,
+    shop_execute,
+)
 from sqlalchemy import func, select, text
 
 from rexbit_desktop.db.models import (
@@ -35,79 +43,10 @@ from rexbit_desktop.services.shop_orders import (
 
 # The fixture's PS_OS_* ids (base_data.sql); the code reads them from the shop's configuration.
 CHEQUE, PAYMENT, PREPARATION, SHIPPING, DELIVERED, CANCELED, ERROR, BANKWIRE = 1, 2, 3, 4, 5, 6, 8, 10
-INPOST = 2  # carrier with url https://inpost.pl/sledzenie-przesylek?number=@
 
 
 def _sync(db, actor, integration, **kwargs):  # type: ignore[no-untyped-def]
     return sync_orders(db.uow(), actor, integration_id=integration, **kwargs)
-
-
-def add_shop_order(
-    shop: Any,
-    id_order: int,
-    *,
-    state: int,
-    lines: list[dict[str, Any]],
-    minutes_ago: int = 60,
-    total_paid: str | None = None,
-    total_paid_real: str | None = None,
-    shipping: str = "15.00",
-    module: str = "ps_wirepayment",
-    reference: str = "KHWLILZLL",
-    id_carrier: int = INPOST,
-    tracking: str | None = None,
-) -> None:
-    """An order as PrestaShop stores it: customer, delivery and invoice addresses, the order, its lines
-    (``{"id_product", "id_attr", "name", "qty", "ref", "ean", "gross", "net", "rate"}``) and its carrier row."""
-    t = shop.t
-    products = sum(Decimal(line["gross"]) * line["qty"] for line in lines)
-    paid = total_paid or str(products + Decimal(shipping))
-    conn = shop.connect()
-    with conn.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {t('customer')} (id_customer, id_gender, firstname, lastname, email, passwd, date_add,"
-            " date_upd) VALUES (%s, 1, 'Zażółć', 'Gęślą', %s, 'x', NOW(), NOW())",
-            (id_order, f"klient{id_order}@example.pl"),
-        )
-        for id_address, alias, street in (
-            (id_order * 10, "dostawa", "ul. Łąkowa 5"),
-            (id_order * 10 + 1, "faktura", "ul. Biurowa 1"),
-        ):
-            cur.execute(
-                f"INSERT INTO {t('address')} (id_address, id_country, id_customer, alias, company, lastname,"
-                " firstname, address1, address2, postcode, city, phone, phone_mobile, vat_number, date_add,"
-                " date_upd) VALUES (%s, 14, %s, %s, %s, 'Gęślą', 'Zażółć', %s, 'lok. 2', '00-950', 'Łódź',"
-                " '221234567', '600700800', %s, NOW(), NOW())",
-                (id_address, id_order, alias, "Firma Sp. z o.o." if alias == "faktura" else None, street,
-                 "PL5260250274" if alias == "faktura" else None),
-            )  # fmt: skip
-        cur.execute(
-            f"INSERT INTO {t('orders')} (id_order, reference, id_shop_group, id_shop, id_carrier, id_lang,"
-            " id_customer, id_cart, id_currency, id_address_delivery, id_address_invoice, current_state, payment,"
-            " module, total_paid, total_paid_tax_incl, total_paid_real, total_products_wt,"
-            " total_shipping_tax_incl, invoice_date, delivery_date, valid, date_add, date_upd)"
-            " VALUES (%s, %s, 1, 1, %s, 1, %s, %s, 1, %s, %s, %s, 'Przelew bankowy', %s, %s, %s, %s, %s, %s,"
-            " NOW(), NOW(), 1, NOW() - INTERVAL %s MINUTE, NOW() - INTERVAL %s MINUTE)",
-            (id_order, reference, id_carrier, id_order, id_order, id_order * 10, id_order * 10 + 1, state, module,
-             paid, paid, total_paid_real if total_paid_real is not None else paid, str(products), shipping,
-             minutes_ago + 5, minutes_ago),
-        )  # fmt: skip
-        for line in lines:
-            cur.execute(
-                f"INSERT INTO {t('order_detail')} (id_order, id_shop, product_id, product_attribute_id,"
-                " product_name, product_quantity, product_reference, product_ean13, product_weight, tax_name,"
-                " tax_rate, unit_price_tax_incl, unit_price_tax_excl, total_price_tax_incl)"
-                " VALUES (%s, 1, %s, %s, %s, %s, %s, %s, 0, 'PTU', %s, %s, %s, %s)",
-                (id_order, line["id_product"], line.get("id_attr", 0), line["name"], line["qty"], line.get("ref"),
-                 line.get("ean"), line.get("rate", "23.000"), line["gross"], line.get("net", line["gross"]),
-                 str(Decimal(line["gross"]) * line["qty"])),
-            )  # fmt: skip
-        cur.execute(
-            f"INSERT INTO {t('order_carrier')} (id_order, id_carrier, tracking_number, date_add)"
-            " VALUES (%s, %s, %s, NOW())",
-            (id_order, id_carrier, tracking),
-        )
-    conn.close()
 
 
 def set_shop_state(shop: Any, id_order: int, state: int) -> None:
@@ -133,10 +72,6 @@ def our_order(db: Any, id_order: int) -> Order:
         assert order is not None, f"shop order {id_order} was not taken in"
         uow.session.expunge(order)
         return order
-
-
-def line(id_product: int, gross: str, qty: int = 1, **extra: Any) -> dict[str, Any]:
-    return {"id_product": id_product, "name": f"Towar {id_product}", "qty": qty, "gross": gross, **extra}
 
 
 @pytest.fixture
@@ -481,20 +416,6 @@ def retries(db: Any, integration: int) -> dict[int, tuple[int, str]]:
                 select(ShopOrderRetry).where(ShopOrderRetry.integration_id == integration)
             )
         }
-
-
-def add_shop_lines(shop: Any, id_order: int, lines: list[dict[str, Any]]) -> None:
-    """The lines PrestaShop writes after the order row (validateOrder): orders.date_upd does not change."""
-    for item in lines:
-        shop_execute(
-            shop,
-            f"INSERT INTO {shop.t('order_detail')} (id_order, id_shop, product_id, product_attribute_id,"
-            " product_name, product_quantity, product_reference, product_weight, tax_name, tax_rate,"
-            " unit_price_tax_incl, unit_price_tax_excl, total_price_tax_incl)"
-            " VALUES (%s, 1, %s, 0, %s, %s, %s, 0, 'PTU', 23, %s, %s, %s)",
-            (id_order, item["id_product"], item["name"], item["qty"], item.get("ref"), item["gross"],
-             item["gross"], str(Decimal(item["gross"]) * item["qty"])),
-        )  # fmt: skip
 
 
 def test_an_order_read_before_its_lines_were_written_is_retried_and_taken_in_once(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import make_ctx
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QPushButton
 from sqlalchemy import text
 
@@ -364,3 +364,74 @@ def test_admin_renames_and_disables_a_supplier_feed_operator_may_not(qtbot, db, 
         integrations.update_integration(
             db.uow(), Actor(login="op", role=Role.OPERATOR), feed_id, enabled=True
         )
+
+
+@pytest.mark.mysql
+def test_import_orders_takes_in_the_shop_orders_and_lists_the_orders_run(
+    qtbot, db, shop, qtmodeltester
+) -> None:  # type: ignore[no-untyped-def]
+    from integration.shop_support import add_shop_lines, add_shop_order, line
+
+    from rexbit_desktop.services import orders
+
+    paid = 2  # the fixture's PS_OS_PAYMENT
+    add_shop_order(shop, 301, state=paid, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")
+    add_shop_order(shop, 302, state=paid, lines=[], minutes_ago=30)  # lines not written yet: retried later
+    view = _view(qtbot, db, Role.ADMIN)
+    view.create_integration(values={"type": "prestashop_db", "name": "Sklep", "config": shop.config()})
+    assert view.ctx.dialogs.errors == []
+    assert view.orders_button.isEnabled() and view.orders_button.text() == "Pobierz zamówienia"
+
+    view.orders_button.click()
+
+    assert view.ctx.dialogs.errors == []
+    assert view.message.startswith(
+        "Pobieranie zamówień – zakończone: sprawdzone 2, nowe 1, zaktualizowane 0, ponowione 0, błędy 1; "
+        "do ponowienia 1."
+    ), view.message
+    assert "zamówienie w sklepie 302: the shop order has no lines" in view.message
+    assert orders.count_orders(db.uow(), Actor.system()) == 1
+    assert view.shop_tabs.currentIndex() == 1 and view.orders_button.isEnabled()
+    qtmodeltester.check(view.sync_model)
+    [run] = view.sync_model.rows()
+    assert (run.kind, run.created, run.errors) == ("orders", 1, 1)
+    m = view.sync_model
+    headers = [m.headerData(c, Qt.Orientation.Horizontal) for c in range(m.columnCount())]
+    row = dict(zip(headers, (m.index(0, c).data() for c in range(m.columnCount())), strict=True))
+    assert (row["Rodzaj"], row["Utworzone"], row["Zaktualizowane"], row["Do zapisu"]) == (
+        "zamówienia",
+        "1",
+        "0",
+        "",
+    )
+
+    # The shop writes the lines: the next import takes the order in from the retry list.
+    add_shop_lines(shop, 302, [line(9, "5.00", ref="NIEZNANY")])
+    view.import_orders()
+    assert "nowe 1, zaktualizowane 0, ponowione 1, błędy 0; do ponowienia 0." in view.message
+    assert [r.retried for r in view.sync_model.rows()] == [1, 0]
+
+
+def test_import_orders_follows_the_integrations_run_permission(qtbot, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.domain import roles
+
+    shop_config = {"host": "127.0.0.1", "port": 1, "database": "sklep", "user": "u", "connect_timeout": 2}
+    integrations.create_integration(
+        db.uow(), Actor.system(), type="prestashop_db", name="Sklep", config=shop_config
+    )
+    # Operators run integrations (sync now, pull products): they may import the shop's orders too.
+    operator = _view(qtbot, db, Role.OPERATOR)
+    assert operator.pages.currentWidget() is operator.shop_page
+    assert operator.orders_button.isEnabled()
+
+    # A role without integrations.run sees the button disabled, with the reason.
+    without = roles.ROLE_PERMISSIONS[Role.OPERATOR] - {roles.Permission.INTEGRATIONS_RUN}
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.OPERATOR, without)
+    view = _view(qtbot, db, Role.OPERATOR)
+    assert view.current is not None and view.current.type == "prestashop_db"
+    assert not view.orders_button.isEnabled() and not view.sync_button.isEnabled()
+    assert view.orders_button.toolTip() == "Nie masz uprawnień do uruchamiania integracji."
+    with pytest.raises(PermissionDenied):
+        from rexbit_desktop.services.shop_orders import sync_orders
+
+        sync_orders(db.uow(), view.ctx.actor, integration_id=view.current.id)

@@ -228,3 +228,27 @@ def test_orders_view_opens_detail_and_settings(qtbot, db, order) -> None:  # typ
     view.tabs.setCurrentWidget(view.settings_panel)
     assert view.settings_panel.settings is not None and not view.settings_panel.save_button.isEnabled()
     dialog.close()
+
+
+@pytest.mark.mysql
+def test_detail_of_an_order_from_the_shop_shows_the_shop_order_id_and_reference(qtbot, ctx, db, shop) -> None:  # type: ignore[no-untyped-def]
+    from integration.shop_support import add_shop_order, create_shop_integration, line
+
+    from rexbit_desktop.services.shop_orders import sync_orders
+
+    integration = create_shop_integration(db, shop)
+    add_shop_order(shop, 123, state=2, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")
+    assert sync_orders(db.uow(), Actor.system(), integration_id=integration).created == 1
+    [summary] = orders.list_orders(db.uow(), Actor.system())
+
+    d = _detail(qtbot, ctx, summary.number)
+    texts = [w.text() for w in d.payment_box.findChildren(type(d.status_label))]
+    row = texts.index("Zamówienie w sklepie")
+    assert texts[row + 1] == "#123 (ref.\u00a0XKBKNABJK)"
+    assert texts[texts.index("Źródło") + 1].startswith("PrestaShop: shop-")
+
+
+def test_detail_of_an_order_typed_in_has_no_shop_order_row(qtbot, ctx, order) -> None:  # type: ignore[no-untyped-def]
+    d = _detail(qtbot, ctx, order.number)
+    texts = [w.text() for w in d.payment_box.findChildren(type(d.status_label))]
+    assert "Zamówienie w sklepie" not in texts and d.shop_order is None

@@ -1,7 +1,7 @@
 """Integracje: supplier feeds and PrestaShop connections. For a feed: its import profiles (mappings
 editor with a preview), *Import now* with progress and cancel, *Queue import*, *Link products*, and the
-run history with errors and line numbers. For a shop: *Test connection*, *Sync now* with progress and
-cancel, and the last sync runs."""
+run history with errors and line numbers. For a shop: *Test connection*, *Pull products*, *Import
+orders* and *Sync now* with progress and cancel, and the last runs (availability and orders)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services import catalog, imports, shop_catalog, shop_connection, shop_sync
+from rexbit_desktop.services import catalog, imports, shop_catalog, shop_connection, shop_orders, shop_sync
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.imports import ImportRunDTO
 from rexbit_desktop.services.integrations import ImportProfileDTO, IntegrationDTO
@@ -62,6 +62,23 @@ register(
         "Test connection": "Sprawdź połączenie",
         "Sync now": "Synchronizuj teraz",
         "Pull products": "Pobierz produkty",
+        "Import orders": "Pobierz zamówienia",
+        "Take in the shop's new and changed orders (and those that failed before).": (
+            "Pobiera nowe i zmienione zamówienia ze sklepu (oraz te, których wcześniej nie udało się pobrać)."
+        ),
+        "Importing orders: {name}": "Pobieranie zamówień: {name}",
+        "Orders import {status}: examined {examined}, new {created}, updated {updated}, retried {retried}, "
+        "errors {errors}; still to retry {pending}.": (
+            "Pobieranie zamówień – {status}: sprawdzone {examined}, nowe {created}, zaktualizowane {updated}, "
+            "ponowione {retried}, błędy {errors}; do ponowienia {pending}."
+        ),
+        "shop order {id}: {reason}": "zamówienie w sklepie {id}: {reason}",
+        "Kind": "Rodzaj",
+        "availability": "dostępność",
+        "orders": "zamówienia",
+        "Created orders": "Utworzone",
+        "Updated orders": "Zaktualizowane",
+        "Retried": "Ponowione",
         "Read the shop's catalog: new products and links to the shop's items.": (
             "Czyta katalog sklepu: nowe produkty i powiązania z pozycjami sklepu."
         ),
@@ -144,6 +161,7 @@ register(
 
 
 RUNS_POLL_MS = 3000
+SYNC_KIND_COLUMN = 1
 
 
 def _status(value: str | None) -> str:
@@ -152,6 +170,15 @@ def _status(value: str | None) -> str:
 
 def _status_colour(value: str | None) -> str | None:
     return {"failed": "#b00020", "cancelled": "#a06000", "succeeded": "#1b7a1b"}.get(value or "")
+
+
+def _kind(value: str) -> str:
+    return {"availability": t("availability"), "orders": t("orders")}.get(value, value)
+
+
+def _count(run: Any, name: str, kind: str) -> str:
+    """A count that means something for this kind of run only (blank for the other kind)."""
+    return str(getattr(run, name)) if run.kind == kind else ""
 
 
 def _duration(seconds: float | None) -> str:
@@ -375,6 +402,12 @@ class IntegrationsView(ServiceView):
         self.pull_button.setObjectName("pull_products")
         self.pull_button.setToolTip(t("Read the shop's catalog: new products and links to the shop's items."))
         self.pull_button.clicked.connect(self.pull_products)
+        self.orders_button = QPushButton(t("Import orders"))
+        self.orders_button.setObjectName("import_orders")
+        self.orders_button.setToolTip(
+            t("Take in the shop's new and changed orders (and those that failed before).")
+        )
+        self.orders_button.clicked.connect(self.import_orders)
         self.sync_button = QPushButton(t("Sync now"))
         self.sync_button.setObjectName("sync_now")
         self.sync_button.clicked.connect(self.sync_now)
@@ -385,6 +418,7 @@ class IntegrationsView(ServiceView):
         bar = QHBoxLayout()
         bar.addWidget(self.test_button)
         bar.addWidget(self.pull_button)
+        bar.addWidget(self.orders_button)
         bar.addStretch(1)
         bar.addWidget(self.dry_run_check)
         bar.addWidget(self.full_check)
@@ -397,12 +431,18 @@ class IntegrationsView(ServiceView):
         self.sync_model: RecordTableModel[Any] = RecordTableModel(
             [
                 Column(t("Started"), lambda r: format_datetime(r.started_at)),
+                Column(t("Kind"), lambda r: _kind(r.kind)),
                 Column(t("Status"), lambda r: _status(r.status), colour=lambda r: _status_colour(r.status)),
                 Column(t("Examined"), lambda r: str(r.examined), numeric=True),
-                Column(t("To write"), lambda r: str(r.to_write), numeric=True),
-                Column(t("Written"), lambda r: str(r.written), numeric=True),
+                Column(t("To write"), lambda r: _count(r, "to_write", "availability"), numeric=True),
+                Column(t("Written"), lambda r: _count(r, "written", "availability"), numeric=True),
+                Column(t("Created orders"), lambda r: _count(r, "created", "orders"), numeric=True),
+                Column(t("Updated orders"), lambda r: _count(r, "updated", "orders"), numeric=True),
+                Column(t("Retried"), lambda r: _count(r, "retried", "orders"), numeric=True),
                 Column(t("Unchanged"), lambda r: str(r.skipped_unchanged), numeric=True),
-                Column(t("Missing in shop"), lambda r: str(r.missing_in_shop), numeric=True),
+                Column(
+                    t("Missing in shop"), lambda r: _count(r, "missing_in_shop", "availability"), numeric=True
+                ),
                 Column(
                     t("Errors"),
                     lambda r: str(r.errors),
@@ -517,6 +557,8 @@ class IntegrationsView(ServiceView):
             if self.current is not None and self.current.id == integration_id:
                 self.sync_model.set_rows(runs)
                 self.fit_once(self.sync_table)
+                # Fitted to the first runs seen, which may all be of one kind: the kind stays readable.
+                self.sync_table.resizeColumnToContents(SYNC_KIND_COLUMN)
 
         self.load(
             lambda _c: shop_sync.list_sync_runs(ctx.db.uow(), ctx.actor, integration_id=integration_id), show
@@ -557,6 +599,7 @@ class IntegrationsView(ServiceView):
         self.test_button.setEnabled(shop and self.may_run)
         self.sync_button.setEnabled(shop and self.may_run and not busy)
         self.pull_button.setEnabled(shop and self.may_run and not busy)
+        self.orders_button.setEnabled(shop and self.may_run and not busy)
         self.edit_button.setEnabled(
             self.current is not None and self.may_edit and self._can_update_integrations()
         )
@@ -566,6 +609,8 @@ class IntegrationsView(ServiceView):
                 self.queue_import_button,
                 self.link_button,
                 self.test_button,
+                self.pull_button,
+                self.orders_button,
                 self.sync_button,
             ):
                 b.setToolTip(t("You may not run integrations."))
@@ -825,6 +870,44 @@ class IntegrationsView(ServiceView):
             self.shop_tabs.setCurrentIndex(1)
 
         self._with_progress(t("Syncing availability: {name}", name=integration.name), work, done)
+
+    def import_orders(self) -> None:
+        """The shop's new and changed orders into ours (``orders sync-external``), with progress and cancel."""
+        integration = self.current
+        if integration is None:
+            return
+        ctx, iid = self.ctx, integration.id
+
+        def work(c: Any) -> Any:
+            return shop_orders.sync_orders(
+                ctx.db.uow(), ctx.actor, integration_id=iid, progress=c.progress, cancel=c.cancelled
+            )
+
+        def done(result: Any) -> None:
+            lines = [
+                t(
+                    "Orders import {status}: examined {examined}, new {created}, updated {updated}, retried {retried}, "
+                    "errors {errors}; still to retry {pending}.",
+                    status=_status(result.status),
+                    examined=result.examined,
+                    created=result.created,
+                    updated=result.updated,
+                    retried=result.retried,
+                    errors=result.errors,
+                    pending=result.retry_pending,
+                )
+            ]
+            lines += [
+                t("shop order {id}: {reason}", id=d["id_order"], reason=d["reason"])
+                if d.get("id_order") is not None
+                else str(d["reason"])
+                for d in result.error_details[:5]
+            ]
+            self._say("\n".join(lines))
+            self._load_sync_runs(iid)
+            self.shop_tabs.setCurrentIndex(1)
+
+        self._with_progress(t("Importing orders: {name}", name=integration.name), work, done)
 
     def _with_progress(self, title: str, work: Any, done: Any) -> None:
         """Run ``work`` with a progress dialog whose Cancel stops it; one long run at a time."""

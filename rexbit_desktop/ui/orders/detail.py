@@ -52,6 +52,7 @@ from rexbit_desktop.services.orders import (
     reserve_order,
     ship_order,
 )
+from rexbit_desktop.services.shop_orders import ShopOrderInfo, shop_order_info
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
@@ -138,6 +139,8 @@ register(
         "Billing address": "Adres do faktury",
         "Shipping address": "Adres wysyłki",
         "Pickup point": "Punkt odbioru",
+        "Shop order": "Zamówienie w sklepie",
+        "#{id} (ref.\u00a0{reference})": "#{id} (ref.\u00a0{reference})",
     }
 )
 
@@ -271,6 +274,7 @@ class OrderDetailDialog(QDialog):
         self.ctx = ctx
         self.number = number
         self.order: OrderDetailDTO | None = None
+        self.shop_order: ShopOrderInfo | None = None
         self.carriers: list[tuple[str, str]] = []
         self.wz_on = "ready_for_shipment"
         self.open_file: Callable[[Path], None] = open_file
@@ -410,15 +414,16 @@ class OrderDetailDialog(QDialog):
     def load(self) -> None:
         db, actor, number = self.ctx.db, self.ctx.actor, self.number
 
-        def work(_c: TaskContext) -> tuple[OrderDetailDTO, Any]:
+        def work(_c: TaskContext) -> tuple[OrderDetailDTO, Any, ShopOrderInfo | None]:
             detail = get_order(db.uow(), actor, number)
             settings = get_order_settings(db.uow(), actor)
-            return detail, settings
+            shop = shop_order_info(db.uow(), actor, order_id=detail.id) if detail.external_order_id else None
+            return detail, settings, shop
 
         self.ctx.runner.submit(work, on_result=self._loaded, on_error=self._error)
 
-    def _loaded(self, result: tuple[OrderDetailDTO, Any]) -> None:
-        order, settings = result
+    def _loaded(self, result: tuple[OrderDetailDTO, Any, ShopOrderInfo | None]) -> None:
+        order, settings, self.shop_order = result
         self.order = order
         self.number = order.number
         self.carriers = [(c.code, c.name) for c in settings.carriers]
@@ -529,9 +534,20 @@ class OrderDetailDialog(QDialog):
             (t("Payment"), payment_label(order.payment_status)),
             (t("Delivery"), order.delivery_method or "—"),
             (t("Warehouse"), order.warehouse_code or "—"),
-            (t("Source"), order.source + (f" #{order.external_order_id}" if order.external_order_id else "")),
+            self._source_row(order),
             (t("Created"), format_datetime(order.created_at)),
         ]
+        shop = self.shop_order
+        if shop is not None:
+            rows.insert(
+                -1,
+                (
+                    t("Shop order"),
+                    t("#{id} (ref.\u00a0{reference})", id=shop.id_order, reference=shop.reference)
+                    if shop.reference
+                    else f"#{shop.id_order}",
+                ),
+            )
         for p in order.payments:
             rows.append(
                 (
@@ -546,6 +562,14 @@ class OrderDetailDialog(QDialog):
             value_label = QLabel(value)
             value_label.setWordWrap(True)
             self.payment_grid.addWidget(value_label, r, 1)
+
+    def _source_row(self, order: OrderDetailDTO) -> tuple[str, str]:
+        shop = self.shop_order
+        if shop is not None:  # the shop's own id has a row of its own
+            return t(
+                "Source"
+            ), f"PrestaShop: {shop.integration_name}" if shop.integration_name else order.source
+        return t("Source"), order.source + (f" #{order.external_order_id}" if order.external_order_id else "")
 
     def _fill_addresses(self, order: OrderDetailDTO) -> None:
         while self.addresses_layout.count():
