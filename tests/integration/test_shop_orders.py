@@ -491,3 +491,29 @@ def test_an_order_refused_on_our_side_is_retried_after_the_fix_and_a_vanished_on
     assert our_order(db, 1101).status == "awaiting_fulfillment"
     assert retries(db, integration) == {}
     assert _sync(db, system_actor, integration).created == 0
+
+
+def test_a_cancelled_import_keeps_the_pages_taken_in_and_stops(db, shop, system_actor, integration) -> None:  # type: ignore[no-untyped-def]
+    for n in range(1, 5):
+        add_shop_order(
+            shop, 1200 + n, state=PAYMENT, lines=[line(9, "10.00", ref="NIEZNANY")], minutes_ago=60 - n
+        )
+    stop: list[bool] = []
+
+    def cancel_after_first_page(done: int, total: int | None, message: str = "") -> None:
+        if done >= 2:
+            stop.append(True)  # the Cancel button of the progress dialog
+
+    result = _sync(
+        db,
+        system_actor,
+        integration,
+        page_size=2,
+        progress=cancel_after_first_page,
+        cancel=lambda: bool(stop),
+    )
+    assert (result.status, result.created) == ("cancelled", 2)
+    with db.uow() as uow:
+        assert uow.session.get(ShopOrderCursor, integration).id_order == 1202
+        assert uow.session.get(SyncRun, result.sync_run_id).status == "cancelled"
+    assert _sync(db, system_actor, integration).created == 2
