@@ -55,6 +55,7 @@ def test_detail_shows_every_section(qtbot, ctx, order, qtmodeltester) -> None:  
     payment_texts = [w.text() for w in d.payment_box.findChildren(type(d.status_label))]
     assert "przelewy24: 369,00\u00a0zł (Opłacone)" in payment_texts
     assert _column(d.history_table, 2) == ["Szkic"]
+    assert _column(d.history_table, 4) == ["Utworzono zamówienie"]
     # only the allowed next statuses are offered (cancelling has its own button)
     assert _combo(d.transition_combo) == ["awaiting_payment", "paid", "awaiting_fulfillment"]
     assert d.cancel_button.isEnabled() and not d.ship_button.isEnabled()

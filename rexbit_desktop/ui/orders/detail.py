@@ -135,6 +135,7 @@ register(
         "Document active": "aktywny",
         "Document cancelled": "anulowany",
         "Status comment": "Komentarz",
+        "Order created": "Utworzono zamówienie",
         "Customer address": "Adres klienta",
         "Billing address": "Adres do faktury",
         "Shipping address": "Adres wysyłki",
@@ -470,7 +471,10 @@ class OrderDetailDialog(QDialog):
                     self.status_labels.get(h.from_status or "", h.from_status or ""),
                     self.status_labels.get(h.to_status, h.to_status),
                     h.changed_by,
-                    h.comment or "",
+                    # The services write "created" on an order's first history row: said in the UI's language.
+                    t("Order created")
+                    if h.comment == "created" and h.from_status is None
+                    else h.comment or "",
                 )
                 for h in order.history
             ],
