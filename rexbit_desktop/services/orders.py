@@ -517,19 +517,23 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
 
 
 def _products_and_settings(session: Session, skus: set[str]) -> tuple[dict[str, Any], OrderSettings]:
-    """The catalogue rows of a new order's SKUs and the order settings, in one round trip."""
-    if settings_loaded(session):
+    """The catalogue rows of a new order's SKUs, the order settings and the warehouses (primed into the
+    session's caches), in one round trip."""
+    if settings_loaded(session) and stock.warehouses_loaded(session):
         rows = session.execute(
             select(Product.id, Product.sku, Product.name, Product.ean).where(Product.sku.in_(skus))
         ).all()
         return {r.sku: r for r in rows}, load_settings(session)
-    settings = select(settings_column().label("settings")).subquery()
+    head = select(
+        settings_column().label("settings"), stock.warehouses_column().label("warehouses")
+    ).subquery()
     rows = session.execute(
-        select(settings.c.settings, Product.id, Product.sku, Product.name, Product.ean)
-        .select_from(settings)
+        select(head.c.settings, head.c.warehouses, Product.id, Product.sku, Product.name, Product.ean)
+        .select_from(head)
         .outerjoin(Product, Product.sku.in_(skus))
     ).all()
     prime_settings(session, rows[0].settings)
+    stock.prime_warehouses(session, rows[0].warehouses)
     return {r.sku: r for r in rows if r.id is not None}, load_settings(session)
 
 
@@ -566,10 +570,8 @@ def _insert_order_rows(
 def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) -> Order:
     products, settings = _products_and_settings(session, {i.sku for i in new.items})
     warehouse_codes = {c for c in [new.warehouse, *(i.warehouse for i in new.items)] if c}
-    # All warehouses (a handful) in one read: the codes named by the order and the default one.
-    rows = session.execute(select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.is_default)).all()
-    stock.prime_warehouses(session, [list(r) for r in rows])
-    warehouses = {code: wid for wid, code, _name, _default in rows}
+    # All warehouses (a handful, read with the products): the codes named by the order and the default one.
+    warehouses = {code: wid for wid, (code, _name, _default) in stock.warehouse_rows(session).items()}
     for code in warehouse_codes:
         if code not in warehouses:
             raise ValidationError(f"There is no warehouse '{code}'.")

@@ -200,6 +200,11 @@ def _warehouses(session: Session) -> dict[int, tuple[str, str, bool]]:
     return cached  # type: ignore[no-any-return]
 
 
+def warehouse_rows(session: Session) -> dict[int, tuple[str, str, bool]]:
+    """Warehouses by id: (code, name, is default); cached for the session."""
+    return _warehouses(session)
+
+
 def warehouses_loaded(session: Session) -> bool:
     return _WAREHOUSES_KEY in session.info
 
