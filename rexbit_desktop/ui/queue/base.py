@@ -97,6 +97,9 @@ def configure_table(table: QTableView, *, stretch_last: bool = True) -> None:
     header.setStretchLastSection(stretch_last)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setHighlightSections(False)
+    if table.model() is not None:
+        # Until rows arrive the columns are as wide as their titles (an empty table showed clipped titles).
+        table.resizeColumnsToContents()
 
 
 def selected_record(table: QTableView) -> Any:
