@@ -34,6 +34,7 @@ from rexbit_desktop.domain.errors import Conflict, RexbitError, ValidationError
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.integrations.prestashop.gateway import BatchHook, BatchOutcome, WriteBatch
+from rexbit_desktop.services.bulk import gc_paused
 from rexbit_desktop.services.shop_connection import (
     PRESTASHOP_TYPE,
     ShopContext,
@@ -543,22 +544,23 @@ def _run(
 ) -> tuple[str, str | None]:
     gateway, shop = open_shop(integration)
     try:
-        return _sync_with(
-            uow,
-            gateway,
-            shop,
-            integration,
-            run_id,
-            counts,
-            details,
-            limit=limit,
-            dry_run=dry_run,
-            full=full,
-            progress=progress,
-            cancel=cancel,
-            batch_size=batch_size,
-            batch_hook=batch_hook,
-        )
+        with gc_paused():  # 100,000 links become objects: see services/bulk.py
+            return _sync_with(
+                uow,
+                gateway,
+                shop,
+                integration,
+                run_id,
+                counts,
+                details,
+                limit=limit,
+                dry_run=dry_run,
+                full=full,
+                progress=progress,
+                cancel=cancel,
+                batch_size=batch_size,
+                batch_hook=batch_hook,
+            )
     finally:
         gateway.close()
 
