@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,7 +35,12 @@ from rexbit_desktop.domain.availability import Availability, AvailabilityRule, S
 from rexbit_desktop.domain.errors import Conflict, RexbitError, ValidationError
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.integrations.prestashop.gateway import BatchHook, BatchOutcome, WriteBatch
+from rexbit_desktop.integrations.prestashop.gateway import (
+    BatchHook,
+    BatchOutcome,
+    PrestaShopGateway,
+    WriteBatch,
+)
 from rexbit_desktop.services.bulk import gc_paused
 from rexbit_desktop.services.shop_connection import (
     PRESTASHOP_TYPE,
@@ -46,6 +53,7 @@ from rexbit_desktop.services.shop_connection import (
 log = logging.getLogger(__name__)
 
 MAX_BATCH_SIZE = 10_000
+SHOP_WRITERS = 2
 MIN_BATCH_SIZE = 2_000
 
 
@@ -610,11 +618,23 @@ def _sync_with(
     size = batch_size or _batch_size_for(total)
     chunks = [pending[i : i + size] for i in range(0, total, size)]
 
-    def write(number: int) -> BatchOutcome:
+    # Two shop connections write batches side by side (disjoint products, so no lock waits): measured on
+    # 100,000 products, MariaDB's UPDATEs took 1.4-1.5 s on two connections against 2.5-3.3 s on one.
+    # Not more: this is the shop's live database. Each connection is used by one thread at a time.
+    gateways: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    gateways.put(gateway)
+    extra = [PrestaShopGateway.connect(integration.config) for _ in range(min(SHOP_WRITERS, len(chunks)) - 1)]
+    for g in extra:
+        gateways.put(g)
+    writers = 1 + len(extra)
+    shop_time = threading.Lock()
+
+    def write(number: int, batch: WriteBatch) -> BatchOutcome:
         started = time.perf_counter()
+        g = gateways.get()
         try:
-            return gateway.write_batch(
-                _batch_rows(chunks[number - 1], text_ids),
+            return g.write_batch(  # type: ignore[no-any-return]
+                batch,
                 id_shop=shop.info.id_shop,
                 stock_key=stock_key,
                 combination_text_columns=shop.schema.combination_text_columns,
@@ -623,26 +643,60 @@ def _sync_with(
                 apply=not dry_run,
             )
         finally:
-            timings["shop"] += time.perf_counter() - started
+            gateways.put(g)
+            with shop_time:
+                timings["shop"] += time.perf_counter() - started
 
-    # Pipelined: the shop writes batch N+1 while PostgreSQL records batch N (which the shop committed).
-    # One thread per database connection; each connection is used by one thread only.
+    # Pipelined: the shop writes the next batches while PostgreSQL records the one it committed, in
+    # batch order. A batch that fails is not recorded; those already in flight finish and are recorded if
+    # the shop committed them (so both sides agree), no new one starts, and the run fails with the first
+    # error. Cancel is checked before each batch after the first.
     done = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop-writer") as writer:
-        in_flight: Future[BatchOutcome] | None = writer.submit(write, 1) if chunks else None
-        for number, chunk in enumerate(chunks, start=1):
-            assert in_flight is not None
-            outcome = in_flight.result()  # raises what the shop raised: nothing of that batch is recorded
-            in_flight = None
-            if number < len(chunks):
-                if cancel():
-                    _record_batch(uow, chunk, outcome, counts, details, records, dry_run, timings)
-                    done += len(chunk)
-                    return "cancelled", f"cancelled after {done} of {total} products"
-                in_flight = writer.submit(write, number + 1)
-            _record_batch(uow, chunk, outcome, counts, details, records, dry_run, timings)
-            done += len(chunk)
-            progress(done, total, "dry run: checking" if dry_run else "writing availability")
+    stopped: str | None = None
+    failure: BaseException | None = None
+    in_flight: dict[int, Future[BatchOutcome]] = {}
+    submitted = 0
+    try:
+        with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="shop-writer") as writer:
+
+            def top_up() -> None:
+                nonlocal submitted, stopped
+                while (
+                    stopped is None
+                    and failure is None
+                    and submitted < len(chunks)
+                    and len(in_flight) < writers
+                ):
+                    if submitted and cancel():
+                        stopped = "cancelled"
+                        return
+                    submitted += 1
+                    # The rows are built here, in this thread: text ids are numbered as they are first met.
+                    in_flight[submitted] = writer.submit(
+                        write, submitted, _batch_rows(chunks[submitted - 1], text_ids)
+                    )
+
+            top_up()
+            for number, chunk in enumerate(chunks, start=1):
+                future = in_flight.pop(number, None)
+                if future is None:
+                    break  # never started: cancelled or after a failure
+                try:
+                    outcome = future.result()
+                except BaseException as exc:  # the shop rolled that batch back: nothing of it is recorded
+                    failure = failure or exc
+                    continue
+                _record_batch(uow, chunk, outcome, counts, details, records, dry_run, timings)
+                done += len(chunk)
+                progress(done, total, "dry run: checking" if dry_run else "writing availability")
+                top_up()
+    finally:
+        for g in extra:
+            g.close()
+    if failure is not None:
+        raise failure
+    if stopped == "cancelled" and done < total:
+        return "cancelled", f"cancelled after {done} of {total} products"
     log.info("sync run %s timings: %s", run_id, ", ".join(f"{k} {v:.3f} s" for k, v in timings.items()))
     return "succeeded", None
 

@@ -266,23 +266,27 @@ def test_connection_killed_mid_sync_leaves_both_sides_consistent(db, shop, syste
 
     assert failed.status == "failed" and failed.errors == 1
     assert "lost" in (failed.message or "")
-    assert failed.written == 2
+    # Batches run on two connections side by side: batch 1 (products 1-2) commits, batch 2 (3-4) dies
+    # with its connection, batch 5's may or may not have started. Whatever the shop committed, and only
+    # that, is recorded.
     rows = stock_rows(shop)
-    assert [rows[(p, 0, 1, 0)][0] for p in range(1, 6)] == [1, 1, 2, 2, 2]
-    assert [last_availability(db, integration, f"{p}:0") is not None for p in range(1, 6)] == [
-        True,
-        True,
-        False,
-        False,
-        False,
-    ]
+    in_shop = [p for p in range(1, 6) if rows[(p, 0, 1, 0)][0] == 1]
+    recorded = [p for p in range(1, 6) if last_availability(db, integration, f"{p}:0") is not None]
+    assert in_shop == recorded
+    assert {1, 2} <= set(in_shop) and not {3, 4} & set(in_shop)
+    assert failed.written == len(in_shop)
+    assert [rows[(p, 0, 1, 0)][0] for p in (3, 4)] == [2, 2], "the killed batch was rolled back"
     assert product_texts(shop)[(3, 1)] == (INITIAL_TEXT, INITIAL_TEXT)
 
     runs = list_sync_runs(db.uow(), system_actor, integration_id=integration)
-    assert runs[0].status == "failed" and runs[0].written == 2
+    assert runs[0].status == "failed" and runs[0].written == len(in_shop)
 
     again = _sync(db, system_actor, integration, batch_size=2)
-    assert (again.status, again.to_write, again.written, again.skipped_unchanged) == ("succeeded", 3, 3, 2)
+    assert (again.status, again.written, again.skipped_unchanged) == (
+        "succeeded",
+        5 - len(in_shop),
+        len(in_shop),
+    )
     assert [stock_rows(shop)[(p, 0, 1, 0)][0] for p in range(1, 6)] == [1] * 5
 
 
@@ -409,3 +413,24 @@ def test_external_ids_that_are_not_shop_ids_are_reported_not_fatal(db, shop, sys
     assert reasons == sorted(
         f"external id '{e}' is not 'product:combination'" for e in ("abc", "2:", "9999999999999999999", "0:0")
     )
+
+
+def test_batches_are_written_on_two_shop_connections_and_all_recorded(db, shop, system_actor, setup) -> None:  # type: ignore[no-untyped-def]
+    integration, supplier = setup
+    for id_product in range(1, 13):
+        _simple(db, shop, integration, supplier, id_product, 30 if id_product % 3 else 5)
+    committed: dict[int, int] = {}
+
+    def note(stage: str, batch: int, connection_id: int) -> None:
+        if stage == "committed":
+            committed[batch] = connection_id
+
+    result = _sync(db, system_actor, integration, batch_size=2, batch_hook=note)
+
+    assert (result.status, result.written, result.errors) == ("succeeded", 12, 0)
+    assert sorted(committed) == [1, 2, 3, 4, 5, 6]
+    assert len(set(committed.values())) == 2, "two connections shared the batches"
+    rows = stock_rows(shop)
+    assert [rows[(p, 0, 1, 0)][0] for p in range(1, 13)] == [0 if p % 3 == 0 else 1 for p in range(1, 13)]
+    assert all(last_availability(db, integration, f"{p}:0") is not None for p in range(1, 13))
+    assert _sync(db, system_actor, integration, batch_size=2).written == 0
