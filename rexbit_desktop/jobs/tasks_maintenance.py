@@ -2,6 +2,8 @@
 
 - ``maintenance:prune_failed_jobs(hours=168)``: delete failed jobs older than ``hours`` (default
   schedule ``prune-failed-jobs``, daily at 02:00), like ``rexbit queue prune-failed``.
+- ``maintenance:vacuum_after_import()``: ``VACUUM (ANALYZE)`` of the supplier offers and the shop sync
+  state, queued by a feed import that changed many offers (``services/maintenance.py``).
 """
 
 from __future__ import annotations
@@ -19,3 +21,11 @@ def prune_failed_jobs(context: JobContext, hours: float = 168) -> str:
 
     deleted = prune(job_database(context).uow(), job_actor(context), hours=float(hours))
     return f"deleted {deleted} failed job(s) older than {hours:g} h"
+
+
+@bp.task(name="vacuum_after_import", queue="default", pass_context=True)
+def vacuum_after_import(context: JobContext) -> str:
+    from rexbit_desktop.services.maintenance import vacuum_tables
+
+    done = vacuum_tables(job_database(context).engine)
+    return "vacuumed " + ", ".join(done)

@@ -41,6 +41,7 @@ from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.integrations.feeds.errors import FeedEmpty, FeedError, FeedMappingError
 from rexbit_desktop.integrations.feeds.reader import open_feed_reader
 from rexbit_desktop.integrations.feeds.source import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, open_feed_file
+from rexbit_desktop.services.maintenance import ask_for_vacuum
 
 log = logging.getLogger(__name__)
 
@@ -658,8 +659,10 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         progress(0, None, "writing supplier offers")
         availability = _availability_sql(mapped)
         changed = _availability_changed_sql(mapped)
-        s.execute(text(_APPLY_UPDATE.format(availability=availability, availability_changed=changed)), params)
-        s.execute(text(_APPLY_INSERT.format(availability=availability)), params)
+        updated = s.execute(
+            text(_APPLY_UPDATE.format(availability=availability, availability_changed=changed)), params
+        ).rowcount  # type: ignore[attr-defined]
+        inserted = s.execute(text(_APPLY_INSERT.format(availability=availability)), params).rowcount  # type: ignore[attr-defined]
         ambiguous_rows = [
             {
                 "line": line,
@@ -691,6 +694,8 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         dto = _run_dto(run)
         uow.commit()
     log.info("import run %s applied in %.2fs: %s", run_id, time.monotonic() - clock, dto.message)
+    # Every changed offer left a dead row and cleared the visibility map: see services/maintenance.py.
+    ask_for_vacuum(new_uow(), (updated or 0) + (inserted or 0) + zeroed)
     return dto
 
 

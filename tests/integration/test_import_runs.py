@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import catalog, imports, integrations
+from rexbit_desktop.services import catalog, imports, integrations, maintenance
 
 WHOLESALER_MAPPINGS = {
     "sku": "Indeks",
@@ -397,3 +397,45 @@ def test_copy_escapes_backslashes_tabs_and_newlines(db: Any, system_actor: Actor
     assert run.status == "succeeded", run.message
     assert offers(db)["A\\B"]["stock_quantity"] == 3 and offers(db)["A\\B"]["sku"] == "A\\B"
     assert run.errors[0]["reason"] == "stock 'x\ny' is not a quantity"
+
+
+def _vacuum_jobs(db: Any) -> int:
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = :t AND status = 'todo'"),
+                {"t": maintenance.VACUUM_TASK},
+            ).scalar_one()
+        )
+
+
+def test_an_import_that_changed_many_offers_queues_one_vacuum(
+    db: Any, system_actor: Actor, tmp_path: Path
+) -> None:
+    few = wholesaler_csv(tmp_path / "few.csv", ["S-1;;Towar;5;1,00;23;2 dni;szt."])
+    small, _ = supplier(db, system_actor, few, name="Mała hurtownia")
+    assert run_now(db, system_actor, small).status == "succeeded"
+    assert _vacuum_jobs(db) == 0, "a handful of offers: autovacuum's pace is enough"
+
+    lines = [f"S-{n};;Towar {n};{n % 50};1,00;23;2 dni;szt." for n in range(maintenance.VACUUM_AFTER_ROWS)]
+    big, _ = supplier(db, system_actor, wholesaler_csv(tmp_path / "many.csv", lines), name="Duża hurtownia")
+    assert run_now(db, system_actor, big).status == "succeeded"
+    assert _vacuum_jobs(db) == 1
+    assert run_now(db, system_actor, big).status == "succeeded"  # nothing changed: nothing more to vacuum
+    assert _vacuum_jobs(db) == 1
+
+    def vacuums() -> int:
+        with db.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'integration_product_links'"
+                    )
+                ).scalar_one()
+            )
+
+    before = vacuums()
+    assert maintenance.vacuum_tables(db.engine) == list(maintenance.BULK_TABLES)
+    assert vacuums() == before + 1
+    with pytest.raises(ValidationError, match="orders"):
+        maintenance.vacuum_tables(db.engine, ["orders"])
