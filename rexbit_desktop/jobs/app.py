@@ -43,11 +43,11 @@ from procrastinate import Blueprint, RetryDecision
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 from procrastinate.tasks import Task
-from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from rexbit_desktop.db.session import Database, UnitOfWork
 from rexbit_desktop.domain.errors import Conflict, ValidationError
+from rexbit_desktop.jobs.rows import insert_job, is_queueing_lock_conflict
 
 QUEUES: tuple[str, ...] = ("integrations", "import", "default", "orders")
 """Named queues, in the order workers and the monitor list them."""
@@ -60,8 +60,6 @@ AREA_BLUEPRINTS: dict[str, str] = {
 }
 DIAGNOSTICS_NAMESPACE = "diagnostics"
 DIAGNOSTICS_ENV = "REXBIT_DIAGNOSTIC_TASKS"
-
-QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 
 
 class UnknownTask(ValidationError):
@@ -209,16 +207,6 @@ def check_queue(queue: str) -> str:
     return queue
 
 
-_DEFER_SQL = text(
-    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
-    " CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
-)
-
-
-def _insert_job(conn: Connection, params: Mapping[str, object]) -> int:
-    return int(conn.execute(_DEFER_SQL, dict(params)).scalar_one())
-
-
 def defer_job(
     target: Database | UnitOfWork,
     task_name: str,
@@ -280,11 +268,11 @@ def defer_job_with_arguments(
         if isinstance(target, UnitOfWork):
             # A savepoint keeps the caller's transaction usable when the queueing lock refuses the job.
             with target.session.begin_nested():
-                return _insert_job(target.session.connection(), params)
+                return insert_job(target.session.connection(), params)
         with target.engine.begin() as conn:
-            return _insert_job(conn, params)
+            return insert_job(conn, params)
     except IntegrityError as exc:
-        if QUEUEING_LOCK_INDEX in str(exc.orig):
+        if is_queueing_lock_conflict(exc):
             raise JobAlreadyQueued(
                 f"A '{task_name}' job with the queueing lock '{params['queueing_lock']}' is already waiting.",
                 hint="Wait until it starts, or look at it with 'rexbit queue monitor'.",

@@ -434,6 +434,9 @@ def test_an_import_that_changed_many_offers_queues_one_vacuum(
                 ).scalar_one()
             )
 
+    from rexbit_desktop.jobs.app import resolve_task
+
+    assert resolve_task(maintenance.VACUUM_TASK).queue == maintenance.VACUUM_QUEUE
     before = vacuums()
     assert maintenance.vacuum_tables(db.engine) == list(maintenance.BULK_TABLES)
     assert vacuums() == before + 1

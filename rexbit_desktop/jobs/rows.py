@@ -1,0 +1,28 @@
+"""Putting a job row into procrastinate's table with SQL alone, without importing procrastinate.
+
+``jobs/app.py``'s ``defer_job`` checks the task against the app and uses this; a service on a hot path
+that knows its task (``services/maintenance.py``) uses it directly, so that a ``--now`` import does not
+pay for importing procrastinate and every task module (0.13 s) to queue one housekeeping job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, text
+
+QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
+
+_DEFER_SQL = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
+    " CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
+)
+
+
+def insert_job(conn: Connection, params: Mapping[str, object]) -> int:
+    """``params``: queue, task, priority, lock, queueing_lock, args (JSON text), scheduled_at."""
+    return int(conn.execute(_DEFER_SQL, dict(params)).scalar_one())
+
+
+def is_queueing_lock_conflict(exc: BaseException) -> bool:
+    return QUEUEING_LOCK_INDEX in str(getattr(exc, "orig", exc))
