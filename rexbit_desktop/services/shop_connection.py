@@ -20,6 +20,7 @@ from rexbit_desktop.integrations.prestashop.gateway import (
     ShopInfo,
     ShopSchemaError,
 )
+from rexbit_desktop.integrations.prestashop.orders import ShopOrders
 
 PRESTASHOP_TYPE = "prestashop_db"
 
@@ -150,7 +151,8 @@ class ConnectionReport:
 
 
 def check_shop_connection(uow: UnitOfWork, actor: Actor, *, integration_id: int) -> ConnectionReport:
-    """Connect, check every table and column used, read version, stock keying and languages.
+    """Connect, check every table and column used (availability sync and orders import), read version,
+    stock keying and languages.
 
     Never raises for a problem of the shop side: problems are listed in the report (``ok`` False).
     """
@@ -205,6 +207,9 @@ def check_shop_connection(uow: UnitOfWork, actor: Actor, *, integration_id: int)
             ]
             if not info.languages:
                 problems.append(f"shop {info.id_shop} has no languages (lang_shop is empty)")
+            # The orders import and the statuses written back (the sync-orders schedule runs them for
+            # every enabled shop) read and write these: a shop that lacks them fails that job every time.
+            problems += [f"orders import: missing {m}" for m in ShopOrders(gateway).missing_columns()]
     except RexbitError as exc:
         problems.append(exc.message)
     finally:

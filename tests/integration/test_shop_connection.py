@@ -68,6 +68,20 @@ def test_missing_column_is_a_problem(db, shop, system_actor) -> None:  # type: i
     assert report.problems == [f"missing column {shop.prefix}product_lang.available_later"]
 
 
+def test_missing_order_table_or_column_is_a_problem(db, shop, system_actor) -> None:  # type: ignore[no-untyped-def]
+    # The availability sync would work; the orders import (every 10 minutes by schedule) would not.
+    shop_execute(shop, f"ALTER TABLE {shop.t('order_carrier')} DROP COLUMN tracking_number")
+    shop_execute(shop, f"DROP TABLE {shop.t('order_history')}")
+    report = _check(db, system_actor, create_shop_integration(db, shop))
+    assert not report.ok
+    assert sorted(report.problems) == sorted(
+        [
+            f"orders import: missing table {shop.prefix}order_history",
+            f"orders import: missing {shop.prefix}order_carrier.tracking_number",
+        ]
+    )
+
+
 def test_unreachable_host_is_a_problem_not_a_traceback(db, shop, system_actor) -> None:  # type: ignore[no-untyped-def]
     report = _check(db, system_actor, create_shop_integration(db, shop, port=1, connect_timeout=2))
     assert not report.ok and not report.connected
