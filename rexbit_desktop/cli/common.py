@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +17,9 @@ from rich.console import Console
 from rexbit_desktop.db.session import Database, open_database
 from rexbit_desktop.domain.roles import Actor
 
-console = Console()
+# Piped or redirected (cron, scripts, `| less`) there is no terminal width: rich would assume 80 columns
+# and wrap table cells mid-word ("import-su/pplier-fe/eds"). Wide enough for every table we print.
+console = Console() if sys.stdout.isatty() else Console(width=200)
 # soft_wrap: messages must not be broken at 80 columns when stderr is a pipe or a log file.
 err_console = Console(stderr=True, soft_wrap=True)
 
