@@ -255,12 +255,13 @@ def defer_job_with_arguments(
         raise ValidationError(f"The arguments of '{task_name}' are not JSON values: {exc}") from exc
     if schedule_at is not None and schedule_at.tzinfo is None:
         raise ValidationError("schedule_at must carry a time zone.")
-    params = {
+    queueing_lock = queueing_lock if queueing_lock is not None else task.queueing_lock
+    row: dict[str, Any] = {
         "queue": check_queue(queue or task.queue),
         "task": task_name,
         "priority": priority if priority is not None else task.priority,
         "lock": lock if lock is not None else task.lock,
-        "queueing_lock": queueing_lock if queueing_lock is not None else task.queueing_lock,
+        "queueing_lock": queueing_lock,
         "args": args,
         "scheduled_at": schedule_at,
     }
@@ -268,13 +269,13 @@ def defer_job_with_arguments(
         if isinstance(target, UnitOfWork):
             # A savepoint keeps the caller's transaction usable when the queueing lock refuses the job.
             with target.session.begin_nested():
-                return insert_job(target.session.connection(), params)
+                return insert_job(target.session.connection(), **row)
         with target.engine.begin() as conn:
-            return insert_job(conn, params)
+            return insert_job(conn, **row)
     except IntegrityError as exc:
         if is_queueing_lock_conflict(exc):
             raise JobAlreadyQueued(
-                f"A '{task_name}' job with the queueing lock '{params['queueing_lock']}' is already waiting.",
+                f"A '{task_name}' job with the queueing lock '{queueing_lock}' is already waiting.",
                 hint="Wait until it starts, or look at it with 'rexbit queue monitor'.",
             ) from exc
         raise

@@ -7,7 +7,7 @@ pay for importing procrastinate and every task module (0.13 s) to queue one hous
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
 
 from sqlalchemy import Connection, text
 
@@ -19,9 +19,28 @@ _DEFER_SQL = text(
 )
 
 
-def insert_job(conn: Connection, params: Mapping[str, object]) -> int:
-    """``params``: queue, task, priority, lock, queueing_lock, args (JSON text), scheduled_at."""
-    return int(conn.execute(_DEFER_SQL, dict(params)).scalar_one())
+def insert_job(
+    conn: Connection,
+    *,
+    queue: str,
+    task: str,
+    args: str = "{}",
+    priority: int = 0,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    scheduled_at: dt.datetime | None = None,
+) -> int:
+    """One job row; ``args`` is the task's arguments as JSON text. Returns the job id."""
+    params = {
+        "queue": queue,
+        "task": task,
+        "priority": priority,
+        "lock": lock,
+        "queueing_lock": queueing_lock,
+        "args": args,
+        "scheduled_at": scheduled_at,
+    }
+    return int(conn.execute(_DEFER_SQL, params).scalar_one())
 
 
 def is_queueing_lock_conflict(exc: BaseException) -> bool:

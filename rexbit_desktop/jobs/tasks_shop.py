@@ -39,6 +39,19 @@ def _log_progress(task: str):  # type: ignore[no-untyped-def]
     return report
 
 
+def _report_every_shop(what: str, results: list[Any]) -> list[dict[str, Any]]:
+    """Log each shop's run; fail the job (after all shops had their turn) when any of them failed."""
+    for r in results:
+        log.info("integration %s: %s %s %s", r.integration_id, what, r.status, r.counts())
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise RexbitError(
+            f"{what} failed for integration(s) "
+            + ", ".join(f"{r.integration_id} ({r.message})" for r in failed)
+        )
+    return [{"integration_id": r.integration_id, **r.counts()} for r in results]
+
+
 @bp.task(name="test_connection", queue=QUEUE, pass_context=True)
 def test_connection(context: JobContext, integration_id: int) -> dict[str, Any]:
     from rexbit_desktop.services.shop_connection import check_shop_connection
@@ -99,15 +112,7 @@ def sync_all_availability(context: JobContext) -> list[dict[str, Any]]:
     results = sync_all(
         job_database(context).uow(), job_actor(context), progress=_log_progress("shop:sync_all_availability")
     )
-    for r in results:
-        log.info("integration %s: %s %s", r.integration_id, r.status, r.counts())
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise RexbitError(
-            "availability sync failed for integration(s) "
-            + ", ".join(f"{r.integration_id} ({r.message})" for r in failed)
-        )
-    return [{"integration_id": r.integration_id, **r.counts()} for r in results]
+    return _report_every_shop("availability sync", results)
 
 
 @bp.task(name="sync_orders", queue=QUEUE, pass_context=True)
@@ -141,12 +146,4 @@ def sync_all_orders(context: JobContext) -> list[dict[str, Any]]:
     results = sync_all(
         job_database(context).uow(), job_actor(context), progress=_log_progress("shop:sync_all_orders")
     )
-    for r in results:
-        log.info("integration %s: orders %s %s", r.integration_id, r.status, r.counts())
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise RexbitError(
-            "orders import failed for integration(s) "
-            + ", ".join(f"{r.integration_id} ({r.message})" for r in failed)
-        )
-    return [{"integration_id": r.integration_id, **r.counts()} for r in results]
+    return _report_every_shop("orders import", results)

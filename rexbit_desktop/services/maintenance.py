@@ -48,18 +48,14 @@ def ask_for_vacuum(uow: UnitOfWork, changed_rows: int) -> int | None:
         return None
     # The job row with SQL alone (jobs/rows.py): importing the job app here would cost a --now import
     # 0.13 s. tests/integration/test_import_runs.py checks the task and queue against the job app.
-    params = {
-        "queue": VACUUM_QUEUE,
-        "task": VACUUM_TASK,
-        "priority": 0,
-        "lock": None,
-        "queueing_lock": "vacuum-after-import",
-        "args": "{}",
-        "scheduled_at": None,
-    }
     try:
         with uow:
-            job_id = insert_job(uow.session.connection(), params)
+            job_id = insert_job(
+                uow.session.connection(),
+                queue=VACUUM_QUEUE,
+                task=VACUUM_TASK,
+                queueing_lock="vacuum-after-import",
+            )
             uow.commit()
         return job_id
     except SQLAlchemyError as exc:

@@ -652,7 +652,7 @@ def _sync_with(
     # the shop committed them (so both sides agree), no new one starts, and the run fails with the first
     # error. Cancel is checked before each batch after the first.
     done = 0
-    stopped: str | None = None
+    cancelled = False
     failure: BaseException | None = None
     in_flight: dict[int, Future[BatchOutcome]] = {}
     submitted = 0
@@ -660,15 +660,12 @@ def _sync_with(
         with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="shop-writer") as writer:
 
             def top_up() -> None:
-                nonlocal submitted, stopped
+                nonlocal submitted, cancelled
                 while (
-                    stopped is None
-                    and failure is None
-                    and submitted < len(chunks)
-                    and len(in_flight) < writers
+                    not cancelled and failure is None and submitted < len(chunks) and len(in_flight) < writers
                 ):
                     if submitted and cancel():
-                        stopped = "cancelled"
+                        cancelled = True
                         return
                     submitted += 1
                     # The rows are built here, in this thread: text ids are numbered as they are first met.
@@ -695,7 +692,7 @@ def _sync_with(
             g.close()
     if failure is not None:
         raise failure
-    if stopped == "cancelled" and done < total:
+    if cancelled and done < total:
         return "cancelled", f"cancelled after {done} of {total} products"
     log.info("sync run %s timings: %s", run_id, ", ".join(f"{k} {v:.3f} s" for k, v in timings.items()))
     return "succeeded", None
