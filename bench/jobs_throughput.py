@@ -19,7 +19,6 @@ Targets (issue 3): ≥ 300 jobs/s and p50 ≤ 50 ms. Exits 1 when a target is mi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import random
@@ -40,6 +39,7 @@ from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database, open_database
 from rexbit_desktop.jobs.app import defer_job
+from rexbit_desktop.jobs.loop import run_loop
 from rexbit_desktop.jobs.worker import WorkerGroup, WorkerSettings
 
 TARGET_JOBS_PER_SECOND = 300.0
@@ -78,7 +78,7 @@ def throughput(db: Database, jobs: int, concurrency: int = 1) -> tuple[float, fl
         db, [WorkerSettings(queues=("default",), stop_when_empty=True, sleep=3, concurrency=concurrency)]
     )
     cpu_before = time.process_time()
-    asyncio.run(group.run())
+    run_loop(group.run())
     cpu_ms = (time.process_time() - cpu_before) * 1000 / jobs
     with db.engine.connect() as conn:
         done, first, last = conn.execute(
@@ -95,7 +95,7 @@ def throughput(db: Database, jobs: int, concurrency: int = 1) -> tuple[float, fl
 
 def latency(db: Database, runs: int, marker: Path) -> list[float]:
     group = WorkerGroup(db, [WorkerSettings(queues=("default",), sleep=3)])
-    thread = threading.Thread(target=lambda: asyncio.run(group.run()), daemon=True)
+    thread = threading.Thread(target=lambda: run_loop(group.run()), daemon=True)
     thread.start()
     group.started.wait(30)
     time.sleep(1.0)  # let the LISTEN connection settle

@@ -6,7 +6,6 @@ the scheduler at once and the workers after their current job; the process then 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import logging.handlers
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from rexbit_desktop import config
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.jobs.app import QUEUES
+from rexbit_desktop.jobs.loop import run_loop
 
 log = logging.getLogger("rexbit.serve")
 
@@ -93,7 +93,7 @@ def serve(
     if runner is not None:
         runner.start()
     try:
-        reason = asyncio.run(group.run(handle_signals=True))
+        reason = run_loop(group.run(handle_signals=True))
     finally:
         if runner is not None:
             runner.shutdown()

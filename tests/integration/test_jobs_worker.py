@@ -18,6 +18,7 @@ from rexbit_desktop.jobs.worker import (
     WorkerGroup,
     WorkerSettings,
     parse_queues,
+    refresh_queue_statistics,
     rescue_stalled_jobs,
     run_workers,
 )
@@ -180,3 +181,52 @@ def test_a_worker_outlives_lost_database_connections(db) -> None:  # type: ignor
     finally:
         worker.stop(timeout=20)
     assert worker.error is None
+
+
+def _defer_noops(db, n: int) -> None:  # type: ignore[no-untyped-def]
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "SELECT procrastinate_defer_jobs_v1(array_agg(ROW('default', 'diagnostics:noop', 0, NULL, NULL,"
+                " '{}'::jsonb, NULL)::procrastinate_job_to_defer_v1)) FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        )
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))  # the change counters, now
+
+
+def _planner_rows(db) -> float:  # type: ignore[no-untyped-def]
+    """What the planner believes the job table holds (set by ANALYZE, not by inserts)."""
+    with db.engine.connect() as conn:
+        return float(
+            conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'procrastinate_jobs'::regclass")
+            ).scalar_one()
+        )
+
+
+def _no_autovacuum(db) -> None:  # type: ignore[no-untyped-def]
+    # Only the workers may analyze here: the test must fail if they do not.
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE procrastinate_jobs SET (autovacuum_enabled = false)"))
+
+
+def test_a_burst_of_jobs_gets_the_job_table_analyzed(db) -> None:  # type: ignore[no-untyped-def]
+    _no_autovacuum(db)
+    _defer_noops(db, 100)
+    assert refresh_queue_statistics(db) is False  # a few jobs: not worth an ANALYZE
+    _defer_noops(db, 600)
+    # The change counters reach the statistics view within a second or so.
+    _wait_for(lambda: refresh_queue_statistics(db), timeout=15)
+    assert _planner_rows(db) == 700
+    assert refresh_queue_statistics(db) is False  # counted from this ANALYZE on
+
+
+def test_a_worker_group_analyzes_a_backlog_before_it_starts(db) -> None:  # type: ignore[no-untyped-def]
+    _no_autovacuum(db)
+    _defer_noops(db, 600)
+    time.sleep(1.5)  # let the change counters arrive, as they would for a backlog that waited
+    group = WorkerGroup(db, [WorkerSettings(queues=("default",), once=True)])
+    asyncio.run(group.run())
+    assert group.jobs_done == 1
+    assert _planner_rows(db) >= 599
