@@ -166,6 +166,12 @@ def create_app_database(n: int, shop_db: str):  # type: ignore[no-untyped-def]
                 " FROM products p",
                 (feed, contractor, k, k),
             )
+        # A SQL writer of offers sets their typed columns with the rule's functions (migration 0009).
+        conn.execute(
+            "UPDATE integration_product_links SET offer_stock = rexbit_offer_stock(supplier_availability),"
+            " offer_delivery_days = rexbit_offer_delivery_days(supplier_availability)"
+            " WHERE supplier_availability IS NOT NULL"
+        )
         conn.execute("ANALYZE")
     return db, name, shop_id
 

@@ -91,9 +91,29 @@ def db_url(pg_admin_url: str, pg_template: str) -> Iterator[str]:
     name = f"rexbit_t_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(_conninfo(pg_admin_url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    yield _with_database(pg_admin_url, name)
-    with psycopg.connect(_conninfo(pg_admin_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = _with_database(pg_admin_url, name)
+    yield url
+    try:
+        _check_offer_columns(url)
+    finally:
+        with psycopg.connect(_conninfo(pg_admin_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _check_offer_columns(url: str) -> None:
+    """After every test on a database: each offer's typed columns agree with its JSON (migration 0009 —
+    the feed import writes them from parsed values, the ORM and SQL writers through the rule's functions)."""
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        if conn.execute("SELECT to_regprocedure('rexbit_offer_stock(jsonb)')").fetchone() == (None,):
+            return  # not at the newest schema
+        wrong = conn.execute(
+            "SELECT external_id, supplier_availability::text, offer_stock, offer_delivery_days"
+            " FROM integration_product_links WHERE supplier_availability IS NOT NULL"
+            " AND (offer_stock IS DISTINCT FROM rexbit_offer_stock(supplier_availability)"
+            "      OR offer_delivery_days IS DISTINCT FROM rexbit_offer_delivery_days(supplier_availability))"
+            " LIMIT 5"
+        ).fetchall()
+    assert not wrong, f"offer columns disagree with the offer's JSON: {wrong}"
 
 
 @pytest.fixture

@@ -168,7 +168,14 @@ def parse_quantity(
     raw: str | None, *, decimal: str | None = None, nominal: Decimal = DEFAULT_NOMINAL_QUANTITY
 ) -> Decimal | None:
     """Stock as a number: ``12``, ``>10`` → 10, ``10+`` → 10, ``<5`` → 4, ``5-10`` → 5, ``brak`` → 0,
-    ``in_stock``/``dostępny`` → ``nominal``. Negative numbers are refused."""
+    ``in_stock``/``dostępny`` → ``nominal``. Negative numbers and more than ``MAX_STOCK`` are refused."""
+    value = _quantity(raw, decimal, nominal)
+    if value is not None and value > MAX_STOCK:
+        raise FeedValueError(f"stock '{clean_text(raw)}' is too large (at most {MAX_STOCK})")
+    return value
+
+
+def _quantity(raw: str | None, decimal: str | None, nominal: Decimal) -> Decimal | None:
     text = clean_text(raw)
     if text is None:
         return None
@@ -204,7 +211,15 @@ def parse_price(raw: str | None, *, decimal: str | None = None) -> Decimal | Non
 
 def parse_delivery_days(raw: str | None, *, today: date | None = None) -> int | None:
     """Delivery time in days: ``24h`` → 1, ``48 godz.`` → 2, ``3-5 dni`` → 5 (the later end: we promise
-    what the supplier can keep), ``2 tyg.`` → 14, ``natychmiast`` → 0, an ISO date → days from ``today``."""
+    what the supplier can keep), ``2 tyg.`` → 14, ``natychmiast`` → 0, an ISO date → days from ``today``.
+    More than 9999 days is refused (no promise; the shop sync would call it a bad offer anyway)."""
+    days = _delivery_days(raw, today)
+    if days is not None and days > MAX_DELIVERY_DAYS:
+        raise FeedValueError(f"delivery time '{clean_text(raw)}' is more than {MAX_DELIVERY_DAYS} days")
+    return days
+
+
+def _delivery_days(raw: str | None, today: date | None) -> int | None:
     text = clean_text(raw)
     if text is None:
         return None
@@ -230,9 +245,22 @@ def parse_delivery_days(raw: str | None, *, today: date | None = None) -> int | 
     raise FeedValueError(f"delivery time '{text}' is not readable")
 
 
+# What the staging table holds (stock numeric(14,3), price numeric(14,4)): a larger value is an invalid
+# row with its reason, not a failed run.
+MAX_STOCK = Decimal("99999999999.999")
+MAX_PRICE = Decimal("9999999999.9999")
+MAX_DELIVERY_DAYS = 9999
+_LIMITS = {"price": MAX_PRICE}
+
+
 def _non_negative(value: Decimal | None, text: str, what: str = "value") -> Decimal | None:
-    if value is not None and value < 0:
+    if value is None:
+        return None
+    if value < 0:
         raise FeedValueError(f"{what} '{text}' is negative")
+    limit = _LIMITS.get(what)
+    if limit is not None and value > limit:
+        raise FeedValueError(f"{what} '{text}' is too large (at most {limit})")
     return value
 
 

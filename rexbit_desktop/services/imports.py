@@ -10,6 +10,7 @@ before that transaction commits leaves every product's availability as it was.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -492,9 +493,8 @@ UPDATE integration_product_links l SET
     product_id = CASE WHEN l.link_source = 'manual' THEN l.product_id ELSE n.product_id END,
     external_sku = n.external_sku,
     external_ean = n.external_ean,
-    supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || {availability}
-        || jsonb_build_object('updated_at', CAST(:now AS text)),
-    metadata = l.metadata || jsonb_build_object('import_task_id', CAST(:task_id AS bigint)),
+    supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || {availability},{offer_columns}
+    metadata = l.metadata || CAST(:task_metadata AS jsonb),
     updated_at = now()
 FROM feed_final n
 WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
@@ -508,10 +508,11 @@ WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
 _APPLY_INSERT = """
 INSERT INTO integration_product_links
     (integration_id, product_id, external_id, external_sku, external_ean, link_source,
-     supplier_availability, metadata)
+     supplier_availability, offer_stock, offer_delivery_days, metadata)
 SELECT :integration_id, n.product_id, n.external_id, n.external_sku, n.external_ean, 'auto',
-       {availability} || jsonb_build_object('updated_at', CAST(:now AS text)),
-       jsonb_build_object('import_task_id', CAST(:task_id AS bigint))
+       {availability},
+       {offer_stock}, {offer_delivery_days},
+       CAST(:task_metadata AS jsonb)
 FROM feed_final n
 WHERE NOT EXISTS (
     SELECT 1 FROM integration_product_links l
@@ -534,6 +535,7 @@ _APPLY_ZERO_VANISHED = """
 UPDATE integration_product_links l
 SET supplier_availability = COALESCE(l.supplier_availability, '{}'::jsonb)
         || jsonb_build_object('stock_quantity', 0, 'updated_at', CAST(:now AS text)),
+    offer_stock = 0,
     updated_at = now()
 WHERE l.integration_id = :integration_id
   AND l.metadata->>'import_task_id' = CAST(:task_id AS text)
@@ -552,14 +554,35 @@ def _mapped_columns(mapped: set[str]) -> list[tuple[str, str]]:
     ]
 
 
-_CONTRACTOR = "jsonb_strip_nulls(jsonb_build_object('contractor_id', CAST(:contractor_id AS bigint)))"
+def _availability_sql(mapped: set[str], contractor_id: int | None) -> str:
+    """The offer of a ``feed_final n`` row as JSON, with its ``updated_at``: one object per row (building
+    and merging three cost twice as much: 0.5–0.65 s against 0.3–0.35 s per 100,000 rows)."""
+    parts = ["'contractor_id', CAST(:contractor_id AS bigint)"] if contractor_id is not None else []
+    parts += [f"'{name}', {column}" for name, column in _mapped_columns(mapped)]
+    parts += ["'updated_at', CAST(:now AS text)"]
+    return "jsonb_build_object(" + ", ".join(parts) + ")"
 
 
-def _availability_sql(mapped: set[str]) -> str:
-    """The offer of a ``feed_final n`` row as JSON (without updated_at)."""
-    parts = [f"'{name}', {column}" for name, column in _mapped_columns(mapped)]
-    values = "jsonb_build_object(" + ", ".join(parts) + ")" if parts else "'{}'::jsonb"
-    return f"({_CONTRACTOR} || {values})"
+# The typed offer columns from the values this run parsed: what rexbit_offer_stock / _delivery_days
+# (migration 0009) give for the JSON written beside them — staged stock is numeric(14,3), never negative,
+# so always a plain number; staged days are a non-negative integer, a "bad offer" (-1) above 9999 — and
+# without the cost of reading the JSON back (0.35 s per 100,000 new links). A field the profile does not
+# map keeps its column (update) or gets the rule's value for an absent key (insert).
+_OFFER_STOCK = "COALESCE(n.stock_quantity, 0)"
+_OFFER_DELIVERY_DAYS = "CASE WHEN n.delivery_days BETWEEN 0 AND 9999 THEN n.delivery_days WHEN n.delivery_days IS NOT NULL THEN -1 END"
+
+
+def _offer_columns_insert(mapped: set[str]) -> dict[str, str]:
+    return {
+        "offer_stock": _OFFER_STOCK if "stock_quantity" in mapped else "0",
+        "offer_delivery_days": _OFFER_DELIVERY_DAYS if "delivery_days" in mapped else "NULL",
+    }
+
+
+def _offer_columns_update(mapped: set[str]) -> str:
+    sets = [f"offer_stock = {_OFFER_STOCK}"] if "stock_quantity" in mapped else []
+    sets += [f"offer_delivery_days = {_OFFER_DELIVERY_DAYS}"] if "delivery_days" in mapped else []
+    return "".join(f"\n    {x}," for x in sets)
 
 
 def _availability_changed_sql(mapped: set[str]) -> str:
@@ -644,6 +667,7 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
             "integration_id": integration.id,
             "contractor_id": integration.contractor_id,
             "task_id": run.task_id,
+            "task_metadata": json.dumps({"import_task_id": run.task_id}),
             "now": now.isoformat(),
         }
         # Temporary tables get unique indexes: every join on them stays linear
@@ -657,12 +681,16 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
         unmatched = total - matched - ambiguous
         progress(0, None, "writing supplier offers")
-        availability = _availability_sql(mapped)
+        availability = _availability_sql(mapped, integration.contractor_id)
         changed = _availability_changed_sql(mapped)
-        updated = s.execute(
-            text(_APPLY_UPDATE.format(availability=availability, availability_changed=changed)), params
-        ).rowcount  # type: ignore[attr-defined]
-        inserted = s.execute(text(_APPLY_INSERT.format(availability=availability)), params).rowcount  # type: ignore[attr-defined]
+        update_sql = _APPLY_UPDATE.format(
+            availability=availability,
+            availability_changed=changed,
+            offer_columns=_offer_columns_update(mapped),
+        )
+        updated = s.execute(text(update_sql), params).rowcount  # type: ignore[attr-defined]
+        insert_sql = _APPLY_INSERT.format(availability=availability, **_offer_columns_insert(mapped))
+        inserted = s.execute(text(insert_sql), params).rowcount  # type: ignore[attr-defined]
         ambiguous_rows = [
             {
                 "line": line,

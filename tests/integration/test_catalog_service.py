@@ -124,7 +124,9 @@ def test_detail_ranks_offers_as_the_shop_sync_does_and_lists_shop_links(
             conn.execute(
                 text(
                     "INSERT INTO integration_product_links (integration_id, product_id, external_id,"
-                    " external_sku, supplier_availability) VALUES (:i, :p, :e, 'W-1', CAST(:a AS jsonb))"
+                    " external_sku, supplier_availability, offer_stock, offer_delivery_days)"
+                    " VALUES (:i, :p, :e, 'W-1', CAST(:a AS jsonb), rexbit_offer_stock(CAST(:a AS jsonb)),"
+                    " rexbit_offer_delivery_days(CAST(:a AS jsonb)))"
                 ),
                 {
                     "i": integration_id,

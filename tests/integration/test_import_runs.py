@@ -442,3 +442,50 @@ def test_an_import_that_changed_many_offers_queues_one_vacuum(
     assert vacuums() == before + 1
     with pytest.raises(ValidationError, match="orders"):
         maintenance.vacuum_tables(db.engine, ["orders"])
+
+
+def _offer_columns(db: Any) -> dict[str, tuple[Any, Any]]:
+    with db.engine.connect() as conn:
+        return {
+            r.external_id: (r.offer_stock, r.offer_delivery_days)
+            for r in conn.execute(
+                text("SELECT external_id, offer_stock, offer_delivery_days FROM integration_product_links")
+            )
+        }
+
+
+def test_typed_offer_columns_follow_each_run(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    """The import writes offer_stock / offer_delivery_days from its parsed values (migration 0009); the
+    database fixture checks after every test that they equal the rule's functions on the JSON."""
+    stock = wholesaler_csv(
+        tmp_path / "stock.csv",
+        [
+            "HX-1001;;A;;1,00;23;24h;szt.",  # empty stock: 0, as an absent one
+            "HX-1002;;B;7;1,00;23;;szt.",  # no delivery time: NULL
+            "HX-1003;;C;100 000 000 000;1,00;23;2 tyg.;szt.",  # too large: invalid row, the run goes on
+        ],
+    )
+    integration_id, _ = supplier(db, system_actor, stock)
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "succeeded" and run.rows_invalid == 1, run.message
+    assert any(e["line"] == 4 and "too large" in e["reason"] for e in run.errors)
+    assert _offer_columns(db) == {"HX-1001": (0, 1), "HX-1002": (7, None)}
+
+    # A prices-only profile keeps the stock columns; the next stock run zeroes what vanished.
+    prices = tmp_path / "prices.csv"
+    prices.write_text("kod;cena\nHX-1001;99,90\nHX-1003;5,00\n", encoding="utf-8")
+    integrations.create_import_profile(
+        db.uow(),
+        system_actor,
+        integration_id=integration_id,
+        name="ceny",
+        source_location=str(prices),
+        format="csv",
+        mappings={"sku": "kod", "purchase_price": "cena"},
+    )
+    wholesaler_csv(stock, ["HX-1002;;B;9;1,00;23;3-5 dni;szt."])
+    runs = imports.import_now(db.uow, system_actor, integration_id=integration_id)
+    assert [r.status for r in runs] == ["succeeded", "succeeded"]
+    assert _offer_columns(db) == {"HX-1001": (0, 1), "HX-1002": (9, 5), "HX-1003": (0, None)}

@@ -138,6 +138,24 @@ def test_delivery_days(raw: str, days: int) -> None:
     assert parse_delivery_days(raw, today=date(2026, 11, 28)) == days
 
 
+def test_values_larger_than_the_staging_columns_are_refused_not_fatal() -> None:
+    """numeric(14,3) stock, numeric(14,4) price, and a promise of at most 9999 days: a larger value is
+    an invalid row with its reason (it used to fail the whole run in COPY)."""
+    assert parse_quantity("99999999999") == Decimal("99999999999")
+    with pytest.raises(FeedValueError, match="too large"):
+        parse_quantity("100 000 000 000", decimal=",")
+    with pytest.raises(FeedValueError, match="too large"):
+        parse_quantity(">999999999999")
+    assert parse_price("9999999999,99", decimal=",") == Decimal("9999999999.99")
+    with pytest.raises(FeedValueError, match="too large"):
+        parse_price("10000000000")
+    assert parse_delivery_days("9999") == 9999
+    with pytest.raises(FeedValueError, match="more than 9999 days"):
+        parse_delivery_days("10000 dni")
+    row = FeedValueReader(decimal=",").read(3, sku="HX-1", stock_quantity="1e12", purchase_price="1,00")
+    assert row.error is not None
+
+
 def test_unreadable_delivery_is_refused() -> None:
     with pytest.raises(FeedValueError, match="not readable"):
         parse_delivery_days("kiedyś")

@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Computed,
     Float,
     ForeignKey,
     Index,
@@ -17,6 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    event,
+    func,
+    inspect,
     text,
     true,
 )
@@ -133,28 +136,19 @@ class ImportStagedRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-# The offer's stock and delivery days parsed once, when the row is written (the shop sync reads 200,000
-# offers per run; parsing JSONB each time was most of its read). Only immutable built-ins, and every
-# cast is guarded by a regex, so a bad feed value never fails an insert:
-#   offer_stock: 0 when absent, NULL when not a plain number ("bad offer");
-#   offer_delivery_days: NULL when absent, -1 when not a whole number of days ("bad offer").
-_SQ = "btrim(supplier_availability->>'stock_quantity')"
-_DD = "btrim(supplier_availability->>'delivery_days')"
-OFFER_STOCK_SQL = (
-    f"CASE WHEN {_SQ} IS NULL THEN 0 "
-    f"WHEN {_SQ} ~ '^-?[0-9]{{1,15}}(\\.[0-9]{{1,6}})?$' THEN ({_SQ})::numeric END"
-)
-OFFER_DELIVERY_DAYS_SQL = (
-    f"CASE WHEN {_DD} IS NULL THEN NULL "
-    f"WHEN {_DD} ~ '^[0-9]{{1,4}}(\\.0+)?$' THEN ({_DD})::numeric::integer ELSE -1 END"
-)
+# The offer's stock and delivery days as typed columns, written with the offer (the shop sync reads 200,000
+# offers per run; parsing JSONB each time was most of its read). Their rule is two SQL functions
+# (migration 0009): rexbit_offer_stock(availability) is 0 when the stock is absent, NULL when it is not a
+# plain number ("bad offer"); rexbit_offer_delivery_days(availability) is NULL when absent, -1 when not a
+# whole number of days. The feed import writes the values it parsed (services/imports.py); an ORM flush
+# that changes an offer sets both with the functions (below); any other SQL writer must call them.
 
 
 class IntegrationProductLink(Base):
     """One external item of an integration, linked (or not yet) to our product.
 
     ``supplier_availability``: ``{contractor_id, stock_quantity, delivery_days, purchase_price, updated_at}``,
-    with ``offer_stock`` / ``offer_delivery_days`` generated from it (see above).
+    with ``offer_stock`` / ``offer_delivery_days`` written with it (see above).
     What the last shop sync committed for a link is in ``shop_sync_state`` (``ShopSyncState``).
     """
 
@@ -198,10 +192,8 @@ class IntegrationProductLink(Base):
     link_source: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     supplier_availability: Mapped[dict[str, Any] | None]
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict, server_default="{}")
-    offer_stock: Mapped[Decimal | None] = mapped_column(Numeric, Computed(OFFER_STOCK_SQL, persisted=True))
-    offer_delivery_days: Mapped[int | None] = mapped_column(
-        Integer, Computed(OFFER_DELIVERY_DAYS_SQL, persisted=True)
-    )
+    offer_stock: Mapped[Decimal | None] = mapped_column(Numeric)
+    offer_delivery_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -209,6 +201,17 @@ class IntegrationProductLink(Base):
     def stock_quantity(self) -> Decimal | None:
         value = (self.supplier_availability or {}).get("stock_quantity")
         return None if value is None else Decimal(str(value))
+
+
+@event.listens_for(IntegrationProductLink, "before_insert")
+@event.listens_for(IntegrationProductLink, "before_update")
+def _write_offer_columns(_mapper: Any, _connection: Any, link: IntegrationProductLink) -> None:
+    """An offer written through the ORM gets its typed columns from the rule's SQL functions."""
+    if not inspect(link).attrs.supplier_availability.history.has_changes():
+        return
+    offer = bindparam(None, link.supplier_availability, type_=JSONB)
+    link.offer_stock = func.rexbit_offer_stock(offer)  # type: ignore[assignment]
+    link.offer_delivery_days = func.rexbit_offer_delivery_days(offer)  # type: ignore[assignment]
 
 
 class ShopSyncRecord(Base):
