@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from machine import reference_work, steal_watch  # noqa: E402  (bench/ is on the path only now)
+
 ADMIN = os.environ.get("REXBIT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka"
 TARGETS = {100_000: (5.0, 400.0), 1_000_000: (None, 600.0)}
@@ -189,13 +191,14 @@ def child_import(url: str, integration_id: int) -> None:
 
 
 def measure(url: str, integration_id: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", url, str(integration_id)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    with steal_watch() as stolen:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", url, str(integration_id)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), **stolen}
 
 
 def main() -> int:
@@ -216,6 +219,7 @@ def main() -> int:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     rows_text, products_text = (f"{n:,}".replace(",", " ") for n in (args.rows, products))
     print(f"feed {rows_text} rows vs {products_text} products ({os.cpu_count()} cores, load average {load})")
+    print(reference_work(conninfo(ADMIN)))
     name, url = prepare_database(products)
     tmp = Path(tempfile.mkdtemp(prefix="rexbit-bench-"))
     feed = tmp / "feed.csv"
@@ -229,14 +233,14 @@ def main() -> int:
         print(
             f"first import (links created):  {first['wall_s']:.2f} s wall; CPU {first['cpu_s']:.2f} s Python"
             f" + {first['pg_cpu_s']:.2f} s PostgreSQL;"
-            f" peak RSS {first['peak_rss_mb']:.0f} MB"
+            f" peak RSS {first['peak_rss_mb']:.0f} MB; steal {first['steal_pct']:.0f} %"
             f" — {first['status']}: {first['message']}"
         )
         again = measure(url, integration_id)
         print(
             f"repeat import (hourly case):   {again['wall_s']:.2f} s wall; CPU {again['cpu_s']:.2f} s Python"
             f" + {again['pg_cpu_s']:.2f} s PostgreSQL;"
-            f" peak RSS {again['peak_rss_mb']:.0f} MB"
+            f" peak RSS {again['peak_rss_mb']:.0f} MB; steal {again['steal_pct']:.0f} %"
             f" — {again['status']}"
         )
         wall_target, rss_target = TARGETS.get(args.rows, (None, None))

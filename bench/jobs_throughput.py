@@ -31,10 +31,12 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 os.environ["REXBIT_DIAGNOSTIC_TASKS"] = "1"
 
 import psycopg
+from machine import reference_work, steal_watch
 from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database, open_database
@@ -124,7 +126,8 @@ def run(url: str, label: str, jobs: int, runs: int, work_dir: Path) -> bool:
     db = open_database(url)
     try:
         _log_jobs_to(work_dir / f"jobs-{label}.log")
-        rate, cpu_ms = throughput(db, jobs)
+        with steal_watch() as stolen:
+            rate, cpu_ms = throughput(db, jobs)
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM procrastinate_jobs"))
         rate4, _ = throughput(db, jobs, concurrency=4)
@@ -138,7 +141,7 @@ def run(url: str, label: str, jobs: int, runs: int, work_dir: Path) -> bool:
     ok = rate >= TARGET_JOBS_PER_SECOND and p50 <= TARGET_P50_MS
     print(
         f"{label}: throughput {rate:.0f} jobs/s ({jobs} no-op jobs, 1 worker, concurrency 1,"
-        f" worker CPU {cpu_ms:.2f} ms/job, load average {os.getloadavg()[0]:.1f})"
+        f" worker CPU {cpu_ms:.2f} ms/job, load average {os.getloadavg()[0]:.1f}, steal {stolen['steal_pct']:.0f} %)"
         f" [target >= {TARGET_JOBS_PER_SECOND:.0f}], {rate4:.0f} jobs/s with --concurrency=4; defer-to-start latency while idle"
         f" p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(samples):.1f} ms over {runs} jobs"
         f" [target p50 <= {TARGET_P50_MS:.0f} ms] -> {'OK' if ok else 'MISSED'}"
@@ -162,6 +165,7 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true", help="Skip the PostgreSQL server run.")
     args = parser.parse_args()
     ok = True
+    print(reference_work(_conninfo(args.admin_url)))
     with tempfile.TemporaryDirectory(prefix="rexbit-bench-jobs-") as tmp:
         work_dir = Path(tmp)
         if not args.no_server:

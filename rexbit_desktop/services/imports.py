@@ -463,6 +463,7 @@ WITH by_sku AS (
     SELECT f.external_id, min(p.id) AS product_id, count(*) AS n
     FROM feed_rows f JOIN products p ON lpad(btrim(p.ean), 14, '0') = f.gtin
     WHERE f.error IS NULL AND f.gtin IS NOT NULL AND p.ean IS NOT NULL AND btrim(p.ean) <> ''
+      AND NOT EXISTS (SELECT 1 FROM by_sku s WHERE s.external_id = f.external_id)  -- SKU matches win
     GROUP BY f.external_id
 )
 SELECT f.external_id,
@@ -474,7 +475,7 @@ SELECT f.external_id,
        f.stock_quantity, f.delivery_days, f.purchase_price
 FROM feed_rows f
 LEFT JOIN by_sku s ON s.external_id = f.external_id
-LEFT JOIN by_ean e ON e.external_id = f.external_id AND s.external_id IS NULL
+LEFT JOIN by_ean e ON e.external_id = f.external_id
 WHERE f.error IS NULL
 """
 
