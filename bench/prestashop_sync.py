@@ -158,20 +158,16 @@ def create_app_database(n: int, shop_db: str):  # type: ignore[no-untyped-def]
         )
         for k, (feed, contractor) in enumerate(feeds):
             # Deterministic spread of stock 0..39 and delivery 1..7 days: about half the products reach 20.
+            # A SQL writer of offers sets their typed columns with the rule's functions (migration 0009).
             conn.execute(
-                "INSERT INTO integration_product_links (integration_id, product_id, external_id, supplier_availability)"
-                " SELECT %s, p.id, p.sku, jsonb_build_object('contractor_id', %s::int,"
+                "INSERT INTO integration_product_links (integration_id, product_id, external_id,"
+                "   supplier_availability, offer_stock, offer_delivery_days)"
+                " SELECT %s, o.id, o.sku, o.offer, rexbit_offer_stock(o.offer), rexbit_offer_delivery_days(o.offer)"
+                " FROM (SELECT p.id, p.sku, jsonb_build_object('contractor_id', %s::int,"
                 "   'stock_quantity', (p.id * (7 + %s)) %% 40, 'delivery_days', 1 + (p.id + %s) %% 7,"
-                "   'purchase_price', '9.99')"
-                " FROM products p",
+                "   'purchase_price', '9.99') AS offer FROM products p) o",
                 (feed, contractor, k, k),
             )
-        # A SQL writer of offers sets their typed columns with the rule's functions (migration 0009).
-        conn.execute(
-            "UPDATE integration_product_links SET offer_stock = rexbit_offer_stock(supplier_availability),"
-            " offer_delivery_days = rexbit_offer_delivery_days(supplier_availability)"
-            " WHERE supplier_availability IS NOT NULL"
-        )
         conn.execute("ANALYZE")
     return db, name, shop_id
 
