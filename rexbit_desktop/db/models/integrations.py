@@ -120,10 +120,11 @@ class ImportStagedRow(Base):
     """One feed row of a run, normalised; the run applies all of them in one set-based step."""
 
     __tablename__ = "import_staged_rows"
-    # Transient (deleted when the run is applied; a crash fails the run anyway): no WAL for it.
+    # Transient (deleted when the run is applied or fails; a crash fails the run anyway): no WAL for it,
+    # and no foreign key to import_runs (a trigger call per staged row; migration 0010).
     __table_args__ = {"prefixes": ["UNLOGGED"]}
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     line: Mapped[int] = mapped_column(primary_key=True)
     chunk_no: Mapped[int] = mapped_column(Integer)
     external_id: Mapped[str | None] = mapped_column(String(200))
@@ -134,6 +135,10 @@ class ImportStagedRow(Base):
     delivery_days: Mapped[int | None] = mapped_column(Integer)
     purchase_price: Mapped[Decimal | None] = mapped_column(Money)
     error: Mapped[str | None] = mapped_column(Text)
+    # The product this row matched when its chunk was staged (SKU first, then EAN), and how many matched:
+    # more than one = ambiguous, product_id NULL.
+    product_id: Mapped[int | None] = mapped_column(BigInteger)
+    candidates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # The offer's stock and delivery days as typed columns, written with the offer (the shop sync reads 200,000
