@@ -112,3 +112,47 @@ def test_shop_sync_state_keeps_what_was_committed_across_0005(empty_db_url: str)
         assert [tuple(s) for s in states] == [(links[0], records[0][0], 7), (links[1], records[0][0], 8)]
     finally:
         engine.dispose()
+
+
+def test_offers_written_before_0009_keep_their_typed_columns(empty_db_url: str) -> None:
+    """0009 turns the generated offer columns into plain ones: the values computed before must stay,
+    and equal what the rule's new functions say (what every writer is now held to)."""
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade_schema(engine, "0008_link_reference_checks")
+        offers = [
+            {"stock_quantity": 12, "delivery_days": 3},
+            {"stock_quantity": "brak?", "delivery_days": "2"},
+            {"delivery_days": "24h"},
+            {"stock_quantity": None},
+        ]
+        with engine.begin() as conn:
+            feed = conn.execute(
+                text("INSERT INTO integrations (name, type) VALUES ('feed', 'supplier_feed') RETURNING id")
+            ).scalar_one()
+            for i, offer in enumerate(offers):
+                conn.execute(
+                    text(
+                        "INSERT INTO integration_product_links (integration_id, external_id, supplier_availability)"
+                        " VALUES (:feed, :ext, CAST(:offer AS jsonb))"
+                    ),
+                    {"feed": feed, "ext": f"X-{i}", "offer": json.dumps(offer)},
+                )
+        before_sql = (
+            "SELECT external_id, offer_stock, offer_delivery_days FROM integration_product_links ORDER BY 1"
+        )
+        with engine.connect() as conn:
+            before = conn.execute(text(before_sql)).all()
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            after = conn.execute(text(before_sql)).all()
+            by_rule = conn.execute(
+                text(
+                    "SELECT external_id, rexbit_offer_stock(supplier_availability),"
+                    " rexbit_offer_delivery_days(supplier_availability) FROM integration_product_links ORDER BY 1"
+                )
+            ).all()
+        assert after == before == by_rule
+        assert [tuple(r)[1:] for r in after] == [(12, 3), (None, 2), (0, -1), (0, None)]
+    finally:
+        engine.dispose()
