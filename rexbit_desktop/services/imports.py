@@ -468,31 +468,20 @@ def reading_finished(new_uow: NewUow, run_id: int) -> bool:
 # ------------------------------------------------------------------ applying
 
 # One row per feed item: the last valid line wins; an item with only invalid lines is kept (with its
-# error) so that it does not count as vanished.
+# error) so that it does not count as vanished. The valid ones are what each item should look like now
+# (its product was matched when its chunk was staged). Values stay typed here: the JSON of an offer is
+# built below only for the links that change, so an hourly run of an unchanged feed builds no JSON and
+# writes (and locks) no link at all.
 _APPLY_FEED_ROWS = """
 CREATE TEMP TABLE feed_rows ON COMMIT DROP AS
 SELECT DISTINCT ON (external_id COLLATE "C")
        external_id, sku, gtin, stock_quantity, delivery_days, purchase_price, line, error,
-       product_id, candidates
+       product_id, candidates,
+       sku AS external_sku,
+       CASE WHEN left(gtin, 1) = '0' THEN substr(gtin, 2) ELSE gtin END AS external_ean
 FROM import_staged_rows
 WHERE run_id = :run_id AND external_id IS NOT NULL
 ORDER BY external_id COLLATE "C", (error IS NULL) DESC, line DESC
-"""
-
-# What each valid item should look like now (its product was matched when its chunk was staged). Values
-# stay typed here: the JSON of an offer is built below only for the links that change, so an hourly run
-# of an unchanged feed builds no JSON and writes (and locks) no link at all.
-_APPLY_FEED_FINAL = """
-CREATE TEMP TABLE feed_final ON COMMIT DROP AS
-SELECT f.external_id,
-       f.line,
-       f.sku AS external_sku,
-       CASE WHEN left(f.gtin, 1) = '0' THEN substr(f.gtin, 2) ELSE f.gtin END AS external_ean,
-       f.product_id,
-       f.candidates,
-       f.stock_quantity, f.delivery_days, f.purchase_price
-FROM feed_rows f
-WHERE f.error IS NULL
 """
 
 _APPLY_COUNTS = """
@@ -501,7 +490,7 @@ SELECT
                      IS NOT NULL) AS matched,
     count(*) FILTER (WHERE n.candidates > 1 AND COALESCE(l.link_source, 'auto') <> 'manual') AS ambiguous,
     count(*) AS total
-FROM feed_final n
+FROM (SELECT * FROM feed_rows WHERE error IS NULL) n
 LEFT JOIN integration_product_links l ON l.integration_id = :integration_id AND l.external_id = n.external_id
 """
 
@@ -513,7 +502,7 @@ UPDATE integration_product_links l SET
     supplier_availability = COALESCE(l.supplier_availability, '{{}}'::jsonb) || {availability},{offer_columns}
     metadata = l.metadata || CAST(:task_metadata AS jsonb),
     updated_at = now()
-FROM feed_final n
+FROM (SELECT * FROM feed_rows WHERE error IS NULL) n
 WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
   AND (   (l.link_source <> 'manual' AND l.product_id IS DISTINCT FROM n.product_id)
        OR l.external_sku IS DISTINCT FROM n.external_sku
@@ -530,7 +519,7 @@ SELECT :integration_id, n.product_id, n.external_id, n.external_sku, n.external_
        {availability},
        {offer_stock}, {offer_delivery_days},
        CAST(:task_metadata AS jsonb)
-FROM feed_final n
+FROM (SELECT * FROM feed_rows WHERE error IS NULL) n
 WHERE NOT EXISTS (
     SELECT 1 FROM integration_product_links l
     WHERE l.integration_id = :integration_id AND l.external_id = n.external_id
@@ -540,10 +529,10 @@ WHERE NOT EXISTS (
 _APPLY_AMBIGUOUS_EXAMPLES = """
 SELECT n.line, n.external_id, n.candidates,
        (SELECT string_agg(p.sku, ', ' ORDER BY p.sku) FROM products p
-        WHERE (f.sku IS NOT NULL AND upper(btrim(p.sku)) = upper(f.sku))
-           OR (f.gtin IS NOT NULL AND p.ean IS NOT NULL AND lpad(btrim(p.ean), 14, '0') = f.gtin)) AS skus
-FROM feed_final n JOIN feed_rows f USING (external_id)
-WHERE n.candidates > 1
+        WHERE (n.sku IS NOT NULL AND upper(btrim(p.sku)) = upper(n.sku))
+           OR (n.gtin IS NOT NULL AND p.ean IS NOT NULL AND lpad(btrim(p.ean), 14, '0') = n.gtin)) AS skus
+FROM feed_rows n
+WHERE n.error IS NULL AND n.candidates > 1
 ORDER BY n.line LIMIT 20
 """
 
@@ -572,7 +561,7 @@ def _mapped_columns(mapped: set[str]) -> list[tuple[str, str]]:
 
 
 def _availability_sql(mapped: set[str], contractor_id: int | None) -> str:
-    """The offer of a ``feed_final n`` row as JSON, with its ``updated_at``: one object per row (building
+    """The offer of a valid ``feed_rows n`` row as JSON, with its ``updated_at``: one object per row (building
     and merging three cost twice as much: 0.5–0.65 s against 0.3–0.35 s per 100,000 rows)."""
     parts = ["'contractor_id', CAST(:contractor_id AS bigint)"] if contractor_id is not None else []
     parts += [f"'{name}', {column}" for name, column in _mapped_columns(mapped)]
@@ -687,14 +676,12 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
             "task_metadata": json.dumps({"import_task_id": run.task_id}),
             "now": now.isoformat(),
         }
-        # Temporary tables get unique indexes: every join on them stays linear
-        # whatever the (stale) estimates say — links were just written, products may be new.
+        # The temporary table gets a unique index: every join on it stays linear
+        # whatever the (stale) estimates say — links may just have been written.
         s.execute(text(_APPLY_FEED_ROWS), params)
         s.execute(text("CREATE UNIQUE INDEX ON feed_rows (external_id)"))
         # Estimates for the joins with the links (update, counts, vanished items): hash joins, no sorts.
         s.execute(text("ANALYZE feed_rows"))
-        s.execute(text(_APPLY_FEED_FINAL), params)
-        s.execute(text("CREATE UNIQUE INDEX ON feed_final (external_id)"))
         matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
         unmatched = total - matched - ambiguous
         progress(0, None, "writing supplier offers")
