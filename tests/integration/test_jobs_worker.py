@@ -230,3 +230,35 @@ def test_a_worker_group_analyzes_a_backlog_before_it_starts(db) -> None:  # type
     asyncio.run(group.run())
     assert group.jobs_done == 1
     assert _planner_rows(db) >= 599
+
+
+def test_a_worker_whose_user_does_not_own_the_job_table_still_runs(db, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """On a shared server the workers may log in as a user that did not create the tables: ANALYZE is
+    then skipped with a warning by PostgreSQL, never an error that would stop a worker."""
+    import uuid
+
+    import psycopg
+
+    from rexbit_desktop.db.session import open_database
+
+    role = f"rexbit_worker_{uuid.uuid4().hex[:8]}"
+    admin = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        # What a worker needs, not MAINTAIN (PostgreSQL 17+ would let it ANALYZE).
+        conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+        conn.execute(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+    try:
+        _no_autovacuum(db)
+        _defer_noops(db, 600)
+        time.sleep(1.5)
+        worker_db = open_database(db_url.replace("postgres@", f"{role}@", 1))
+        try:
+            refresh_queue_statistics(worker_db)  # runs ANALYZE, which PostgreSQL skips for this user
+        finally:
+            worker_db.dispose()
+        assert _planner_rows(db) < 600  # nothing was analyzed, and nothing failed
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
