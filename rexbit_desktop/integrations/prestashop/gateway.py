@@ -70,9 +70,10 @@ _QUERY_HEADER = re.compile(r"^-- ([a-z_]+) --$", re.M)
 
 
 @cache
-def load_queries() -> dict[str, str]:
-    """The named statements of ``queries.sql``: name → SQL (with the ``{p}`` prefix placeholder)."""
-    source = resources.files(__package__).joinpath("queries.sql").read_text(encoding="utf-8")
+def load_named_queries(filename: str) -> dict[str, str]:
+    """The named statements (``-- name --`` headers) of a SQL file of this package: name → SQL (with the
+    ``{p}`` prefix placeholder)."""
+    source = resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
     parts = _QUERY_HEADER.split(source)
     queries: dict[str, str] = {}
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
@@ -252,7 +253,7 @@ class PrestaShopGateway:
         self.close()
 
     def sql(self, name: str) -> str:
-        return load_queries()[name].replace("{p}", self.prefix)
+        return load_named_queries("queries.sql")[name].replace("{p}", self.prefix)
 
     def _execute(self, name: str, params: Any = None) -> pymysql.cursors.Cursor:
         cur = self._conn.cursor()

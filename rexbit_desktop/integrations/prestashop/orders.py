@@ -9,17 +9,18 @@ Reads are batched: one query per table for a page of orders, never one per order
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import pymysql
 
-from rexbit_desktop.integrations.prestashop.gateway import PrestaShopGateway, ShopDatabaseError
+from rexbit_desktop.integrations.prestashop.gateway import (
+    PrestaShopGateway,
+    ShopDatabaseError,
+    load_named_queries,
+)
 
 # Tables and columns the orders import and the status flowback use, without prefix.
 ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -44,20 +45,6 @@ ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
     "country": ("id_country", "iso_code"),
     "currency": ("id_currency", "iso_code"),
 }  # fmt: skip
-
-_QUERY_HEADER = re.compile(r"^-- ([a-z_]+) --$", re.M)
-
-
-@cache
-def load_order_queries() -> dict[str, str]:
-    """The named statements of ``orders.sql``: name → SQL (with the ``{p}`` prefix placeholder)."""
-    source = resources.files(__package__).joinpath("orders.sql").read_text(encoding="utf-8")
-    parts = _QUERY_HEADER.split(source)
-    queries: dict[str, str] = {}
-    for name, body in zip(parts[1::2], parts[2::2], strict=True):
-        lines = [ln for ln in body.strip().splitlines() if not ln.startswith("--")]
-        queries[name] = "\n".join(lines).strip().rstrip(";")
-    return queries
 
 
 @dataclass(frozen=True)
@@ -175,7 +162,7 @@ class ShopOrders:
         self._conn = gateway._conn  # one connection per gateway; this adapter borrows it
 
     def sql(self, name: str) -> str:
-        return load_order_queries()[name].replace("{p}", self.gateway.prefix)
+        return load_named_queries("orders.sql")[name].replace("{p}", self.gateway.prefix)
 
     def _fetch(self, name: str, params: Any = None) -> list[tuple[Any, ...]]:
         try:
