@@ -54,6 +54,21 @@ def supplier(
     return integration.id, task.id
 
 
+def prices_profile(db: Any, actor: Actor, integration_id: int, tmp_path: Path, content: str) -> None:
+    """A second, prices-only profile of the supplier (UTF-8 CSV ``kod;cena``)."""
+    prices = tmp_path / "prices.csv"
+    prices.write_text(content, encoding="utf-8")
+    integrations.create_import_profile(
+        db.uow(),
+        actor,
+        integration_id=integration_id,
+        name="ceny",
+        source_location=str(prices),
+        format="csv",
+        mappings={"sku": "kod", "purchase_price": "cena"},
+    )
+
+
 def offers(db: Any) -> dict[str, dict[str, Any]]:
     """Every supplier link by external id: product SKU, availability without the timestamp."""
     with db.engine.connect() as conn:
@@ -201,17 +216,7 @@ def test_two_profiles_of_one_supplier_keep_each_others_fields(
         stock,
         mappings={"sku": "Indeks", "stock_quantity": "Stan", "delivery_days": "Termin dostawy"},
     )
-    prices = tmp_path / "prices.csv"
-    prices.write_text("kod;cena\nHX-1001;99,90\n", encoding="utf-8")
-    integrations.create_import_profile(
-        db.uow(),
-        system_actor,
-        integration_id=integration_id,
-        name="ceny",
-        source_location=str(prices),
-        format="csv",
-        mappings={"sku": "kod", "purchase_price": "cena"},
-    )
+    prices_profile(db, system_actor, integration_id, tmp_path, "kod;cena\nHX-1001;99,90\n")
     runs = imports.import_now(db.uow, system_actor, integration_id=integration_id)
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
     got = offers(db)["HX-1001"]
@@ -474,17 +479,7 @@ def test_typed_offer_columns_follow_each_run(
     assert _offer_columns(db) == {"HX-1001": (0, 1), "HX-1002": (7, None)}
 
     # A prices-only profile keeps the stock columns; the next stock run zeroes what vanished.
-    prices = tmp_path / "prices.csv"
-    prices.write_text("kod;cena\nHX-1001;99,90\nHX-1003;5,00\n", encoding="utf-8")
-    integrations.create_import_profile(
-        db.uow(),
-        system_actor,
-        integration_id=integration_id,
-        name="ceny",
-        source_location=str(prices),
-        format="csv",
-        mappings={"sku": "kod", "purchase_price": "cena"},
-    )
+    prices_profile(db, system_actor, integration_id, tmp_path, "kod;cena\nHX-1001;99,90\nHX-1003;5,00\n")
     wholesaler_csv(stock, ["HX-1002;;B;9;1,00;23;3-5 dni;szt."])
     runs = imports.import_now(db.uow, system_actor, integration_id=integration_id)
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
