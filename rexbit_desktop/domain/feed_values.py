@@ -206,7 +206,10 @@ def parse_price(raw: str | None, *, decimal: str | None = None) -> Decimal | Non
         value = parse_decimal(text, decimal=decimal)
     except FeedValueError:
         raise FeedValueError(f"price '{text}' is not a number") from None
-    return _non_negative(value, text, what="price")
+    value = _non_negative(value, text, what="price")
+    if value is not None and value > MAX_PRICE:
+        raise FeedValueError(f"price '{text}' is too large (at most {MAX_PRICE})")
+    return value
 
 
 def parse_delivery_days(raw: str | None, *, today: date | None = None) -> int | None:
@@ -250,17 +253,11 @@ def _delivery_days(raw: str | None, today: date | None) -> int | None:
 MAX_STOCK = Decimal("99999999999.999")
 MAX_PRICE = Decimal("9999999999.9999")
 MAX_DELIVERY_DAYS = 9999
-_LIMITS = {"price": MAX_PRICE}
 
 
 def _non_negative(value: Decimal | None, text: str, what: str = "value") -> Decimal | None:
-    if value is None:
-        return None
-    if value < 0:
+    if value is not None and value < 0:
         raise FeedValueError(f"{what} '{text}' is negative")
-    limit = _LIMITS.get(what)
-    if limit is not None and value > limit:
-        raise FeedValueError(f"{what} '{text}' is too large (at most {limit})")
     return value
 
 
