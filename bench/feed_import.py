@@ -166,9 +166,16 @@ def child_import(url: str, integration_id: int) -> None:
     pg_before = backend_cpu_s(url)
     before = resource.getrusage(resource.RUSAGE_SELF)
     cpu_before = before.ru_utime + before.ru_stime
+    marks: dict[str, float] = {}
+
+    def phase(done: int, total: int | None, message: str) -> None:
+        marks.setdefault(message.split(" ")[0], time.perf_counter())  # first "matching …", "writing …"
+
     start = time.perf_counter()
-    (run,) = imports.import_now(db.uow, actor, integration_id=integration_id)
-    wall = time.perf_counter() - start
+    (run,) = imports.import_now(db.uow, actor, integration_id=integration_id, progress=phase)
+    end = time.perf_counter()
+    wall = end - start
+    apply_start = marks.get("matching", end)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_mb = usage.ru_maxrss / 1024
     pg_after = backend_cpu_s(url)
@@ -177,6 +184,8 @@ def child_import(url: str, integration_id: int) -> None:
         json.dumps(
             {
                 "wall_s": wall,
+                "read_stage_s": apply_start - start,
+                "apply_s": end - apply_start,
                 "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
                 "pg_cpu_s": pg_cpu,
                 "peak_rss_mb": peak_mb,
@@ -233,6 +242,7 @@ def main() -> int:
         print(
             f"first import (links created):  {first['wall_s']:.2f} s wall; CPU {first['cpu_s']:.2f} s Python"
             f" + {first['pg_cpu_s']:.2f} s PostgreSQL;"
+            f" read+stage {first['read_stage_s']:.2f} s, apply {first['apply_s']:.2f} s;"
             f" peak RSS {first['peak_rss_mb']:.0f} MB; steal {first['steal_pct']:.0f} %"
             f" — {first['status']}: {first['message']}"
         )
@@ -240,6 +250,7 @@ def main() -> int:
         print(
             f"repeat import (hourly case):   {again['wall_s']:.2f} s wall; CPU {again['cpu_s']:.2f} s Python"
             f" + {again['pg_cpu_s']:.2f} s PostgreSQL;"
+            f" read+stage {again['read_stage_s']:.2f} s, apply {again['apply_s']:.2f} s;"
             f" peak RSS {again['peak_rss_mb']:.0f} MB; steal {again['steal_pct']:.0f} %"
             f" — {again['status']}"
         )

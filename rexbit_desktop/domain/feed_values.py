@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -72,6 +72,9 @@ _WEEKS = re.compile(r"^(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:tyg\.?|tydzień|tydzien|
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _GTIN_SEPARATORS = re.compile(r"[\s\-]")
 _PLAIN_NUMBER = re.compile(r"^\d{1,12}(?:[.,](?:\d{1,2}|\d{4,6}))?$")
+# The Polish way of writing a price: "1 234,56" with a (no-break) space between thousands.
+_POLISH_NUMBER = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,3}(?:,\d{1,6})?$")
+_GROUP_SPACES = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, ",": "."})
 
 
 class FeedValueError(ValueError):
@@ -137,6 +140,8 @@ def parse_decimal(raw: str | None, *, decimal: str | None = None) -> Decimal | N
         # Most feed numbers are plain: "12", "349,00" (a lone separator followed by 1–2 or 4–6 digits
         # is never a thousands separator).
         return Decimal(raw.replace(",", "."))
+    if raw and decimal != "." and _POLISH_NUMBER.match(raw):
+        return Decimal(raw.translate(_GROUP_SPACES))
     text = clean_text(raw)
     if text is None:
         return None
@@ -261,11 +266,6 @@ def _non_negative(value: Decimal | None, text: str, what: str = "value") -> Deci
     return value
 
 
-@dataclass(frozen=True)
-class _Invalid:
-    reason: str
-
-
 class StagedValues(NamedTuple):
     """One feed row after reading: what the run stages. ``error`` set = the row is invalid.
 
@@ -284,54 +284,110 @@ class StagedValues(NamedTuple):
 
 @dataclass
 class FeedValueReader:
-    """Reads raw feed text of one profile into ``StagedValues``; remembers values it has seen
-    (feeds repeat ``brak``, ``24h`` and prices thousands of times)."""
+    """Reads raw feed text of one profile into ``StagedValues``, a chunk at a time and column by column:
+    each distinct text of a column is read once per chunk (feeds repeat ``brak``, ``24h`` and prices
+    thousands of times), and the rows are put together from the columns afterwards."""
 
     decimal: str | None = None
     nominal_quantity: Decimal = DEFAULT_NOMINAL_QUANTITY
     # Per field, raw text (case-insensitive) → replacement text, e.g. Ceneo ``{"99": ""}`` for avail.
     value_maps: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     today: date | None = None
-    _cache: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.value_maps = {
             f: {str(k).strip().casefold(): v for k, v in m.items()} for f, m in self.value_maps.items()
         }
-        self._parse_stock: Any = partial(parse_quantity, decimal=self.decimal, nominal=self.nominal_quantity)
-        self._parse_days: Any = partial(parse_delivery_days, today=self.today)
-        self._parse_price: Any = partial(parse_price, decimal=self.decimal)
+        self._parsers: dict[str, Any] = {
+            "external_id": clean_text,
+            "sku": normalise_sku,
+            "ean": normalise_gtin,
+            "stock_quantity": partial(parse_quantity, decimal=self.decimal, nominal=self.nominal_quantity),
+            "delivery_days": partial(parse_delivery_days, today=self.today),
+            "purchase_price": partial(parse_price, decimal=self.decimal),
+        }
 
     def _mapped(self, name: str, raw: str | None) -> str | None:
-        if not self.value_maps or raw is None:
-            return raw
         table = self.value_maps.get(name)
-        if table:
-            key = raw.replace("\u00a0", " ").strip().casefold()
-            if key in table:
-                value = table[key]
-                return None if value is None else str(value)
+        if not table or raw is None:
+            return raw
+        key = raw.replace("\u00a0", " ").strip().casefold()
+        if key in table:
+            value = table[key]
+            return None if value is None else str(value)
         return raw
 
-    def _cached(self, name: str, raw: str | None, parse):  # type: ignore[no-untyped-def]
-        raw = self._mapped(name, raw)
-        if raw is None:
-            return None
-        key = (name, raw)
-        try:
-            hit = self._cache[key]
-        except KeyError:
+    def _column(self, name: str, raws: Sequence[str | None]) -> tuple[list[Any], set[int]]:
+        """The column's values, and the positions of the unreadable ones (their value is the reason)."""
+        parse = self._parsers[name]
+        values: dict[str | None, Any] = dict.fromkeys(raws)
+        bad: set[str | None] = set()
+        for raw in values:
             try:
-                hit = parse(raw)
+                values[raw] = parse(self._mapped(name, raw))
             except FeedValueError as exc:
-                # The reason, not the exception: re-raising one exception object grows its traceback
-                # (and keeps every frame's rows alive) — a memory leak over a million rows.
-                hit = _Invalid(str(exc))
-            if len(self._cache) < 100_000:
-                self._cache[key] = hit
-        if isinstance(hit, _Invalid):
-            raise FeedValueError(hit.reason)
-        return hit
+                # The reason, not the exception: a kept exception keeps its traceback's frames alive.
+                values[raw] = str(exc)
+                bad.add(raw)
+        column = [values[raw] for raw in raws]
+        return column, ({i for i, raw in enumerate(raws) if raw in bad} if bad else set())
+
+    def read_rows(self, rows: Sequence[Sequence[Any]]) -> list[StagedValues]:
+        """``rows``: ``(line, external_id, sku, ean, stock, delivery_days, price)`` as feed text."""
+        if not rows:
+            return []
+        lines, *raw_columns = zip(*rows, strict=True)
+        (
+            (exts, _),
+            (skus, bad_sku),
+            (gtins, bad_ean),
+            (stocks, bad_stock),
+            (days, bad_days),
+            (prices, bad_price),
+        ) = (self._column(name, raws) for name, raws in zip(FEED_FIELDS, raw_columns, strict=True))
+        unusual = bad_sku | bad_ean | bad_stock | bad_days | bad_price
+        columns = (skus, gtins, stocks, days, prices)
+        bad = (bad_sku, bad_ean, bad_stock, bad_days, bad_price)
+        out: list[StagedValues] = []
+        append = out.append
+        for i, line in enumerate(lines):
+            if i in unusual:
+                append(self._row_with_errors(i, int(line), exts[i], columns, bad))
+                continue
+            ext, sku, gtin = exts[i], skus[i], gtins[i]
+            if ext is None:
+                ext = sku if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
+            if ext is None or len(ext) > 200:
+                append(self._row_with_errors(i, int(line), exts[i], columns, bad))
+            else:
+                append(StagedValues(int(line), ext, sku, gtin, stocks[i], days[i], prices[i]))
+        return out
+
+    @staticmethod
+    def _row_with_errors(
+        i: int, line: int, ext: str | None, columns: tuple[list[Any], ...], bad: tuple[set[int], ...]
+    ) -> StagedValues:
+        """A row with an unreadable value, no identifier or too long a one: its reasons in field order."""
+        sku, gtin, stock, days, price = (None if i in b else c[i] for c, b in zip(columns, bad, strict=True))
+        reasons: list[str] = []
+        warning = None
+        if i in bad[0]:
+            reasons.append(columns[0][i])
+        if i in bad[1]:
+            # A bad EAN does not sink a row that has a SKU: it is matched by SKU only.
+            if sku is None:
+                reasons.append(columns[1][i])
+            else:
+                warning = f"{columns[1][i]}; matched by SKU only"
+        reasons += [columns[k][i] for k in (2, 3, 4) if i in bad[k]]
+        if ext is None:
+            ext = sku if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
+        if sku is None and gtin is None and not reasons:
+            reasons.append("no SKU and no EAN")
+        if ext is not None and len(ext) > 200:
+            reasons.append("external id longer than 200 characters")
+            ext = ext[:200]
+        return StagedValues(line, ext, sku, gtin, stock, days, price, "; ".join(reasons) or None, warning)
 
     def read(
         self,
@@ -344,51 +400,6 @@ class FeedValueReader:
         delivery_days: str | None = None,
         purchase_price: str | None = None,
     ) -> StagedValues:
-        reasons: list[str] = []
-        warning = None
-        clean_sku = gtin = stock = price = None
-        days = None
-        try:
-            clean_sku = normalise_sku(self._mapped("sku", sku))
-        except FeedValueError as exc:
-            reasons.append(str(exc))
-        try:
-            gtin = normalise_gtin(self._mapped("ean", ean))
-        except FeedValueError as exc:
-            # A bad EAN does not sink a row that has a SKU: it is matched by SKU only.
-            if clean_sku is None:
-                reasons.append(str(exc))
-            else:
-                warning = f"{exc}; matched by SKU only"
-        try:
-            stock = self._cached("stock_quantity", stock_quantity, self._parse_stock)
-        except FeedValueError as exc:
-            reasons.append(str(exc))
-        try:
-            days = self._cached("delivery_days", delivery_days, self._parse_days)
-        except FeedValueError as exc:
-            reasons.append(str(exc))
-        try:
-            # Prices are nearly all different: no cache.
-            price = self._parse_price(self._mapped("purchase_price", purchase_price))
-        except FeedValueError as exc:
-            reasons.append(str(exc))
-        ext = clean_text(self._mapped("external_id", external_id))
-        if ext is None:
-            ext = clean_sku if clean_sku is not None else (gtin_to_ean13(gtin) if gtin else None)
-        if clean_sku is None and gtin is None and not reasons:
-            reasons.append("no SKU and no EAN")
-        if ext is not None and len(ext) > 200:
-            reasons.append("external id longer than 200 characters")
-            ext = ext[:200]
-        return StagedValues(
-            line=line,
-            external_id=ext,
-            sku=clean_sku,
-            gtin=gtin,
-            stock_quantity=stock,
-            delivery_days=days,
-            purchase_price=price,
-            error="; ".join(reasons) if reasons else None,
-            warning=warning,
-        )
+        """One row (the same reading as ``read_rows``)."""
+        row = (line, external_id, sku, ean, stock_quantity, delivery_days, purchase_price)
+        return self.read_rows([row])[0]

@@ -48,29 +48,18 @@ def _restart_if_interrupted(db: Any, run_id: int) -> None:
 def run_queued_import(db: Any, run_id: int) -> dict[str, Any]:
     """Reads one queued run into stored chunks and defers one chunk job per chunk."""
     _restart_if_interrupted(db, run_id)
-    profile_chunk_rows = _chunk_rows(db, run_id)
 
     def store(chunk_no: int, rows: list[Any]) -> None:
         imports.store_chunk(db.uow(), run_id, chunk_no, rows)
 
     try:
-        chunks = imports.read_feed(db.uow, run_id, store, chunk_rows=profile_chunk_rows)
+        chunks = imports.read_feed(db.uow, run_id, store)
     except RexbitError as exc:
         log.warning("import run %s failed: %s", run_id, exc.message)
         return {"run_id": run_id, "status": "failed", "message": exc.message}
     for chunk_no in range(chunks):
         _defer(db, CHUNK_TASK, run_id=run_id, chunk_no=chunk_no)
     return {"run_id": run_id, "status": "running", "chunks": chunks}
-
-
-def _chunk_rows(db: Any, run_id: int) -> int:
-    from rexbit_desktop.db.models.integrations import ImportRun, IntegrationTask
-
-    with db.uow() as uow:
-        run = uow.session.get(ImportRun, run_id)
-        task = uow.session.get(IntegrationTask, run.task_id) if run and run.task_id else None
-        value = (task.options or {}).get("chunk_rows") if task else None
-    return int(value or imports.DEFAULT_CHUNK_ROWS)
 
 
 @bp.task(name="execute_integration_import", queue="import", pass_context=True)

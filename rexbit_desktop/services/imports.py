@@ -50,7 +50,7 @@ NewUow = Callable[[], UnitOfWork]
 RawRow = Sequence[Any]  # (line, external_id, sku, ean, stock, delivery_days, price) as feed text
 ChunkSink = Callable[[int, list[Any]], None]
 
-DEFAULT_CHUNK_ROWS = 10_000
+DEFAULT_CHUNK_ROWS = 20_000  # fewer per-chunk statements; two chunks in memory stay small
 MAX_REPORTED_ERRORS = 50
 # A running run that has not moved for this long lost its worker (killed, crashed host).
 STALE_AFTER_S = 30 * 60
@@ -190,11 +190,13 @@ def read_feed(
     run_id: int,
     sink: ChunkSink,
     *,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancelled,
 ) -> int:
     """Reads the run's feed and hands each chunk to ``sink``; returns the number of chunks.
+
+    ``chunk_rows``: rows per chunk; by default the profile's ``chunk_rows`` option, else 20,000.
 
     Marks the run running, then records the number of chunks. Raises ``FeedError`` (the run is then
     failed) when the feed cannot be fetched, read or mapped, or has no rows.
@@ -216,6 +218,7 @@ def read_feed(
         uow.commit()
 
     options = profile["options"]
+    chunk_rows = chunk_rows or int(options.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
     chunks = rows = 0
     try:
         max_bytes = int(options.get("max_bytes") or DEFAULT_MAX_BYTES)
@@ -351,18 +354,7 @@ CROSS JOIN LATERAL (
 
 
 def read_chunk_values(reader: FeedValueReader, rows: list[RawRow]) -> list[StagedValues]:
-    return [
-        reader.read(
-            int(r[0]),
-            external_id=r[1],
-            sku=r[2],
-            ean=r[3],
-            stock_quantity=r[4],
-            delivery_days=r[5],
-            purchase_price=r[6],
-        )
-        for r in rows
-    ]
+    return reader.read_rows(rows)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -821,7 +813,7 @@ def execute_run_now(
     new_uow: NewUow,
     run_id: int,
     *,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancelled,
 ) -> ImportRunDTO:
@@ -853,7 +845,7 @@ def import_now(
     integration_id: int,
     task_id: int | None = None,
     limit: int | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancelled,
 ) -> list[ImportRunDTO]:

@@ -33,7 +33,7 @@ PROFILE_OPTIONS = {
     "zero_missing": "items missing from the feed get stock 0 (default true)",
     "max_bytes": "size limit of the feed (default 512 MB)",
     "timeout_s": "HTTP timeout (default 60 s)",
-    "chunk_rows": "rows per chunk job (default 10000)",
+    "chunk_rows": "rows per chunk job (default 20000)",
 }
 
 

@@ -65,6 +65,10 @@ def test_gtin_shown_as_ean13() -> None:
     [
         ("1 234,56", None, "1234.56"),
         ("1\u00a0234,56", ",", "1234.56"),
+        ("12\u202f345\u00a0678", None, "12345678"),
+        ("1 234 567,5", ",", "1234567.5"),
+        ("1 234", ".", "1234"),
+        ("1 234,56", ".", "123456"),  # the profile says "." is decimal: "," groups thousands
         ("1.234,56", None, "1234.56"),
         ("1,234.56", None, "1234.56"),
         ("7,5", None, "7.5"),
@@ -193,9 +197,36 @@ def test_value_maps_replace_feed_words() -> None:
     assert reader.read(3, sku="B", delivery_days="3").delivery_days == 3
 
 
-def test_repeated_invalid_value_is_not_kept_as_an_exception() -> None:
-    """A cached exception re-raised per row grew its traceback and kept every chunk alive (1M rows: +600 MB)."""
-    reader = FeedValueReader()
-    rows = [reader.read(line, sku=f"A-{line}", stock_quantity="-1") for line in range(2, 50)]
-    assert all(r.error == "stock '-1' is negative" for r in rows)
-    assert not any(isinstance(v, BaseException) for v in reader._cache.values())
+def test_a_chunk_gives_each_row_its_own_values_and_reasons() -> None:
+    """read_rows reads each distinct text of a column once; the rows must still get their own values."""
+    good_ean = "5901234123457"
+    bad_ean = "5901234123458"
+    rows = [
+        (2, None, "A-1", good_ean, ">10", "24h", "1\u00a0234,56"),
+        (3, None, "A-2", bad_ean, "-1", "kiedyś", "abc"),
+        (4, None, None, bad_ean, "5", None, None),
+        (5, None, "A-4", None, "-1", "24h", "1\u00a0234,56"),
+        (6, None, None, None, "brak", None, None),
+        (7, "o-7", None, good_ean, "brak", "3-5 dni", "9,90"),
+    ]
+    out = FeedValueReader(decimal=",").read_rows(rows)
+    assert [r.line for r in out] == [2, 3, 4, 5, 6, 7]
+    assert out[0] == (2, "A-1", "A-1", "0" + good_ean, Decimal(10), 1, Decimal("1234.56"), None, None)
+    assert out[1].error == (
+        "stock '-1' is negative; delivery time 'kiedyś' is not readable; price 'abc' is not a number"
+    )
+    assert out[1].warning == f"EAN '{bad_ean}' has a wrong check digit; matched by SKU only"
+    assert (out[1].sku, out[1].gtin, out[1].stock_quantity, out[1].purchase_price) == ("A-2", None, None, None)
+    assert out[2].error == f"EAN '{bad_ean}' has a wrong check digit" and out[2].external_id is None
+    assert out[3].error == "stock '-1' is negative" and out[3].delivery_days == 1
+    assert out[4].error == "no SKU and no EAN"
+    assert out[5].error is None and out[5].external_id == "o-7" and out[5].stock_quantity == 0
+    # The reasons are text: a kept exception would keep its traceback's frames (1M rows: +600 MB once).
+    many = FeedValueReader().read_rows([(n, None, f"A-{n}", None, "-1", None, None) for n in range(2, 50)])
+    assert all(r.error == "stock '-1' is negative" and type(r.error) is str for r in many)
+
+
+def test_a_chunk_with_an_unmapped_identifier_column_is_read() -> None:
+    assert FeedValueReader().read_rows([]) == []
+    (row,) = FeedValueReader().read_rows([(9, None, None, "012345678905", None, None, None)])
+    assert row.external_id == "0012345678905" and row.gtin == "00012345678905" and row.error is None
