@@ -141,6 +141,35 @@ def test_wholesaler_csv_applies_availability_sku_first_then_ean(
     assert detail.offers[0].supplier_name == "Hurtownia"
 
 
+def test_import_now_reads_in_the_profiles_chunk_size(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    """``chunk_rows`` of the profile counts for ``--now`` as for the queue; rows keep their own values
+    whichever chunk they fall in."""
+    path = wholesaler_csv(
+        tmp_path / "feed.csv",
+        [
+            "HX-1001;;A;12;1\u00a0234,56;23;24h;szt.",
+            "HX-1002;;B;-1;1,00;23;24h;szt.",
+            "HX-1003;;C;brak;2,50;23;3-5 dni;szt.",
+            "X-1;;D;>10;3,00;23;;szt.",
+            "HX-1001;;A again;7;1,00;23;48h;szt.",  # a later line of the same item wins
+        ],
+    )
+    integration_id, _ = supplier(db, system_actor, path, options={"chunk_rows": 2})
+    run = run_now(db, system_actor, integration_id)
+    assert run.status == "succeeded", run.message
+    with db.engine.connect() as conn:
+        chunks = conn.execute(text("SELECT chunks_total FROM import_runs WHERE id = :id"), {"id": run.id})
+        assert chunks.scalar_one() == 3
+    assert (run.rows_read, run.rows_invalid) == (5, 1)
+    assert run.errors[0] == {"line": 3, "reason": "stock '-1' is negative", "level": "error"}
+    got = offers(db)
+    assert (got["HX-1001"]["stock_quantity"], got["HX-1001"]["delivery_days"]) == (7, 2)
+    assert (got["HX-1003"]["stock_quantity"], got["HX-1003"]["delivery_days"]) == (0, 5)
+    assert got["X-1"]["stock_quantity"] == 10 and got["X-1"]["sku"] is None
+
+
 def test_vanished_items_get_stock_zero_unless_turned_off(
     db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
 ) -> None:
