@@ -282,6 +282,9 @@ class StagedValues(NamedTuple):
     warning: str | None = None
 
 
+_CHECKED_FIELDS = FEED_FIELDS[1:]  # all but external_id, which is only trimmed
+
+
 @dataclass
 class FeedValueReader:
     """Reads raw feed text of one profile into ``StagedValues``, a chunk at a time and column by column:
@@ -369,17 +372,17 @@ class FeedValueReader:
     ) -> StagedValues:
         """A row with an unreadable value, no identifier or too long a one: its reasons in field order."""
         sku, gtin, stock, days, price = (None if i in b else c[i] for c, b in zip(columns, bad, strict=True))
-        reasons: list[str] = []
+        # An unreadable value's column holds its reason.
+        reason = {f: c[i] for f, c, b in zip(_CHECKED_FIELDS, columns, bad, strict=True) if i in b}
+        reasons = [reason["sku"]] if "sku" in reason else []
         warning = None
-        if i in bad[0]:
-            reasons.append(columns[0][i])
-        if i in bad[1]:
+        if "ean" in reason:
             # A bad EAN does not sink a row that has a SKU: it is matched by SKU only.
             if sku is None:
-                reasons.append(columns[1][i])
+                reasons.append(reason["ean"])
             else:
-                warning = f"{columns[1][i]}; matched by SKU only"
-        reasons += [columns[k][i] for k in (2, 3, 4) if i in bad[k]]
+                warning = f"{reason['ean']}; matched by SKU only"
+        reasons += [reason[f] for f in ("stock_quantity", "delivery_days", "purchase_price") if f in reason]
         if ext is None:
             ext = sku if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
         if sku is None and gtin is None and not reasons:
