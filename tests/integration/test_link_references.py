@@ -127,3 +127,28 @@ def test_linking_a_product_that_another_transaction_deletes_fails(conn, db_url: 
     assert isinstance(result[0], errors.ForeignKeyViolation)
     conn.rollback()
     assert _links(conn) == []
+
+
+def test_the_check_before_0011_comes_back_on_downgrade_and_refuses_alike(empty_db_url: str) -> None:
+    """0011 counts the rows it locked; going back to 0010 restores 0008's check, which refuses the same."""
+    from rexbit_desktop.db.session import downgrade_schema, make_engine, upgrade_schema
+
+    engine = make_engine(empty_db_url)
+    plain = empty_db_url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        upgrade_schema(engine)
+        for revision in ("0010_match_while_staging", None):
+            if revision:
+                downgrade_schema(engine, revision)
+            else:
+                upgrade_schema(engine)
+            with psycopg.connect(plain) as c:
+                body = c.execute("SELECT prosrc FROM pg_proc WHERE proname = 'rexbit_check_link_references'")
+                assert ("GET DIAGNOSTICS" in body.fetchone()[0]) is (revision is None)
+                c.execute("INSERT INTO integrations (id, name, type) VALUES (1, 'H', 'supplier_feed')")
+                c.execute("INSERT INTO products (id, sku, name) VALUES (1, 'A-1', 'A')")
+                with pytest.raises(errors.ForeignKeyViolation, match="link BAD points at product 99"):
+                    _insert(c, (1, "OK", 1), (1, "OK-2", 1), (1, "BAD", 99))
+                c.rollback()
+    finally:
+        engine.dispose()
