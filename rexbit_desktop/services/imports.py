@@ -711,7 +711,8 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
             f"{rows_read} rows: {matched} matched, {unmatched} unmatched, {ambiguous} ambiguous, "
             f"{rows_read - rows_valid} invalid" + (f", {zeroed} vanished set to 0" if zeroed else "")
         )
-        run.finished_at = func.now()  # type: ignore[assignment]
+        # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
+        run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
         s.flush()
         s.refresh(run)
         run.duration_s = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
@@ -734,7 +735,8 @@ def fail_run(new_uow: NewUow, run_id: int, reason: str, *, status: str = "failed
         s.execute(delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id))
         run.status = status
         run.message = reason
-        run.finished_at = func.now()  # type: ignore[assignment]
+        # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
+        run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
         s.flush()
         s.refresh(run)
         if run.finished_at is not None:

@@ -170,6 +170,20 @@ def test_import_now_reads_in_the_profiles_chunk_size(
     assert got["X-1"]["stock_quantity"] == 10 and got["X-1"]["sku"] is None
 
 
+def test_a_runs_duration_includes_its_apply(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
+) -> None:
+    """The run ends when its apply has written the offers, not when the apply's transaction began
+    (``now()`` in PostgreSQL): with a 1,000,000-row feed the reported duration left out 16 s."""
+    path = wholesaler_csv(tmp_path / "feed.csv", ["HX-1001;;A;12;1,00;23;24h;szt."])
+    integration_id, _ = supplier(db, system_actor, path)
+    run = run_now(db, system_actor, integration_id)
+    with db.engine.connect() as conn:
+        apply_began = conn.execute(text("SELECT max(updated_at) FROM integration_product_links")).scalar_one()
+    assert run.finished_at is not None and run.finished_at > apply_began
+    assert run.duration_s == pytest.approx((run.finished_at - run.started_at).total_seconds())
+
+
 def test_vanished_items_get_stock_zero_unless_turned_off(
     db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path
 ) -> None:
