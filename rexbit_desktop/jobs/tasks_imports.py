@@ -46,19 +46,29 @@ def _restart_if_interrupted(db: Any, run_id: int) -> None:
 
 
 def run_queued_import(db: Any, run_id: int) -> dict[str, Any]:
-    """Reads one queued run into stored chunks and defers one chunk job per chunk."""
+    """Reads one queued run into stored chunks, deferring each chunk's job as soon as it is stored: a
+    second worker (or slot) stages chunks while the feed is still being read."""
     _restart_if_interrupted(db, run_id)
 
     def store(chunk_no: int, rows: list[Any]) -> None:
         imports.store_chunk(db.uow(), run_id, chunk_no, rows)
+        _defer(db, CHUNK_TASK, run_id=run_id, chunk_no=chunk_no)
 
     try:
         chunks = imports.read_feed(db.uow, run_id, store)
     except RexbitError as exc:
         log.warning("import run %s failed: %s", run_id, exc.message)
         return {"run_id": run_id, "status": "failed", "message": exc.message}
-    for chunk_no in range(chunks):
-        _defer(db, CHUNK_TASK, run_id=run_id, chunk_no=chunk_no)
+    if imports.reading_finished(db.uow, run_id):
+        # Every chunk was staged before the number of chunks was known, so no chunk job could tell it
+        # was the last one: the reader applies. (Should the last chunk job also see it, the run's lock
+        # lets one apply and the other find it applied.)
+        try:
+            run = imports.apply_run(db.uow, run_id)
+        except RexbitError as exc:
+            log.warning("import run %s failed: %s", run_id, exc.message)
+            return {"run_id": run_id, "status": "failed", "message": exc.message}
+        return {"run_id": run_id, "status": run.status, "chunks": chunks, "message": run.message}
     return {"run_id": run_id, "status": "running", "chunks": chunks}
 
 

@@ -381,6 +381,7 @@ def stage_chunk(
     True when this chunk completed the run's reading, i.e. the caller should apply the run. Idempotent:
     a retried chunk replaces itself.
     """
+    from_table = rows is None and staged is None
     with new_uow() as uow:
         run = uow.session.get(ImportRun, run_id)
         if run is None or run.status != "running":
@@ -428,9 +429,14 @@ def stage_chunk(
                 )
             )
         uow.session.execute(text(_STAGE_MATCHED))
-        uow.session.execute(
+        removed = uow.session.execute(
             delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id, ImportRunChunk.chunk_no == chunk_no)
-        )
+        ).rowcount  # type: ignore[attr-defined]
+        if from_table and not removed:
+            # Another attempt at this chunk (a stalled job rescued while it still ran, or a read that
+            # started over) staged it meanwhile: counting it twice would apply the run before its last
+            # chunk. Nothing of this attempt is kept.
+            return False
         warnings = [{"line": s.line, "reason": s.warning, "level": "warning"} for s in staged if s.warning]
         # The run row is the meeting point of all chunks: lock it only for the count.
         run = uow.session.get(ImportRun, run_id, with_for_update=True, populate_existing=True)

@@ -527,3 +527,87 @@ def test_typed_offer_columns_follow_each_run(
     runs = imports.import_now(db.uow, system_actor, integration_id=integration_id)
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
     assert _offer_columns(db) == {"HX-1001": (0, 1), "HX-1002": (9, 5), "HX-1003": (0, None)}
+
+
+def _queued_run(db: Any, actor: Actor, integration_id: int) -> int:
+    (run,) = imports.create_import_runs(db.uow(), actor, integration_id=integration_id)
+    return run.id
+
+
+def _status(db: Any, run_id: int) -> tuple[str, int, int | None]:
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT status, chunks_done, chunks_total FROM import_runs WHERE id = :id"), {"id": run_id}
+        ).one()
+    return row.status, row.chunks_done, row.chunks_total
+
+
+def test_chunks_staged_while_the_feed_is_read_are_applied_by_the_reader(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk job is deferred as soon as its chunk is stored. When other workers stage every chunk
+    before reading ends, no chunk job knew it was the last (the number of chunks was not known yet): the
+    reader must apply the run, or it would stay 'running' with nothing applied."""
+    from rexbit_desktop.jobs import tasks_imports
+
+    lines = [f"HX-100{i};;P;{i};1,00;23;24h;szt." for i in (1, 2, 3)]
+    integration_id, _ = supplier(
+        db, system_actor, wholesaler_csv(tmp_path / "f.csv", lines), options={"chunk_rows": 1}
+    )
+    run_id = _queued_run(db, system_actor, integration_id)
+    deferred: list[tuple[str, dict[str, Any]]] = []
+
+    def a_fast_second_worker(_db: Any, task: str, **kwargs: Any) -> int:
+        deferred.append((task, kwargs))
+        assert imports.stage_chunk(db.uow, kwargs["run_id"], kwargs["chunk_no"]) is False  # total unknown
+        return len(deferred)
+
+    monkeypatch.setattr(tasks_imports, "_defer", a_fast_second_worker)
+    result = tasks_imports.run_queued_import(db, run_id)
+    assert [kw["chunk_no"] for _, kw in deferred] == [0, 1, 2]  # one job per chunk, deferred while reading
+    assert result["status"] == "succeeded", result
+    assert _status(db, run_id) == ("succeeded", 3, 3)
+    assert offers(db)["HX-1003"]["stock_quantity"] == 3
+
+
+def test_a_chunk_staged_by_two_attempts_at_once_counts_once(
+    db: Any, system_actor: Actor, catalog_products: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stalled chunk job rescued while it still runs: both attempts stage the same stored chunk. The one
+    that finds the chunk gone when it is done keeps nothing, so the run counts the chunk once (counting it
+    twice would apply the run before its last chunk was staged)."""
+    import threading
+
+    lines = [f"HX-100{i};;P;{i};1,00;23;24h;szt." for i in (1, 2)]
+    integration_id, _ = supplier(
+        db, system_actor, wholesaler_csv(tmp_path / "f.csv", lines), options={"chunk_rows": 1}
+    )
+    run_id = _queued_run(db, system_actor, integration_id)
+
+    def store(chunk_no: int, rows: list[Any]) -> None:
+        imports.store_chunk(db.uow(), run_id, chunk_no, rows)
+
+    assert imports.read_feed(db.uow, run_id, store) == 2
+    first_has_read, second_is_done = threading.Event(), threading.Event()
+    read_values = imports.read_chunk_values
+
+    def slow_in_the_first_attempt(reader: Any, rows: list[Any]) -> Any:
+        if threading.current_thread().name == "first":
+            first_has_read.set()
+            assert second_is_done.wait(30)
+        return read_values(reader, rows)
+
+    monkeypatch.setattr(imports, "read_chunk_values", slow_in_the_first_attempt)
+    results: dict[str, bool] = {}
+    first = threading.Thread(
+        target=lambda: results.__setitem__("first", imports.stage_chunk(db.uow, run_id, 0)), name="first"
+    )
+    first.start()
+    assert first_has_read.wait(30)
+    results["second"] = imports.stage_chunk(db.uow, run_id, 0)
+    second_is_done.set()
+    first.join(30)
+    assert results == {"first": False, "second": False}  # neither completes the run: chunk 1 is not staged
+    assert _status(db, run_id) == ("running", 1, 2)
+    assert imports.stage_chunk(db.uow, run_id, 1) is True  # the last chunk: now the run may be applied
+    assert imports.apply_run(db.uow, run_id).rows_read == 2
