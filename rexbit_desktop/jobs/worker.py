@@ -299,8 +299,19 @@ class QueueWorker:
         pause = 1.0
         while True:
             started = time.monotonic()
+            done_before = self.jobs_done
             try:
                 await self.worker.run()
+                if (
+                    self.settings.stop_when_empty
+                    and self.stop_reason is None
+                    and self.jobs_done > done_before
+                ):
+                    # procrastinate stops at the first empty fetch, even while another of its slots runs a
+                    # job that defers more (an import defers its chunk jobs): look again until a pass
+                    # finds nothing to do at all.
+                    self.worker = self._make_worker()
+                    continue
                 return self.stop_reason or "the queues are empty"
             except ConnectorException as exc:
                 if time.monotonic() - started > 60:  # it had been fine a good while: a short pause again

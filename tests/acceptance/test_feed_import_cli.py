@@ -321,6 +321,30 @@ def test_import_through_the_queue_in_chunks(db_url: str, tmp_path: Path) -> None
     assert offers(db_url) == before
 
 
+def test_a_worker_with_two_slots_stops_only_when_the_chunk_jobs_are_done_too(
+    db_url: str, tmp_path: Path
+) -> None:
+    """procrastinate stops a --stop-when-empty worker at the first empty fetch: with two slots, the idle
+    one found the queue empty while the other was still reading the feed and deferring chunk jobs."""
+    catalog = tmp_path / "products.csv"
+    catalog.write_text("sku,ean,name\n" + "".join(f"C-{i:03d},,P\n" for i in range(1, 61)), encoding="utf-8")
+    ok(rexbit(db_url, "products", "import", f"--file={catalog}"))
+    feed = tmp_path / "feed.csv"
+    feed.write_bytes(
+        (HEADER + "".join(f"C-{i:03d};;P;{i};1,00;23;24h;szt.\r\n" for i in range(1, 61))).encode("cp1250")
+    )
+    integration_id, _ = setup_supplier(db_url, tmp_path, feed, options={"chunk_rows": 10})
+    ok(rexbit(db_url, "integration", "import", f"--integration={integration_id}"))
+    worker = _worker(db_url, "--stop-when-empty", "--concurrency=2")
+    log, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, log
+    assert log.count("process_supplier_availability_chunk succeeded") == 6, log
+    (run,) = json.loads(
+        ok(rexbit(db_url, "integration", "runs", f"--integration={integration_id}", "--json"))
+    )
+    assert run["status"] == "succeeded" and run["matched"] == 60, run
+
+
 def test_killed_worker_applies_nothing_and_the_run_completes_after_restart(
     db_url: str, tmp_path: Path
 ) -> None:

@@ -156,3 +156,19 @@ def test_offers_written_before_0009_keep_their_typed_columns(empty_db_url: str) 
         assert [tuple(r)[1:] for r in after] == [(12, 3), (None, 2), (0, -1), (0, None)]
     finally:
         engine.dispose()
+
+
+def test_waiting_import_chunks_are_stored_uncompressed(db_url: str) -> None:
+    """0012: compressing each chunk's JSON on the way in and out cost more than it saved (transient rows)."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            storage = conn.execute(
+                text(
+                    "SELECT attstorage FROM pg_attribute"
+                    " WHERE attrelid = 'import_run_chunks'::regclass AND attname = 'rows'"
+                )
+            ).scalar_one()
+        assert storage == "e"  # external: out of line, not compressed
+    finally:
+        engine.dispose()
