@@ -1,7 +1,8 @@
 """Tasks of the imports area (thin wrappers over services). Added to the app by jobs/app.py.
 
 ``execute_integration_import`` reads a feed and splits it into ``process_supplier_availability_chunk``
-jobs; the chunk that completes the run applies it. A feed problem fails the run (the run row says why)
+jobs, each deferred as soon as its chunk is stored; the chunk job that completes the run applies it (or
+the reader, when every chunk was staged before the reading ended). A feed problem fails the run (the run row says why)
 but not the job: retrying would read the same bad file again.
 """
 
