@@ -2,8 +2,8 @@
 
 ``execute_integration_import`` reads a feed and splits it into ``process_supplier_availability_chunk``
 jobs, each deferred as soon as its chunk is stored; the chunk job that completes the run applies it (or
-the reader, when every chunk was staged before the reading ended). A feed problem fails the run (the run row says why)
-but not the job: retrying would read the same bad file again.
+the reader, when every chunk was staged before the reading ended). A feed problem fails the run (the run
+row says why) but not the job: retrying would read the same bad file again.
 """
 
 from __future__ import annotations
