@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from rexbit_desktop.db.session import Database, open_database
@@ -36,12 +37,33 @@ def build_window(db: Database, actor: Actor, runner: TaskRunner | None = None) -
     return MainWindow(ctx)
 
 
+def quit_on_termination(app: QApplication) -> list[int]:
+    """SIGTERM (a logout, a service manager, ``kill``) and SIGINT close the app as the window's close
+    does: running tasks and the local worker stop, the embedded server is stopped at exit. Python runs a
+    signal handler only when it has control, which Qt's event loop rarely gives it: a timer does, five
+    times a second. Returns the signals received (a signal before the event loop runs is seen there)."""
+    received: list[int] = []
+
+    def request_quit(signum: int, _frame: object) -> None:
+        received.append(signum)
+        log.info("signal %s: closing rexbit-desktop", signal.Signals(signum).name)
+        app.quit()  # leaves every running event loop, the login dialog's included
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_quit)
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+    return received
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rexbit-desktop")
     app.setOrganizationName("rexbit")
+    terminated = quit_on_termination(app)
     settings = QSettings("rexbit", "rexbit-desktop")
     set_language(str(settings.value("language", "pl")))
 
@@ -56,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, t("Cannot open the database"), f"{t(exc.message)}\n\n{t(exc.hint or '')}")
         return exc.exit_code
     splash.close()
+    if terminated:
+        db.dispose()
+        return 0
 
     from rexbit_desktop.services.users import authenticate
 
@@ -80,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     window = build_window(db, actor)
     window.show()
     start_local_worker_if_enabled(window.ctx)  # single-workstation mode: queued jobs run here
-    code = app.exec()
+    log.info("rexbit-desktop: %s logged in on %s", actor.login, db.display)
+    code = 0 if terminated else app.exec()
     window.ctx.runner.wait(5000)
     stop_local_worker(window.ctx)
     db.dispose()
