@@ -47,7 +47,7 @@ def quit_on_termination(app: QApplication) -> list[int]:
     def request_quit(signum: int, _frame: object) -> None:
         received.append(signum)
         log.info("signal %s: closing rexbit-desktop", signal.Signals(signum).name)
-        app.quit()  # leaves every running event loop, the login dialog's included
+        app.exit(0)  # leaves every running event loop, the login dialog's included (quit() does not)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_quit)
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
     else:
         dialog = LoginDialog(login, last_login=str(settings.value("last_login", "")))
+        log.info("rexbit-desktop: the login dialog is open on %s", db.display)
         if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.actor is None:
             return 0
         actor = dialog.actor

@@ -4,9 +4,11 @@ logout or a service manager ends with SIGTERM."""
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -16,6 +18,48 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REXBIT_DATABASE_URL", "REXBIT_USER")}
     env["QT_QPA_PLATFORM"] = "offscreen"
     return env
+
+
+class _App:
+    """The app's process; its output is read by a thread, so that no wait here can hang."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rexbit_desktop.ui.app", *args],
+            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, marker: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(marker in s for s in self.seen):
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                line = None
+            if line is None:
+                self.process.kill()
+                raise AssertionError(f"no '{marker}' from the app:\n" + "".join(self.seen))
+            self.seen.append(line)
+
+    def terminate(self, signum: signal.Signals) -> None:
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError("the app did not close:\n" + "".join(self.seen)) from None
+        self.wait_for(f"signal {signum.name}: closing rexbit-desktop", timeout=5)
+        assert code == 0, "".join(self.seen)
+        assert not any("Traceback" in s for s in self.seen), "".join(self.seen)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -28,24 +72,13 @@ def test_a_terminated_app_closes_cleanly(db_url: str, signum: signal.Signals) ->
         env=_env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    app = subprocess.Popen(
-        [sys.executable, "-m", "rexbit_desktop.ui.app", f"--database-url={db_url}", "--user=anna",
-         "--password=sekret-123"],
-        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    assert app.stdout is not None
-    seen = []
-    deadline = time.monotonic() + 60
-    for line in app.stdout:
-        seen.append(line)
-        if "anna logged in" in line or time.monotonic() > deadline:
-            break
-    assert any("anna logged in" in s for s in seen), "".join(seen)
-    app.send_signal(signum)
-    try:
-        rest, _ = app.communicate(timeout=30)
-    finally:
-        app.kill()
-    assert app.returncode == 0, "".join(seen) + rest
-    assert f"signal {signum.name}: closing rexbit-desktop" in rest
-    assert "Traceback" not in rest
+    app = _App([f"--database-url={db_url}", "--user=anna", "--password=sekret-123"])
+    app.wait_for("anna logged in")
+    app.terminate(signum)
+
+
+def test_an_app_terminated_at_its_login_dialog_closes_too(db_url: str) -> None:
+    """The dialog runs its own event loop: QApplication.quit() left it open (the process hung)."""
+    app = _App([f"--database-url={db_url}"])
+    app.wait_for("the login dialog is open")
+    app.terminate(signal.SIGTERM)
