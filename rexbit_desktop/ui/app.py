@@ -47,6 +47,7 @@ def quit_on_termination(app: QApplication) -> list[int]:
     def request_quit(signum: int, _frame: object) -> None:
         received.append(signum)
         log.info("signal %s: closing rexbit-desktop", signal.Signals(signum).name)
+        app.closeAllWindows()  # each window keeps its layout, as when it is closed by hand
         app.exit(0)  # leaves every running event loop, the login dialog's included (quit() does not)
 
     for signum in (signal.SIGTERM, signal.SIGINT):

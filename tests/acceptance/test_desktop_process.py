@@ -10,23 +10,26 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 
-def _env() -> dict[str, str]:
+def _env(config: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REXBIT_DATABASE_URL", "REXBIT_USER")}
     env["QT_QPA_PLATFORM"] = "offscreen"
+    if config is not None:
+        env["XDG_CONFIG_HOME"] = str(config)  # where QSettings keeps the window's layout
     return env
 
 
 class _App:
     """The app's process; its output is read by a thread, so that no wait here can hang."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], config: Path | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rexbit_desktop.ui.app", *args],
-            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=_env(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -63,18 +66,21 @@ class _App:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_terminated_app_closes_cleanly(db_url: str, signum: signal.Signals) -> None:
+def test_a_terminated_app_closes_cleanly(db_url: str, signum: signal.Signals, tmp_path: Path) -> None:
     """Without a handler SIGTERM killed the app on the spot (exit -15): the local worker and the tasks it
-    ran were cut off, and an embedded server stayed up because ``atexit`` never ran."""
+    ran were cut off, and an embedded server stayed up because ``atexit`` never ran. Closed this way, the
+    window still keeps its layout for the next start."""
     added = subprocess.run(
         [sys.executable, "-m", "rexbit_desktop.cli", f"--database-url={db_url}", "user", "add",
          "--login=anna", "--role=operator", "--password=sekret-123"],
         env=_env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    app = _App([f"--database-url={db_url}", "--user=anna", "--password=sekret-123"])
+    app = _App([f"--database-url={db_url}", "--user=anna", "--password=sekret-123"], config=tmp_path)
     app.wait_for("anna logged in")
     app.terminate(signum)
+    layout = (tmp_path / "rexbit" / "rexbit-desktop.conf").read_text(encoding="utf-8")
+    assert "window\\geometry=" in layout or "window/geometry=" in layout, layout
 
 
 def test_an_app_terminated_at_its_login_dialog_closes_too(db_url: str) -> None:
