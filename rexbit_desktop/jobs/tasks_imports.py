@@ -64,13 +64,18 @@ def run_queued_import(db: Any, run_id: int) -> dict[str, Any]:
         # Every chunk was staged before the number of chunks was known, so no chunk job could tell it
         # was the last one: the reader applies. (Should the last chunk job also see it, the run's lock
         # lets one apply and the other find it applied.)
-        try:
-            run = imports.apply_run(db.uow, run_id)
-        except RexbitError as exc:
-            log.warning("import run %s failed: %s", run_id, exc.message)
-            return {"run_id": run_id, "status": "failed", "message": exc.message}
-        return {"run_id": run_id, "status": run.status, "chunks": chunks, "message": run.message}
+        return {"run_id": run_id, "chunks": chunks, **_apply(db, run_id)}
     return {"run_id": run_id, "status": "running", "chunks": chunks}
+
+
+def _apply(db: Any, run_id: int) -> dict[str, Any]:
+    """Applies a fully staged run. A refused apply fails the run (its row says why), not the job."""
+    try:
+        run = imports.apply_run(db.uow, run_id)
+    except RexbitError as exc:
+        log.warning("import run %s failed: %s", run_id, exc.message)
+        return {"applied": False, "status": "failed", "message": exc.message}
+    return {"applied": True, "status": run.status, "message": run.message}
 
 
 @bp.task(name="execute_integration_import", queue="import", pass_context=True)
@@ -111,12 +116,7 @@ def process_supplier_availability_chunk(context: JobContext, run_id: int, chunk_
     ready = imports.stage_chunk(db.uow, run_id, chunk_no)
     if not ready:
         return {"run_id": run_id, "chunk_no": chunk_no, "applied": False}
-    try:
-        run = imports.apply_run(db.uow, run_id)
-    except RexbitError as exc:
-        log.warning("import run %s failed: %s", run_id, exc.message)
-        return {"run_id": run_id, "chunk_no": chunk_no, "applied": False, "message": exc.message}
-    return {"run_id": run_id, "chunk_no": chunk_no, "applied": True, "message": run.message}
+    return {"run_id": run_id, "chunk_no": chunk_no, **_apply(db, run_id)}
 
 
 @bp.task(name="import_all_supplier_feeds", queue="import", pass_context=True)
