@@ -157,7 +157,7 @@ def backend_cpu_s(url: str) -> dict[int, float]:
 def child_import(url: str, integration_id: int) -> None:
     """Runs in a fresh process: one import, then prints wall time and this process's peak RSS."""
     from rexbit_desktop.db.session import open_database
-    from rexbit_desktop.services import imports
+    from rexbit_desktop.services.feeds import imports
     from rexbit_desktop.services.users import actor_for_login
 
     db = open_database(url)

@@ -40,9 +40,9 @@ from machine import reference_work, steal_watch
 from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database, open_database
-from rexbit_desktop.jobs.app import defer_job
 from rexbit_desktop.jobs.loop import run_loop
 from rexbit_desktop.jobs.worker import WorkerGroup, WorkerSettings
+from rexbit_desktop.queueing import defer_job
 
 TARGET_JOBS_PER_SECOND = 300.0
 TARGET_P50_MS = 50.0

@@ -81,8 +81,8 @@ def payload(rng: random.Random) -> dict[str, Any]:
 def flow_worker(url: str, count: int, seed: int, barrier: Any, results: Any) -> None:
     from rexbit_desktop.db.session import open_database
     from rexbit_desktop.domain.roles import Actor
-    from rexbit_desktop.services import orders
-    from rexbit_desktop.services.order_workflow import OrderWorkflowService
+    from rexbit_desktop.services.orders import orders
+    from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 
     db = open_database(url, upgrade=False)
     actor = Actor.system()
@@ -109,7 +109,7 @@ def flow_worker(url: str, count: int, seed: int, barrier: Any, results: Any) -> 
 def numbering_worker(url: str, count: int, barrier: Any, results: Any) -> None:
     from rexbit_desktop.db.session import open_database
     from rexbit_desktop.domain.numbering import NumberPattern, Reset
-    from rexbit_desktop.services.documents import next_number
+    from rexbit_desktop.services.stock.documents import next_number
 
     pattern = NumberPattern("BENCH/{yyyy}/{mm}/{nnnn}", Reset.MONTHLY)
     db = open_database(url, upgrade=False)
@@ -158,8 +158,8 @@ def main() -> int:
 
     from rexbit_desktop.db.session import open_database
     from rexbit_desktop.domain.roles import Actor
-    from rexbit_desktop.services import stock
-    from rexbit_desktop.services.order_pdfs import render_document_pdf
+    from rexbit_desktop.services.orders.pdfs import render_document_pdf
+    from rexbit_desktop.services.stock import stock
 
     name = f"rexbit_bench_orders_{uuid.uuid4().hex[:8]}"
     admin = admin_url()
@@ -240,10 +240,10 @@ def main() -> int:
             times.append((time.perf_counter() - t) * 1000)
             cpu_times.append((time.process_time() - c) * 1000)
         median = statistics.median(times)
-        from rexbit_desktop.integrations.pdf.render import render_pdf
-        from rexbit_desktop.services.documents import get_document
-        from rexbit_desktop.services.order_pdfs import wz_document
-        from rexbit_desktop.services.order_settings import get_order_settings
+        from rexbit_desktop.adapters.pdf.render import render_pdf
+        from rexbit_desktop.services.orders.pdfs import wz_document
+        from rexbit_desktop.services.orders.settings import get_order_settings
+        from rexbit_desktop.services.stock.documents import get_document
 
         printable = wz_document(get_document(db.uow(), actor, number), get_order_settings(db.uow(), actor))
         render_only = []

@@ -37,7 +37,7 @@ from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database, make_engine, open_database, upgrade_schema
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services.order_queries import (
+from rexbit_desktop.services.orders.queries import (
     MANUAL,
     OrderListFilter,
     OrderSort,

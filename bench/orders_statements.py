@@ -32,8 +32,9 @@ def main() -> int:
 
     from rexbit_desktop.db.session import open_database
     from rexbit_desktop.domain.roles import Actor
-    from rexbit_desktop.services import orders, stock
-    from rexbit_desktop.services.order_workflow import OrderWorkflowService
+    from rexbit_desktop.services.orders import orders
+    from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+    from rexbit_desktop.services.stock import stock
 
     name = f"rexbit_bench_statements_{uuid.uuid4().hex[:8]}"
     admin = admin_url()

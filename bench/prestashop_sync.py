@@ -110,8 +110,8 @@ def _with_database(url: str, name: str) -> str:
 
 def create_app_database(n: int, shop_db: str):  # type: ignore[no-untyped-def]
     """A migrated rexbit database: n products, their shop links and two supplier offers each."""
+    from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
     from rexbit_desktop.db.session import open_database
-    from rexbit_desktop.integrations.prestashop.config import validate_prestashop_config
 
     name = f"rexbit_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_conninfo(pg_admin_url()), autocommit=True) as conn:
@@ -203,7 +203,8 @@ def per_product_baseline(shop_db: str, sample: int) -> float:
 
 def run_size(n: int, sample: int) -> bool:
     from rexbit_desktop.domain.roles import Actor
-    from rexbit_desktop.services import shop_connection, shop_sync
+    from rexbit_desktop.services.shop import availability as shop_sync
+    from rexbit_desktop.services.shop import connection as shop_connection
 
     print(f"\n== {n:,} products ==")
     t = time.perf_counter()
@@ -212,8 +213,8 @@ def run_size(n: int, sample: int) -> bool:
     print(f"   setup {time.perf_counter() - t:.1f} s (not timed)")
     actor = Actor.system()
     # The setup wrote the offers the way a feed import does; an import that changed many offers queues a
-    # VACUUM of them (services/maintenance.py), which a worker runs seconds later: do the same here.
-    from rexbit_desktop.services.maintenance import vacuum_tables
+    # VACUUM of them (services/ops/maintenance.py), which a worker runs seconds later: do the same here.
+    from rexbit_desktop.services.ops.maintenance import vacuum_tables
 
     vacuum_tables(db.engine, ["integration_product_links"])
 
@@ -280,7 +281,7 @@ def main() -> None:
 
     # The sync logs where its time went (read, decide, shop, record) at INFO.
     logging.basicConfig(level=logging.WARNING, format="   %(message)s")
-    logging.getLogger("rexbit_desktop.services.shop_sync").setLevel(logging.INFO)
+    logging.getLogger("rexbit_desktop.services.shop.availability").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

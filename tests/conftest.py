@@ -23,6 +23,14 @@ PRESTASHOP_FIXTURES = REPO.parent / "shared" / "fixtures" / "prestashop"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """The test process starts like the app: listeners wired, the local worker provided."""
+    from rexbit_desktop.bootstrap import bootstrap
+
+    bootstrap()
+
+
 # ---------------------------------------------------------------- PostgreSQL
 
 

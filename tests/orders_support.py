@@ -10,7 +10,8 @@ from sqlalchemy import select
 from rexbit_desktop.db.models.catalog import Product, WarehouseStockTotal
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.roles import Actor
-from rexbit_desktop.services import orders, stock
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.stock import stock
 
 
 def add_products(db: Database, *skus: str, unit: str = "szt.") -> dict[str, int]:
@@ -98,7 +99,7 @@ def numbering_worker(url: str, count: int, barrier: Any, results: Any) -> None:
 
     from rexbit_desktop.db.session import open_database
     from rexbit_desktop.domain.numbering import WZ_PATTERN
-    from rexbit_desktop.services.documents import next_number
+    from rexbit_desktop.services.stock.documents import next_number
 
     db = open_database(url, upgrade=False)
     kept: list[str] = []

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
             # The supplier offers come from a real import run of the shipped feed; the demo itself is
             # committed already, so a failing import is reported and leaves the demo in place.
             try:
-                from rexbit_desktop.services.imports import import_now
+                from rexbit_desktop.services.feeds.imports import import_now
 
                 runs = import_now(
                     db.uow, actor, integration_id=summary.integration_id, task_id=summary.import_profile_id

@@ -189,12 +189,12 @@ def import_(
     json: bool = JsonOption,
 ) -> None:
     """Import a supplier feed: queue it on 'import' (default) or run it now."""
-    from rexbit_desktop.services import imports
+    from rexbit_desktop.services.feeds import imports
 
     c = cli_context(ctx)
     db = c.db
     if not now:
-        from rexbit_desktop.jobs.app import defer_job
+        from rexbit_desktop.queueing import defer_job
 
         runs = imports.create_import_runs(
             db.uow(), c.actor, integration_id=integration, task_id=task, limit=limit
@@ -257,7 +257,7 @@ def runs(
     json: bool = JsonOption,
 ) -> None:
     """Import run history, newest first, with the first errors and their line numbers."""
-    from rexbit_desktop.services import imports
+    from rexbit_desktop.services.feeds import imports
 
     c = cli_context(ctx)
     rows = imports.list_runs(c.db.uow(), c.actor, integration_id=integration, task_id=task, limit=limit)

@@ -8,6 +8,7 @@ import sys
 import sqlalchemy.exc
 import typer
 
+from rexbit_desktop.bootstrap import bootstrap
 from rexbit_desktop.cli import common
 from rexbit_desktop.cli.common import CliContext, err_console
 from rexbit_desktop.domain.errors import RexbitError
@@ -37,6 +38,7 @@ def root(
 ) -> None:
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bootstrap()
     ctx.obj = CliContext(database_url=database_url, user=user)
     ctx.call_on_close(ctx.obj.close)
 

@@ -12,8 +12,10 @@ import typer
 
 from rexbit_desktop.cli.common import JsonOption, cli_context, console, err_console, print_json
 from rexbit_desktop.domain.errors import ValidationError
-from rexbit_desktop.services import order_settings, orders, stock
-from rexbit_desktop.services.order_workflow import OrderWorkflowService
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.stock import stock
 
 app = typer.Typer(help="Orders: workflow, reservations, WZ documents, PDFs.", no_args_is_help=True)
 settings_app = typer.Typer(help="Order settings.", no_args_is_help=True)
@@ -216,7 +218,7 @@ def pdf(
     out: Path = typer.Option(..., "--out", help="PDF file to write (for several WZ: -2, -3 … are added)."),
 ) -> None:
     """Print an order's document to PDF."""
-    from rexbit_desktop.services.order_pdfs import render_order_pdf
+    from rexbit_desktop.services.orders.pdfs import render_order_pdf
 
     c = cli_context(ctx)
     for path in render_order_pdf(c.db.uow(), c.actor, number, kind=type_, out=out):
@@ -239,7 +241,7 @@ def sync_external(
     from datetime import date
 
     from rexbit_desktop.cli.shop_cmd import progress_bar
-    from rexbit_desktop.services.shop_orders import sync_orders
+    from rexbit_desktop.services.shop.orders import sync_orders
 
     try:
         since_day = date.fromisoformat(since) if since else None

@@ -25,7 +25,7 @@ def import_(
     json: bool = JsonOption,
 ) -> None:
     """Import our own catalog; a re-import updates products by SKU. One bad row and nothing changes."""
-    from rexbit_desktop.services import catalog
+    from rexbit_desktop.services.catalog import products as catalog
 
     c = cli_context(ctx)
     dto = catalog.import_products(c.db.uow(), c.actor, file=file)
@@ -46,7 +46,7 @@ def list_(
     json: bool = JsonOption,
 ) -> None:
     """List products with stock and the best supplier offer."""
-    from rexbit_desktop.services import catalog
+    from rexbit_desktop.services.catalog import products as catalog
 
     c = cli_context(ctx)
     page = catalog.list_products(c.db.uow(), c.actor, search=search, limit=limit, offset=offset)
@@ -70,7 +70,7 @@ def list_(
 @app.command("show")
 def show(ctx: typer.Context, sku: str = typer.Option(..., "--sku"), json: bool = JsonOption) -> None:
     """Show a product with its stock and each supplier offer."""
-    from rexbit_desktop.services import catalog
+    from rexbit_desktop.services.catalog import products as catalog
 
     c = cli_context(ctx)
     p = catalog.show_product(c.db.uow(), c.actor, sku=sku)
@@ -103,7 +103,7 @@ def link(
     json: bool = JsonOption,
 ) -> None:
     """Auto-link a supplier's items to products by SKU/EAN (queued on 'integrations'), or link one by hand."""
-    from rexbit_desktop.services import catalog
+    from rexbit_desktop.services.catalog import products as catalog
 
     c = cli_context(ctx)
     if external_id or sku:
@@ -118,7 +118,7 @@ def link(
             typer.echo(f"item {offer.external_id} of integration {integration} linked to {sku} (manual)")
         return
     if not now:
-        from rexbit_desktop.jobs.app import defer_job
+        from rexbit_desktop.queueing import defer_job
 
         c.actor.require(Permission.INTEGRATIONS_RUN)
         job_id = defer_job(c.db, "imports:link_integration_products", integration_id=integration)
@@ -145,7 +145,7 @@ def unlink(
     json: bool = JsonOption,
 ) -> None:
     """Unlink a supplier item by hand; auto-linking leaves it unlinked."""
-    from rexbit_desktop.services import catalog
+    from rexbit_desktop.services.catalog import products as catalog
 
     c = cli_context(ctx)
     offer = catalog.unlink_offer(c.db.uow(), c.actor, integration_id=integration, external_id=external_id)

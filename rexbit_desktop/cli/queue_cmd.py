@@ -85,7 +85,7 @@ def monitor(
 ) -> None:
     """Waiting, running and failed jobs per queue; exit 1 when a queue is over --max (for cron alerts)."""
     from rexbit_desktop.jobs.worker import parse_queues
-    from rexbit_desktop.services.queue import monitor_queues
+    from rexbit_desktop.services.ops.queue import monitor_queues
 
     c = cli_context(ctx)
     report = monitor_queues(c.db.uow(), c.actor, queues=parse_queues(queues) or (), max_waiting=max_waiting)
@@ -127,7 +127,7 @@ def failed(
     json_out: bool = JsonOption,
 ) -> None:
     """List failed jobs (id, queue, task, arguments, attempts, failed at, error)."""
-    from rexbit_desktop.services.queue import failed_job_detail, list_failed_jobs
+    from rexbit_desktop.services.ops.queue import failed_job_detail, list_failed_jobs
 
     c = cli_context(ctx)
     if job_id is not None:
@@ -177,7 +177,7 @@ def retry(
 ) -> None:
     """Put failed jobs back in their queues; each gets its full number of tries again."""
     from rexbit_desktop.domain.errors import ValidationError
-    from rexbit_desktop.services.queue import retry_failed_jobs
+    from rexbit_desktop.services.ops.queue import retry_failed_jobs
 
     c = cli_context(ctx)
     if [i.lower() for i in ids] == ["all"]:
@@ -208,7 +208,7 @@ def prune_failed(
     hours: float = typer.Option(24, "--hours", help="Delete failed jobs older than this many hours."),
 ) -> None:
     """Delete failed jobs that failed more than --hours ago."""
-    from rexbit_desktop.services.queue import prune_failed_jobs
+    from rexbit_desktop.services.ops.queue import prune_failed_jobs
 
     c = cli_context(ctx)
     count = prune_failed_jobs(c.db.uow(), c.actor, hours=hours)
@@ -218,7 +218,7 @@ def prune_failed(
 @app.command("flush")
 def flush(ctx: typer.Context) -> None:
     """Delete all failed jobs."""
-    from rexbit_desktop.services.queue import flush_failed_jobs
+    from rexbit_desktop.services.ops.queue import flush_failed_jobs
 
     c = cli_context(ctx)
     count = flush_failed_jobs(c.db.uow(), c.actor)
@@ -228,7 +228,7 @@ def flush(ctx: typer.Context) -> None:
 @app.command("restart")
 def restart(ctx: typer.Context) -> None:
     """Make every running worker, on any host, exit after its current job (its supervisor restarts it)."""
-    from rexbit_desktop.services.queue import request_worker_restart
+    from rexbit_desktop.services.ops.queue import request_worker_restart
 
     c = cli_context(ctx)
     at = request_worker_restart(c.db.uow(), c.actor)
@@ -240,7 +240,7 @@ def restart(ctx: typer.Context) -> None:
 @app.command("workers")
 def workers(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     """Workers registered in the database (any host) and their last heartbeat."""
-    from rexbit_desktop.services.queue import list_workers
+    from rexbit_desktop.services.ops.queue import list_workers
 
     c = cli_context(ctx)
     rows = list_workers(c.db.uow(), c.actor)

@@ -17,7 +17,7 @@ def _when(value: object) -> str:
 @app.command("list")
 def list_(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     """Schedules with their cron, task, next due time and last run."""
-    from rexbit_desktop.services.schedules import list_schedules
+    from rexbit_desktop.services.ops.schedules import list_schedules
 
     c = cli_context(ctx)
     rows = list_schedules(c.db.uow(), c.actor)
@@ -58,7 +58,7 @@ def set_(
 ) -> None:
     """Change a schedule's cron expression or turn it on/off (running schedulers reload it)."""
     from rexbit_desktop.domain.errors import ValidationError
-    from rexbit_desktop.services.schedules import set_schedule
+    from rexbit_desktop.services.ops.schedules import set_schedule
 
     if enable and disable:
         raise ValidationError("Use either --enable or --disable, not both.")
@@ -78,7 +78,7 @@ def set_(
 @app.command("run")
 def run(ctx: typer.Context, json_out: bool = JsonOption) -> None:
     """One pass for a crontab line '* * * * *': defer every tick due in the last minute not yet run."""
-    from rexbit_desktop.services.schedules import TickStatus, run_due_schedules
+    from rexbit_desktop.services.ops.schedules import TickStatus, run_due_schedules
 
     c = cli_context(ctx)
     results = run_due_schedules(c.db.uow(), c.actor)

@@ -43,7 +43,7 @@ def register_integration_commands(app: typer.Typer) -> None:
         json_output: bool = JsonOption,
     ) -> None:
         """Connect to the shop database and check everything the integration uses; exit 1 on a problem."""
-        from rexbit_desktop.services.shop_connection import check_shop_connection
+        from rexbit_desktop.services.shop.connection import check_shop_connection
 
         c = cli_context(ctx)
         report = check_shop_connection(c.db.uow(), c.actor, integration_id=integration)
@@ -98,7 +98,7 @@ def register_products_commands(app: typer.Typer) -> None:
         json_output: bool = JsonOption,
     ) -> None:
         """Our catalog from the shop: products and combinations by SKU, linked to the shop's items."""
-        from rexbit_desktop.services.shop_catalog import pull_products
+        from rexbit_desktop.services.shop.catalog import pull_products
 
         c = cli_context(ctx)
         with progress_bar(not json_output) as progress:
@@ -135,7 +135,7 @@ def register_supplier_commands(app: typer.Typer) -> None:
         json_output: bool = JsonOption,
     ) -> None:
         """Write the best supplier offers' availability into the shop database (synchronously)."""
-        from rexbit_desktop.services.shop_sync import sync_availability
+        from rexbit_desktop.services.shop.availability import sync_availability
 
         c = cli_context(ctx)
         with progress_bar(not json_output) as progress:

@@ -8,7 +8,7 @@ import typer
 
 from rexbit_desktop.cli.common import JsonOption, cli_context, print_json, to_jsonable
 from rexbit_desktop.domain.errors import ValidationError
-from rexbit_desktop.services import stock
+from rexbit_desktop.services.stock import stock
 
 app = typer.Typer(help="Stock in warehouses.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="Warehouses.", no_args_is_help=True)

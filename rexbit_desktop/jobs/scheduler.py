@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.roles import Actor
-from rexbit_desktop.services.schedules import (
+from rexbit_desktop.services.ops.schedules import (
     InvalidCron,
     ScheduleSnapshot,
     TickStatus,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rexbit_desktop import config
 from rexbit_desktop.db.session import Database
-from rexbit_desktop.jobs.app import QUEUES
 from rexbit_desktop.jobs.loop import run_loop
+from rexbit_desktop.queueing import QUEUES
 
 log = logging.getLogger("rexbit.serve")
 

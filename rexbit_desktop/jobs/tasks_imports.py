@@ -15,7 +15,8 @@ from procrastinate import Blueprint, JobContext
 
 from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.jobs.context import job_actor, job_database
-from rexbit_desktop.services import catalog, imports
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.feeds import imports
 
 bp = Blueprint()
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ EXECUTE_TASK = "imports:execute_integration_import"
 
 
 def _defer(db: Any, task: str, **kwargs: Any) -> int:
-    from rexbit_desktop.jobs.app import defer_job
+    from rexbit_desktop.queueing import defer_job
 
     return defer_job(db, task, **kwargs)
 
@@ -122,7 +123,7 @@ def process_supplier_availability_chunk(context: JobContext, run_id: int, chunk_
 @bp.task(name="import_all_supplier_feeds", queue="import", pass_context=True)
 def import_all_supplier_feeds(context: JobContext, started_by: str | None = None) -> list[int]:
     """Every enabled profile of every enabled supplier feed (the hourly schedule calls this)."""
-    from rexbit_desktop.jobs.app import JobAlreadyQueued
+    from rexbit_desktop.queueing import JobAlreadyQueued
 
     db = job_database(context)
     actor = job_actor(context)

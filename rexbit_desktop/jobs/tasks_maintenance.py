@@ -3,7 +3,7 @@
 - ``maintenance:prune_failed_jobs(hours=168)``: delete failed jobs older than ``hours`` (default
   schedule ``prune-failed-jobs``, daily at 02:00), like ``rexbit queue prune-failed``.
 - ``maintenance:vacuum_after_import()``: ``VACUUM (ANALYZE)`` of the supplier offers and the shop sync
-  state, queued by a feed import that changed many offers (``services/maintenance.py``).
+  state, queued by a feed import that changed many offers (``services/ops/maintenance.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ bp = Blueprint()
 
 @bp.task(name="prune_failed_jobs", queue="default", pass_context=True)
 def prune_failed_jobs(context: JobContext, hours: float = 168) -> str:
-    from rexbit_desktop.services.queue import prune_failed_jobs as prune
+    from rexbit_desktop.services.ops.queue import prune_failed_jobs as prune
 
     deleted = prune(job_database(context).uow(), job_actor(context), hours=float(hours))
     return f"deleted {deleted} failed job(s) older than {hours:g} h"
@@ -25,7 +25,7 @@ def prune_failed_jobs(context: JobContext, hours: float = 168) -> str:
 
 @bp.task(name="vacuum_after_import", queue="default", pass_context=True)
 def vacuum_after_import(context: JobContext) -> str:
-    from rexbit_desktop.services.maintenance import vacuum_tables
+    from rexbit_desktop.services.ops.maintenance import vacuum_tables
 
     done = vacuum_tables(job_database(context).engine)
     return "vacuumed " + ", ".join(done)

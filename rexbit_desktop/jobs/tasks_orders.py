@@ -8,9 +8,9 @@ from typing import Any
 from procrastinate import Blueprint, JobContext
 
 from rexbit_desktop.jobs.context import job_actor, job_database
-from rexbit_desktop.services import orders, stock
-from rexbit_desktop.services import shop_orders as _shop_orders  # noqa: F401  registers the shop's status flowback
-from rexbit_desktop.services.order_workflow import OrderStatusChanged, handle_queued_status_change
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders.workflow import OrderStatusChanged, handle_queued_status_change
+from rexbit_desktop.services.stock import stock
 
 bp = Blueprint()
 

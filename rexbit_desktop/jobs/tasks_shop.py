@@ -6,7 +6,7 @@
 - ``shop:sync_all_availability()``: every enabled PrestaShop integration with product listing enabled
   (default schedule ``sync-availability``, every 30 minutes).
 - ``shop:sync_orders(integration_id, since=None, limit=None, dry_run=False)``: ``orders sync-external``,
-  the shop's new and changed orders taken in (``services/shop_orders.py``).
+  the shop's new and changed orders taken in (``services/shop/orders.py``).
 - ``shop:sync_all_orders()``: ``shop:sync_orders`` for every enabled PrestaShop integration (default
   schedule ``sync-orders``, every 10 minutes).
 
@@ -54,7 +54,7 @@ def _report_every_shop(what: str, results: list[Any]) -> list[dict[str, Any]]:
 
 @bp.task(name="test_connection", queue=QUEUE, pass_context=True)
 def test_connection(context: JobContext, integration_id: int) -> dict[str, Any]:
-    from rexbit_desktop.services.shop_connection import check_shop_connection
+    from rexbit_desktop.services.shop.connection import check_shop_connection
 
     report = check_shop_connection(
         job_database(context).uow(), job_actor(context), integration_id=integration_id
@@ -66,7 +66,7 @@ def test_connection(context: JobContext, integration_id: int) -> dict[str, Any]:
 
 @bp.task(name="pull_products", queue=QUEUE, pass_context=True)
 def pull_products(context: JobContext, integration_id: int) -> dict[str, Any]:
-    from rexbit_desktop.services.shop_catalog import pull_products as pull
+    from rexbit_desktop.services.shop.catalog import pull_products as pull
 
     result = pull(
         job_database(context).uow(),
@@ -89,7 +89,7 @@ def sync_availability(
     dry_run: bool = False,
     full: bool = False,
 ) -> dict[str, Any]:
-    from rexbit_desktop.services.shop_sync import sync_availability as sync
+    from rexbit_desktop.services.shop.availability import sync_availability as sync
 
     result = sync(
         job_database(context).uow(),
@@ -107,7 +107,7 @@ def sync_availability(
 
 @bp.task(name="sync_all_availability", queue=QUEUE, pass_context=True)
 def sync_all_availability(context: JobContext) -> list[dict[str, Any]]:
-    from rexbit_desktop.services.shop_sync import sync_all_availability as sync_all
+    from rexbit_desktop.services.shop.availability import sync_all_availability as sync_all
 
     results = sync_all(
         job_database(context).uow(), job_actor(context), progress=_log_progress("shop:sync_all_availability")
@@ -125,7 +125,7 @@ def sync_orders(
 ) -> dict[str, Any]:
     from datetime import date
 
-    from rexbit_desktop.services.shop_orders import sync_orders as sync
+    from rexbit_desktop.services.shop.orders import sync_orders as sync
 
     result = sync(
         job_database(context).uow(),
@@ -141,7 +141,7 @@ def sync_orders(
 
 @bp.task(name="sync_all_orders", queue=QUEUE, pass_context=True)
 def sync_all_orders(context: JobContext) -> list[dict[str, Any]]:
-    from rexbit_desktop.services.shop_orders import sync_all_orders as sync_all
+    from rexbit_desktop.services.shop.orders import sync_all_orders as sync_all
 
     results = sync_all(
         job_database(context).uow(), job_actor(context), progress=_log_progress("shop:sync_all_orders")

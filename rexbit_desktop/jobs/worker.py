@@ -39,8 +39,9 @@ from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.errors import DatabaseUnavailable
-from rexbit_desktop.jobs.app import QUEUES, check_queue, make_job_app, worker_tries
+from rexbit_desktop.jobs.app import make_job_app, worker_tries
 from rexbit_desktop.jobs.loop import run_loop
+from rexbit_desktop.queueing import QUEUES, check_queue
 
 log = logging.getLogger("rexbit.jobs")
 
@@ -629,6 +630,13 @@ class LocalWorker:
         self._thread = None
 
 
+def start_local_worker(db: Database, queues: Sequence[str] = QUEUES) -> LocalWorker:
+    """A started ``LocalWorker`` (the starter ``bootstrap()`` gives to ``queueing.workers``)."""
+    worker = LocalWorker(db, queues)
+    worker.start()
+    return worker
+
+
 __all__ = [
     "STALLED_ERROR",
     "LocalWorker",
@@ -639,4 +647,5 @@ __all__ = [
     "refresh_queue_statistics",
     "rescue_stalled_jobs",
     "run_workers",
+    "start_local_worker",
 ]

@@ -47,10 +47,13 @@ from rexbit_desktop.domain.order_settings import Company
 from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.progress import Progress, no_progress
 from rexbit_desktop.domain.roles import SYSTEM_LOGIN, Actor, Permission
-from rexbit_desktop.services import integrations, order_settings, orders, stock, users
-from rexbit_desktop.services.documents import next_number, record_movements
-from rexbit_desktop.services.order_settings import load_settings
-from rexbit_desktop.services.order_workflow import apply_transition, find_order
+from rexbit_desktop.services import integrations, users
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.settings import load_settings
+from rexbit_desktop.services.orders.workflow import apply_transition, find_order
+from rexbit_desktop.services.stock import stock
+from rexbit_desktop.services.stock.documents import next_number, record_movements
 
 PRODUCT_COUNT = 300
 DEMO_FEED = "hurtownia-demo.csv"

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from rexbit_desktop.adapters.feeds.reader import open_feed_reader
+from rexbit_desktop.adapters.feeds.source import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, open_feed_file
 from rexbit_desktop.db.models.contractors import Contractor
 from rexbit_desktop.db.models.integrations import ImportRun, Integration, IntegrationTask
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.feed_values import FEED_FIELDS
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.integrations.feeds.reader import open_feed_reader
-from rexbit_desktop.integrations.feeds.source import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, open_feed_file
 
 INTEGRATION_TYPES = ("supplier_feed", "prestashop_db")
 FEED_FORMATS = ("csv", "xml")
@@ -75,7 +75,7 @@ def _shown_config(integration: Integration) -> dict[str, Any]:
     cfg = dict(integration.config or {})
     if integration.type == "prestashop_db":
         try:
-            from rexbit_desktop.integrations.prestashop.config import redacted_config
+            from rexbit_desktop.adapters.prestashop.config import redacted_config
 
             return redacted_config(cfg)
         except ImportError:
@@ -90,7 +90,7 @@ def _validate_config(type_: str, config: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("The integration config must be a JSON object.")
     if type_ == "prestashop_db":
         try:
-            from rexbit_desktop.integrations.prestashop.config import validate_prestashop_config
+            from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
         except ImportError:
             return dict(config)
         return validate_prestashop_config(dict(config))

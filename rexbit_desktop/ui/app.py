@@ -113,7 +113,3 @@ def main(argv: list[str] | None = None) -> int:
     stop_local_worker(window.ctx)
     db.dispose()
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,7 +23,7 @@ class AppContext:
     runner: TaskRunner
     dialogs: DialogService = field(default_factory=DialogService)
     settings: QSettings | None = None
-    # The in-process worker for single-workstation mode (jobs.app.LocalWorker), when running.
+    # The in-process worker for single-workstation mode (``queueing.workers.start_local_worker``), when running.
     local_worker: Any = None
 
     def can(self, permission: Permission) -> bool:

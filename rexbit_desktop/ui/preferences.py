@@ -75,11 +75,10 @@ def run_jobs_here(settings: QSettings) -> bool:
 def _make_worker(ctx: AppContext) -> Any:
     """Create and start an in-process worker for every queue (blocks until it runs: call it off the
     GUI thread)."""
-    from rexbit_desktop.jobs.app import QUEUES
-    from rexbit_desktop.jobs.worker import LocalWorker
+    from rexbit_desktop.queueing import QUEUES
+    from rexbit_desktop.queueing.workers import start_local_worker
 
-    worker = LocalWorker(ctx.db, QUEUES)
-    worker.start()
+    worker = start_local_worker(ctx.db, QUEUES)
     log.info("local worker started for queues %s", ", ".join(QUEUES))
     return worker
 

@@ -299,7 +299,7 @@ def test_a_database_with_data_is_refused(
 
 
 def test_refusal_in_the_service_leaves_nothing_behind(db, system_actor) -> None:  # type: ignore[no-untyped-def]
-    from rexbit_desktop.services import stock
+    from rexbit_desktop.services.stock import stock
 
     stock.add_warehouse(db.uow(), system_actor, code="X1", name="Jedyny magazyn")
     with pytest.raises(demo.DemoRefused, match="1 warehouses") as info:

@@ -28,7 +28,7 @@ class _App:
 
     def __init__(self, args: list[str], config: Path | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rexbit_desktop.ui.app", *args],
+            [sys.executable, "-m", "rexbit_desktop.desktop", *args],
             env=_env(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: queue.Queue[str | None] = queue.Queue()

@@ -291,7 +291,7 @@ def test_import_through_the_queue_in_chunks(db_url: str, tmp_path: Path) -> None
     # The hourly schedule's task: every enabled profile of every enabled supplier feed.
     feed.write_bytes((HEADER + "Q-0042;;P;7;1,00;23;24h;szt.\r\n").encode("cp1250"))
     from rexbit_desktop.db.session import open_database
-    from rexbit_desktop.jobs.app import defer_job
+    from rexbit_desktop.queueing import defer_job
 
     db = open_database(db_url)
     try:

@@ -11,9 +11,11 @@ from orders_support import add_products, create, level, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.orders import OrderAuditLog
-from rexbit_desktop.jobs.app import defer_job
-from rexbit_desktop.services import order_settings, orders, stock
-from rexbit_desktop.services.order_workflow import OrderWorkflowService
+from rexbit_desktop.queueing import defer_job
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.stock import stock
 
 REXBIT = str(Path(sys.executable).with_name("rexbit"))
 

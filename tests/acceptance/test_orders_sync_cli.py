@@ -10,8 +10,8 @@ import uuid
 
 from sqlalchemy import select
 
+from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
 from rexbit_desktop.db.models import Integration, Order, SyncRun
-from rexbit_desktop.integrations.prestashop.config import validate_prestashop_config
 
 
 def rexbit(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:

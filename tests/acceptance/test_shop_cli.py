@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
 from rexbit_desktop.db.models import Contractor, Integration, IntegrationProductLink, Product, SyncRun
-from rexbit_desktop.integrations.prestashop.config import validate_prestashop_config
 
 
 def rexbit(db_url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -180,7 +180,7 @@ def test_wrong_prefix_and_listing_disabled_exit_1_with_a_message(db, db_url, sho
 
 @pytest.mark.slow
 def test_sync_job_runs_on_the_integrations_queue(db, db_url, shop) -> None:  # type: ignore[no-untyped-def]
-    from rexbit_desktop.jobs.app import defer_job
+    from rexbit_desktop.queueing import defer_job
 
     integration = _integration(db, shop, product_listing_enabled=True)
     _shop_product(shop, 1, "J-1")

@@ -84,7 +84,7 @@ def query(db_url: str, sql: str, **params: object) -> list[tuple]:  # type: igno
 
 def defer(db_url: str, task: str, **kwargs: object) -> int:
     from rexbit_desktop.db.session import open_database
-    from rexbit_desktop.jobs.app import defer_job
+    from rexbit_desktop.queueing import defer_job
 
     before = os.environ.get("REXBIT_DIAGNOSTIC_TASKS")
     os.environ["REXBIT_DIAGNOSTIC_TASKS"] = "1"

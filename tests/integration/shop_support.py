@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
 from rexbit_desktop.db.models import Contractor, Integration, IntegrationProductLink, Product
-from rexbit_desktop.integrations.prestashop.config import validate_prestashop_config
 
 # What a fresh shop row holds before we sync; the sync must never change quantity or reserved_quantity.
 INITIAL_QUANTITY = 7
@@ -114,7 +114,7 @@ def set_offer(db: Any, supplier: int, sku: str, stock: Any, days: int | None = 2
 
 def last_availability(db: Any, shop_integration: int, external_id: str) -> dict[str, Any] | None:
     from rexbit_desktop.domain.roles import Actor
-    from rexbit_desktop.services.shop_sync import last_availability as recorded
+    from rexbit_desktop.services.shop.availability import last_availability as recorded
 
     return recorded(db.uow(), Actor.system(), integration_id=shop_integration, external_id=external_id)
 

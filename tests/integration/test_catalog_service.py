@@ -12,7 +12,9 @@ from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import catalog, imports, integrations
+from rexbit_desktop.services import integrations
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.feeds import imports
 
 
 def write(path: Path, content: str) -> Path:

@@ -11,7 +11,10 @@ from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import catalog, imports, integrations, maintenance
+from rexbit_desktop.services import integrations
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.ops import maintenance
 
 WHOLESALER_MAPPINGS = {
     "sku": "Indeks",
@@ -482,7 +485,7 @@ def test_an_import_that_changed_many_offers_queues_one_vacuum(
                 ).scalar_one()
             )
 
-    from rexbit_desktop.jobs.app import resolve_task
+    from rexbit_desktop.queueing import resolve_task
 
     assert resolve_task(maintenance.VACUUM_TASK).queue == maintenance.VACUUM_QUEUE
     before = vacuums()

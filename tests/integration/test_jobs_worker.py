@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from rexbit_desktop.jobs.app import defer_job
 from rexbit_desktop.jobs.worker import (
     STALLED_ERROR,
     LocalWorker,
@@ -22,7 +21,8 @@ from rexbit_desktop.jobs.worker import (
     rescue_stalled_jobs,
     run_workers,
 )
-from rexbit_desktop.services.queue import request_worker_restart
+from rexbit_desktop.queueing import defer_job
+from rexbit_desktop.services.ops.queue import request_worker_restart
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import Cancelled, ValidationError
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services.order_queries import (
+from rexbit_desktop.services.orders.queries import (
     MANUAL,
     OrderListFilter,
     OrderSort,
@@ -135,7 +135,7 @@ def test_empty_date_range_is_refused(db, seeded) -> None:  # type: ignore[no-unt
 
 
 def test_options_carry_labels_and_colours_from_settings(db, seeded) -> None:  # type: ignore[no-untyped-def]
-    from rexbit_desktop.services.order_settings import set_order_setting
+    from rexbit_desktop.services.orders.settings import set_order_setting
 
     set_order_setting(db.uow(), Actor.system(), "statuses.paid.colour", "#123456")
     options = order_list_options(db.uow(), OPERATOR)
@@ -181,7 +181,7 @@ def test_search_uses_the_trigram_index_when_pg_trgm_exists(db) -> None:  # type:
         return
     assert index is not None and "gin_trgm_ops" in index
     # The service's expression must be the index's, or the planner would never use it.
-    from rexbit_desktop.services.order_queries import SEARCH_TEXT
+    from rexbit_desktop.services.orders.queries import SEARCH_TEXT
 
     with db.engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))

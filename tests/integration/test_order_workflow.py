@@ -12,11 +12,13 @@ from rexbit_desktop.db.models.orders import Order, OrderAuditLog, OrderItem, Ord
 from rexbit_desktop.domain.errors import PermissionDenied, TransitionRefused, ValidationError
 from rexbit_desktop.domain.orders import TRANSITIONS, OrderStatus
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import order_settings, orders, stock
-from rexbit_desktop.services.order_workflow import (
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.workflow import (
     OrderWorkflowService,
     handle_queued_status_change,
 )
+from rexbit_desktop.services.stock import stock
 
 D = Decimal
 OPERATOR = Actor(login="operator1", role=Role.OPERATOR)
@@ -242,7 +244,7 @@ def test_queued_listener_is_deferred_in_the_same_transaction(stocked, system_act
         queue == "orders" and args["to_status"] == "awaiting_payment" and args["order_number"] == order.number
     )
 
-    from rexbit_desktop.services import order_workflow
+    from rexbit_desktop.services.orders import workflow as order_workflow
 
     seen = []
     order_workflow.QUEUED_HANDLERS.append(seen.append)

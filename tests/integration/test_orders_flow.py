@@ -8,9 +8,10 @@ import pytest
 from orders_support import add_products, create, level, setup_warehouse
 
 from rexbit_desktop.domain.errors import Conflict, NotFound, ValidationError
-from rexbit_desktop.services import orders, stock
-from rexbit_desktop.services.order_settings import set_order_setting
-from rexbit_desktop.services.order_workflow import OrderWorkflowService
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders.settings import set_order_setting
+from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.stock import stock
 
 D = Decimal
 

@@ -11,9 +11,11 @@ from sqlalchemy import update
 
 from rexbit_desktop.db.models.catalog import Product
 from rexbit_desktop.domain.errors import NotFound, ValidationError
-from rexbit_desktop.services import order_settings, orders, stock
-from rexbit_desktop.services.order_pdfs import render_document_pdf, render_order_pdf
-from rexbit_desktop.services.order_workflow import OrderWorkflowService
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
+from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.stock import stock
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 

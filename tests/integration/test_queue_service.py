@@ -8,16 +8,10 @@ from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.jobs.app import (
-    JobAlreadyQueued,
-    UnknownQueue,
-    UnknownTask,
-    defer_job,
-    make_job_app,
-    registered_tasks,
-)
+from rexbit_desktop.jobs.app import make_job_app, registered_tasks
 from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
-from rexbit_desktop.services import queue as q
+from rexbit_desktop.queueing import JobAlreadyQueued, UnknownQueue, UnknownTask, defer_job
+from rexbit_desktop.services.ops import queue as q
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from rexbit_desktop.jobs.scheduler import ScheduleRunner
-from rexbit_desktop.services.schedules import set_schedule
+from rexbit_desktop.services.ops.schedules import set_schedule
 
 
 @pytest.fixture(autouse=True)

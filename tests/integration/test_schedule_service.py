@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import NotFound, PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import schedules as s
-from rexbit_desktop.services.schedules import TickStatus
+from rexbit_desktop.services.ops import schedules as s
+from rexbit_desktop.services.ops.schedules import TickStatus
 
 
 @pytest.fixture(autouse=True)

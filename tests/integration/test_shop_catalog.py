@@ -6,7 +6,7 @@ from shop_support import add_shop_product, create_shop_integration, shop_execute
 from sqlalchemy import select
 
 from rexbit_desktop.db.models import IntegrationProductLink, Product
-from rexbit_desktop.services.shop_catalog import pull_products
+from rexbit_desktop.services.shop.catalog import pull_products
 
 
 def _catalog(db, integration):  # type: ignore[no-untyped-def]

@@ -15,8 +15,8 @@ from shop_support import (
 )
 
 from rexbit_desktop.domain.errors import NotFound, ValidationError
-from rexbit_desktop.services.shop_connection import check_shop_connection
-from rexbit_desktop.services.shop_sync import sync_availability
+from rexbit_desktop.services.shop.availability import sync_availability
+from rexbit_desktop.services.shop.connection import check_shop_connection
 
 
 def _check(db, actor, integration_id):  # type: ignore[no-untyped-def]

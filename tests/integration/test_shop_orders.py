@@ -29,17 +29,19 @@ from rexbit_desktop.db.models import (
     SyncRun,
 )
 from rexbit_desktop.domain.roles import Actor
-from rexbit_desktop.services import order_settings, orders, stock
-from rexbit_desktop.services.order_workflow import (
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.workflow import (
     OrderStatusChanged,
     OrderWorkflowService,
     handle_queued_status_change,
 )
-from rexbit_desktop.services.shop_orders import (
+from rexbit_desktop.services.shop.orders import (
     NotAShopIntegration,
     ShopOrdersUnavailable,
     sync_orders,
 )
+from rexbit_desktop.services.stock import stock
 
 # The fixture's PS_OS_* ids (base_data.sql); the code reads them from the shop's configuration.
 CHEQUE, PAYMENT, PREPARATION, SHIPPING, DELIVERED, CANCELED, ERROR, BANKWIRE = 1, 2, 3, 4, 5, 6, 8, 10

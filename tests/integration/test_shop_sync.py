@@ -22,7 +22,11 @@ from shop_support import (
 )
 
 from rexbit_desktop.domain.availability import DEFAULT_TEXTS
-from rexbit_desktop.services.shop_sync import ProductListingDisabled, list_sync_runs, sync_availability
+from rexbit_desktop.services.shop.availability import (
+    ProductListingDisabled,
+    list_sync_runs,
+    sync_availability,
+)
 
 PL_NOW = DEFAULT_TEXTS["pl"]["available_now"]
 PL_LATER = DEFAULT_TEXTS["pl"]["available_later"]
@@ -344,7 +348,7 @@ def test_bad_offers_are_reported_and_left_out(db, shop, system_actor, setup) -> 
 
 
 def test_sync_all_takes_enabled_integrations_with_listing_enabled(db, shop, system_actor) -> None:  # type: ignore[no-untyped-def]
-    from rexbit_desktop.services.shop_sync import sync_all_availability
+    from rexbit_desktop.services.shop.availability import sync_all_availability
 
     listed = create_shop_integration(db, shop)
     create_shop_integration(db, shop, product_listing_enabled=False)

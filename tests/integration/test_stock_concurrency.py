@@ -10,7 +10,8 @@ from decimal import Decimal
 from orders_support import add_products, order_payload, reserve_worker, setup_warehouse
 from sqlalchemy import text
 
-from rexbit_desktop.services import orders, stock
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.stock import stock
 
 PROCESSES = 8
 ORDERS_PER_PROCESS = 3
@@ -82,7 +83,7 @@ def test_a_deadlock_victim_is_run_again_and_nobody_sees_it(db, system_actor):
     """Two use cases lock the same two rows in opposite order: PostgreSQL kills one, the retry finishes it."""
     import threading
 
-    from rexbit_desktop.services.documents import retry_on_deadlock
+    from rexbit_desktop.services.stock.documents import retry_on_deadlock
 
     setup_warehouse(db, system_actor)
     add_products(db, "DL-1", "DL-2")

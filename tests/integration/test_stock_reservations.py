@@ -11,8 +11,10 @@ from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.documents import StockMovement, WarehouseDocument
 from rexbit_desktop.domain.errors import NotFound, TransitionRefused, ValidationError
-from rexbit_desktop.services import order_settings, orders, stock
-from rexbit_desktop.services.order_workflow import OrderWorkflowService
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.stock import stock
 
 D = Decimal
 

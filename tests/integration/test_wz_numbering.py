@@ -10,8 +10,8 @@ from orders_support import numbering_worker
 
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.numbering import NumberPattern, Reset
-from rexbit_desktop.services import order_settings
-from rexbit_desktop.services.documents import next_number
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.stock.documents import next_number
 
 PROCESSES = 8
 PER_PROCESS = 30

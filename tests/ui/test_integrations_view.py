@@ -15,7 +15,10 @@ from sqlalchemy import text
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
-from rexbit_desktop.services import catalog, imports, integrations, queue
+from rexbit_desktop.services import integrations
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.ops import queue
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog
 from rexbit_desktop.ui.integrations.view import IntegrationsView
 
@@ -372,7 +375,7 @@ def test_import_orders_takes_in_the_shop_orders_and_lists_the_orders_run(
 ) -> None:  # type: ignore[no-untyped-def]
     from integration.shop_support import add_shop_lines, add_shop_order, line
 
-    from rexbit_desktop.services import orders
+    from rexbit_desktop.services.orders import orders
 
     paid = 2  # the fixture's PS_OS_PAYMENT
     add_shop_order(shop, 301, state=paid, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")
@@ -432,6 +435,6 @@ def test_import_orders_follows_the_integrations_run_permission(qtbot, db, monkey
     assert not view.orders_button.isEnabled() and not view.sync_button.isEnabled()
     assert view.orders_button.toolTip() == "Nie masz uprawnień do uruchamiania integracji."
     with pytest.raises(PermissionDenied):
-        from rexbit_desktop.services.shop_orders import sync_orders
+        from rexbit_desktop.services.shop.orders import sync_orders
 
         sync_orders(db.uow(), view.ctx.actor, integration_id=view.current.id)

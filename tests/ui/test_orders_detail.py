@@ -11,7 +11,9 @@ from orders_support import add_products, create, setup_warehouse
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.order_settings import Carrier
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import order_settings, orders, stock
+from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.new_order import NewOrderDialog
 from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
@@ -235,7 +237,7 @@ def test_orders_view_opens_detail_and_settings(qtbot, db, order) -> None:  # typ
 def test_detail_of_an_order_from_the_shop_shows_the_shop_order_id_and_reference(qtbot, ctx, db, shop) -> None:  # type: ignore[no-untyped-def]
     from integration.shop_support import add_shop_order, create_shop_integration, line
 
-    from rexbit_desktop.services.shop_orders import sync_orders
+    from rexbit_desktop.services.shop.orders import sync_orders
 
     integration = create_shop_integration(db, shop)
     add_shop_order(shop, 123, state=2, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import make_ctx
 
 from rexbit_desktop.domain.roles import Role
-from rexbit_desktop.jobs.app import defer_job
-from rexbit_desktop.services import queue as queue_service
+from rexbit_desktop.queueing import defer_job
+from rexbit_desktop.services.ops import queue as queue_service
 from rexbit_desktop.ui.preferences import (
     LANGUAGE_KEY,
     RUN_JOBS_KEY,

@@ -12,7 +12,10 @@ from PySide6.QtCore import Qt, QThreadPool, QTimer
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import catalog, imports, integrations, stock
+from rexbit_desktop.services import integrations
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.products.view import ProductsView
 
 CATALOG = (

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt, QThreadPool, QTimer
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Role
-from rexbit_desktop.jobs.app import defer_job
 from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
-from rexbit_desktop.services import queue as queue_service
+from rexbit_desktop.queueing import defer_job
+from rexbit_desktop.services.ops import queue as queue_service
 from rexbit_desktop.ui.queue.view import QueuesView
 
 

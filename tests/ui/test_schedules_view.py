@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.services import schedules as schedule_service
+from rexbit_desktop.services.ops import schedules as schedule_service
 from rexbit_desktop.ui.schedules.view import CronDialog, SchedulesView
 
 DEFAULTS = {

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from rexbit_desktop.integrations.feeds.errors import (
+from rexbit_desktop.adapters.feeds.errors import (
     FeedMappingError,
     FeedTooLarge,
     FeedUnreachable,
     FeedUnreadable,
     FeedUnsafe,
 )
-from rexbit_desktop.integrations.feeds.reader import open_feed_reader
-from rexbit_desktop.integrations.feeds.source import open_feed_file
+from rexbit_desktop.adapters.feeds.reader import open_feed_reader
+from rexbit_desktop.adapters.feeds.source import open_feed_file
 
 FIELDS = ("external_id", "sku", "ean", "stock_quantity", "delivery_days", "purchase_price")
 WHOLESALER_MAPPINGS = {

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from rexbit_desktop.integrations.pdf.render import Column, Party, PrintableDocument, render_pdf
+from rexbit_desktop.adapters.pdf.render import Column, Party, PrintableDocument, render_pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rexbit_desktop.services.schedules import InvalidCron, cron_trigger, fire_times
+from rexbit_desktop.services.ops.schedules import InvalidCron, cron_trigger, fire_times
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, 0, tzinfo=WARSAW)

@@ -6,6 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from rexbit_desktop.adapters.prestashop.config import (
+    redacted_config,
+    resolve_password,
+    validate_prestashop_config,
+)
 from rexbit_desktop.domain.availability import (
     ALLOW_ORDERS,
     DEFAULT_TEXTS,
@@ -17,11 +22,6 @@ from rexbit_desktop.domain.availability import (
     decide_availability,
 )
 from rexbit_desktop.domain.errors import ConfigurationError, ValidationError
-from rexbit_desktop.integrations.prestashop.config import (
-    redacted_config,
-    resolve_password,
-    validate_prestashop_config,
-)
 
 TEXTS = {
     1: AvailabilityTexts("Jest", "Za {delivery_days} dni", "Brak"),

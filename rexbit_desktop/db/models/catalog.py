@@ -16,7 +16,7 @@ class Product(Base):
     __table_args__ = (
         Index("ix_products_sku_upper", text("upper(btrim(sku))")),
         Index("ix_products_ean", "ean"),
-        # How a feed's EAN finds a product (as GTIN-14): one probe per staged row (services/imports.py).
+        # How a feed's EAN finds a product (as GTIN-14): one probe per staged row (services/feeds/imports.py).
         Index(
             "ix_products_gtin",
             text("lpad(btrim(ean), 14, '0')"),

@@ -145,7 +145,7 @@ class ImportStagedRow(Base):
 # offers per run; parsing JSONB each time was most of its read). Their rule is two SQL functions
 # (migration 0009): rexbit_offer_stock(availability) is 0 when the stock is absent, NULL when it is not a
 # plain number ("bad offer"); rexbit_offer_delivery_days(availability) is NULL when absent, -1 when not a
-# whole number of days. The feed import writes the values it parsed (services/imports.py); an ORM flush
+# whole number of days. The feed import writes the values it parsed (services/feeds/imports.py); an ORM flush
 # that changes an offer sets both with the functions (below); any other SQL writer must call them.
 
 
@@ -235,7 +235,7 @@ class ShopSyncRecord(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     digest: Mapped[str] = mapped_column(Text)
-    # What the next run compares with, in PostgreSQL (services/shop_sync.py): the settings' fingerprint
+    # What the next run compares with, in PostgreSQL (services/shop/availability.py): the settings' fingerprint
     # and AvailabilityRule's decision key of the item and of its product (allowed → delivery days,
     # denied → -1).
     settings_fingerprint: Mapped[str] = mapped_column(Text)

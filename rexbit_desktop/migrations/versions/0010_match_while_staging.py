@@ -7,7 +7,7 @@ per row (``ix_products_sku_upper``, and the new ``ix_products_gtin`` for EANs), 
 
 The staged rows lose their foreign key to ``import_runs``: it cost a trigger call per staged row (about
 0.5 s of server time per 100,000 rows, in the phase that now also matches). They are transient rows that
-the run's apply or failure deletes (``services/imports.py``); runs themselves are never deleted.
+the run's apply or failure deletes (``services/feeds/imports.py``); runs themselves are never deleted.
 
 Revision ID: 0010_match_while_staging
 Revises: 0009_offer_columns_written

@@ -24,10 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services import catalog, imports, shop_catalog, shop_connection, shop_orders, shop_sync
 from rexbit_desktop.services import integrations as integration_service
-from rexbit_desktop.services.imports import ImportRunDTO
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.feeds.imports import ImportRunDTO
 from rexbit_desktop.services.integrations import ImportProfileDTO, IntegrationDTO
+from rexbit_desktop.services.shop import availability as shop_sync
+from rexbit_desktop.services.shop import catalog as shop_catalog
+from rexbit_desktop.services.shop import connection as shop_connection
+from rexbit_desktop.services.shop import orders as shop_orders
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, format_decimal, register, t
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog, SupplierFeedDialog
@@ -732,7 +737,7 @@ class IntegrationsView(ServiceView):
         ctx, iid, task_id = self.ctx, integration.id, self._profile_id()
 
         def work(_c: Any) -> list[tuple[int, int]]:
-            from rexbit_desktop.jobs.app import defer_job
+            from rexbit_desktop.queueing import defer_job
 
             out = []
             for run in imports.create_import_runs(

@@ -40,10 +40,7 @@ from PySide6.QtWidgets import (
 
 from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services.order_pdfs import render_document_pdf, render_order_pdf
-from rexbit_desktop.services.order_settings import get_order_settings
-from rexbit_desktop.services.order_workflow import transition_order
-from rexbit_desktop.services.orders import (
+from rexbit_desktop.services.orders.orders import (
     AddressDTO,
     OrderDetailDTO,
     add_note,
@@ -52,7 +49,10 @@ from rexbit_desktop.services.orders import (
     reserve_order,
     ship_order,
 )
-from rexbit_desktop.services.shop_orders import ShopOrderInfo, shop_order_info
+from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
+from rexbit_desktop.services.orders.settings import get_order_settings
+from rexbit_desktop.services.orders.workflow import transition_order
+from rexbit_desktop.services.shop.orders import ShopOrderInfo, shop_order_info
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label

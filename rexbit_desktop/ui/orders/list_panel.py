@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services.order_queries import (
+from rexbit_desktop.services.orders.queries import (
     EXPORT_COLUMNS,
     MANUAL,
     OrderCount,

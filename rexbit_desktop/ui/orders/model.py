@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor
 
-from rexbit_desktop.services.order_queries import OrderListOptions, OrderListRow, SortKey
+from rexbit_desktop.services.orders.queries import OrderListOptions, OrderListRow, SortKey
 from rexbit_desktop.ui.i18n import format_datetime, format_money, register, t
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
 from rexbit_desktop.ui.runner import TaskRunner

@@ -41,8 +41,8 @@ from rexbit_desktop.domain.order_settings import (
     StatusLabel,
 )
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services.order_settings import get_order_settings, save_order_settings
-from rexbit_desktop.services.stock import list_warehouses
+from rexbit_desktop.services.orders.settings import get_order_settings, save_order_settings
+from rexbit_desktop.services.stock.stock import list_warehouses
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import register, t
 from rexbit_desktop.ui.runner import TaskContext, TaskError

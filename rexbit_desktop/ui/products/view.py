@@ -27,9 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services import catalog, stock
 from rexbit_desktop.services import integrations as integration_service
-from rexbit_desktop.services.catalog import ProductDetailDTO, ProductRowDTO, ShopLinkDTO, SupplierOfferDTO
+from rexbit_desktop.services.catalog import products as catalog
+from rexbit_desktop.services.catalog.products import (
+    ProductDetailDTO,
+    ProductRowDTO,
+    ShopLinkDTO,
+    SupplierOfferDTO,
+)
+from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record

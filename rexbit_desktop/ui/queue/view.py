@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services import queue as queue_service
+from rexbit_desktop.services.ops import queue as queue_service
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services import schedules as schedule_service
-from rexbit_desktop.services.schedules import ScheduleInfo
+from rexbit_desktop.services.ops import schedules as schedule_service
+from rexbit_desktop.services.ops.schedules import ScheduleInfo
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record

@@ -1,0 +1,589 @@
+"""Our product catalog: import from CSV, list and show with stock and supplier offers, link offers."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+
+from rexbit_desktop.adapters.feeds.csv_reader import detect_delimiter
+from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
+from rexbit_desktop.db.models.contractors import Contractor
+from rexbit_desktop.db.models.integrations import Integration, IntegrationProductLink
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.domain.feed_values import FeedValueError, gtin_to_ean13, normalise_gtin
+from rexbit_desktop.domain.roles import Actor, Permission
+
+CATALOG_COLUMNS = ("sku", "ean", "name", "unit", "vat_rate")
+MAX_CATALOG_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class SupplierOfferDTO:
+    link_id: int
+    integration_id: int
+    integration_name: str
+    contractor_id: int | None
+    supplier_name: str | None
+    external_id: str
+    external_sku: str | None
+    external_ean: str | None
+    link_source: str
+    stock_quantity: Decimal | None
+    delivery_days: int | None
+    purchase_price: Decimal | None
+    updated_at: str | None
+
+
+@dataclass(frozen=True)
+class WarehouseStockDTO:
+    warehouse_code: str
+    on_hand: Decimal
+    reserved: Decimal
+
+
+@dataclass(frozen=True)
+class ProductRowDTO:
+    id: int
+    sku: str
+    ean: str | None
+    name: str
+    unit: str
+    active: bool
+    on_hand: Decimal
+    reserved: Decimal
+    stock: list[WarehouseStockDTO]
+    best_offer: SupplierOfferDTO | None
+
+
+@dataclass(frozen=True)
+class ProductPageDTO:
+    rows: list[ProductRowDTO]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class ShopLinkDTO:
+    """Where the product is sold: a PrestaShop item (``id_product:id_product_attribute``)."""
+
+    link_id: int
+    integration_id: int
+    integration_name: str
+    external_id: str
+    external_sku: str | None
+    external_ean: str | None
+    link_source: str
+
+
+@dataclass(frozen=True)
+class ProductDetailDTO:
+    id: int
+    sku: str
+    ean: str | None
+    name: str
+    unit: str
+    vat_rate: Decimal
+    weight: Decimal | None
+    active: bool
+    created_at: datetime
+    stock: list[WarehouseStockDTO]
+    offers: list[SupplierOfferDTO]
+    shop_links: list[ShopLinkDTO] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CatalogImportDTO:
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class LinkResultDTO:
+    integration_id: int
+    examined: int
+    linked: int
+    ambiguous: int
+    unmatched: int
+
+
+# ------------------------------------------------------------------ import
+
+
+def _read_catalog(path: Path) -> tuple[list[tuple[str, str | None, str, str, Decimal]], set[str]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{path.name} is not UTF-8 text (byte 0x{raw[exc.start]:02X} at {exc.start}).",
+            hint="Save the catalog as CSV UTF-8.",
+        ) from None
+    delimiter = detect_delimiter(content[:65536], '"')
+    import pandas as pd  # on first use: the UI lists products without it
+
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ValidationError(f"{path.name} is not a readable CSV file: {exc}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in ("sku", "name") if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"{path.name} has no column {', '.join(missing)}.",
+            hint="The header row needs sku, ean, name and optionally unit, vat_rate.",
+        )
+    if len(frame) == 0:
+        raise ValidationError(f"{path.name} has no rows.")
+    n = len(frame)
+    col = {c: (frame[c].tolist() if c in frame.columns else [""] * n) for c in CATALOG_COLUMNS}
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    out = []
+    for i in range(n):
+        line = i + 2
+        sku = col["sku"][i].strip()
+        name = col["name"][i].strip()
+        unit = col["unit"][i].strip() or "szt."
+        reasons = []
+        if not sku:
+            reasons.append("no sku")
+        elif len(sku) > 64:
+            reasons.append("sku longer than 64 characters")
+        elif sku.upper() in seen:
+            reasons.append(f"sku {sku} repeats line {seen[sku.upper()]}")
+        else:
+            seen[sku.upper()] = line
+        if not name:
+            reasons.append("no name")
+        ean: str | None = None
+        try:
+            gtin = normalise_gtin(col["ean"][i])
+            ean = gtin_to_ean13(gtin) if gtin else None
+        except FeedValueError as exc:
+            reasons.append(str(exc))
+        vat_text = col["vat_rate"][i].strip().replace(",", ".").rstrip("%") or "23"
+        try:
+            vat = Decimal(vat_text)
+            if not Decimal(0) <= vat <= Decimal(100):
+                raise InvalidOperation
+        except InvalidOperation:
+            reasons.append(f"vat_rate '{col['vat_rate'][i]}' is not a rate between 0 and 100")
+            vat = Decimal(23)
+        if reasons:
+            if len(errors) < MAX_CATALOG_ERRORS:
+                errors.append(f"line {line}: {'; '.join(reasons)}")
+            continue
+        out.append((sku, ean, name[:500], unit[:20], vat))
+    if errors:
+        raise ValidationError(
+            f"{path.name}: {len(errors)}{'+' if len(errors) >= MAX_CATALOG_ERRORS else ''} invalid row(s); "
+            "nothing was imported.\n" + "\n".join(errors)
+        )
+    return out, {c for c in ("unit", "vat_rate") if c in frame.columns}
+
+
+def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImportDTO:
+    """Our own catalog from CSV (UTF-8; sku, ean, name, optionally unit, vat_rate). Re-import updates
+    by SKU. All or nothing: one invalid row and nothing is imported."""
+    actor.require(Permission.SETTINGS_EDIT)
+    rows, optional_columns = _read_catalog(Path(file))
+    # A column the file does not have keeps its value on existing products.
+    keep = {c: c not in optional_columns for c in ("unit", "vat_rate")}
+    with uow:
+        s = uow.session
+        s.execute(
+            text(
+                "CREATE TEMP TABLE catalog_in (sku text, ean text, name text, unit text, vat_rate numeric)"
+                " ON COMMIT DROP"
+            )
+        )
+        raw: Any = s.connection().connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy("COPY catalog_in (sku, ean, name, unit, vat_rate) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        result = s.execute(
+            text(
+                """
+                INSERT INTO products AS p (sku, ean, name, unit, vat_rate)
+                SELECT sku, ean, name, unit, vat_rate FROM catalog_in
+                ON CONFLICT (sku) DO UPDATE SET
+                    ean = EXCLUDED.ean, name = EXCLUDED.name,
+                    unit = CASE WHEN :keep_unit THEN p.unit ELSE EXCLUDED.unit END,
+                    vat_rate = CASE WHEN :keep_vat THEN p.vat_rate ELSE EXCLUDED.vat_rate END,
+                    updated_at = now()
+                WHERE (p.ean, p.name) IS DISTINCT FROM (EXCLUDED.ean, EXCLUDED.name)
+                   OR (NOT :keep_unit AND p.unit IS DISTINCT FROM EXCLUDED.unit)
+                   OR (NOT :keep_vat AND p.vat_rate IS DISTINCT FROM EXCLUDED.vat_rate)
+                RETURNING (xmax = 0) AS created
+                """
+            ),
+            {"keep_unit": keep["unit"], "keep_vat": keep["vat_rate"]},
+        ).all()
+        created = sum(1 for r in result if r[0])
+        updated = len(result) - created
+        uow.commit()
+    return CatalogImportDTO(
+        rows=len(rows), created=created, updated=updated, unchanged=len(rows) - len(result)
+    )
+
+
+# ------------------------------------------------------------------ list and show
+
+
+def _offer(link: IntegrationProductLink, integration_name: str, supplier: str | None) -> SupplierOfferDTO:
+    av = link.supplier_availability or {}
+
+    def dec(key: str) -> Decimal | None:
+        v = av.get(key)
+        return None if v is None else Decimal(str(v))
+
+    days = av.get("delivery_days")
+    return SupplierOfferDTO(
+        link_id=link.id,
+        integration_id=link.integration_id,
+        integration_name=integration_name,
+        contractor_id=av.get("contractor_id"),
+        supplier_name=supplier,
+        external_id=link.external_id,
+        external_sku=link.external_sku,
+        external_ean=link.external_ean,
+        link_source=link.link_source,
+        stock_quantity=dec("stock_quantity"),
+        delivery_days=None if days is None else int(days),
+        purchase_price=dec("purchase_price"),
+        updated_at=av.get("updated_at"),
+    )
+
+
+def _offer_rank(o: SupplierOfferDTO) -> tuple[Any, ...]:
+    """Best offer first, by the same rule the shop sync uses (domain/availability.py): the highest stock,
+    ties to the fewest delivery days; then the lowest price, so the order is stable."""
+    return (
+        -(o.stock_quantity if o.stock_quantity is not None else Decimal(-1)),
+        o.delivery_days if o.delivery_days is not None else 10**6,
+        o.purchase_price if o.purchase_price is not None else Decimal(10**12),
+        o.link_id,
+    )
+
+
+def _shop_links_for(uow: UnitOfWork, product_id: int) -> list[ShopLinkDTO]:
+    rows = uow.session.execute(
+        select(IntegrationProductLink, Integration.name)
+        .join(Integration, Integration.id == IntegrationProductLink.integration_id)
+        .where(IntegrationProductLink.product_id == product_id, Integration.type == "prestashop_db")
+        .order_by(Integration.name, IntegrationProductLink.external_id)
+    )
+    return [
+        ShopLinkDTO(
+            link_id=link.id,
+            integration_id=link.integration_id,
+            integration_name=name,
+            external_id=link.external_id,
+            external_sku=link.external_sku,
+            external_ean=link.external_ean,
+            link_source=link.link_source,
+        )
+        for link, name in rows
+    ]
+
+
+def _offers_for(uow: UnitOfWork, product_ids: list[int]) -> dict[int, list[SupplierOfferDTO]]:
+    if not product_ids:
+        return {}
+    rows = uow.session.execute(
+        select(IntegrationProductLink, Integration.name, Contractor.name)
+        .join(Integration, Integration.id == IntegrationProductLink.integration_id)
+        .outerjoin(Contractor, Contractor.id == Integration.contractor_id)
+        .where(IntegrationProductLink.product_id.in_(product_ids), Integration.type == "supplier_feed")
+    )
+    out: dict[int, list[SupplierOfferDTO]] = {}
+    for link, iname, cname in rows:
+        assert link.product_id is not None
+        out.setdefault(link.product_id, []).append(_offer(link, iname, cname))
+    for offers in out.values():
+        offers.sort(key=_offer_rank)
+    return out
+
+
+def _stock_for(uow: UnitOfWork, product_ids: list[int]) -> dict[int, list[WarehouseStockDTO]]:
+    if not product_ids:
+        return {}
+    out: dict[int, list[WarehouseStockDTO]] = {}
+    for pid, code, on_hand, reserved in uow.session.execute(
+        select(
+            WarehouseStockTotal.product_id,
+            Warehouse.code,
+            WarehouseStockTotal.on_hand,
+            WarehouseStockTotal.reserved,
+        )
+        .join(Warehouse, Warehouse.id == WarehouseStockTotal.warehouse_id)
+        .where(WarehouseStockTotal.product_id.in_(product_ids))
+        .order_by(Warehouse.code)
+    ):
+        out.setdefault(pid, []).append(WarehouseStockDTO(code, on_hand, reserved))
+    return out
+
+
+def list_products(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+    only_active: bool = False,
+) -> ProductPageDTO:
+    """A page of products ordered by SKU, filtered on the server by SKU/EAN/name text."""
+    actor.require(Permission.VIEW)
+    limit = max(1, min(limit, 5000))
+    offset = max(0, offset)
+    with uow:
+        s = uow.session
+        query = select(Product)
+        if search and search.strip():
+            term = search.strip()
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(
+                or_(
+                    func.upper(func.btrim(Product.sku)).like(escaped.upper() + "%", escape="\\"),
+                    Product.ean == term,
+                    Product.name.ilike("%" + escaped + "%", escape="\\"),
+                )
+            )
+        if only_active:
+            query = query.where(Product.active.is_(True))
+        total = int(s.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        products = list(s.scalars(query.order_by(Product.sku).offset(offset).limit(limit)))
+        ids = [p.id for p in products]
+        offers = _offers_for(uow, ids)
+        stock = _stock_for(uow, ids)
+        rows = []
+        for p in products:
+            st = stock.get(p.id, [])
+            best = next(iter(offers.get(p.id, [])), None)
+            rows.append(
+                ProductRowDTO(
+                    id=p.id,
+                    sku=p.sku,
+                    ean=p.ean,
+                    name=p.name,
+                    unit=p.unit,
+                    active=p.active,
+                    on_hand=sum((x.on_hand for x in st), Decimal(0)),
+                    reserved=sum((x.reserved for x in st), Decimal(0)),
+                    stock=st,
+                    best_offer=best,
+                )
+            )
+    return ProductPageDTO(rows=rows, total=total, offset=offset, limit=limit)
+
+
+def _product_by(uow: UnitOfWork, *, sku: str | None = None, product_id: int | None = None) -> Product:
+    s = uow.session
+    if product_id is not None:
+        product = s.get(Product, product_id)
+        if product is None:
+            raise NotFound(f"There is no product {product_id}.")
+        return product
+    if not sku or not sku.strip():
+        raise ValidationError("Give a SKU.")
+    product = s.scalar(select(Product).where(Product.sku == sku.strip()))
+    if product is None:
+        found = list(
+            s.scalars(select(Product).where(func.upper(func.btrim(Product.sku)) == sku.strip().upper()))
+        )
+        if len(found) == 1:
+            product = found[0]
+    if product is None:
+        raise NotFound(f"There is no product with SKU '{sku}'.", hint="List them with: rexbit products list")
+    return product
+
+
+def show_product(
+    uow: UnitOfWork, actor: Actor, *, sku: str | None = None, product_id: int | None = None
+) -> ProductDetailDTO:
+    """A product with its stock per warehouse and every supplier offer (best first)."""
+    actor.require(Permission.VIEW)
+    with uow:
+        p = _product_by(uow, sku=sku, product_id=product_id)
+        return ProductDetailDTO(
+            id=p.id,
+            sku=p.sku,
+            ean=p.ean,
+            name=p.name,
+            unit=p.unit,
+            vat_rate=p.vat_rate,
+            weight=p.weight,
+            active=p.active,
+            created_at=p.created_at,
+            stock=_stock_for(uow, [p.id]).get(p.id, []),
+            offers=_offers_for(uow, [p.id]).get(p.id, []),
+            shop_links=_shop_links_for(uow, p.id),
+        )
+
+
+# ------------------------------------------------------------------ linking
+
+
+def link_offer(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    integration_id: int,
+    external_id: str,
+    sku: str | None = None,
+    product_id: int | None = None,
+) -> SupplierOfferDTO:
+    """Links a supplier's item to our product by hand; later imports keep this link."""
+    actor.require(Permission.INTEGRATIONS_RUN)
+    with uow:
+        s = uow.session
+        product = _product_by(uow, sku=sku, product_id=product_id)
+        integration = s.get(Integration, integration_id)
+        if integration is None:
+            raise NotFound(f"There is no integration {integration_id}.")
+        link = s.scalar(
+            select(IntegrationProductLink).where(
+                IntegrationProductLink.integration_id == integration_id,
+                IntegrationProductLink.external_id == external_id,
+            )
+        )
+        if link is None:
+            raise NotFound(
+                f"Integration {integration_id} has no item '{external_id}'.",
+                hint="Import the feed first: its items appear as unlinked offers.",
+            )
+        link.product_id = product.id
+        link.link_source = "manual"
+        s.flush()
+        supplier = s.get(Contractor, integration.contractor_id) if integration.contractor_id else None
+        dto = _offer(link, integration.name, supplier.name if supplier else None)
+        uow.commit()
+    return dto
+
+
+def unlink_offer(uow: UnitOfWork, actor: Actor, *, integration_id: int, external_id: str) -> SupplierOfferDTO:
+    """Removes a link by hand; automatic linking will not link this item again."""
+    actor.require(Permission.INTEGRATIONS_RUN)
+    with uow:
+        s = uow.session
+        integration = s.get(Integration, integration_id)
+        link = s.scalar(
+            select(IntegrationProductLink).where(
+                IntegrationProductLink.integration_id == integration_id,
+                IntegrationProductLink.external_id == external_id,
+            )
+        )
+        if integration is None or link is None:
+            raise NotFound(f"Integration {integration_id} has no item '{external_id}'.")
+        link.product_id = None
+        link.link_source = "manual"
+        s.flush()
+        dto = _offer(link, integration.name, None)
+        uow.commit()
+    return dto
+
+
+def list_unlinked_offers(
+    uow: UnitOfWork, actor: Actor, *, integration_id: int, limit: int = 200
+) -> list[SupplierOfferDTO]:
+    """Items of a supplier that are linked to no product (to link by hand)."""
+    actor.require(Permission.VIEW)
+    with uow:
+        s = uow.session
+        integration = s.get(Integration, integration_id)
+        if integration is None:
+            raise NotFound(f"There is no integration {integration_id}.")
+        links = s.scalars(
+            select(IntegrationProductLink)
+            .where(
+                IntegrationProductLink.integration_id == integration_id,
+                IntegrationProductLink.product_id.is_(None),
+            )
+            .order_by(IntegrationProductLink.external_id)
+            .limit(limit)
+        )
+        return [_offer(link, integration.name, None) for link in links]
+
+
+_AUTO_LINK = """
+WITH candidates AS (
+    SELECT l.id AS link_id, p.id AS product_id
+    FROM integration_product_links l JOIN products p ON upper(btrim(p.sku)) = upper(btrim(l.external_sku))
+    WHERE l.integration_id = :integration_id AND l.link_source = 'auto' AND l.external_sku IS NOT NULL
+    UNION ALL
+    SELECT l.id, p.id
+    FROM integration_product_links l JOIN products p ON lpad(btrim(p.ean), 14, '0') = lpad(l.external_ean, 14, '0')
+    WHERE l.integration_id = :integration_id AND l.link_source = 'auto' AND l.external_ean IS NOT NULL
+      AND p.ean IS NOT NULL AND btrim(p.ean) <> ''
+      AND NOT EXISTS (SELECT 1 FROM products p2 WHERE l.external_sku IS NOT NULL
+                      AND upper(btrim(p2.sku)) = upper(btrim(l.external_sku)))
+), decided AS (
+    SELECT link_id, min(product_id) AS product_id, count(DISTINCT product_id) AS n
+    FROM candidates GROUP BY link_id
+), changed AS (
+    UPDATE integration_product_links l
+    SET product_id = CASE WHEN d.n = 1 THEN d.product_id END, updated_at = now()
+    FROM decided d
+    WHERE l.id = d.link_id
+      AND l.product_id IS DISTINCT FROM (CASE WHEN d.n = 1 THEN d.product_id END)
+    RETURNING l.id
+)
+SELECT
+    (SELECT count(*) FROM integration_product_links
+     WHERE integration_id = :integration_id AND link_source = 'auto') AS examined,
+    (SELECT count(*) FROM decided WHERE n = 1) AS linked,
+    (SELECT count(*) FROM decided WHERE n > 1) AS ambiguous,
+    (SELECT count(*) FROM changed) AS changed
+"""
+
+
+def link_integration_products(uow: UnitOfWork, actor: Actor, *, integration_id: int) -> LinkResultDTO:
+    """Auto-links a supplier's items to products by SKU, then EAN (``LinkIntegrationProducts``).
+
+    Useful after the catalog changed: new products find their offers without waiting for the next
+    import. Manual links and unlinks are left alone; several candidates = ambiguous, left unlinked.
+    """
+    actor.require(Permission.INTEGRATIONS_RUN)
+    with uow:
+        s = uow.session
+        integration = s.get(Integration, integration_id)
+        if integration is None:
+            raise NotFound(f"There is no integration {integration_id}.")
+        s.execute(text("SELECT pg_advisory_xact_lock(4242, CAST(:id AS integer))"), {"id": integration_id})
+        examined, linked, ambiguous, _changed = s.execute(
+            text(_AUTO_LINK), {"integration_id": integration_id}
+        ).one()
+        uow.commit()
+    return LinkResultDTO(
+        integration_id=integration_id,
+        examined=int(examined),
+        linked=int(linked),
+        ambiguous=int(ambiguous),
+        unmatched=int(examined) - int(linked) - int(ambiguous),
+    )

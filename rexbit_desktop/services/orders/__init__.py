@@ -1,0 +1,7 @@
+"""Orders: creating them (from the shop's or the CLI's JSON, or by hand), the detail, commands (notes,
+reserve, cancel, ship), the status workflow and its listeners, the list read model, order settings and
+the printed documents.
+
+Rooms: ``orders`` (payload, DTOs, create, detail, commands), ``workflow`` (status changes and
+listeners), ``queries`` (the list: filter, sort, keyset paging, CSV), ``settings``, ``pdfs``.
+"""

@@ -1,0 +1,344 @@
+"""The printed documents of an order: WZ, order confirmation, reservation, packing list."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rexbit_desktop.adapters.pdf.render import Column, Party, PrintableDocument, render_pdf
+from rexbit_desktop.db.models.documents import WarehouseDocument
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.domain.order_settings import Company, OrderSettings
+from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.orders.orders import AddressDTO, OrderDetailDTO, order_detail
+from rexbit_desktop.services.orders.settings import load_settings
+from rexbit_desktop.services.orders.workflow import find_order
+from rexbit_desktop.services.stock.documents import WarehouseDocumentDTO, document_dto
+
+KINDS = ("wz", "confirmation", "reservation", "packing")
+PAYMENT_PL = {
+    "pending": "oczekuje",
+    "partially_paid": "częściowo opłacone",
+    "paid": "opłacone",
+    "refunded": "zwrócone",
+}
+
+
+def money(value: Decimal, currency: str = "") -> str:
+    """Polish notation: 1 234,50 (a narrow no-break space would not survive every PDF viewer's copy)."""
+    text = f"{value.quantize(Decimal('0.01')):,.2f}".replace(",", " ").replace(".", ",")
+    return f"{text} {currency}".rstrip()
+
+
+def qty(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text.replace(".", ",")
+
+
+def _company_lines(company: Company) -> list[str]:
+    lines = [
+        company.name or "(uzupełnij dane firmy: rexbit orders settings set company.name ...)",
+        company.street,
+        f"{company.postcode} {company.city}".strip(),
+        f"NIP: {company.vat_id}" if company.vat_id else "",
+        " ".join(x for x in (company.phone, company.email) if x),
+    ]
+    return [line for line in lines if line]
+
+
+def _address_lines(a: AddressDTO | dict[str, Any] | None) -> list[str]:
+    if a is None:
+        return ["—"]
+    get = a.get if isinstance(a, dict) else (lambda k, _d=None: getattr(a, k))
+    lines = [
+        get("company") or "",
+        get("name") or "",
+        get("street") or "",
+        f"{get('postcode') or ''} {get('city') or ''}".strip()
+        + (f" ({get('country')})" if get("country") and get("country") != "PL" else ""),
+        f"NIP: {get('vat_id')}" if get("vat_id") else "",
+        " ".join(x for x in (get("phone") or "", get("email") or "") if x),
+    ]
+    return [line for line in lines if line] or ["—"]
+
+
+def _address(order: OrderDetailDTO, *kinds: str) -> AddressDTO | None:
+    by_type = {a.type: a for a in order.addresses}
+    return next((by_type[k] for k in kinds if k in by_type), None)
+
+
+def wz_document(
+    doc: WarehouseDocumentDTO, settings: OrderSettings, *, storno_number: str | None = None
+) -> PrintableDocument:
+    title = {
+        "WZ": "WZ – Wydanie zewnętrzne",
+        "IN": "IN – Przyjęcie zwrotne (storno)",
+        "PZ": "PZ – Przyjęcie zewnętrzne",
+    }[doc.type]
+    marker = "Oryginał"
+    if doc.status == "cancelled":
+        marker = "ANULOWANY" + (f" – storno {storno_number}" if storno_number else "")
+    total = sum((i.quantity for i in doc.items), Decimal(0))
+    meta = [
+        ("Data wystawienia", doc.issue_date.isoformat()),
+        (
+            "Data wydania" if doc.type == "WZ" else "Data przyjęcia",
+            (doc.release_date or doc.issue_date).isoformat(),
+        ),
+        ("Magazyn", f"{doc.warehouse_code} – {doc.warehouse_name}"),
+    ]
+    if doc.order_number:
+        meta.append(("Zamówienie", doc.order_number))
+    if doc.related_number:
+        meta.append(("Dotyczy", doc.related_number))
+    return PrintableDocument(
+        title=title,
+        number=doc.number or "",
+        marker=marker,
+        meta=meta,
+        parties=[
+            Party("Wystawca", _company_lines(settings.company)),
+            Party("Odbiorca" if doc.type == "WZ" else "Od kogo", _address_lines(doc.recipient)),
+        ],
+        columns=[
+            Column("Lp.", 6, "RIGHT"),
+            Column("Kod (SKU / EAN)", 20, wrap=True),
+            Column("Nazwa towaru", 50, wrap=True),
+            Column("J.m.", 8),
+            Column("Ilość", 12, "RIGHT"),
+        ],
+        rows=[
+            [str(i.line_no), i.sku + (f"\n{i.ean}" if i.ean else ""), i.name, i.unit, qty(i.quantity)]
+            for i in doc.items
+        ],
+        totals=[("Razem pozycji / ilość", f"{len(doc.items)} / {qty(total)}")],
+        notes=[f"Uwagi: {doc.comment}"] if doc.comment else [],
+        signatures=["Wystawił", "Wydał", "Odebrał", "Zatwierdził"]
+        if doc.type == "WZ"
+        else ["Wystawił", "Przyjął"],
+        footer=f"{doc.number} · wystawił: {doc.created_by}",
+    )
+
+
+def confirmation_document(order: OrderDetailDTO, settings: OrderSettings) -> PrintableDocument:
+    net = sum((i.price_net * i.quantity for i in order.items), Decimal(0)).quantize(Decimal("0.01"))
+    gross_items = sum((i.total_gross for i in order.items), Decimal(0))
+    parties = [
+        Party("Sprzedawca", _company_lines(settings.company)),
+        Party("Nabywca", _address_lines(_address(order, "billing", "customer", "shipping"))),
+    ]
+    shipping = _address(order, "shipping", "pickup")
+    if shipping is not None:
+        parties.append(
+            Party(
+                "Adres dostawy" if shipping.type == "shipping" else "Punkt odbioru", _address_lines(shipping)
+            )
+        )
+    totals = [
+        ("Wartość netto", money(net, order.currency)),
+        ("VAT", money(gross_items - net, order.currency)),
+    ]
+    if order.shipping_gross:
+        totals.append(("Dostawa", money(order.shipping_gross, order.currency)))
+    totals += [
+        ("Razem brutto", money(order.total_gross, order.currency)),
+        ("Zapłacono", money(order.total_paid, order.currency)),
+    ]
+    return PrintableDocument(
+        title="Potwierdzenie zamówienia",
+        number=order.number,
+        meta=[
+            ("Data zamówienia", order.created_at.date().isoformat()),
+            ("Płatność", PAYMENT_PL.get(order.payment_status, order.payment_status)),
+            ("Dostawa", order.delivery_method or "—"),
+        ],
+        parties=parties,
+        columns=[
+            Column("Lp.", 6, "RIGHT"),
+            Column("Kod", 12, wrap=True),
+            Column("Nazwa towaru", 31, wrap=True),
+            Column("J.m.", 8),
+            Column("Ilość", 8, "RIGHT"),
+            Column("Cena brutto", 15, "RIGHT"),
+            Column("VAT", 7, "RIGHT"),
+            Column("Wartość brutto", 19, "RIGHT"),
+        ],
+        rows=[
+            [
+                str(n),
+                i.sku or "",
+                i.name,
+                i.unit,
+                qty(i.quantity),
+                money(i.price_gross),
+                f"{qty(i.vat_rate)}%",
+                money(i.total_gross),
+            ]
+            for n, i in enumerate(order.items, start=1)
+        ],
+        totals=totals,
+        notes=["Dziękujemy za zamówienie."],
+    )
+
+
+def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> PrintableDocument:
+    number = next((d.number for d in order.documents if d.type == "reservation"), None)
+    if number is None:
+        raise ValidationError(
+            f"Order {order.number} has no reservation yet.",
+            hint=f"Reserve it: rexbit orders reserve {order.number}",
+        )
+    expiries = [r.expires_at for r in order.reservations if r.status != "released" and r.expires_at]
+    meta = [("Zamówienie", order.number), ("Data", order.created_at.date().isoformat())]
+    if expiries:
+        meta.append(("Ważna do", min(expiries).strftime("%Y-%m-%d %H:%M")))
+    missing_any = any(i.missing for i in order.items)
+    return PrintableDocument(
+        title="Rezerwacja towaru",
+        number=number,
+        meta=meta,
+        parties=[
+            Party("Wystawca", _company_lines(settings.company)),
+            Party("Klient", _address_lines(_address(order, "customer", "billing", "shipping"))),
+        ],
+        columns=[
+            Column("Lp.", 6, "RIGHT"),
+            Column("Kod", 12, wrap=True),
+            Column("Nazwa towaru", 27, wrap=True),
+            Column("Magazyn", 11),
+            Column("J.m.", 8),
+            Column("Zamówiono", 14, "RIGHT"),
+            Column("Zarezerw.", 13, "RIGHT"),
+            Column("Brakuje", 10, "RIGHT"),
+        ],
+        rows=[
+            [
+                str(n),
+                i.sku or "",
+                i.name,
+                i.warehouse_code or "",
+                i.unit,
+                qty(i.quantity),
+                qty(i.reserved),
+                qty(i.missing) if i.missing else "—",
+            ]
+            for n, i in enumerate(order.items, start=1)
+            if i.in_catalog
+        ],
+        notes=["Brakujące pozycje zostaną zarezerwowane automatycznie po przyjęciu dostawy."]
+        if missing_any
+        else [],
+    )
+
+
+def packing_document(order: OrderDetailDTO, settings: OrderSettings) -> PrintableDocument:
+    total = sum((i.quantity for i in order.items), Decimal(0))
+    notes = [f"Uwagi: {n.body}" for n in order.notes]
+    return PrintableDocument(
+        title="Lista pakowania",
+        number=order.number,
+        meta=[("Data", order.created_at.date().isoformat()), ("Dostawa", order.delivery_method or "—")],
+        parties=[
+            Party("Nadawca", _company_lines(settings.company)),
+            Party("Odbiorca", _address_lines(_address(order, "shipping", "pickup", "customer"))),
+        ],
+        columns=[
+            Column("Lp.", 6, "RIGHT"),
+            Column("Kod", 15, wrap=True),
+            Column("EAN", 15),
+            Column("Nazwa towaru", 35, wrap=True),
+            Column("J.m.", 8),
+            Column("Ilość", 9, "RIGHT"),
+            Column("Spakowano", 14),
+        ],
+        rows=[
+            [str(n), i.sku or "", i.ean or "", i.name, i.unit, qty(i.quantity), "☐"]
+            for n, i in enumerate(order.items, start=1)
+        ],
+        totals=[("Pozycji / sztuk", f"{len(order.items)} / {qty(total)}")],
+        notes=notes,
+        signatures=["Spakował", "Sprawdził"],
+    )
+
+
+def _wz_documents(session: Session, order_id: int) -> list[tuple[WarehouseDocumentDTO, str | None]]:
+    docs = list(
+        session.scalars(
+            select(WarehouseDocument)
+            .where(WarehouseDocument.order_id == order_id, WarehouseDocument.type == "WZ")
+            .order_by(WarehouseDocument.id)
+        )
+    )
+    storno = dict(
+        session.execute(
+            select(WarehouseDocument.related_document_id, WarehouseDocument.number).where(
+                WarehouseDocument.order_id == order_id, WarehouseDocument.type == "IN"
+            )
+        ).all()
+    )
+    return [(document_dto(session, d), storno.get(d.id)) for d in docs]
+
+
+def build_order_documents(session: Session, number: str, kind: str) -> list[PrintableDocument]:
+    kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise ValidationError(f"Unknown document type '{kind}'.", hint="Use one of: " + ", ".join(KINDS))
+    order = find_order(session, number)
+    settings = load_settings(session)
+    if kind == "wz":
+        wzs = _wz_documents(session, order.id)
+        if not wzs:
+            raise NotFound(
+                f"Order {order.number} has no WZ yet.",
+                hint=f"It is issued on '{settings.automation.issue_wz_on}' (rexbit orders transition).",
+            )
+        return [wz_document(doc, settings, storno_number=storno) for doc, storno in wzs]
+    detail = order_detail(session, order)
+    builder = {
+        "confirmation": confirmation_document,
+        "reservation": reservation_document,
+        "packing": packing_document,
+    }
+    return [builder[kind](detail, settings)]
+
+
+def render_order_pdf(uow: UnitOfWork, actor: Actor, number: str, *, kind: str, out: Path) -> list[Path]:
+    """Write the order's document(s) of ``kind``; several WZ (one per warehouse) get -2, -3 … names."""
+    actor.require(Permission.VIEW)
+    with uow:
+        documents = build_order_documents(uow.session, number, kind)
+    paths = []
+    for n, doc in enumerate(documents, start=1):
+        path = out if n == 1 else out.with_name(f"{out.stem}-{n}{out.suffix}")
+        try:
+            render_pdf(doc, path)
+        except OSError as exc:
+            raise ValidationError(f"Cannot write {path}: {exc.strerror}.") from None
+        paths.append(path)
+    return paths
+
+
+def render_document_pdf(uow: UnitOfWork, actor: Actor, document_number: str, out: Path | BinaryIO) -> None:
+    """One warehouse document (WZ, PZ, IN) by its number."""
+    actor.require(Permission.VIEW)
+    with uow:
+        s = uow.session
+        doc = s.scalar(select(WarehouseDocument).where(WarehouseDocument.number == document_number.strip()))
+        if doc is None:
+            raise NotFound(f"There is no warehouse document '{document_number}'.")
+        storno = (
+            s.scalar(
+                select(WarehouseDocument.number).where(
+                    WarehouseDocument.related_document_id == doc.id, WarehouseDocument.type == "IN"
+                )
+            )
+            if doc.status == "cancelled"
+            else None
+        )
+        printable = wz_document(document_dto(s, doc), load_settings(s), storno_number=storno)
+    render_pdf(printable, out)
