@@ -135,5 +135,31 @@ def resolve_database(explicit: str | None = None) -> DatabaseTarget:
             hint='Write it as database_url = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE".',
         )
     if from_file and from_file.strip():
-        return DatabaseTarget(_normalise_from(from_file, f"database_url in {config_file()}"), "config file")
+        url = _normalise_from(from_file, f"database_url in {config_file()}")
+        check_private(config_file(), url)
+        return DatabaseTarget(url, "config file")
     return DatabaseTarget(None, "embedded")
+
+
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return bool(u.password) or "password" in u.query
+
+
+def check_private(path: Path, url: str) -> None:
+    """A config file holding a database password must be readable by its owner only (as ssh treats a
+    private key): refuse one that other users can read, saying how to fix it."""
+    if os.name != "posix" or not _has_password(url):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"The configuration file {path} holds a database password and other users of this computer "
+            f"can read it (permissions {oct(mode & 0o777)[2:]}).",
+            hint=f"Make it private: chmod 600 {path}",
+        )

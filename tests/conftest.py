@@ -1,5 +1,5 @@
 """Shared fixtures: a real PostgreSQL (template database per session, a clone per test) and a real
-MariaDB shop loaded from ../shared/fixtures/prestashop. Qt runs offscreen."""
+MariaDB shop loaded from tests/fixtures/prestashop (the project carries its own copy). Qt runs offscreen."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
-PRESTASHOP_FIXTURES = REPO.parent / "shared" / "fixtures" / "prestashop"
+PRESTASHOP_FIXTURES = REPO / "tests" / "fixtures" / "prestashop"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -58,6 +58,34 @@ def _with_database(url: str, name: str) -> str:
     base, _, query = url.partition("?")
     base = base.rsplit("/", 1)[0] + "/" + name
     return base + (("?" + query) if query else "")
+
+
+def embedded_base_dir(tmp_path: Path) -> Iterator[Path]:
+    """Where a test puts embedded servers' data directories. As root the server runs as 'pgserver',
+    which reaches the directory through an ACL entry on its parents; pytest's own tmp root
+    (/tmp/pytest-of-root) is chmod-ed back to 0700 by every pytest run that starts meanwhile, which
+    would cut a running server off its files. So as root: a fresh private directory under /tmp."""
+    if os.name == "posix" and os.geteuid() == 0:
+        import shutil
+        import tempfile
+
+        base = Path(tempfile.mkdtemp(prefix="rexbit-test-"))
+        try:
+            yield base
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+    else:
+        yield tmp_path
+
+
+@pytest.fixture
+def embedded_dir(tmp_path: Path) -> Iterator[Path]:
+    yield from embedded_base_dir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def embedded_dir_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield from embedded_base_dir(tmp_path_factory.mktemp("embedded"))
 
 
 @pytest.fixture(scope="session")
@@ -220,15 +248,50 @@ def load_prestashop(conn, prefix: str) -> None:  # type: ignore[no-untyped-def]
                 cur.execute(stmt.rstrip(";"))
 
 
-@pytest.fixture(scope="session")
-def mysql_server() -> dict[str, object]:
+def _mysql_unreachable(params: dict[str, object]) -> str | None:
+    """Why MariaDB does not answer, or None when it does."""
     import pymysql
 
-    params = _mysql_params()
     try:
         pymysql.connect(connect_timeout=3, **params).close()  # type: ignore[arg-type]
     except pymysql.Error as exc:
-        msg = f"MariaDB not reachable at {params['host']}:{params['port']} ({exc}); PrestaShop tests need it"
+        return f"MariaDB not reachable at {params['host']}:{params['port']} ({exc}); PrestaShop tests need it"
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """One loud line at the top of the run saying which servers the tests use."""
+    lines = [
+        "PostgreSQL: REXBIT_TEST_DATABASE_URL"
+        if os.environ.get("REXBIT_TEST_DATABASE_URL")
+        else "PostgreSQL: the embedded server (REXBIT_TEST_DATABASE_URL not set)"
+    ]
+    if config.getoption("markexpr", "") and "not mysql" in config.getoption("markexpr", ""):
+        return lines
+    reason = _mysql_unreachable(_mysql_params())
+    if reason is None:
+        lines.append("MariaDB: answering, the PrestaShop tests run")
+    elif IN_CI:
+        lines.append(f"*** MariaDB: {reason}; CI=true, so every MariaDB test FAILS ***")
+    else:
+        lines.append(f"*** SKIPPING MariaDB TESTS: {reason} (see README, 'Run the tests') ***")
+    return lines
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that needs MariaDB carries the ``mysql`` marker (runs before ``-m`` deselects), so
+    ``-m "not mysql"`` never starts one by mistake."""
+    for item in items:
+        if "mysql_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mysql)
+
+
+@pytest.fixture(scope="session")
+def mysql_server() -> dict[str, object]:
+    params = _mysql_params()
+    msg = _mysql_unreachable(params)
+    if msg is not None:
         if IN_CI:
             pytest.fail(msg + " (CI=true: a missing service fails the run)")
         print(f"\n*** SKIPPING MariaDB TESTS: {msg} ***\n", file=sys.stderr)

@@ -15,8 +15,10 @@ What a workstation really does to it, and how we cope:
   directory, remove the stale files, and start again. A process still attached to the dead postmaster
   learns the new one before it leaves, so the last one out still stops the server.
 * Run as root, PostgreSQL refuses to start; pgserver then runs it as the system user ``pgserver``
-  (created with ``useradd`` on first use), chowns the data directory to it and makes every parent
-  directory traversable (``o+rx``) — including ``/root`` for the default data dir.
+  (created with ``useradd`` on first use) and chowns the data directory to it. The parents it must
+  traverse get an ACL entry for that user alone (``embedded_access``), never ``o+rx`` for everyone.
+* Only the owner connects: peer authentication on a socket in a private directory, no TCP
+  (``embedded_access``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 
 import psutil
 
+from rexbit_desktop.db.embedded_access import get_server as get_private_server
 from rexbit_desktop.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,7 @@ def _process_alive(pid: int, started_at: float | None = None) -> bool:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
         return started_at is None or abs(proc.create_time() - started_at) < 1.0
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):  # ValueError: a negative pid
         return False
 
 
@@ -148,7 +151,7 @@ def _is_our_postmaster(pid: int, pgdata: Path) -> bool:
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
         return proc.name() == "postgres" and str(pgdata) in " ".join(proc.cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):  # ValueError: a negative pid
         return False
 
 
@@ -281,7 +284,7 @@ def start_embedded(data_dir: Path) -> str:
                     if server is not None and server._postmaster_info is not None:
                         # Already attached in this process, but the postmaster may have died meanwhile.
                         server.ensure_postgres_running()
-            server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            server = get_private_server(pgdata)
             with server_cls._lock:
                 _record_handle_time(pgdata)
             admin_uri = server.get_uri(database="postgres")
@@ -333,19 +336,44 @@ def _before_detach(server: Any, pgdata: Path) -> None:
         log.warning("cleaning embedded-server handles failed: %s", exc)
 
 
+# Held while the application database is created: two processes starting on a fresh data directory at
+# once (the desktop app and `rexbit serve` on first boot, two pytest workers) must not both create it.
+CREATE_DATABASE_LOCK = 727273
+
+
 def _ensure_database(admin_uri: str, pgdata: Path) -> None:
     import psycopg
+    from psycopg import errors
 
     try:
-        with psycopg.connect(admin_uri, autocommit=True, connect_timeout=10) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        conn = psycopg.connect(admin_uri, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         raise DatabaseUnavailable(
-            f"The embedded PostgreSQL server started but does not accept connections: {exc}".strip(),
+            f"The embedded PostgreSQL server in {pgdata} started but does not accept connections: "
+            f"{_first_line(exc)}",
             hint=(
                 f"Close every rexbit window and command and try again; if it persists, see the server log "
                 f"{pgdata / 'log'}."
             ),
         ) from exc
+    try:
+        with conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (CREATE_DATABASE_LOCK,))
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+            if not exists:
+                try:
+                    conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+                except (errors.DuplicateDatabase, errors.UniqueViolation):
+                    pass  # created by another process meanwhile (one that does not take the lock)
+            conn.execute("SELECT pg_advisory_unlock(%s)", (CREATE_DATABASE_LOCK,))
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(
+            f"Cannot create the database '{DATABASE_NAME}' in the embedded PostgreSQL server ({pgdata}): "
+            f"{_first_line(exc)}",
+            hint=f"See the server log {pgdata / 'log'}; the disk may be full or the data directory damaged.",
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

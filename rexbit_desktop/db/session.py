@@ -1,6 +1,12 @@
-"""Engine, sessions and the unit of work; opening a database checks it and upgrades its schema.
+"""Engine, sessions and the unit of work; opening a database checks its schema.
 
 Build the engine in one place (``open_database``), never at import time.
+
+Schema upgrades: the embedded server and an empty database are migrated by whoever opens them first. A
+server database at an older revision is refused (``SchemaMismatch``, exit 2) until someone runs
+``rexbit db upgrade``: on a PostgreSQL server shared by several workstations, the first one with a
+newer rexbit must not migrate the schema under the others. A database at a revision newer than this
+rexbit knows is refused too, before anything is written.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rexbit_desktop import config
-from rexbit_desktop.domain.errors import DatabaseUnavailable, ForeignDatabase
+from rexbit_desktop.domain.errors import DatabaseUnavailable, ForeignDatabase, SchemaMismatch
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATION_LOCK = 727274  # advisory lock: one process migrates a database at a time
+REXBIT_REVISION = re.compile(r"^\d{4}_\w+$")  # our revision ids: 0001_procrastinate, 0012_…
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -92,20 +100,45 @@ class Database:
         return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     @property
+    def socket_dir(self) -> str | None:
+        """The Unix-socket directory of a local connection (``?host=/dir`` or no host at all: libpq's
+        default socket), or None for a TCP connection."""
+        u = self.engine.url
+        host = u.query.get("host") or u.host
+        if isinstance(host, tuple):
+            host = host[0] if host else None
+        if not host:
+            return ""  # libpq's default socket directory
+        return host if host.startswith("/") else None
+
+    @property
+    def address(self) -> str:
+        """Where the server is, for people: ``host:port/database`` or ``socket DIR/database``."""
+        u = self.engine.url
+        socket_dir = self.socket_dir
+        if socket_dir is None:
+            return f"{u.host}:{u.port or 5432}/{u.database}"
+        return f"socket {socket_dir or '(default)'}/{u.database}"
+
+    @property
     def display(self) -> str:
         if self.embedded:
             return "embedded PostgreSQL"
-        u = self.engine.url
-        return f"PostgreSQL {u.host or 'localhost'}:{u.port or 5432}/{u.database}"
+        return f"PostgreSQL {self.address}"
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 def open_database(explicit_url: str | None = None, *, upgrade: bool = True) -> Database:
-    """Resolve, connect, check and (by default) upgrade the application database.
+    """Resolve, connect and check the application database; with ``upgrade`` (the default) bring the
+    schema to this rexbit's head where that is automatic, or refuse.
 
-    Raises ``DatabaseUnavailable`` / ``ForeignDatabase`` (exit code 2) with what to do.
+    Automatic: the embedded server (one workstation), and an empty database (the first start creates the
+    schema in one transaction, so a crash leaves it empty). A server database at an older revision raises
+    ``SchemaMismatch`` naming ``rexbit db upgrade``; one at a newer revision raises it too. Other problems
+    raise ``DatabaseUnavailable`` / ``ForeignDatabase``. All exit with code 2. ``upgrade=False`` checks
+    the connection and the owner only (``db status``, ``db upgrade``).
     """
     target = config.resolve_database(explicit_url)
     if target.embedded:
@@ -121,7 +154,7 @@ def open_database(explicit_url: str | None = None, *, upgrade: bool = True) -> D
         check_ownership(engine)
         if upgrade:
             try:
-                upgrade_schema(engine)
+                prepare_schema(engine, embedded=target.embedded)
             except DBAPIError as exc:
                 raise DatabaseUnavailable(
                     f"Cannot create or upgrade the schema in {config.redact_url(url)}: {_first_line(exc)}",
@@ -132,6 +165,45 @@ def open_database(explicit_url: str | None = None, *, upgrade: bool = True) -> D
         engine.dispose()
         raise
     return Database(url=url, engine=engine, embedded=target.embedded, source=target.source)
+
+
+def prepare_schema(engine: Engine, *, embedded: bool) -> None:
+    """The schema at head, or ``SchemaMismatch``: see ``open_database``."""
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    if embedded:
+        upgrade_schema(engine)
+        return
+    if current is None and not _application_tables(engine):
+        create_schema(engine)
+        return
+    raise schema_mismatch(current, head)
+
+
+def schema_mismatch(current: str | None, head: str) -> SchemaMismatch:
+    if current is not None and current not in _known_revisions():
+        return SchemaMismatch(
+            f"The database schema is at {current}, newer than this rexbit knows (it needs {head}).",
+            hint="Upgrade rexbit on this computer to the version the other workstations use; nothing was "
+            "changed in the database.",
+            current=current,
+            needed=head,
+        )
+    return SchemaMismatch(
+        f"The database schema is at {current or 'an unfinished first upgrade'}, this rexbit needs {head}: "
+        "run `rexbit db upgrade`.",
+        hint="Upgrades of a shared database are an explicit step: run it once, from one computer, when "
+        "no one is working (it migrates in steps and says what it did).",
+        current=current or "",
+        needed=head,
+    )
+
+
+def _application_tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names()) - {"alembic_version"}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -174,6 +246,8 @@ def check_ownership(engine: Engine) -> None:
         revisions = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
     known = _known_revisions()
     unknown = revisions - known
+    if unknown and all(REXBIT_REVISION.match(r) for r in unknown):
+        raise schema_mismatch(sorted(unknown)[0], head_revision())
     if unknown:
         raise ForeignDatabase(
             f"The database schema version {', '.join(sorted(unknown))} is unknown to this rexbit version.",
@@ -225,17 +299,68 @@ def head_revision() -> str:
     return head
 
 
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    if revision == "head" and current_revision(engine) == head_revision():
-        return
-    from alembic import command
+@dataclass
+class UpgradeReport:
+    """What an upgrade did: the revision before and after, each migration applied (id, title), and
+    notes the migrations left (e.g. an optional index that could not be built)."""
 
-    # An advisory lock: two workstations starting at once must not both run the migration.
+    before: str | None
+    after: str | None
+    applied: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> UpgradeReport:
+    """Migrate to ``revision``, each migration in its own transaction, under the advisory lock (another
+    process upgrading at the same moment waits, then finds nothing left to do)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        conn.commit()  # the lock is the session's; alembic begins a transaction per migration
+        try:
+            return _run_upgrade(conn, revision, per_migration=True)
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            conn.commit()
+
+
+def create_schema(engine: Engine) -> UpgradeReport:
+    """An empty database to head in one transaction (a crash leaves it empty), under the advisory lock;
+    several workstations starting at once create it once."""
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-        cfg = _alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        return _run_upgrade(conn, "head", per_migration=False)
+
+
+def _run_upgrade(conn, revision: str, *, per_migration: bool) -> UpgradeReport:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    before = MigrationContext.configure(conn).get_current_revision()
+    if per_migration:
+        conn.commit()  # alembic must find the connection outside a transaction to begin its own
+    report = UpgradeReport(before=before, after=before)
+    if revision == "head" and before == head_revision():
+        return report
+
+    def applied(*, ctx, step, heads, run_args):  # type: ignore[no-untyped-def]
+        if step.is_upgrade:
+            script = step.up_revision
+            title = (script.doc or "").strip().splitlines()[0] if script is not None and script.doc else ""
+            report.applied.append((step.up_revision_id, title))
+
+    cfg = _alembic_config()
+    cfg.attributes["connection"] = conn
+    cfg.attributes["transaction_per_migration"] = per_migration
+    cfg.attributes["on_version_apply"] = applied
+    cfg.attributes["notes"] = report.notes
+    command.upgrade(cfg, revision)
+    if per_migration:
+        conn.commit()
+    report.after = MigrationContext.configure(conn).get_current_revision()
+    if per_migration:
+        conn.commit()
+    return report
 
 
 def downgrade_schema(engine: Engine, revision: str = "base") -> None:

@@ -35,6 +35,17 @@ class ForeignDatabase(ConfigurationError):
     """The database belongs to another application."""
 
 
+class SchemaMismatch(ConfigurationError):
+    """The database schema is not the one this rexbit needs."""
+
+    def __init__(
+        self, message: str | None = None, *, hint: str | None = None, current: str = "", needed: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.current = current
+        self.needed = needed
+
+
 class NotFound(RexbitError):
     """The requested record does not exist."""
 

@@ -34,7 +34,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         include_object=include_object,
         include_name=include_name,
         compare_type=True,
-        transaction_per_migration=False,
+        # `rexbit db upgrade` runs each migration in its own transaction (a failure keeps the ones before
+        # it); the first start on an empty database runs them all in one (a crash leaves it empty).
+        transaction_per_migration=config.attributes.get("transaction_per_migration", True),
+        on_version_apply=config.attributes.get("on_version_apply"),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -139,13 +139,20 @@ def list_users(uow: UnitOfWork, actor: Actor | None = None) -> list[UserDTO]:
 def ensure_system_user(uow: UnitOfWork) -> int:
     """The built-in ``system`` account (admin rights) that acts when nobody logged in (CLI, jobs)."""
     with uow:
-        user = uow.session.scalar(select(User).where(User.login == SYSTEM_LOGIN))
-        if user is None:
-            user = User(login=SYSTEM_LOGIN, role=Role.ADMIN.value, display_name="system", active=True)
-            uow.session.add(user)
-            uow.session.flush()
+        user_id = uow.session.scalar(select(User.id).where(User.login == SYSTEM_LOGIN))
+        if user_id is None:
+            # Several commands starting at once on a new database all create it: the first one wins.
+            from sqlalchemy.dialects.postgresql import insert
+
+            uow.session.execute(
+                insert(User)
+                .values(login=SYSTEM_LOGIN, role=Role.ADMIN.value, display_name="system", active=True)
+                .on_conflict_do_nothing(index_elements=[User.login])
+            )
             uow.commit()
-        return user.id
+            user_id = uow.session.scalar(select(User.id).where(User.login == SYSTEM_LOGIN))
+        assert user_id is not None
+        return int(user_id)
 
 
 def actor_for_login(uow: UnitOfWork, login: str | None) -> Actor:

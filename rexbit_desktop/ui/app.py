@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from rexbit_desktop.db.session import Database, open_database
-from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.errors import RexbitError, SchemaMismatch
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import set_language, t
@@ -76,7 +76,24 @@ def main(argv: list[str] | None = None) -> int:
         db = open_database(args.database_url)
     except RexbitError as exc:
         splash.close()
-        QMessageBox.critical(None, t("Cannot open the database"), f"{t(exc.message)}\n\n{t(exc.hint or '')}")
+        log.error("cannot open the database: %s", exc.message)
+        message, hint = t(exc.message), t(exc.hint or "")
+        if isinstance(exc, SchemaMismatch):  # the revisions are in the text: translate the template
+            newer = "newer than this rexbit" in exc.message
+            message = t(
+                "The database schema is at {current}, newer than this program knows (it needs {needed})."
+                if newer
+                else "The database schema is at {current}, this program needs {needed}.",
+                current=exc.current or "?",
+                needed=exc.needed,
+            )
+            hint = t(
+                "Install the newer rexbit version the other workstations use. Nothing was changed."
+                if newer
+                else "Ask the administrator to upgrade the database (the command: rexbit db upgrade). "
+                "Nothing was changed."
+            )
+        QMessageBox.critical(None, t("Cannot open the database"), f"{message}\n\n{hint}")
         return exc.exit_code
     splash.close()
     if terminated:

@@ -25,6 +25,20 @@ POLISH: dict[str, str] = {
     "embedded": "wbudowana",
     "server": "serwer",
     "embedded PostgreSQL on this computer": "wbudowana PostgreSQL na tym komputerze",
+    "server on this computer (socket {dir}), database {name}": "serwer na tym komputerze (gniazdo {dir}), baza {name}",
+    "default": "domyślne",
+    "The database schema is at {current}, newer than this program knows (it needs {needed}).": (
+        "Schemat bazy danych jest w wersji {current}, nowszej niż zna ten program (potrzebuje {needed})."
+    ),
+    "The database schema is at {current}, this program needs {needed}.": (
+        "Schemat bazy danych jest w wersji {current}, a ten program potrzebuje wersji {needed}."
+    ),
+    "Install the newer rexbit version the other workstations use. Nothing was changed.": (
+        "Zainstaluj nowszą wersję rexbit, której używają pozostałe stanowiska. Niczego nie zmieniono."
+    ),
+    "Ask the administrator to upgrade the database (the command: rexbit db upgrade). Nothing was changed.": (
+        "Poproś administratora o aktualizację bazy danych (polecenie: rexbit db upgrade). Niczego nie zmieniono."
+    ),
     "User": "Użytkownik",
     "Background tasks: {n}": "Zadania w tle: {n}",
     "Refresh": "Odśwież",

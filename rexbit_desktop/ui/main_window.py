@@ -107,7 +107,16 @@ class MainWindow(QMainWindow):
         if self.ctx.db.embedded:
             where = t("embedded PostgreSQL on this computer")
         else:
-            where = f"{t('server')} {self.ctx.db.display.removeprefix('PostgreSQL ')}"
+            db = self.ctx.db
+            socket_dir = db.socket_dir
+            if socket_dir is None:
+                where = f"{t('server')} {db.address}"
+            else:  # a Unix socket: a server on this computer, not "localhost:5432"
+                where = t(
+                    "server on this computer (socket {dir}), database {name}",
+                    dir=socket_dir or t("default"),
+                    name=db.engine.url.database or "",
+                )
         self.db_label = QLabel(f"{t('Database')}: {where}")
         self.db_label.setObjectName("status_database")
         actor = self.ctx.actor

@@ -34,8 +34,8 @@ HOLDER = (
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("embedded")
+def data_dir(embedded_dir_module: Path) -> Iterator[Path]:
+    root = embedded_dir_module
     data = root / "data"
     (root / "config").mkdir()
     yield data

@@ -21,8 +21,12 @@ def test_main_window_shows_navigation_and_status(qtbot, ctx) -> None:  # type: i
     labels = [window.nav.item(i).text() for i in range(window.nav.count())]
     assert labels == ["Zamówienia", "Produkty", "Integracje", "Kolejki", "Harmonogram"]
     assert "administrator" in window.user_label.text()
-    host, port = ctx.db.engine.url.host, ctx.db.engine.url.port
-    assert window.db_label.text().startswith(f"Baza danych: serwer {host}:{port}/")
+    url = ctx.db.engine.url
+    if url.query.get("host"):  # the embedded server (or any local server) through a Unix socket
+        expected = f"Baza danych: serwer na tym komputerze (gniazdo {url.query['host']}), baza {url.database}"
+    else:
+        expected = f"Baza danych: serwer {url.host}:{url.port or 5432}/{url.database}"
+    assert window.db_label.text() == expected
     window.show_view("queues")
     assert window.stack.currentWidget() is window.views["queues"]
 

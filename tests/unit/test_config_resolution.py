@@ -112,3 +112,47 @@ def test_data_dir_is_created_or_refused_clearly(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("REXBIT_DATA_DIR", str(tmp_path / "file" / "data"))
     with pytest.raises(ConfigurationError, match="Cannot create the data directory"):
         config.data_dir()
+
+
+def test_a_database_is_shown_as_where_it_really_is() -> None:
+    """A Unix-socket connection is a server on this computer, not ``localhost:5432`` (nor ``None:None``)."""
+    from rexbit_desktop.db.session import Database, make_engine
+
+    def shown(url: str) -> tuple[str | None, str]:
+        db = Database(url=url, engine=make_engine(url), embedded=False, source="option")
+        return db.socket_dir, db.display
+
+    assert shown("postgresql+psycopg://u:pw@db.example.lan/rexbit") == (
+        None,
+        "PostgreSQL db.example.lan:5432/rexbit",
+    )
+    assert shown("postgresql+psycopg://u@10.0.0.5:6432/shop") == (None, "PostgreSQL 10.0.0.5:6432/shop")
+    assert shown("postgresql+psycopg://postgres:@/rexbit?host=/tmp/rexbit-ab12") == (
+        "/tmp/rexbit-ab12",
+        "PostgreSQL socket /tmp/rexbit-ab12/rexbit",
+    )
+    assert shown("postgresql+psycopg://postgres@/rexbit") == ("", "PostgreSQL socket (default)/rexbit")
+
+
+def test_a_config_file_with_a_password_must_be_private(clean_env: Path) -> None:
+    """Others must not read a database password: 0644 with a password is refused (exit 2, with the
+    chmod to run); 0600, or no password in the URL, is fine."""
+    path = write_config(clean_env, 'database_url = "postgresql+psycopg://rexbit:s3cret@db.lan/rexbit"\n')
+    path.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="other users of this computer can read it") as info:
+        config.resolve_database(None)
+    assert info.value.exit_code == 2
+    assert f"chmod 600 {path}" in (info.value.hint or "")
+    assert "s3cret" not in str(info.value)
+    path.chmod(0o640)
+    with pytest.raises(ConfigurationError):
+        config.resolve_database(None)
+    path.chmod(0o600)
+    assert config.resolve_database(None).source == "config file"
+    write_config(clean_env, 'database_url = "postgresql+psycopg://rexbit@db.lan/rexbit?password=s3cret"\n')
+    path.chmod(0o644)
+    with pytest.raises(ConfigurationError):
+        config.resolve_database(None)
+    write_config(clean_env, 'database_url = "postgresql+psycopg://rexbit@db.lan/rexbit"\n')
+    path.chmod(0o644)
+    assert config.resolve_database(None).source == "config file", "no password: nothing to hide"
