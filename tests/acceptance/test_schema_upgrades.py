@@ -115,7 +115,7 @@ def test_the_desktop_app_refuses_a_database_one_revision_behind(behind_url: str)
     env["QT_QPA_PLATFORM"] = "offscreen"
     before = snapshot(behind_url)
     app = subprocess.Popen(
-        [sys.executable, "-m", "rexbit_desktop.ui.app", "--database-url", behind_url],
+        [sys.executable, "-m", "rexbit_desktop.desktop", "--database-url", behind_url],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
