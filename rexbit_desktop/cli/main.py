@@ -48,6 +48,7 @@ def _register() -> None:
         db_cmd,
         demo_cmd,
         integration_cmd,
+        kpi_cmd,
         orders_cmd,
         products_cmd,
         queue_cmd,
@@ -68,6 +69,7 @@ def _register() -> None:
     app.add_typer(orders_cmd.app, name="orders")
     app.add_typer(stock_cmd.warehouse_app, name="warehouse")
     app.add_typer(stock_cmd.app, name="stock")
+    app.add_typer(kpi_cmd.app, name="kpi")
     demo_cmd.register(app)
     serve_cmd.register(app)
 

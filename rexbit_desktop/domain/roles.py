@@ -28,6 +28,7 @@ class Permission(StrEnum):
     INTEGRATIONS_RUN = "integrations.run"  # import now, link, sync now
     INTEGRATIONS_EDIT = "integrations.edit"
     USERS_EDIT = "users.edit"
+    REPORTS_VIEW = "reports.view"  # the KPI dashboard and its reports
 
 
 _OPERATOR = {
@@ -41,6 +42,7 @@ _MANAGER = _OPERATOR | {
     Permission.ORDERS_RETURN,
     Permission.SETTINGS_EDIT,
     Permission.QUEUE_MANAGE,
+    Permission.REPORTS_VIEW,
 }
 _ADMIN = _MANAGER | {Permission.INTEGRATIONS_EDIT, Permission.USERS_EDIT}
 

@@ -2,6 +2,8 @@
 
 - ``maintenance:prune_failed_jobs(hours=168)``: delete failed jobs older than ``hours`` (default
   schedule ``prune-failed-jobs``, daily at 02:00), like ``rexbit queue prune-failed``.
+- ``maintenance:refresh_kpi()``: rebuild the KPI dashboard's daily figures of the days whose orders
+  changed (default schedule ``refresh-kpi``, every 10 minutes), like ``rexbit kpi refresh``.
 - ``maintenance:vacuum_after_import()``: ``VACUUM (ANALYZE)`` of the supplier offers and the shop sync
   state, queued by a feed import that changed many offers (``services/ops/maintenance.py``).
 """
@@ -29,3 +31,11 @@ def vacuum_after_import(context: JobContext) -> str:
 
     done = vacuum_tables(job_database(context).engine)
     return "vacuumed " + ", ".join(done)
+
+
+@bp.task(name="refresh_kpi", queue="default", pass_context=True)
+def refresh_kpi(context: JobContext) -> str:
+    from rexbit_desktop.services.kpi import refresh_kpi as refresh
+
+    result = refresh(job_database(context).uow(), job_actor(context))
+    return f"rebuilt {result.days} day(s) of KPI figures"

@@ -75,7 +75,7 @@ TASKS: dict[str, TaskSpec] = {
         "release_expired_reservations",
         "order_status_changed",
     ),
-    **_specs("maintenance", "default", "prune_failed_jobs", "vacuum_after_import"),
+    **_specs("maintenance", "default", "prune_failed_jobs", "vacuum_after_import", "refresh_kpi"),
     **_specs(DIAGNOSTICS_NAMESPACE, "default", "noop", "sleep", "fail"),
 }
 """Every task, the diagnostic ones included (``task_catalog`` leaves them out unless enabled)."""

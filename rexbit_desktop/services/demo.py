@@ -615,7 +615,12 @@ def _create_orders(
     plan = _plan(rng)
     for n, (final, days_ago) in enumerate(plan, start=1):
         report(n, len(plan))
-        created_at = (now - timedelta(days=days_ago, minutes=rng.randint(0, 600))).replace(microsecond=0)
+        # Orders come in during the day (06:00–16:00 UTC), never in the future.
+        minutes = rng.randint(0, 600)
+        created_at = min(
+            (now - timedelta(days=days_ago)).replace(hour=6, minute=0, second=0) + timedelta(minutes=minutes),
+            now - timedelta(minutes=minutes),
+        ).replace(microsecond=0)
         cod = rng.random() < 0.2 and final not in (OrderStatus.PAID, OrderStatus.AWAITING_PAYMENT)
         steps = _steps_to(final, by_status[final.value], cod)
         shipped = OrderStatus.SHIPPED in steps
@@ -719,6 +724,15 @@ def _walk(
         u.commit()
 
 
+def _working_time(moment: datetime) -> datetime:
+    """The same moment, or the next one within Monday–Friday 07:00–15:00 UTC (the warehouse's day)."""
+    if moment.hour < 7:
+        moment = moment.replace(hour=7, minute=0, second=0)
+    while moment.weekday() >= 5 or moment.hour >= 15:
+        moment = (moment + timedelta(days=1)).replace(hour=7, minute=0, second=0)
+    return moment
+
+
 def _spread_history(
     new_uow: Callable[[], UnitOfWork], created: list[tuple[str, datetime]], now: datetime
 ) -> None:
@@ -732,7 +746,24 @@ def _spread_history(
                 .where(OrderStatusHistory.order_id == ids[number])
                 .order_by(OrderStatusHistory.id)
             ).all()
-            span = max(now - created_at, timedelta(minutes=len(rows)))
+            # Each step takes half an hour to a few hours of the warehouse's working time (fixed per
+            # number), so the dashboard's fulfilment times look like a real shop's; never past now.
+            seed = sum(map(ord, number))
+            moment = created_at
             for i, row in enumerate(rows):
-                row.created_at = created_at + span * i / max(len(rows), 1)
+                if i:
+                    moment = _working_time(moment + timedelta(minutes=30 + (seed * 37 + i * 53) % 300))
+                row.created_at = min(moment, now - timedelta(seconds=len(rows) - i))
+        s.flush()
+        # The KPI milestones (migration 0013) follow the spread history, as its trigger would have set them.
+        s.execute(
+            text(
+                "UPDATE orders o SET ready_at = h.ready_at, shipped_at = h.shipped_at FROM ("
+                " SELECT order_id,"
+                "  min(created_at) FILTER (WHERE to_status IN ('paid', 'awaiting_fulfillment', 'picking',"
+                "                                               'ready_for_shipment')) AS ready_at,"
+                "  min(created_at) FILTER (WHERE to_status = 'shipped') AS shipped_at"
+                " FROM order_status_history GROUP BY order_id) h WHERE h.order_id = o.id"
+            )
+        )
         u.commit()

@@ -43,6 +43,7 @@ def default_views() -> list[tuple[str, str, ViewFactory]]:
         return make
 
     return [
+        ("dashboard", "Dashboard", lazy("rexbit_desktop.ui.kpi.view", "DashboardView", "Dashboard")),
         ("orders", "Orders", lazy("rexbit_desktop.ui.orders.view", "OrdersView", "Orders")),
         ("products", "Products", lazy("rexbit_desktop.ui.products.view", "ProductsView", "Products")),
         (

@@ -19,7 +19,7 @@ def test_main_window_shows_navigation_and_status(qtbot, ctx) -> None:  # type: i
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     labels = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert labels == ["Zamówienia", "Produkty", "Integracje", "Kolejki", "Harmonogram"]
+    assert labels == ["Pulpit", "Zamówienia", "Produkty", "Integracje", "Kolejki", "Harmonogram"]
     assert "administrator" in window.user_label.text()
     url = ctx.db.engine.url
     if url.query.get("host"):  # the embedded server (or any local server) through a Unix socket

@@ -13,6 +13,13 @@ from rexbit_desktop.db.models.integrations import (
     ShopSyncState,
     SyncRun,
 )
+from rexbit_desktop.db.models.kpi import (
+    KpiCalendarDay,
+    KpiCalendarState,
+    KpiDaily,
+    KpiDailyProduct,
+    KpiDirtyMark,
+)
 from rexbit_desktop.db.models.orders import (
     Order,
     OrderAddress,
@@ -37,6 +44,11 @@ __all__ = [
     "Integration",
     "IntegrationProductLink",
     "IntegrationTask",
+    "KpiCalendarDay",
+    "KpiCalendarState",
+    "KpiDaily",
+    "KpiDailyProduct",
+    "KpiDirtyMark",
     "NumberSeries",
     "Order",
     "OrderAddress",

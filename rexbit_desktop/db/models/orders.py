@@ -39,6 +39,28 @@ class Order(Base):
         Index("ix_orders_list_fulfillment_status", "fulfillment_status", "id"),
         Index("ix_orders_list_warehouse", text("coalesce(warehouse_id, 0)"), "id"),
         Index("ix_orders_list_integration", text("coalesce(integration_id, 0)"), "id"),
+        # The KPI dashboard (migration 0013): orders shipped in a period and the open backlog, each read
+        # from its index alone (index-only scans: no visit to the wide order rows).
+        Index(
+            "ix_orders_kpi_shipped",
+            "shipped_at",
+            postgresql_include=["ready_at", "delivery_method", "integration_id", "warehouse_id"],
+            postgresql_where=text("shipped_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_orders_kpi_open",
+            "status",
+            postgresql_include=[
+                "ready_at",
+                "created_at",
+                "delivery_method",
+                "integration_id",
+                "warehouse_id",
+            ],
+            postgresql_where=text(
+                "status IN ('paid', 'awaiting_fulfillment', 'picking', 'ready_for_shipment')"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +87,10 @@ class Order(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict, server_default="{}")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+    # When the order first became ready for the warehouse (paid, or released for cash on delivery) and
+    # when it was first shipped: set by a trigger when the status enters those states (migration 0013).
+    ready_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"

@@ -86,6 +86,8 @@ class OrderListFilter:
     created_to: datetime | None = None
     """Exclusive upper bound (the UI passes the day after the last chosen date)."""
     search: str = ""
+    order_ids: tuple[int, ...] = ()
+    """Only these orders (e.g. the dashboard's "late now"); empty = any."""
 
     def is_empty(self) -> bool:
         return self == OrderListFilter()
@@ -172,6 +174,8 @@ def _where(flt: OrderListFilter) -> list[ColumnElement[bool]]:
         conds.append(Order.created_at >= flt.created_from)
     if flt.created_to is not None:
         conds.append(Order.created_at < flt.created_to)
+    if flt.order_ids:
+        conds.append(Order.id.in_(flt.order_ids))
     return conds
 
 

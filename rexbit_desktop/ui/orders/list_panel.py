@@ -52,6 +52,7 @@ from rexbit_desktop.ui.widgets.progress import run_with_progress
 
 register(
     {
+        "Show all orders": "Pokaż wszystkie zamówienia",
         "Payment:": "Płatność:",
         "Status:": "Status:",
         "Source:": "Źródło:",
@@ -139,6 +140,8 @@ class OrderListPanel(QWidget):
         self.options: OrderListOptions | None = None
         self.sort = self._restored_sort()
         self.current_filter = OrderListFilter()
+        # Orders picked elsewhere (the dashboard's "late now"): shown alone until "Show all".
+        self.pinned_ids: tuple[int, ...] = ()
         self.last_count: OrderCount | None = None
         self._count_generation = 0
         self._loaded_once = False
@@ -203,8 +206,21 @@ class OrderListPanel(QWidget):
         bottom.addStretch(1)
         for b in (self.refresh_button, self.export_button, self.open_button, self.new_button):
             bottom.addWidget(b)
+        self.pinned_label = QLabel("")
+        self.pinned_label.setObjectName("orders_pinned")
+        self.unpin_button = QPushButton(t("Show all orders"))
+        self.unpin_button.setObjectName("orders_unpin")
+        self.unpin_button.clicked.connect(lambda: self.show_only((), ""))
+        pinned = QHBoxLayout()
+        pinned.addWidget(self.pinned_label, 1)
+        pinned.addWidget(self.unpin_button)
+        self.pinned_bar = QWidget()
+        self.pinned_bar.setLayout(pinned)
+        self.pinned_bar.setStyleSheet("background: #fff3cd;")
+        self.pinned_bar.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
+        layout.addWidget(self.pinned_bar)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
 
@@ -262,7 +278,18 @@ class OrderListPanel(QWidget):
             created_from=_day_start(start) if start else None,
             created_to=_day_start(end.addDays(1)) if end else None,
             search=self.filters.search_text(),
+            order_ids=self.pinned_ids,
         )
+
+    def show_only(self, order_ids: tuple[int, ...], title: str) -> None:
+        """Show exactly these orders (with a bar naming why), or every order again when empty. An empty
+        selection from elsewhere (nothing late) shows an empty list, not every order."""
+        self.pinned_ids = tuple(order_ids) if order_ids else ()
+        if title and not order_ids:
+            self.pinned_ids = (0,)  # no order has id 0: "none of them"
+        self.pinned_label.setText(title)
+        self.pinned_bar.setVisible(bool(title))
+        self.apply_filters()
 
     def apply_filters(self) -> None:
         try:

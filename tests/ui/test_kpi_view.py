@@ -1,0 +1,104 @@
+"""The Pulpit view offscreen on the KPI fixture orders: tiles, charts exported to PNG, the PDF report read
+back with pdftotext, and "late now" opening the orders list with exactly those orders."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import make_ctx  # type: ignore[import-not-found]
+from kpi_support import MANAGER, NOW, PERIOD, load_kpi_fixture
+from PySide6.QtGui import QImage
+
+from rexbit_desktop.domain.roles import Role
+from rexbit_desktop.services import kpi
+from rexbit_desktop.ui.kpi.view import DashboardView
+from rexbit_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def fixture_db(db):  # type: ignore[no-untyped-def]
+    return load_kpi_fixture(db)
+
+
+def _distinct_colours(path: Path) -> int:
+    image = QImage(str(path))
+    assert not image.isNull()
+    seen = set()
+    for y in range(0, image.height(), 3):
+        for x in range(0, image.width(), 3):
+            seen.add(image.pixel(x, y))
+            if len(seen) > 20:
+                return len(seen)
+    return len(seen)
+
+
+def test_the_dashboard_shows_the_figures_and_exports_charts_pdf_and_csv(qtbot, fixture_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(fixture_db, Role.MANAGER)
+    view = DashboardView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1400, 1000)
+    view.show()
+    view.show_dashboard(kpi.compute_dashboard(fixture_db.uow(), MANAGER, PERIOD, now=NOW))
+    assert view.tiles["orders"].value.text() == "8"
+    assert view.tiles["late"].value.text() == "33,3 %"
+    assert view.tiles["late_now"].value.text() == "1"
+    assert view.tiles["fulfilment"].value.text() == "10,0 h / 19,8 h"
+    assert "Wysłane" not in view.tiles["orders"].toolTip()  # the definition, in Polish
+    assert view.tiles["orders"].toolTip().startswith("Zamówienia utworzone w okresie")
+    assert view.backlog_table.item(0, 0).text() == "Opłacone"
+    assert view.backlog_table.item(0, 3).text() == "1"  # paid, 2–5 working days
+    for chart in (view.orders_chart, view.value_chart, view.backlog_chart):
+        path = view.save_chart(chart, tmp_path / f"{chart.key}.png")
+        assert path is not None and path.stat().st_size > 0
+        assert _distinct_colours(path) > 5, f"{chart.key} looks blank"
+    view.export("pdf", tmp_path / "pulpit.pdf")
+    view.export("csv", tmp_path / "pulpit.csv")
+    assert (tmp_path / "pulpit.pdf").read_bytes().startswith(b"%PDF")
+    csv_text = (tmp_path / "pulpit.csv").read_text(encoding="utf-8-sig")
+    assert "Podsumowanie;Zamówienia;8;1" in csv_text
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext (poppler-utils) is needed to read the report back")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "pulpit.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # The numbers of the screen are in the report.
+    for needed in ("Raport KPI", "1 560,00", "195,00", "33,3", "10,0", "19,8", "66,7", "KPI-2", "80,00"):
+        assert needed in text, needed
+
+
+def test_late_now_opens_the_orders_list_with_exactly_those_orders(qtbot, fixture_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(fixture_db, Role.MANAGER)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    dashboard = window.views["dashboard"]
+    assert isinstance(dashboard, DashboardView)
+    monkeypatch.setattr(kpi, "late_order_ids", lambda *a, **k: _real_late(fixture_db))
+    dashboard.open_late_now()
+    orders = window.views["orders"]
+    assert window.stack.currentWidget() is orders
+    panel = orders.list_panel
+    assert panel.pinned_bar.isVisibleTo(window)
+    numbers = [panel.model.row_at(i).number for i in range(panel.model.rowCount())]
+    assert numbers == ["I"]
+    panel.unpin_button.click()
+    assert panel.model.rowCount() == 11
+
+
+def _real_late(db):  # type: ignore[no-untyped-def]
+    return kpi.dashboard.late_order_ids(db.uow(), MANAGER, now=NOW)
+
+
+def test_an_operator_sees_only_their_day(qtbot, fixture_db) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(fixture_db, Role.OPERATOR)
+    view = DashboardView(ctx)
+    qtbot.addWidget(view)
+    view.refresh()
+    assert not hasattr(view, "tiles")
+    assert "Dziś jeszcze nic." in view.my_day_label.text()
+    assert ctx.dialogs.errors == []
