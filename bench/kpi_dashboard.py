@@ -37,7 +37,7 @@ from rexbit_desktop.db.session import open_database
 from rexbit_desktop.domain.kpi import Period, WorkCalendar
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services import kpi
-from rexbit_desktop.services.kpi import dashboard as parts
+from rexbit_desktop.services.kpi import figures as parts
 from rexbit_desktop.services.kpi.settings import load_kpi_settings
 
 MANAGER = Actor(login="bench", role=Role.MANAGER)
@@ -93,15 +93,15 @@ def breakdown(db: Any, period: Period, now: datetime) -> dict[str, float]:
         for name, call in (
             (
                 "orders per day",
-                lambda: parts._per_day(s, flt, settings.timezone, previous.first, period.last),
+                lambda: parts.per_day(s, flt, settings.timezone, previous.first, period.last),
             ),
-            ("fulfilment + late", lambda: parts._fulfilment(s, settings, flt, start, end)),
-            ("backlog + late now", lambda: parts._backlog(s, settings, flt, now)),
-            ("reservation level", lambda: parts._reservation(s, flt)),
-            ("short products", lambda: parts._short_products(s, flt)),
-            ("stock value", lambda: parts._stock_value(s, flt)),
-            ("top products", lambda: parts._top_products(s, flt, settings.timezone, period)),
-            ("health", lambda: parts._health(s, start, end)),
+            ("fulfilment + late", lambda: parts.fulfilment(s, settings, flt, period)),
+            ("backlog + late now", lambda: parts.backlog(s, settings, flt, now)),
+            ("reservation level", lambda: parts.reservation(s, flt)),
+            ("short products", lambda: parts.short_products(s, flt)),
+            ("stock value", lambda: parts.stock_value(s, flt)),
+            ("top products", lambda: parts.top_products(s, flt, settings.timezone, period)),
+            ("health", lambda: parts.health(s, start, end)),
         ):
             call()
             t = time.perf_counter()

@@ -7,8 +7,9 @@ is Monday 9 – Sunday 22 November 2026; Wednesday 11 November is a public holid
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from kpi_support import MANAGER, NOW, PERIOD, load_kpi_fixture
@@ -182,3 +183,22 @@ def test_a_bad_setting_is_refused_with_its_field(db) -> None:  # type: ignore[no
     with pytest.raises(ValidationError, match="time zone"):
         kpi.save_kpi_settings(db.uow(), MANAGER, {"timezone": "Mars/Olympus"})
     assert kpi.get_kpi_settings(db.uow(), MANAGER).work_start == "08:00"
+
+
+def test_a_shipping_change_is_timed_live_until_the_refresh_rebuilds_its_day(fixture_db) -> None:  # type: ignore[no-untyped-def]
+    kpi.refresh_kpi(fixture_db.uow(), MANAGER)
+    with fixture_db.engine.begin() as conn:
+        # D shipped on Tuesday 10:00 instead of Wednesday after closing: Mon 7 h + Tue 2 h = 9 h, on time.
+        conn.execute(
+            text("UPDATE orders SET shipped_at = :s WHERE number = 'D'"),
+            {"s": datetime(2026, 11, 17, 10, 0, tzinfo=ZoneInfo("Europe/Warsaw"))},
+        )
+        kinds = conn.execute(text("SELECT DISTINCT kind, day FROM kpi_dirty_marks ORDER BY 1, 2")).all()
+    assert kinds == [("s", date(2026, 11, 17)), ("s", date(2026, 11, 18))]
+    # 2, 7, 9, 10, 10, 16.5 h: median (9 + 10) / 2 = 9.5; p90 = 10 + 0.5 × (16.5 − 10) = 13.25; late: G only.
+    expected = (6, 1, 9.5, 13.25)
+    d = kpi.compute_dashboard(fixture_db.uow(), MANAGER, PERIOD, now=NOW)
+    assert (d.shipped, d.late, d.fulfilment_median_h, d.fulfilment_p90_h) == expected
+    assert kpi.refresh_kpi(fixture_db.uow(), MANAGER).days == 2
+    d = kpi.compute_dashboard(fixture_db.uow(), MANAGER, PERIOD, now=NOW)
+    assert (d.shipped, d.late, d.fulfilment_median_h, d.fulfilment_p90_h) == expected

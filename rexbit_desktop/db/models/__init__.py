@@ -18,6 +18,7 @@ from rexbit_desktop.db.models.kpi import (
     KpiCalendarState,
     KpiDaily,
     KpiDailyProduct,
+    KpiDailyShipped,
     KpiDirtyMark,
 )
 from rexbit_desktop.db.models.orders import (
@@ -48,6 +49,7 @@ __all__ = [
     "KpiCalendarState",
     "KpiDaily",
     "KpiDailyProduct",
+    "KpiDailyShipped",
     "KpiDirtyMark",
     "NumberSeries",
     "Order",

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, Date, Integer, PrimaryKeyConstraint, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rexbit_desktop.db.base import Base, Money, Quantity, created_at_column
@@ -72,6 +73,20 @@ class KpiDailyProduct(Base):
     gross_pln: Mapped[Decimal] = mapped_column(Money)
 
 
+class KpiDailyShipped(Base):
+    """Per local day of shipping: orders shipped, how many late, and the working seconds from ready to
+    shipped of each (so a period's median and p90 are exact)."""
+
+    __tablename__ = "kpi_daily_shipped"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shipped: Mapped[int] = mapped_column(Integer)
+    late: Mapped[int] = mapped_column(Integer)
+    work_s: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
 class KpiDirtyMark(Base):
     """A day whose aggregates may be out of date: appended by triggers (never updated, so writers never
     wait for each other), deleted by the refresh once it rebuilt the day."""
@@ -80,3 +95,5 @@ class KpiDirtyMark(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(1), default="c", server_default="c")
+    """``c``: a day of ``created_at`` (orders, values, products); ``s``: a day of ``shipped_at``."""

@@ -10,7 +10,8 @@
 * ``kpi_daily`` / ``kpi_daily_products``: per local day of ``created_at``, integration and warehouse, the
   orders, value and units sold. Statement triggers on ``orders`` and ``order_items`` append the days they
   touch to ``kpi_dirty_marks`` (append-only: concurrent writers never wait on each other); the dashboard
-  reads marked days live and the ``refresh-kpi`` schedule rebuilds them. Existing orders are aggregated
+  reads marked days live and the ``refresh-kpi`` schedule rebuilds them. ``kpi_daily_shipped`` does the
+  same per day of ``shipped_at`` (orders shipped, late, and every order's working seconds). Existing orders are aggregated
   here, in Europe/Warsaw time.
 
 Revision ID: 0013_kpi_dashboard
@@ -24,6 +25,7 @@ import json
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0013_kpi_dashboard"
 down_revision = "0012_chunk_rows_uncompressed"
@@ -53,18 +55,32 @@ $$;
 CREATE FUNCTION rexbit_kpi_mark_orders() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE zone text := rexbit_kpi_zone();
 BEGIN
+    -- 'c': the local day of created_at (orders, values, products sold); 's': the day of shipped_at
+    -- (fulfilment time, lateness).
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO kpi_dirty_marks (day)
-        SELECT DISTINCT (created_at AT TIME ZONE zone)::date FROM new_rows;
+        INSERT INTO kpi_dirty_marks (day, kind)
+        SELECT DISTINCT d, k FROM new_rows n,
+            LATERAL (VALUES ((n.created_at AT TIME ZONE zone)::date, 'c'),
+                            ((n.shipped_at AT TIME ZONE zone)::date, 's')) v (d, k)
+        WHERE d IS NOT NULL;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO kpi_dirty_marks (day)
-        SELECT DISTINCT (created_at AT TIME ZONE zone)::date FROM old_rows;
+        INSERT INTO kpi_dirty_marks (day, kind)
+        SELECT DISTINCT d, k FROM old_rows o,
+            LATERAL (VALUES ((o.created_at AT TIME ZONE zone)::date, 'c'),
+                            ((o.shipped_at AT TIME ZONE zone)::date, 's')) v (d, k)
+        WHERE d IS NOT NULL;
     ELSE
-        INSERT INTO kpi_dirty_marks (day)
-        SELECT DISTINCT d FROM old_rows o JOIN new_rows n ON n.id = o.id,
+        INSERT INTO kpi_dirty_marks (day, kind)
+        SELECT DISTINCT d, 'c' FROM old_rows o JOIN new_rows n ON n.id = o.id,
             LATERAL (VALUES ((o.created_at AT TIME ZONE zone)::date), ((n.created_at AT TIME ZONE zone)::date)) v (d)
         WHERE (o.status, o.total_gross, o.currency, o.integration_id, o.warehouse_id, o.created_at)
-              IS DISTINCT FROM (n.status, n.total_gross, n.currency, n.integration_id, n.warehouse_id, n.created_at);
+              IS DISTINCT FROM (n.status, n.total_gross, n.currency, n.integration_id, n.warehouse_id, n.created_at)
+        UNION
+        SELECT DISTINCT d, 's' FROM old_rows o JOIN new_rows n ON n.id = o.id,
+            LATERAL (VALUES ((o.shipped_at AT TIME ZONE zone)::date), ((n.shipped_at AT TIME ZONE zone)::date)) v (d)
+        WHERE d IS NOT NULL
+          AND (o.shipped_at, o.ready_at, o.delivery_method, o.integration_id, o.warehouse_id)
+              IS DISTINCT FROM (n.shipped_at, n.ready_at, n.delivery_method, n.integration_id, n.warehouse_id);
     END IF;
     RETURN NULL;
 END $$;
@@ -189,9 +205,19 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "kpi_daily_shipped",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("integration_id", sa.Integer(), primary_key=True),
+        sa.Column("warehouse_id", sa.Integer(), primary_key=True),
+        sa.Column("shipped", sa.Integer(), nullable=False),
+        sa.Column("late", sa.Integer(), nullable=False),
+        sa.Column("work_s", postgresql.ARRAY(sa.Integer()), nullable=False),
+    )
+    op.create_table(
         "kpi_dirty_marks",
         sa.Column("id", sa.BigInteger(), primary_key=True),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(1), server_default="c", nullable=False),
     )
     op.create_index("ix_kpi_dirty_marks_day", "kpi_dirty_marks", ["day"])
     op.execute(MILESTONES)
@@ -199,8 +225,10 @@ def upgrade() -> None:
     # Every day that has orders is marked: the first refresh builds the aggregates (the dashboard is
     # exact before that too, only slower, as it reads marked days live).
     op.execute(
-        "INSERT INTO kpi_dirty_marks (day)"
-        " SELECT DISTINCT (created_at AT TIME ZONE 'Europe/Warsaw')::date FROM orders"
+        "INSERT INTO kpi_dirty_marks (day, kind)"
+        " SELECT DISTINCT (created_at AT TIME ZONE 'Europe/Warsaw')::date, 'c' FROM orders"
+        " UNION SELECT DISTINCT (shipped_at AT TIME ZONE 'Europe/Warsaw')::date, 's' FROM orders"
+        " WHERE shipped_at IS NOT NULL"
     )
     name, task, arguments, cron, description = SCHEDULE
     op.get_bind().execute(
@@ -230,7 +258,14 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS rexbit_kpi_mark_orders()")
     op.execute("DROP FUNCTION IF EXISTS rexbit_kpi_zone()")
     op.execute("DROP FUNCTION IF EXISTS rexbit_order_milestones()")
-    for table in ("kpi_dirty_marks", "kpi_daily_products", "kpi_daily", "kpi_calendar_state", "kpi_calendar"):
+    for table in (
+        "kpi_dirty_marks",
+        "kpi_daily_shipped",
+        "kpi_daily_products",
+        "kpi_daily",
+        "kpi_calendar_state",
+        "kpi_calendar",
+    ):
         op.drop_table(table)
     op.drop_index("ix_orders_kpi_open", table_name="orders")
     op.drop_index("ix_orders_kpi_shipped", table_name="orders")

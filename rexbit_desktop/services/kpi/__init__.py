@@ -7,7 +7,8 @@
 - ``export``: the same figures as CSV and as a PDF report.
 """
 
-from rexbit_desktop.services.kpi.dashboard import (
+from rexbit_desktop.services.kpi.dashboard import compute_dashboard, late_order_ids, operator_day
+from rexbit_desktop.services.kpi.dto import (
     BacklogCell,
     Dashboard,
     DayPoint,
@@ -17,9 +18,6 @@ from rexbit_desktop.services.kpi.dashboard import (
     ProductSales,
     ShortProduct,
     WarehouseValue,
-    compute_dashboard,
-    late_order_ids,
-    operator_day,
 )
 from rexbit_desktop.services.kpi.export import dashboard_csv, dashboard_pdf
 from rexbit_desktop.services.kpi.refresh import RefreshResult, refresh_kpi

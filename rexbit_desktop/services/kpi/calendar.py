@@ -12,18 +12,30 @@ from datetime import date
 from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
-from rexbit_desktop.db.models.kpi import KpiCalendarDay, KpiCalendarState, KpiDaily, KpiDailyProduct
+from rexbit_desktop.db.models.kpi import (
+    KpiCalendarDay,
+    KpiCalendarState,
+    KpiDaily,
+    KpiDailyProduct,
+    KpiDailyShipped,
+)
 from rexbit_desktop.domain.kpi import CALENDAR_FIRST_YEAR, KpiSettings, calendar_days
 
 # Serialises calendar rebuilds and aggregate refreshes between processes (transaction-scoped).
 LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('rexbit.kpi'))")
 
 
+def _fingerprint(settings: KpiSettings) -> str:
+    """The calendar's settings and the handling days: the shipped days' lateness depends on both."""
+    per_carrier = ",".join(f"{k}={v}" for k, v in sorted(settings.carrier_handling_days.items()))
+    return f"{settings.fingerprint()}|{settings.handling_days}|{per_carrier}"
+
+
 def _current(session: Session, settings: KpiSettings, today: date) -> bool:
     state = session.get(KpiCalendarState, 1, populate_existing=True)
     return (
         state is not None
-        and state.fingerprint == settings.fingerprint()
+        and state.fingerprint == _fingerprint(settings)
         and state.timezone == settings.timezone
         and state.last_day >= date(today.year + 1, 12, 31)
     )
@@ -57,7 +69,7 @@ def ensure_calendar(session: Session, settings: KpiSettings, today: date) -> boo
     if state is None:
         state = KpiCalendarState(id=1)
         session.add(state)
-    state.fingerprint = settings.fingerprint()
+    state.fingerprint = _fingerprint(settings)
     state.first_day, state.last_day = first, last
     state.timezone = settings.timezone
     session.flush()
@@ -66,9 +78,24 @@ def ensure_calendar(session: Session, settings: KpiSettings, today: date) -> boo
         session.execute(delete(KpiDailyProduct))
         session.execute(
             text(
-                "INSERT INTO kpi_dirty_marks (day)"
-                " SELECT DISTINCT (created_at AT TIME ZONE :tz)::date FROM orders"
+                "INSERT INTO kpi_dirty_marks (day, kind)"
+                " SELECT DISTINCT (created_at AT TIME ZONE :tz)::date, 'c' FROM orders"
             ),
             {"tz": settings.timezone},
         )
+    # Working time and lateness of every shipped order follow the new calendar and handling days. Set-based:
+    # a few seconds for a million orders, once per change of the settings.
+    session.execute(delete(KpiDailyShipped))
+    session.execute(text("DELETE FROM kpi_dirty_marks WHERE kind = 's'"))
+    from rexbit_desktop.services.kpi.refresh import rebuild_shipped_days  # (refresh imports this module)
+
+    shipped_days = list(
+        session.execute(
+            text(
+                "SELECT DISTINCT (shipped_at AT TIME ZONE :tz)::date FROM orders WHERE shipped_at IS NOT NULL"
+            ),
+            {"tz": settings.timezone},
+        ).scalars()
+    )
+    rebuild_shipped_days(session, settings, shipped_days)
     return True

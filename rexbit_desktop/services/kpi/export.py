@@ -11,10 +11,10 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from rexbit_desktop.adapters.pdf.kpi_report import BarChart, LineChart, Report, TableBlock, render_report
 from rexbit_desktop.domain.kpi import AGE_BUCKETS, BACKLOG_STATUSES
 from rexbit_desktop.domain.orders import DEFAULT_LABELS, OrderStatus
-from rexbit_desktop.adapters.pdf.kpi_report import BarChart, LineChart, Report, TableBlock, render_report
-from rexbit_desktop.services.kpi.dashboard import Dashboard
+from rexbit_desktop.services.kpi.dto import Dashboard
 
 _PL = {
     "KPI report": "Raport KPI",

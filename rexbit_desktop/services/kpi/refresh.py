@@ -11,13 +11,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.kpi import KpiSettings
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.kpi.calendar import LOCK_SQL, ensure_calendar
 from rexbit_desktop.services.kpi.settings import load_kpi_settings
+from rexbit_desktop.services.kpi.sql import shipped_timed_ctes
 
 # The orders of a set of local days, found through the created_at index one day range at a time.
 _DAY_ORDERS = """
@@ -58,6 +62,24 @@ class RefreshResult:
     duration_s: float
 
 
+def rebuild_shipped_days(session: Session, settings: KpiSettings, days: list[date]) -> None:
+    """Replace ``kpi_daily_shipped`` of these local shipping days from the orders."""
+    if not days:
+        return
+    params: dict[str, Any] = {"days": days}
+    session.execute(text("DELETE FROM kpi_daily_shipped WHERE day = ANY(:days)"), {"days": days})
+    days_sql = "(SELECT unnest(CAST(:days AS date[])) AS day)"
+    session.execute(
+        text(
+            f"WITH {shipped_timed_ctes(settings, params, days_sql)}"
+            " INSERT INTO kpi_daily_shipped (day, integration_id, warehouse_id, shipped, late, work_s)"
+            " SELECT day, integration_id, warehouse_id, count(*), count(*) FILTER (WHERE late), array_agg(work_s)"
+            " FROM timed GROUP BY 1, 2, 3 ORDER BY 1"
+        ),
+        params,
+    )
+
+
 def refresh_kpi(
     uow: UnitOfWork, actor: Actor, *, all_days: bool = False, today: date | None = None
 ) -> RefreshResult:
@@ -70,32 +92,45 @@ def refresh_kpi(
         ensure_calendar(session, settings, today or datetime.now(settings.zone).date())
         session.execute(LOCK_SQL)
         tz = settings.timezone
-        marked = session.execute(text("DELETE FROM kpi_dirty_marks RETURNING day")).scalars().all()
+        marked = session.execute(text("DELETE FROM kpi_dirty_marks RETURNING day, kind")).all()
         if all_days:
             session.execute(text("DELETE FROM kpi_daily"))
             session.execute(text("DELETE FROM kpi_daily_products"))
-            days = (
+            created_days = list(
                 session.execute(
                     text("SELECT DISTINCT (created_at AT TIME ZONE :tz)::date FROM orders"), {"tz": tz}
-                )
-                .scalars()
-                .all()
+                ).scalars()
+            )
+            shipped_days = list(
+                session.execute(
+                    text(
+                        "SELECT DISTINCT (shipped_at AT TIME ZONE :tz)::date FROM orders"
+                        " WHERE shipped_at IS NOT NULL"
+                    ),
+                    {"tz": tz},
+                ).scalars()
             )
         else:
-            days = sorted(set(marked))
-            session.execute(text("DELETE FROM kpi_daily WHERE day = ANY(:days)"), {"days": days})
-            session.execute(text("DELETE FROM kpi_daily_products WHERE day = ANY(:days)"), {"days": days})
-        if days:
-            session.execute(_REBUILD_DAILY, {"days": list(days), "tz": tz})
-            session.execute(_REBUILD_PRODUCTS, {"days": list(days), "tz": tz})
+            created_days = sorted({day for day, kind in marked if kind == "c"})
+            shipped_days = sorted({day for day, kind in marked if kind == "s"})
+            session.execute(text("DELETE FROM kpi_daily WHERE day = ANY(:days)"), {"days": created_days})
+            session.execute(
+                text("DELETE FROM kpi_daily_products WHERE day = ANY(:days)"), {"days": created_days}
+            )
+        if created_days:
+            session.execute(_REBUILD_DAILY, {"days": created_days, "tz": tz})
+            session.execute(_REBUILD_PRODUCTS, {"days": created_days, "tz": tz})
+        rebuild_shipped_days(session, settings, shipped_days)
         uow.commit()
+    days = sorted(set(created_days) | set(shipped_days))
     if len(days) > BIG_REFRESH_DAYS:
         # Fresh statistics (or the planner reads months of aggregates as if the tables were empty) and a
         # visibility map (the dashboard reads the product sales by index-only scans).
         with uow:
             engine = uow.session.get_bind()
+        assert isinstance(engine, Engine)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM (ANALYZE) kpi_daily, kpi_daily_products"))
+            conn.execute(text("VACUUM (ANALYZE) kpi_daily, kpi_daily_products, kpi_daily_shipped"))
     return RefreshResult(
         len(days), min(days) if days else None, max(days) if days else None, time.perf_counter() - started
     )

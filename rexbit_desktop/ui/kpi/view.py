@@ -8,7 +8,6 @@ showing exactly those orders.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,140 +28,27 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from rexbit_desktop.domain.errors import ValidationError
-from rexbit_desktop.domain.kpi import AGE_BUCKETS, BACKLOG_STATUSES, DEFINITIONS, Period, period_for
-from rexbit_desktop.domain.orders import DEFAULT_LABELS, OrderStatus
+from rexbit_desktop.domain.kpi import AGE_BUCKETS, BACKLOG_STATUSES, Period, period_for
 from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services import kpi
 from rexbit_desktop.services.orders.queries import MANUAL, order_list_options
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_date, format_datetime, format_decimal, language, register, t
-from rexbit_desktop.ui.view import View
-
-register(
-    {
-        "Dashboard": "Pulpit",
-        "Period:": "Okres:",
-        "Today": "Dziś",
-        "Last 7 days": "Ostatnie 7 dni",
-        "Last 30 days": "Ostatnie 30 dni",
-        "This month": "Ten miesiąc",
-        "Last month": "Poprzedni miesiąc",
-        "Custom": "Własny",
-        "Source:": "Źródło:",
-        "Warehouse:": "Magazyn:",
-        "All": "Wszystkie",
-        "Typed in by hand": "Wprowadzone ręcznie",
-        "Refresh": "Odśwież",
-        "Export PDF…": "Eksport PDF…",
-        "Export CSV…": "Eksport CSV…",
-        "Save chart as PNG…": "Zapisz wykres jako PNG…",
-        "Orders": "Zamówienia",
-        "Gross value": "Wartość brutto",
-        "Average order": "Średnie zamówienie",
-        "Returns": "Zwroty",
-        "Fulfilment (median / p90)": "Realizacja (mediana / p90)",
-        "Late": "Spóźnione",
-        "Late now": "Spóźnione teraz",
-        "Reservation level": "Poziom rezerwacji",
-        "previous: {value}": "poprzednio: {value}",
-        "{n} of {total} shipped": "{n} z {total} wysłanych",
-        "{n} open orders": "{n} otwartych zamówień",
-        "{done} of {total} lines": "{done} z {total} pozycji",
-        "{median} h / {p90} h": "{median} h / {p90} h",
-        "working hours": "godziny robocze",
-        "Orders per day": "Zamówienia dziennie",
-        "Gross value per day": "Wartość brutto dziennie",
-        "Backlog by age (working days)": "Zaległości wg wieku (dni robocze)",
-        "Status": "Status",
-        "This period": "Ten okres",
-        "Previous period": "Poprzedni okres",
-        "Top products by units": "Najlepsze produkty wg sztuk",
-        "Top products by value": "Najlepsze produkty wg wartości",
-        "Units short by product": "Brakujące sztuki wg produktu",
-        "Stock value by warehouse": "Wartość magazynu",
-        "Shop sync and feeds": "Synchronizacja sklepu i feedy",
-        "SKU": "SKU",
-        "Product": "Produkt",
-        "Units": "Sztuki",
-        "Value": "Wartość",
-        "Warehouse": "Magazyn",
-        "Without price": "Bez ceny",
-        "Integration": "Integracja",
-        "Kind": "Rodzaj",
-        "Last run": "Ostatnie uruchomienie",
-        "Result": "Wynik",
-        "Failures": "Błędy",
-        "shop sync": "synchronizacja sklepu",
-        "feed import": "import feedu",
-        "never": "nigdy",
-        "succeeded": "udany",
-        "failed": "nieudany",
-        "running": "w toku",
-        "queued": "w kolejce",
-        "cancelled": "anulowany",
-        "Late now: {n}": "Spóźnione teraz: {n}",
-        "Dashboard: late now ({n})": "Z pulpitu: spóźnione teraz ({n})",
-        "Dashboard: {status}, {bucket} working days ({n})": "Z pulpitu: {status}, {bucket} dni roboczych ({n})",
-        "My day": "Mój dzień",
-        "What you did today ({day})": "Co zrobiłeś dziś ({day})",
-        "WZ issued": "Wystawione WZ",
-        "Moved to: {status}": "Przeniesione do: {status}",
-        "Nothing yet today.": "Dziś jeszcze nic.",
-        "Computed {when}": "Obliczono {when}",
-        "Export the dashboard": "Eksport pulpitu",
-        "PDF files (*.pdf)": "Pliki PDF (*.pdf)",
-        "CSV files (*.csv)": "Pliki CSV (*.csv)",
-        "PNG images (*.png)": "Obrazy PNG (*.png)",
-        "Saved: {path}": "Zapisano: {path}",
-        "Export": "Eksport",
-        "Orders list": "Lista zamówień",
-        "Computing…": "Obliczanie…",
-        "From": "Od",
-        "To": "Do",
-        # definitions (hover texts)
-        DEFINITIONS["orders"]: "Zamówienia utworzone w okresie, bez anulowanych i zwróconych.",
-        DEFINITIONS["gross"]: (
-            "Wartość brutto (PLN) tych zamówień; zamówienia w innych walutach są liczone, ale nie sumowane."
-        ),
-        DEFINITIONS["average"]: "Wartość brutto ÷ liczba zamówień.",
-        DEFINITIONS["returns"]: "Zamówienia utworzone w okresie, które są teraz zwrócone.",
-        DEFINITIONS["fulfilment"]: (
-            "Godziny robocze od gotowości (opłacenie, a przy pobraniu – przekazanie do magazynu) do wysyłki, "
-            "dla zamówień wysłanych w okresie: mediana i 90. percentyl. Noce, weekendy i święta się nie liczą."
-        ),
-        DEFINITIONS["late"]: (
-            "Zamówienia wysłane w okresie po terminie wysyłki ÷ zamówienia wysłane w okresie. Termin = koniec "
-            "dnia roboczego przypadającego po dniach obsługi od dnia gotowości zamówienia."
-        ),
-        DEFINITIONS[
-            "late_now"
-        ]: "Otwarte zamówienia (opłacone … gotowe do wysyłki), których termin wysyłki minął.",
-        DEFINITIONS["backlog"]: (
-            "Otwarte zamówienia wg statusu i dni roboczych od gotowości (lub utworzenia)."
-        ),
-        DEFINITIONS["reservation"]: (
-            "Pozycje zamówień przekazanych do magazynu, zarezerwowane w całości ÷ wszystkie takie pozycje."
-        ),
-        DEFINITIONS["short"]: "Brakujące sztuki otwartych braków wg produktu (20 największych).",
-        DEFINITIONS["stock_value"]: (
-            "Sztuki na stanie × cena zakupu: cena netto z ostatniego zatwierdzonego PZ, inaczej najtańsza "
-            "oferta dostawcy; produkty bez ceny są liczone bez wartości."
-        ),
-        DEFINITIONS["top_products"]: (
-            "Produkty sprzedane w okresie (zamówienia nie anulowane i nie zwrócone) wg sztuk i wartości brutto."
-        ),
-        DEFINITIONS["health"]: (
-            "Ostatnia synchronizacja sklepu i import feedu każdej integracji oraz ich błędy w okresie."
-        ),
-    }
+from rexbit_desktop.ui.i18n import format_date, format_datetime, format_decimal, language, t
+from rexbit_desktop.ui.kpi.widgets import (
+    Chart,
+    Tile,
+    definition,
+    fill_table,
+    make_table,
+    run_status,
+    status_label,
 )
+from rexbit_desktop.ui.view import View
 
 PERIODS = (
     ("today", "Today"),
@@ -176,122 +61,6 @@ PERIODS = (
 CURRENT_PEN = "#1e88e5"
 PREVIOUS_PEN = "#9e9e9e"
 BUCKET_COLOURS = ("#43a047", "#1e88e5", "#ffb300", "#e53935")
-
-
-def _definition(key: str) -> str:
-    return t(DEFINITIONS[key])
-
-
-def status_label(code: str) -> str:
-    try:
-        pl, en, _ = DEFAULT_LABELS[OrderStatus(code)]
-    except ValueError:
-        return code
-    return pl if language() == "pl" else en
-
-
-def _run_status(status: str | None) -> str:
-    return t(status) if status else t("never")
-
-
-class Tile(QFrame):
-    """One headline figure: title, value, a second line; its definition on hover; optionally clickable."""
-
-    def __init__(self, key: str, title: str, on_click: Callable[[], None] | None = None) -> None:
-        super().__init__()
-        self.setObjectName(f"tile_{key}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setToolTip(_definition(key))
-        self.title = QLabel(title)
-        self.title.setStyleSheet("color: #555;")
-        self.value = QLabel("–")
-        self.value.setObjectName(f"tile_{key}_value")
-        self.value.setStyleSheet("font-size: 18pt; font-weight: 600;")
-        self.detail = QLabel("")
-        self.detail.setStyleSheet("color: #777;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        for w in (self.title, self.value, self.detail):
-            layout.addWidget(w)
-        self._on_click = on_click
-        if on_click:
-            self.setCursor(Qt.CursorShape.PointingHandCursor)
-
-    def set(self, value: str, detail: str = "") -> None:
-        self.value.setText(value)
-        self.detail.setText(detail)
-
-    def mouseReleaseEvent(self, event: Any) -> None:
-        if self._on_click and event.button() == Qt.MouseButton.LeftButton:
-            self._on_click()
-        super().mouseReleaseEvent(event)
-
-
-class Chart(QWidget):
-    """A titled pyqtgraph plot with "Save chart as PNG…"."""
-
-    def __init__(self, key: str, title: str, tooltip: str, save: Callable[[Chart], None]) -> None:
-        super().__init__()
-        self.setObjectName(f"chart_{key}")
-        self.key = key
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumHeight(200)
-        self.plot.setMaximumHeight(260)
-        self.plot.setToolTip(tooltip)
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.getPlotItem().setMenuEnabled(False)
-        self.legend = self.plot.addLegend(offset=(-10, 5))
-        head = QHBoxLayout()
-        label = QLabel(f"<b>{title}</b>")
-        label.setToolTip(tooltip)
-        head.addWidget(label, 1)
-        self.save_button = QPushButton(t("Save chart as PNG…"))
-        self.save_button.setObjectName(f"chart_{key}_save")
-        self.save_button.clicked.connect(lambda: save(self))
-        head.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(head)
-        layout.addWidget(self.plot)
-
-    def clear(self) -> None:
-        self.plot.clear()
-        self.legend.clear()
-
-    def set_x_labels(self, labels: list[str]) -> None:
-        step = max(1, len(labels) // 10)
-        ticks = [(i, label) for i, label in enumerate(labels) if i % step == 0]
-        self.plot.getAxis("bottom").setTicks([ticks, []])
-
-    def save_png(self, path: Path) -> None:
-        if not self.grab().save(str(path), "PNG"):
-            raise OSError(f"Cannot write {path}")
-
-
-def _table(key: str, headers: list[str], tooltip: str) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setObjectName(f"table_{key}")
-    table.setHorizontalHeaderLabels(headers)
-    table.setToolTip(tooltip)
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setMinimumHeight(160)
-    return table
-
-
-def _fill(table: QTableWidget, rows: list[list[str]], right_from: int = 1) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = QTableWidgetItem(value)
-            if c >= right_from:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
-    table.resizeColumnsToContents()
 
 
 class DashboardView(View):
@@ -385,20 +154,20 @@ class DashboardView(View):
         self.body.addLayout(tiles)
 
         self.orders_chart = Chart(
-            "orders_per_day", t("Orders per day"), _definition("orders"), self.save_chart
+            "orders_per_day", t("Orders per day"), definition("orders"), self.save_chart
         )
         self.value_chart = Chart(
-            "value_per_day", t("Gross value per day"), _definition("gross"), self.save_chart
+            "value_per_day", t("Gross value per day"), definition("gross"), self.save_chart
         )
         self.backlog_chart = Chart(
-            "backlog", t("Backlog by age (working days)"), _definition("backlog"), self.save_chart
+            "backlog", t("Backlog by age (working days)"), definition("backlog"), self.save_chart
         )
         charts = QGridLayout()
         charts.addWidget(self.orders_chart, 0, 0)
         charts.addWidget(self.value_chart, 0, 1)
         charts.addWidget(self.backlog_chart, 1, 0)
-        self.backlog_table = _table(
-            "backlog", [t("Status"), *(b[0] for b in AGE_BUCKETS)], _definition("backlog")
+        self.backlog_table = make_table(
+            "backlog", [t("Status"), *(b[0] for b in AGE_BUCKETS)], definition("backlog")
         )
         self.backlog_table.cellClicked.connect(self._backlog_clicked)
         self.backlog_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -407,22 +176,22 @@ class DashboardView(View):
         self.body.addLayout(charts)
 
         tables = QGridLayout()
-        self.top_units_table = _table(
-            "top_units", [t("SKU"), t("Product"), t("Units"), t("Value")], _definition("top_products")
+        self.top_units_table = make_table(
+            "top_units", [t("SKU"), t("Product"), t("Units"), t("Value")], definition("top_products")
         )
-        self.top_value_table = _table(
-            "top_value", [t("SKU"), t("Product"), t("Units"), t("Value")], _definition("top_products")
+        self.top_value_table = make_table(
+            "top_value", [t("SKU"), t("Product"), t("Units"), t("Value")], definition("top_products")
         )
-        self.short_table = _table("short", [t("SKU"), t("Product"), t("Units")], _definition("short"))
-        self.stock_table = _table(
+        self.short_table = make_table("short", [t("SKU"), t("Product"), t("Units")], definition("short"))
+        self.stock_table = make_table(
             "stock_value",
             [t("Warehouse"), t("Units"), t("Value"), t("Without price")],
-            _definition("stock_value"),
+            definition("stock_value"),
         )
-        self.health_table = _table(
+        self.health_table = make_table(
             "health",
             [t("Integration"), t("Kind"), t("Last run"), t("Result"), t("Failures")],
-            _definition("health"),
+            definition("health"),
         )
         for i, (title, table) in enumerate(
             (
@@ -594,7 +363,7 @@ class DashboardView(View):
         self.backlog_chart.set_x_labels([status_label(s) for s in BACKLOG_STATUSES])
 
     def _fill_tables(self, d: kpi.Dashboard) -> None:
-        _fill(
+        fill_table(
             self.backlog_table,
             [
                 [status_label(s), *(format_decimal(d.backlog_count(s, b[0]), 0) for b in AGE_BUCKETS)]
@@ -605,14 +374,14 @@ class DashboardView(View):
         def sales(rows):
             return [[p.sku, p.name, format_decimal(p.units, 0), format_decimal(p.gross, 2)] for p in rows]
 
-        _fill(self.top_units_table, sales(d.top_by_units), right_from=2)
-        _fill(self.top_value_table, sales(d.top_by_value), right_from=2)
-        _fill(
+        fill_table(self.top_units_table, sales(d.top_by_units), right_from=2)
+        fill_table(self.top_value_table, sales(d.top_by_value), right_from=2)
+        fill_table(
             self.short_table,
             [[s.sku, s.name, format_decimal(s.units, 0)] for s in d.short_products],
             right_from=2,
         )
-        _fill(
+        fill_table(
             self.stock_table,
             [
                 [
@@ -624,14 +393,14 @@ class DashboardView(View):
                 for v in d.stock_value
             ],
         )
-        _fill(
+        fill_table(
             self.health_table,
             [
                 [
                     h.integration,
                     t("shop sync") if h.kind == "sync" else t("feed import"),
                     format_datetime(h.last_finished_at) if h.last_finished_at else "",
-                    _run_status(h.last_status),
+                    run_status(h.last_status),
                     format_decimal(h.failures_in_period, 0),
                 ]
                 for h in d.health
