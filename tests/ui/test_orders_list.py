@@ -190,7 +190,7 @@ def test_orders_view_in_the_main_window(qtbot, db, ctx) -> None:  # type: ignore
     seed_orders(db, 3)
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    view = window.views["orders"]
+    view = window.show_view("orders")  # the Pulpit comes first
     assert isinstance(view, OrdersView)
     assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == ["Lista zamówień", "Ustawienia"]
     assert len(view.list_panel.model.rows) == 3

@@ -16,6 +16,7 @@ from rexbit_desktop.ui.schedules.view import CronDialog, SchedulesView
 DEFAULTS = {
     "import-supplier-feeds",
     "prune-failed-jobs",
+    "refresh-kpi",
     "release-expired-reservations",
     "sync-availability",
     "sync-orders",
@@ -102,7 +103,7 @@ def test_manager_disables_enables_and_edits_cron(qtbot, db) -> None:  # type: ig
 
 def test_operator_sees_schedules_but_cannot_change_them(qtbot, db) -> None:  # type: ignore[no-untyped-def]
     view = _view(qtbot, db, Role.OPERATOR)
-    assert len(view.model.rows()) == 5
+    assert len(view.model.rows()) == len(DEFAULTS)
     _select(view, "sync-orders")
     for button in (view.enable_button, view.disable_button, view.edit_button):
         assert not button.isEnabled()
