@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 
 from rexbit_desktop.db.embedded_access import get_server as get_private_server
+from rexbit_desktop.db.locks import EMBEDDED_DATABASE_CREATE
 from rexbit_desktop.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -338,7 +339,7 @@ def _before_detach(server: Any, pgdata: Path) -> None:
 
 # Held while the application database is created: two processes starting on a fresh data directory at
 # once (the desktop app and `rexbit serve` on first boot, two pytest workers) must not both create it.
-CREATE_DATABASE_LOCK = 727273
+CREATE_DATABASE_LOCK = EMBEDDED_DATABASE_CREATE.key
 
 
 def _ensure_database(admin_uri: str, pgdata: Path) -> None:

@@ -23,12 +23,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rexbit_desktop import config
+from rexbit_desktop.db.locks import SCHEMA_UPGRADE
 from rexbit_desktop.domain.errors import DatabaseUnavailable, ForeignDatabase, SchemaMismatch
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-MIGRATION_LOCK = 727274  # advisory lock: one process migrates a database at a time
+MIGRATION_LOCK = SCHEMA_UPGRADE.key  # one process migrates a database at a time (db/locks.py)
 REXBIT_REVISION = re.compile(r"^\d{4}_\w+$")  # our revision ids: 0001_procrastinate, 0012_…
 
 

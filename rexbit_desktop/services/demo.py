@@ -22,11 +22,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from stdnum import ean as ean_check
 from stdnum.pl import nip as nip_check
 
+from rexbit_desktop.db.locks import DEMO_FILL, hold_for_transaction
 from rexbit_desktop.db.models import (
     Contractor,
     Integration,
@@ -59,7 +60,6 @@ PRODUCT_COUNT = 300
 DEMO_FEED = "hurtownia-demo.csv"
 DEMO_PROFILE = "hurtownia-demo.profile.json"
 # Serialises two first starts (two workstations running `rexbit demo --if-empty` at once).
-DEMO_LOCK = 727275
 
 # Documented in docs/foundation.md; the desktop login accepts them.
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -296,7 +296,7 @@ def fill_demo(
     started = time.perf_counter()
     with uow:
         outer = uow.session
-        outer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK})
+        hold_for_transaction(outer, DEMO_FILL)
         found = existing_data(outer)
         if found:
             raise DemoRefused(

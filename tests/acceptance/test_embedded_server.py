@@ -18,8 +18,10 @@ import psycopg
 import pytest
 
 from rexbit_desktop.db.embedded import running_postmaster
+from rexbit_desktop.db.locks import DEMO_FILL
 from rexbit_desktop.db.session import head_revision
-from rexbit_desktop.services.demo import DEMO_LOCK
+
+DEMO_LOCK = DEMO_FILL.key
 
 # A long-lived app: opens the database (starting or attaching to the server) and holds it until its
 # stdin is closed, then leaves normally (atexit runs, as when a window is closed).

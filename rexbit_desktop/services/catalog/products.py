@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, text
 
 from rexbit_desktop.adapters.feeds.csv_reader import detect_delimiter
+from rexbit_desktop.db.locks import FEED_APPLY, hold_for_transaction
 from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
 from rexbit_desktop.db.models.contractors import Contractor
 from rexbit_desktop.db.models.integrations import Integration, IntegrationProductLink
@@ -575,7 +576,7 @@ def link_integration_products(uow: UnitOfWork, actor: Actor, *, integration_id: 
         integration = s.get(Integration, integration_id)
         if integration is None:
             raise NotFound(f"There is no integration {integration_id}.")
-        s.execute(text("SELECT pg_advisory_xact_lock(4242, CAST(:id AS integer))"), {"id": integration_id})
+        hold_for_transaction(s, FEED_APPLY, integration_id)
         examined, linked, ambiguous, _changed = s.execute(
             text(_AUTO_LINK), {"integration_id": integration_id}
         ).one()

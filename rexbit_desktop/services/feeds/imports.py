@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, text, update
 from rexbit_desktop.adapters.feeds.errors import FeedEmpty, FeedError, FeedMappingError
 from rexbit_desktop.adapters.feeds.reader import open_feed_reader
 from rexbit_desktop.adapters.feeds.source import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, open_feed_file
+from rexbit_desktop.db.locks import FEED_APPLY, hold_for_transaction
 from rexbit_desktop.db.models.integrations import (
     ImportRun,
     ImportRunChunk,
@@ -637,7 +638,7 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         # 100k probes for the update, the counts and the vanished anti-join, each ~10× a hash join.
         s.execute(text("SET LOCAL enable_nestloop = off"))
         # One apply per supplier at a time: two runs must not interleave their links.
-        s.execute(text("SELECT pg_advisory_xact_lock(4242, CAST(:id AS integer))"), {"id": integration.id})
+        hold_for_transaction(s, FEED_APPLY, integration.id)
         counts = s.execute(
             text(
                 "SELECT count(*), count(*) FILTER (WHERE error IS NULL) FROM import_staged_rows"

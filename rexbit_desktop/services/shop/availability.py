@@ -20,9 +20,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +34,7 @@ from rexbit_desktop.adapters.prestashop.gateway import (
     PrestaShopGateway,
     WriteBatch,
 )
+from rexbit_desktop.db.locks import SHOP_AVAILABILITY_SYNC, held_while
 from rexbit_desktop.db.models import SyncRun
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.availability import Availability, AvailabilityRule, SupplierOffer
@@ -496,30 +496,23 @@ def sync_availability(
     )
 
 
-# Advisory lock namespace of shop syncs (two-key form; the key is the integration id).
-_SYNC_LOCK_NAMESPACE = 7275
-
-
-@contextmanager
-def _one_sync_per_shop(uow: UnitOfWork, integration_id: int) -> Iterator[None]:
+def _one_sync_per_shop(uow: UnitOfWork, integration_id: int) -> AbstractContextManager[None]:
     """Two syncs of one shop at once (a schedule and an operator) would race on last_availability.
 
-    A session-level advisory lock on a connection of its own: the run commits per batch, and a
-    transaction-level lock would be released by the first commit.
+    A session-level lock: the run commits per batch, and a transaction-level lock would be released by
+    the first commit.
     """
     bind = uow.session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.connect() as conn:
-        key = {"ns": _SYNC_LOCK_NAMESPACE, "id": integration_id}
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), key).scalar():
-            raise Conflict(
-                f"An availability sync of integration {integration_id} is already running.",
-                hint="Wait for it to finish (see the last sync runs), then run again if needed.",
-            )
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), key)
+    return held_while(
+        engine,
+        SHOP_AVAILABILITY_SYNC,
+        integration_id,
+        busy=lambda: Conflict(
+            f"An availability sync of integration {integration_id} is already running.",
+            hint="Wait for it to finish (see the last sync runs), then run again if needed.",
+        ),
+    )
 
 
 def _refuse_unless_listing(integration: ShopIntegration) -> None:

@@ -36,8 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -49,6 +48,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rexbit_desktop.adapters.prestashop.gateway import PrestaShopGateway, ShopDatabaseError
 from rexbit_desktop.adapters.prestashop.orders import ShopAddress, ShopOrder, ShopOrderLine, ShopOrders
+from rexbit_desktop.db.locks import SHOP_ORDERS_SYNC, held_while
 from rexbit_desktop.db.models import (
     Integration,
     IntegrationProductLink,
@@ -591,25 +591,18 @@ def _process_page(
 # ---------------------------------------------------------------- the use case
 
 
-_ORDERS_LOCK_NAMESPACE = 7276  # shop_sync's availability lock is 7275: the two may run side by side
-
-
-@contextmanager
-def _one_orders_sync_per_shop(engine: Engine, integration_id: int) -> Iterator[None]:
+def _one_orders_sync_per_shop(engine: Engine, integration_id: int) -> AbstractContextManager[None]:
     """Two imports of one shop at once would both take in the same new orders (one would fail on the
-    unique key) and race on the cursor. A session-level advisory lock on a connection of its own: the
-    run commits per order."""
-    with engine.connect() as conn:
-        key = {"ns": _ORDERS_LOCK_NAMESPACE, "id": integration_id}
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), key).scalar():
-            raise Conflict(
-                f"An orders import of integration {integration_id} is already running.",
-                hint="Wait for it to finish, then run again if needed.",
-            )
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), key)
+    unique key) and race on the cursor. A session-level lock: the run commits per order."""
+    return held_while(
+        engine,
+        SHOP_ORDERS_SYNC,
+        integration_id,
+        busy=lambda: Conflict(
+            f"An orders import of integration {integration_id} is already running.",
+            hint="Wait for it to finish, then run again if needed.",
+        ),
+    )
 
 
 def _cursor_text(cursor: tuple[datetime, int] | None) -> str | None:
