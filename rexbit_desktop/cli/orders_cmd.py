@@ -15,7 +15,8 @@ from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
-from rexbit_desktop.services.stock import stock
+from rexbit_desktop.services.stock import reservations as stock_reservations
+from rexbit_desktop.services.stock.dto import ReservationResultDTO
 
 app = typer.Typer(help="Orders: workflow, reservations, WZ documents, PDFs.", no_args_is_help=True)
 settings_app = typer.Typer(help="Order settings.", no_args_is_help=True)
@@ -31,7 +32,7 @@ def _m(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _print_reservation(result: stock.ReservationResultDTO) -> None:
+def _print_reservation(result: ReservationResultDTO) -> None:
     if not result.lines:
         typer.echo(f"{result.order_number}: no stock items to reserve")
         return
@@ -277,7 +278,7 @@ def sync_external(
 def release_expired(ctx: typer.Context, json: bool = JsonOption) -> None:
     """Release reservations past their expiry time (run every 5 minutes by the schedule)."""
     c = cli_context(ctx)
-    result = stock.release_expired_reservations(c.db.uow(), c.actor)
+    result = stock_reservations.release_expired_reservations(c.db.uow(), c.actor)
     if json:
         print_json(result)
     else:

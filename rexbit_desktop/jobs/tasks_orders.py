@@ -10,7 +10,7 @@ from procrastinate import Blueprint, JobContext
 from rexbit_desktop.jobs.context import job_actor, job_database
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders.workflow import OrderStatusChanged, handle_queued_status_change
-from rexbit_desktop.services.stock import stock
+from rexbit_desktop.services.stock import reservations
 
 bp = Blueprint()
 
@@ -39,7 +39,7 @@ def generate_warehouse_document(context: JobContext, order_number: str) -> dict[
 @bp.task(name="release_expired_reservations", queue="orders", pass_context=True)
 def release_expired_reservations(context: JobContext) -> dict[str, Any]:
     db = job_database(context)
-    result = stock.release_expired_reservations(db.uow(), job_actor(context))
+    result = reservations.release_expired_reservations(db.uow(), job_actor(context))
     return {
         "released_reservations": result.released_reservations,
         "released_qty": str(result.released_qty),

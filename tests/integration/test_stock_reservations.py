@@ -14,6 +14,7 @@ from rexbit_desktop.domain.errors import NotFound, TransitionRefused, Validation
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.stock import reservations as stock_reservations
 from rexbit_desktop.services.stock import stock
 
 D = Decimal
@@ -222,10 +223,10 @@ def test_expired_reservations_are_released_with_a_reason(shop_floor, system_acto
     _to(db, system_actor, never.number, "awaiting_fulfillment")
     assert level(db, "A-1") == (D(5), D(3))
 
-    nothing = stock.release_expired_reservations(db.uow(), system_actor)
+    nothing = stock_reservations.release_expired_reservations(db.uow(), system_actor)
     assert nothing.released_reservations == 0
     later = stock.now_utc() + timedelta(hours=3)
-    result = stock.release_expired_reservations(db.uow(), system_actor, now=later)
+    result = stock_reservations.release_expired_reservations(db.uow(), system_actor, now=later)
     assert (result.released_reservations, result.released_qty, result.orders) == (1, D(2), [old.number])
     assert level(db, "A-1") == (D(5), D(1))
     detail = orders.get_order(db.uow(), system_actor, old.number)

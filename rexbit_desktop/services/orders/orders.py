@@ -53,8 +53,10 @@ from rexbit_desktop.services.orders.workflow import (
     apply_transition,
     find_order,
 )
-from rexbit_desktop.services.stock import stock
+from rexbit_desktop.services.stock import issues, ledger, stock
+from rexbit_desktop.services.stock import reservations as stock_reservations
 from rexbit_desktop.services.stock.documents import next_number_into, retry_on_deadlock
+from rexbit_desktop.services.stock.dto import ReservationResultDTO
 
 ZERO = Decimal(0)
 ADDRESS_TYPES = ("customer", "billing", "shipping", "pickup")
@@ -381,11 +383,11 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
         )
     )
     missing = {s.order_item_id: s.missing_qty for s in shortages}
-    issued = stock._issued(session, order.id)
+    issued = ledger._issued(session, order.id)
     sku_of = {i.id: i.sku for i in order.items}
     reserved_in = {r.order_item_id: r.warehouse_location_id for r in reservations}
     try:
-        default_wh: int | None = stock.default_warehouse_id(session, settings)
+        default_wh: int | None = ledger.default_warehouse_id(session, settings)
     except RexbitError:
         default_wh = None
     items = [
@@ -519,13 +521,13 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
 def _products_and_settings(session: Session, skus: set[str]) -> tuple[dict[str, Any], OrderSettings]:
     """The catalogue rows of a new order's SKUs, the order settings and the warehouses (primed into the
     session's caches), in one round trip."""
-    if settings_loaded(session) and stock.warehouses_loaded(session):
+    if settings_loaded(session) and ledger.warehouses_loaded(session):
         rows = session.execute(
             select(Product.id, Product.sku, Product.name, Product.ean).where(Product.sku.in_(skus))
         ).all()
         return {r.sku: r for r in rows}, load_settings(session)
     head = select(
-        settings_column().label("settings"), stock.warehouses_column().label("warehouses")
+        settings_column().label("settings"), ledger.warehouses_column().label("warehouses")
     ).subquery()
     rows = session.execute(
         select(head.c.settings, head.c.warehouses, Product.id, Product.sku, Product.name, Product.ean)
@@ -533,7 +535,7 @@ def _products_and_settings(session: Session, skus: set[str]) -> tuple[dict[str, 
         .outerjoin(Product, Product.sku.in_(skus))
     ).all()
     prime_settings(session, rows[0].settings)
-    stock.prime_warehouses(session, rows[0].warehouses)
+    ledger.prime_warehouses(session, rows[0].warehouses)
     return {r.sku: r for r in rows if r.id is not None}, load_settings(session)
 
 
@@ -571,7 +573,7 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     products, settings = _products_and_settings(session, {i.sku for i in new.items})
     warehouse_codes = {c for c in [new.warehouse, *(i.warehouse for i in new.items)] if c}
     # All warehouses (a handful, read with the products): the codes named by the order and the default one.
-    warehouses = {code: wid for wid, (code, _name, _default) in stock.warehouse_rows(session).items()}
+    warehouses = {code: wid for wid, (code, _name, _default) in ledger.warehouse_rows(session).items()}
     for code in warehouse_codes:
         if code not in warehouses:
             raise ValidationError(f"There is no warehouse '{code}'.")
@@ -580,7 +582,7 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     order_warehouse: int | None = warehouses[new.warehouse] if new.warehouse else None
     if order_warehouse is None:
         try:
-            order_warehouse = stock.default_warehouse_id(session, settings)
+            order_warehouse = ledger.default_warehouse_id(session, settings)
         except RexbitError:
             order_warehouse = None
     if new.external_order_id:
@@ -774,7 +776,7 @@ def add_note(uow: UnitOfWork, actor: Actor, number: str, body: str) -> NoteDTO:
 
 
 @retry_on_deadlock
-def reserve_order(uow: UnitOfWork, actor: Actor, number: str) -> stock.ReservationResultDTO:
+def reserve_order(uow: UnitOfWork, actor: Actor, number: str) -> ReservationResultDTO:
     """Reserve now what is free; the rest goes to the shortages list (``rexbit orders reserve``)."""
     actor.require(Permission.ORDERS_EDIT)
     with uow:
@@ -782,7 +784,7 @@ def reserve_order(uow: UnitOfWork, actor: Actor, number: str) -> stock.Reservati
         order = find_order(s, number, lock=True)
         if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
             raise TransitionRefused(f"Order {order.number} is {order.status}: there is nothing to reserve.")
-        result = stock.reserve_for_order(s, actor, order, load_settings(s), stock.now_utc())
+        result = stock_reservations.reserve_for_order(s, actor, order, load_settings(s), stock.now_utc())
         uow.commit()
     return result
 
@@ -911,6 +913,6 @@ def issue_warehouse_documents(uow: UnitOfWork, actor: Actor, number: str) -> lis
         order = find_order(s, number, lock=True)
         if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
             raise TransitionRefused(f"Order {order.number} is {order.status}: no WZ can be issued.")
-        numbers = stock.issue_wz_for_order(s, actor, order, stock.now_utc())
+        numbers = issues.issue_wz_for_order(s, actor, order, stock.now_utc())
         uow.commit()
     return numbers

@@ -42,8 +42,11 @@ from rexbit_desktop.services.orders.settings import (
     settings_column,
     settings_loaded,
 )
-from rexbit_desktop.services.stock import stock
+from rexbit_desktop.services.stock import issues as stock_issues
+from rexbit_desktop.services.stock import ledger, stock
+from rexbit_desktop.services.stock import reservations as stock_reservations
 from rexbit_desktop.services.stock.documents import retry_on_deadlock
+from rexbit_desktop.services.stock.dto import ReservationResultDTO
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ class TransitionResult:
     order_number: str
     from_status: str | None
     to_status: str
-    reservation: stock.ReservationResultDTO | None = None
+    reservation: ReservationResultDTO | None = None
     issued_documents: list[str] = field(default_factory=list)
     storno_documents: list[str] = field(default_factory=list)
     released_qty: str = "0"
@@ -97,7 +100,7 @@ def _find_order_statement(by_id: bool, lock: bool, with_settings: bool, with_war
     if with_settings:
         columns.append(settings_column().label("settings"))
     if with_warehouses:
-        columns.append(stock.warehouses_column().label("warehouses"))
+        columns.append(ledger.warehouses_column().label("warehouses"))
     stmt = select(*columns).where(cond).order_by(Order.number != key).limit(1)
     return stmt.with_for_update(of=Order) if lock else stmt
 
@@ -108,7 +111,7 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     # The settings and the warehouses (a handful of rows every order use case needs) come along in the
     # same round trip unless the session has them already.
     with_settings = not settings_loaded(session)
-    with_warehouses = not stock.warehouses_loaded(session)
+    with_warehouses = not ledger.warehouses_loaded(session)
     stmt = _find_order_statement(key.isdigit(), lock, with_settings, with_warehouses)
     params: dict[str, Any] = {"key": key}
     if key.isdigit():
@@ -119,7 +122,7 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     if with_settings:
         prime_settings(session, row.settings)
     if with_warehouses:
-        stock.prime_warehouses(session, row.warehouses)
+        ledger.prime_warehouses(session, row.warehouses)
     return row[0]  # type: ignore[no-any-return]
 
 
@@ -177,29 +180,33 @@ def apply_transition(
     storno: list[str] = []
     released = "0"
     if target is OrderStatus.AWAITING_FULFILLMENT and automation.reserve_on_awaiting_fulfillment:
-        reservation = stock.reserve_for_order(session, actor, order, settings, now)
+        reservation = stock_reservations.reserve_for_order(session, actor, order, settings, now)
     wz_due = (target.value == automation.issue_wz_on) or (
         # Goods never leave without a WZ: shipping issues it if the chosen moment was skipped.
         target is OrderStatus.SHIPPED and automation.issue_wz_on != "never"
     )
     if wz_due:
-        issued = stock.issue_wz_for_order(session, actor, order, now)
+        issued = stock_issues.issue_wz_for_order(session, actor, order, now)
     if target is OrderStatus.CANCELLED:
         if automation.release_reservations_on_cancel:
             released = str(
-                stock.release_order_reservations(session, actor, order, reason="order cancelled", now=now)
+                stock_reservations.release_order_reservations(
+                    session, actor, order, reason="order cancelled", now=now
+                )
             )
-        stock.cancel_shortages(session, order, now)
+        stock_reservations.cancel_shortages(session, order, now)
         storno = [
             d.number or ""
-            for d in stock.storno_issues(
+            for d in stock_issues.storno_issues(
                 session, actor, order, now, cancel_wz=True, reason="Storno: anulowanie"
             )
         ]
     if target is OrderStatus.RETURNED:
         storno = [
             d.number or ""
-            for d in stock.storno_issues(session, actor, order, now, cancel_wz=False, reason="Zwrot towaru")
+            for d in stock_issues.storno_issues(
+                session, actor, order, now, cancel_wz=False, reason="Zwrot towaru"
+            )
         ]
     payment_status = order.payment_status
     if target is OrderStatus.PAID and payment_status in ("pending", "partially_paid"):
