@@ -49,7 +49,7 @@ from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.progress import Progress, no_progress
 from rexbit_desktop.domain.roles import SYSTEM_LOGIN, Actor, Permission
 from rexbit_desktop.services import integrations, users
-from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import orders, payload
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.orders.workflow import apply_transition, find_order
@@ -627,7 +627,7 @@ def _create_orders(
         delivery, carrier, shipping = rng.choice(_DELIVERY[:3] if shipped else _DELIVERY)
         lines = rng.sample(in_stock, rng.randint(1, 4))
         items = [
-            orders.NewOrderItem(
+            payload.NewOrderItem(
                 sku=p["sku"],
                 quantity=Decimal(rng.randint(1, 3)),
                 price_gross=prices[p["sku"]],
@@ -638,7 +638,7 @@ def _create_orders(
         if n % 9 == 0:  # some lines are shipped from the external warehouse: one WZ per warehouse
             p = rng.choice(only_mag2)
             items.append(
-                orders.NewOrderItem(
+                payload.NewOrderItem(
                     sku=p["sku"],
                     quantity=Decimal(1),
                     price_gross=prices[p["sku"]],
@@ -650,7 +650,7 @@ def _create_orders(
             # Not in stock: partly reserved, the rest waits on the shortages list for the next delivery.
             p = rng.choice(out_of_stock)
             items.append(
-                orders.NewOrderItem(
+                payload.NewOrderItem(
                     sku=p["sku"], quantity=Decimal(2), price_gross=prices[p["sku"]], vat_rate=p["vat_rate"]
                 )
             )

@@ -5,28 +5,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rexbit_desktop.db.models.catalog import Product, Warehouse
-from rexbit_desktop.db.models.documents import WarehouseDocument
+from rexbit_desktop.db.models.catalog import Product
 from rexbit_desktop.db.models.orders import (
     Order,
     OrderAddress,
-    OrderDocument,
     OrderItem,
-    OrderItemReservation,
-    OrderItemShortage,
     OrderNote,
     OrderPayment,
     OrderShipment,
-    OrderStatusHistory,
 )
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import Conflict, RexbitError, TransitionRefused, ValidationError
@@ -34,13 +29,22 @@ from rexbit_desktop.domain.order_settings import OrderSettings
 from rexbit_desktop.domain.orders import (
     SHIPPED_STATUSES,
     OrderStatus,
-    PaymentStatus,
-    allowed_transitions,
     net_from_gross,
     parse_status,
     payment_status_for,
 )
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.orders.detail import order_detail
+from rexbit_desktop.services.orders.dto import (
+    NoteDTO,
+    OrderDetailDTO,
+    OrderSummaryDTO,
+    PlacedOrderDTO,
+)
+from rexbit_desktop.services.orders.payload import (
+    NewOrder,
+    parse_order_payload,
+)
 from rexbit_desktop.services.orders.settings import (
     load_settings,
     prime_settings,
@@ -59,460 +63,6 @@ from rexbit_desktop.services.stock.documents import next_number_into, retry_on_d
 from rexbit_desktop.services.stock.dto import ReservationResultDTO
 
 ZERO = Decimal(0)
-ADDRESS_TYPES = ("customer", "billing", "shipping", "pickup")
-ADDRESS_FIELDS = ("name", "company", "street", "postcode", "city", "country", "email", "phone", "vat_id")
-
-
-# ------------------------------------------------------------------ input
-
-
-@dataclass(frozen=True)
-class NewOrderItem:
-    sku: str
-    quantity: Decimal
-    price_gross: Decimal
-    vat_rate: Decimal
-    name: str | None = None
-    ean: str | None = None
-    warehouse: str | None = None
-    link_id: int | None = None
-    """The integration's product link the line was matched by (shop imports)."""
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    items: list[NewOrderItem]
-    source: str = "manual"
-    currency: str = "PLN"
-    delivery_method: str | None = None
-    addresses: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    payment: dict[str, Any] | None = None
-    shipping_gross: Decimal = ZERO
-    warehouse: str | None = None
-    external_order_id: str | None = None
-    integration_id: int | None = None
-    note: str | None = None
-    created_at: datetime | None = None
-    initial_status: str | None = None
-    """None: the settings' initial status. A shop import gives the status the shop's state maps to."""
-    metadata: dict[str, Any] | None = None
-
-
-def _decimal(value: Any, what: str, *, places: int = 4, allow_zero: bool = True) -> Decimal:
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = Decimal(str(value).strip().replace(",", ".").replace("\u00a0", "").replace(" ", ""))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(
-            f"{what} '{value}' is not a number.", hint='Write prices as decimal strings: "12.50".'
-        ) from None
-    if not number.is_finite() or number < 0 or (number == 0 and not allow_zero):
-        raise ValidationError(
-            f"{what} must be {'zero or more' if allow_zero else 'more than zero'}, not '{value}'."
-        )
-    if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise ValidationError(f"{what} '{value}' has more than {places} decimal places.")
-    return number
-
-
-def parse_order_payload(data: Mapping[str, Any]) -> NewOrder:
-    """Validate the JSON shape of ``rexbit orders create --file`` (and of shop imports)."""
-    if not isinstance(data, Mapping):
-        raise ValidationError("An order must be a JSON object.")
-    raw_items = data.get("items")
-    if not isinstance(raw_items, list) or not raw_items:
-        raise ValidationError('An order needs "items": a list with at least one line.')
-    items: list[NewOrderItem] = []
-    for n, raw in enumerate(raw_items, start=1):
-        if not isinstance(raw, Mapping):
-            raise ValidationError(f"Item {n} must be a JSON object.")
-        sku = str(raw.get("sku") or "").strip()
-        if not sku:
-            raise ValidationError(f'Item {n} has no "sku".')
-        if "price_gross" not in raw:
-            raise ValidationError(f'Item {n} ({sku}) has no "price_gross".')
-        vat = _decimal(raw.get("vat_rate", "23"), f"VAT rate of item {n} ({sku})", places=2)
-        if vat > 100:
-            raise ValidationError(f"VAT rate of item {n} ({sku}) is more than 100%.")
-        items.append(
-            NewOrderItem(
-                sku=sku,
-                quantity=_decimal(
-                    raw.get("quantity", 1), f"Quantity of item {n} ({sku})", places=3, allow_zero=False
-                ),
-                price_gross=_decimal(raw["price_gross"], f"Price of item {n} ({sku})"),
-                vat_rate=vat,
-                name=(str(raw["name"]) if raw.get("name") else None),
-                ean=(str(raw["ean"]).strip() if raw.get("ean") else None),
-                warehouse=(str(raw["warehouse"]).strip() if raw.get("warehouse") else None),
-            )
-        )
-    addresses: dict[str, dict[str, str | None]] = {}
-    raw_addresses = data.get("addresses") or {}
-    if not isinstance(raw_addresses, Mapping):
-        raise ValidationError('"addresses" must be an object: {"customer": {...}, "shipping": {...}}.')
-    for kind, raw in raw_addresses.items():
-        if kind not in ADDRESS_TYPES:
-            raise ValidationError(f"Unknown address type '{kind}'.", hint="Use: " + ", ".join(ADDRESS_TYPES))
-        if not isinstance(raw, Mapping):
-            raise ValidationError(f"Address '{kind}' must be a JSON object.")
-        unknown = set(raw) - set(ADDRESS_FIELDS)
-        if unknown:
-            raise ValidationError(
-                f"Unknown field '{sorted(unknown)[0]}' in address '{kind}'.",
-                hint="Use: " + ", ".join(ADDRESS_FIELDS),
-            )
-        address = {k: (str(raw[k]).strip() if raw.get(k) not in (None, "") else None) for k in ADDRESS_FIELDS}
-        if address["country"] and len(address["country"]) != 2:
-            raise ValidationError(f"Country of address '{kind}' must be a 2-letter code such as PL.")
-        if address["country"]:
-            address["country"] = address["country"].upper()
-        addresses[kind] = address
-    payment = data.get("payment")
-    if payment is not None:
-        if not isinstance(payment, Mapping):
-            raise ValidationError('"payment" must be an object: {"provider", "status", "amount"}.')
-        status = str(payment.get("status") or "pending")
-        if status not in {s.value for s in PaymentStatus}:
-            raise ValidationError(
-                f"Unknown payment status '{status}'.",
-                hint="Use: " + ", ".join(s.value for s in PaymentStatus),
-            )
-        payment = {
-            "provider": str(payment.get("provider") or "manual"),
-            "status": status,
-            "amount": _decimal(payment.get("amount", "0"), "Payment amount"),
-        }
-    currency = str(data.get("currency") or "PLN").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ValidationError(f"Currency '{currency}' is not a 3-letter code such as PLN.")
-    created_at = None
-    if data.get("created_at"):
-        try:
-            created_at = datetime.fromisoformat(str(data["created_at"]))
-        except ValueError:
-            raise ValidationError(f"created_at '{data['created_at']}' is not an ISO date-time.") from None
-    return NewOrder(
-        items=items,
-        source=str(data.get("source") or "manual")[:32],
-        currency=currency,
-        delivery_method=(str(data["delivery_method"]) if data.get("delivery_method") else None),
-        addresses=addresses,
-        payment=payment,
-        shipping_gross=_decimal(data.get("shipping_gross", "0"), "Shipping cost"),
-        warehouse=(str(data["warehouse"]).strip() if data.get("warehouse") else None),
-        external_order_id=(str(data["external_order_id"]) if data.get("external_order_id") else None),
-        integration_id=(int(data["integration_id"]) if data.get("integration_id") else None),
-        note=(str(data["note"]) if data.get("note") else None),
-        created_at=created_at,
-    )
-
-
-# ------------------------------------------------------------------ output
-
-
-@dataclass(frozen=True)
-class OrderItemDTO:
-    id: int
-    sku: str | None
-    ean: str | None
-    name: str
-    quantity: Decimal
-    unit: str
-    price_gross: Decimal
-    price_net: Decimal
-    vat_rate: Decimal
-    total_gross: Decimal
-    warehouse_code: str | None
-    reserved: Decimal
-    missing: Decimal
-    issued: Decimal
-    in_catalog: bool
-
-
-@dataclass(frozen=True)
-class AddressDTO:
-    type: str
-    name: str | None
-    company: str | None
-    street: str | None
-    postcode: str | None
-    city: str | None
-    country: str | None
-    email: str | None
-    phone: str | None
-    vat_id: str | None
-
-
-@dataclass(frozen=True)
-class PaymentDTO:
-    provider: str
-    status: str
-    amount: Decimal
-    currency: str
-    paid_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ShipmentDTO:
-    carrier: str
-    tracking_number: str | None
-    tracking_url: str
-    status: str
-    shipped_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HistoryDTO:
-    from_status: str | None
-    to_status: str
-    changed_by: str
-    comment: str | None
-    context: dict[str, Any]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ReservationDTO:
-    sku: str | None
-    warehouse_code: str
-    reserved_qty: Decimal
-    released_qty: Decimal
-    status: str
-    expires_at: datetime | None
-    release_reason: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class OrderDocumentDTO:
-    type: str
-    """reservation, issue_wz, storno, packing_list"""
-    number: str | None
-    status: str
-    warehouse_code: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class NoteDTO:
-    author: str
-    body: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class OrderSummaryDTO:
-    id: int
-    number: str
-    status: str
-    payment_status: str
-    fulfillment_status: str
-    customer_name: str | None
-    total_gross: Decimal
-    currency: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class OrderDetailDTO:
-    id: int
-    number: str
-    status: str
-    status_label: str
-    status_colour: str
-    payment_status: str
-    fulfillment_status: str
-    source: str
-    external_order_id: str | None
-    currency: str
-    total_net: Decimal
-    total_gross: Decimal
-    total_paid: Decimal
-    shipping_gross: Decimal
-    delivery_method: str | None
-    warehouse_code: str | None
-    customer_name: str | None
-    customer_email: str | None
-    created_at: datetime
-    updated_at: datetime
-    items: list[OrderItemDTO]
-    addresses: list[AddressDTO]
-    payments: list[PaymentDTO]
-    shipments: list[ShipmentDTO]
-    history: list[HistoryDTO]
-    reservations: list[ReservationDTO]
-    shortages: list[stock.ShortageDTO]
-    documents: list[OrderDocumentDTO]
-    notes: list[NoteDTO]
-    allowed_transitions: list[str]
-
-
-def _codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Warehouse.id, Warehouse.code)).all())
-
-
-def order_detail(session: Session, order: Order) -> OrderDetailDTO:
-    settings = load_settings(session)
-    codes = _codes(session)
-    item_ids = [i.id for i in order.items]
-    units = dict(
-        session.execute(
-            select(Product.id, Product.unit).where(
-                Product.id.in_({i.product_id for i in order.items if i.product_id})
-            )
-        ).all()
-    )
-    reservations = list(
-        session.scalars(
-            select(OrderItemReservation)
-            .where(OrderItemReservation.order_item_id.in_(item_ids))
-            .order_by(OrderItemReservation.id)
-        )
-    )
-    held: dict[int, Decimal] = {}
-    for r in reservations:
-        if r.status != "released":
-            held[r.order_item_id] = held.get(r.order_item_id, ZERO) + r.reserved_qty - r.released_qty
-    shortages = list(
-        session.scalars(
-            select(OrderItemShortage).where(
-                OrderItemShortage.order_id == order.id, OrderItemShortage.status == "open"
-            )
-        )
-    )
-    missing = {s.order_item_id: s.missing_qty for s in shortages}
-    issued = ledger._issued(session, order.id)
-    sku_of = {i.id: i.sku for i in order.items}
-    reserved_in = {r.order_item_id: r.warehouse_location_id for r in reservations}
-    try:
-        default_wh: int | None = ledger.default_warehouse_id(session, settings)
-    except RexbitError:
-        default_wh = None
-    items = [
-        OrderItemDTO(
-            id=i.id,
-            sku=i.sku,
-            ean=i.ean,
-            name=i.name,
-            quantity=i.quantity,
-            unit=units.get(i.product_id, "szt.") if i.product_id else "szt.",
-            price_gross=i.price_gross,
-            price_net=i.price_net,
-            vat_rate=i.vat_rate,
-            total_gross=(i.price_gross * i.quantity).quantize(Decimal("0.01")),
-            warehouse_code=codes.get(
-                i.warehouse_location_id or order.warehouse_id or reserved_in.get(i.id) or default_wh or 0
-            )
-            if i.product_id
-            else None,
-            reserved=held.get(i.id, ZERO),
-            missing=missing.get(i.id, ZERO),
-            issued=issued.get(i.id, ZERO),
-            in_catalog=i.product_id is not None,
-        )
-        for i in order.items
-    ]
-    documents = []
-    for od, number, doc_status, wh_id in session.execute(
-        select(
-            OrderDocument, WarehouseDocument.number, WarehouseDocument.status, WarehouseDocument.warehouse_id
-        )
-        .join(WarehouseDocument, WarehouseDocument.id == OrderDocument.warehouse_document_id, isouter=True)
-        .where(OrderDocument.order_id == order.id)
-        .order_by(OrderDocument.id)
-    ):
-        documents.append(
-            OrderDocumentDTO(
-                od.type,
-                number or od.meta.get("number"),
-                doc_status or od.status,
-                codes.get(wh_id) if wh_id else None,
-                od.created_at,
-            )
-        )
-    label = settings.statuses.get(order.status)
-    shipments = []
-    for sh in order.shipments:
-        carrier = settings.carrier(sh.carrier)
-        shipments.append(
-            ShipmentDTO(
-                sh.carrier,
-                sh.tracking_number,
-                carrier.tracking_link(sh.tracking_number or "") if carrier and sh.tracking_number else "",
-                sh.status,
-                sh.shipped_at,
-            )
-        )
-    return OrderDetailDTO(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        status_label=label.label_pl if label else order.status,
-        status_colour=label.colour if label else "#9e9e9e",
-        payment_status=order.payment_status,
-        fulfillment_status=order.fulfillment_status,
-        source=order.source,
-        external_order_id=order.external_order_id,
-        currency=order.currency,
-        total_net=order.total_net,
-        total_gross=order.total_gross,
-        total_paid=order.total_paid,
-        shipping_gross=order.shipping_gross,
-        delivery_method=order.delivery_method,
-        warehouse_code=codes.get(order.warehouse_id or 0),
-        customer_name=order.customer_name,
-        customer_email=order.customer_email,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-        items=items,
-        addresses=[
-            AddressDTO(a.type, *(getattr(a, f) for f in ADDRESS_FIELDS))
-            for a in sorted(order.addresses, key=lambda a: ADDRESS_TYPES.index(a.type))
-        ],
-        payments=[PaymentDTO(p.provider, p.status, p.amount, p.currency, p.paid_at) for p in order.payments],
-        shipments=shipments,
-        history=[
-            HistoryDTO(h.from_status, h.to_status, h.changed_by, h.comment, dict(h.context), h.created_at)
-            for h in session.scalars(
-                select(OrderStatusHistory)
-                .where(OrderStatusHistory.order_id == order.id)
-                .order_by(OrderStatusHistory.id)
-            )
-        ],
-        reservations=[
-            ReservationDTO(
-                sku_of.get(r.order_item_id),
-                codes.get(r.warehouse_location_id, ""),
-                r.reserved_qty,
-                r.released_qty,
-                r.status,
-                r.expires_at,
-                r.release_reason,
-                r.created_at,
-            )
-            for r in reservations
-        ],
-        shortages=[
-            stock.ShortageDTO(
-                order.number,
-                sku_of.get(s.order_item_id) or "",
-                codes.get(s.warehouse_id, ""),
-                s.missing_qty,
-                s.created_at,
-            )
-            for s in shortages
-        ],
-        documents=documents,
-        notes=[
-            NoteDTO(n.author, n.body, n.created_at)
-            for n in session.scalars(
-                select(OrderNote).where(OrderNote.order_id == order.id).order_by(OrderNote.id)
-            )
-        ],
-        allowed_transitions=[s.value for s in allowed_transitions(OrderStatus(order.status))],
-    )
 
 
 # ------------------------------------------------------------------ use cases
@@ -685,16 +235,6 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     apply_transition(session, actor, order, initial, effects, now, comment="created", initial=True)
     session.flush()
     return order
-
-
-@dataclass(frozen=True)
-class PlacedOrderDTO:
-    id: int
-    number: str
-    status: str
-    payment_status: str
-    fulfillment_status: str
-    total_gross: Decimal
 
 
 @retry_on_deadlock

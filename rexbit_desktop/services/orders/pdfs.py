@@ -15,7 +15,8 @@ from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.order_settings import Company, OrderSettings
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.services.orders.orders import AddressDTO, OrderDetailDTO, order_detail
+from rexbit_desktop.services.orders.detail import order_detail
+from rexbit_desktop.services.orders.dto import AddressDTO, OrderDetailDTO
 from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.orders.workflow import find_order
 from rexbit_desktop.services.stock.documents import WarehouseDocumentDTO, document_dto

@@ -76,7 +76,8 @@ from rexbit_desktop.domain.shop_order_states import (
     configured_mapping,
     default_mapping,
 )
-from rexbit_desktop.services.orders.orders import NewOrder, NewOrderItem, place_order
+from rexbit_desktop.services.orders.orders import place_order
+from rexbit_desktop.services.orders.payload import NewOrder, NewOrderItem
 from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.orders.workflow import OrderStatusChanged, OrderWorkflowService
 from rexbit_desktop.services.shop.connection import PRESTASHOP_TYPE, ShopIntegration, load_shop_integration

@@ -40,15 +40,8 @@ from PySide6.QtWidgets import (
 
 from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services.orders.orders import (
-    AddressDTO,
-    OrderDetailDTO,
-    add_note,
-    cancel_order,
-    get_order,
-    reserve_order,
-    ship_order,
-)
+from rexbit_desktop.services.orders.dto import AddressDTO, OrderDetailDTO
+from rexbit_desktop.services.orders.orders import add_note, cancel_order, get_order, reserve_order, ship_order
 from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
 from rexbit_desktop.services.orders.settings import get_order_settings
 from rexbit_desktop.services.orders.workflow import transition_order

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.errors import ValidationError
-from rexbit_desktop.services.orders.orders import OrderDetailDTO, create_order
+from rexbit_desktop.services.orders.dto import OrderDetailDTO
+from rexbit_desktop.services.orders.orders import create_order
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import register, t
 from rexbit_desktop.ui.runner import TaskError
