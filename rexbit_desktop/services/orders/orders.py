@@ -1,5 +1,6 @@
 """Orders: create (from the shop's or the CLI's JSON, or by hand), read the detail, notes, reserve,
-cancel, ship. Status changes go through ``order_workflow``."""
+cancel, ship. Status changes go through ``workflow``; the payload, DTOs and detail mapper have rooms of
+their own (see the package)."""
 
 from __future__ import annotations
 
