@@ -8,7 +8,7 @@ the queued listener ``orders:order_status_changed``).
 from __future__ import annotations
 
 from rexbit_desktop.services.orders import workflow
-from rexbit_desktop.services.shop.orders import push_status_to_shop
+from rexbit_desktop.services.shop.flowback import push_status_to_shop
 
 
 def wire_listeners() -> None:

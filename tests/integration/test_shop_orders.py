@@ -36,11 +36,8 @@ from rexbit_desktop.services.orders.workflow import (
     OrderWorkflowService,
     handle_queued_status_change,
 )
-from rexbit_desktop.services.shop.orders import (
-    NotAShopIntegration,
-    ShopOrdersUnavailable,
-    sync_orders,
-)
+from rexbit_desktop.services.shop.order_source import NotAShopIntegration, ShopOrdersUnavailable
+from rexbit_desktop.services.shop.orders import sync_orders
 from rexbit_desktop.services.stock import stock
 
 # The fixture's PS_OS_* ids (base_data.sql); the code reads them from the shop's configuration.

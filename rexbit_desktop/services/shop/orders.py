@@ -33,27 +33,23 @@ retries it, nothing is lost.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from rexbit_desktop.adapters.prestashop.gateway import PrestaShopGateway, ShopDatabaseError
-from rexbit_desktop.adapters.prestashop.orders import ShopAddress, ShopOrder, ShopOrderLine, ShopOrders
+from rexbit_desktop.adapters.prestashop.gateway import ShopDatabaseError
+from rexbit_desktop.adapters.prestashop.orders import ShopOrder, ShopOrders
 from rexbit_desktop.db.locks import SHOP_ORDERS_SYNC, held_while
 from rexbit_desktop.db.models import (
     Integration,
     IntegrationProductLink,
     Order,
-    OrderShipment,
     Product,
     ShopOrderCursor,
     ShopOrderRetry,
@@ -61,7 +57,6 @@ from rexbit_desktop.db.models import (
 )
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import (
-    ConfigurationError,
     Conflict,
     RexbitError,
     TransitionRefused,
@@ -69,40 +64,37 @@ from rexbit_desktop.domain.errors import (
 )
 from rexbit_desktop.domain.orders import OrderStatus, is_allowed
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
-from rexbit_desktop.domain.roles import Actor, Permission, Role
-from rexbit_desktop.domain.shop_order_states import (
-    SHOP_STATE_NAMES,
-    ShopStateMapping,
-    configured_mapping,
-    default_mapping,
-)
+from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.orders.orders import place_order
-from rexbit_desktop.services.orders.payload import NewOrder, NewOrderItem
-from rexbit_desktop.services.orders.settings import load_settings
-from rexbit_desktop.services.orders.workflow import OrderStatusChanged, OrderWorkflowService
-from rexbit_desktop.services.shop.connection import PRESTASHOP_TYPE, ShopIntegration, load_shop_integration
+from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from rexbit_desktop.services.shop.connection import PRESTASHOP_TYPE
+from rexbit_desktop.services.shop.order_mapping import (
+    MAX_ERROR_DETAILS,
+    SOURCE,
+    Catalog,
+    CatalogProduct,
+    RunTally,
+    ShopContext,
+    _ean,
+    map_shop_order,
+)
+from rexbit_desktop.services.shop.order_source import (
+    ShopOrdersUnavailable,
+    _connect,
+    _engine,
+    _import_actor,
+    _load_integration,
+    _remember,
+    _shop_context,
+)
 
 log = logging.getLogger(__name__)
 
-SOURCE = "prestashop"
 KIND = "orders"
 DEFAULT_DAYS = 30
 PAGE_SIZE = 500
 CURSOR_OVERLAP = timedelta(minutes=1)
-MAX_ERROR_DETAILS = 50
-# The shop's DATETIMEs are local time in PS_TIMEZONE; a shop that does not store one is taken as Polish.
-DEFAULT_SHOP_TIMEZONE = "Europe/Warsaw"
 JSON_KEYS = ("examined", "created", "updated", "skipped", "retried", "retry_pending", "errors", "duration_s")
-_CENT = Decimal("0.01")
-_MONEY = Decimal("0.0001")
-
-
-class ShopOrdersUnavailable(ConfigurationError):
-    """The shop's orders cannot be read."""
-
-
-class NotAShopIntegration(ConfigurationError):
-    """This integration is not a PrestaShop database."""
 
 
 @dataclass(frozen=True)
@@ -132,189 +124,12 @@ class OrdersSyncResult:
         return {k: getattr(self, k) for k in JSON_KEYS}
 
 
-@dataclass
-class _Run:
-    examined: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    errors: int = 0
-    retried: int = 0
-    details: list[dict[str, Any]] = field(default_factory=list)
-    retry: dict[int, str] = field(default_factory=dict)
-    """Shop order id → why it failed, for the orders the next run reads again."""
-    handled: set[int] = field(default_factory=set)
-    """Shop orders read again this run (the pages after the cursor leave them alone)."""
-    pending: set[int] = field(default_factory=set)
-    """Shop orders on the retry list when the run started."""
-
-    def problem(self, id_order: int | None, reason: str, *, error: bool = True, retry: bool = False) -> None:
-        if error:
-            self.errors += 1
-        if retry and id_order is not None:
-            self.retry[id_order] = reason
-        if len(self.details) < MAX_ERROR_DETAILS:
-            entry: dict[str, Any] = {"id_order": id_order, "reason": reason}
-            if not error:
-                entry["flag"] = True
-            self.details.append(entry)
-
-
-@dataclass(frozen=True)
-class _Shop:
-    """What a run knows about the shop besides its orders."""
-
-    integration: ShopIntegration
-    mapping: ShopStateMapping
-    state_names: dict[int, str]
-    zone: ZoneInfo
-    now: datetime  # the shop's clock
-
-    def state_label(self, state_id: int) -> str:
-        name = self.state_names.get(state_id)
-        return f"{state_id} ({name})" if name else str(state_id)
-
-
-# ---------------------------------------------------------------- loading
-
-
-def _load_integration(uow: UnitOfWork, integration_id: int) -> ShopIntegration:
-    row = uow.session.get(Integration, integration_id)
-    if row is None:
-        raise NotAShopIntegration(
-            f"Integration {integration_id} does not exist.", hint="See 'rexbit integration list'."
-        )
-    if row.type != PRESTASHOP_TYPE:
-        raise NotAShopIntegration(
-            f"Integration {integration_id} ({row.name}) is a {row.type} integration, not a PrestaShop database.",
-            hint="Give the id of a prestashop_db integration.",
-        )
-    return load_shop_integration(uow.session, integration_id)
-
-
-def _engine(uow: UnitOfWork) -> Engine:
-    bind = uow.session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine
-
-
-def _connect(integration: ShopIntegration) -> tuple[PrestaShopGateway, ShopOrders]:
-    try:
-        gateway = PrestaShopGateway.connect(integration.config)
-    except ShopDatabaseError as exc:
-        raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
-    shop = ShopOrders(gateway)
-    try:
-        missing = shop.missing_columns()
-    except ShopDatabaseError as exc:
-        gateway.close()
-        raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
-    if missing:
-        gateway.close()
-        raise ShopOrdersUnavailable(
-            f"The shop database {integration.target} lacks " + ", ".join(missing[:10]) + ".",
-            hint="Check 'prefix' and 'database' in the integration's configuration.",
-        )
-    return gateway, shop
-
-
-def _mapping(uow: UnitOfWork, shop: ShopOrders, integration: ShopIntegration) -> ShopStateMapping:
-    configured = configured_mapping(load_settings(uow.session).statuses, integration.id)
-    if configured is not None:
-        return configured
-    return default_mapping(shop.state_configuration(integration.config["id_shop"], SHOP_STATE_NAMES))
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or DEFAULT_SHOP_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_SHOP_TIMEZONE)
-
-
-def _shop_context(
-    uow: UnitOfWork, gateway: PrestaShopGateway, shop: ShopOrders, integration: ShopIntegration
-) -> _Shop:
-    with uow:
-        mapping = _mapping(uow, shop, integration)
-    default_lang = gateway.configuration_value("PS_LANG_DEFAULT")
-    names = shop.state_names(int(default_lang) if default_lang and default_lang.isdigit() else 1)
-    now, zone = shop.clock()
-    return _Shop(integration, mapping, names, _zone(zone), now)
-
-
-def _import_actor(actor: Actor, integration: ShopIntegration) -> Actor:
-    """Who the history names for what the import does: the job when a job runs it, else the integration
-    (the shop changed the order, not the operator who started the run)."""
-    if actor.login.startswith("job:"):
-        return actor
-    return Actor(login=f"integration:{integration.id}", role=Role.ADMIN, display_name=integration.name)
-
-
 # ---------------------------------------------------------------- building our order
 
 
-def _clip(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
-
-
-def _ean(value: str | None) -> str | None:
-    return value if value and value.isdigit() and len(value) <= 14 and value.strip("0") else None
-
-
-def _country(value: str | None) -> str | None:
-    return value.upper() if value and len(value) == 2 and value.isalpha() else None
-
-
-def _address(a: ShopAddress | None, email: str | None = None) -> dict[str, str | None] | None:
-    if a is None:
-        return None
-    return {
-        "name": _clip(a.name, 300),
-        "company": _clip(a.company, 300),
-        "street": _clip(a.street, 300),
-        "postcode": _clip(a.postcode, 20),
-        "city": _clip(a.city, 200),
-        "country": _country(a.country_iso),
-        "email": _clip(email, 300),
-        "phone": _clip(a.phone, 50),
-        "vat_id": _clip(a.vat_number, 30),
-    }
-
-
-def _vat_rate(line: ShopOrderLine) -> Decimal:
-    """The line's tax rate, or computed from its gross and net unit prices when the shop left it 0."""
-    rate = line.tax_rate
-    if rate <= 0 and line.unit_price_net > 0 and line.unit_price_gross > line.unit_price_net:
-        rate = (line.unit_price_gross / line.unit_price_net - 1) * 100
-    return min(max(rate, Decimal(0)), Decimal(100)).quantize(_CENT)
-
-
-@dataclass(frozen=True)
-class _Product:
-    id: int
-    sku: str
-    link_id: int | None = None
-
-
-@dataclass
-class _Catalog:
-    """Our products for a page's lines: by shop link, by SKU (case-insensitive) and by EAN."""
-
-    by_link: dict[str, _Product] = field(default_factory=dict)
-    by_sku: dict[str, _Product] = field(default_factory=dict)
-    by_ean: dict[str, _Product] = field(default_factory=dict)
-
-    def find(self, line: ShopOrderLine) -> _Product | None:
-        return (
-            self.by_link.get(line.external_id)
-            or (self.by_sku.get(line.reference.strip().upper()) if line.reference else None)
-            or (self.by_ean.get(line.ean13) if line.ean13 else None)
-        )
-
-
-def _load_catalog(uow: UnitOfWork, integration_id: int, orders: list[ShopOrder]) -> _Catalog:
+def _load_catalog(uow: UnitOfWork, integration_id: int, orders: list[ShopOrder]) -> Catalog:
     lines = [line for o in orders for line in o.lines]
-    catalog = _Catalog()
+    catalog = Catalog()
     if not lines:
         return catalog
     s = uow.session
@@ -326,7 +141,7 @@ def _load_catalog(uow: UnitOfWork, integration_id: int, orders: list[ShopOrder])
             IntegrationProductLink.external_id.in_({line.external_id for line in lines}),
         )
     ):
-        catalog.by_link[external_id] = _Product(pid, sku, link_id)
+        catalog.by_link[external_id] = CatalogProduct(pid, sku, link_id)
     refs = {line.reference.strip().upper() for line in lines if line.reference}
     if refs:
         for pid, sku in s.execute(
@@ -334,130 +149,15 @@ def _load_catalog(uow: UnitOfWork, integration_id: int, orders: list[ShopOrder])
             .where(func.upper(func.btrim(Product.sku)).in_(refs))
             .order_by(Product.id)
         ):
-            catalog.by_sku.setdefault(sku.strip().upper(), _Product(pid, sku))
+            catalog.by_sku.setdefault(sku.strip().upper(), CatalogProduct(pid, sku))
     eans = {line.ean13 for line in lines if _ean(line.ean13)}
     if eans:
         for pid, sku, ean in s.execute(
             select(Product.id, Product.sku, Product.ean).where(Product.ean.in_(eans)).order_by(Product.id)
         ):
             if ean:
-                catalog.by_ean.setdefault(ean, _Product(pid, sku))
+                catalog.by_ean.setdefault(ean, CatalogProduct(pid, sku))
     return catalog
-
-
-def _payment(o: ShopOrder) -> dict[str, Any]:
-    """``total_paid_real`` (what came in) against ``total_paid`` (what is due)."""
-    if o.total_paid_real > 0 and o.total_paid_real >= o.total_paid:
-        status, amount = "paid", o.total_paid_real
-    elif o.total_paid_real > 0:
-        status, amount = "partially_paid", o.total_paid_real
-    else:
-        status, amount = "pending", o.total_paid
-    return {
-        "provider": (o.module or o.payment or SOURCE)[:100],
-        "status": status,
-        "amount": amount.quantize(_MONEY),
-    }
-
-
-def _shop_meta(o: ShopOrder, integration: ShopIntegration) -> dict[str, Any]:
-    return {
-        "id_order": o.id_order,
-        "id_shop": integration.config["id_shop"],
-        "reference": o.reference,
-        "current_state": o.current_state,
-        "date_upd": o.date_upd.isoformat(sep=" "),
-        "payment": o.payment,
-        "total_paid": str(o.total_paid),
-        "total_paid_real": str(o.total_paid_real),
-    }
-
-
-def _new_order(o: ShopOrder, shop: _Shop, catalog: _Catalog, run: _Run) -> NewOrder | None:
-    items: list[NewOrderItem] = []
-    unknown = []
-    for line in o.lines:
-        if line.quantity <= 0:
-            continue  # a line refunded to nothing in the shop: nothing to deliver
-        product = catalog.find(line)
-        if product is None:
-            unknown.append(line.reference or line.external_id)
-        sku = (
-            product.sku
-            if product
-            else (line.reference or f"PS-{line.id_product}-{line.id_product_attribute}")
-        )
-        items.append(
-            NewOrderItem(
-                sku=sku[:64],
-                quantity=Decimal(line.quantity),
-                price_gross=line.unit_price_gross.quantize(_MONEY),
-                vat_rate=_vat_rate(line),
-                name=(line.name or sku)[:500],
-                ean=_ean(line.ean13),
-                link_id=product.link_id if product else None,
-            )
-        )
-    if not items:
-        # Often an order the shop is still writing (PrestaShop adds the lines after the order row).
-        run.problem(o.id_order, "the shop order has no lines with a quantity: not taken in", retry=True)
-        return None
-    if o.discounts_gross > 0:
-        # Cart rules are order-level in PrestaShop: one line keeps our total equal to the shop's.
-        rate = (
-            ((o.discounts_gross / o.discounts_net - 1) * 100).quantize(_CENT)
-            if o.discounts_net > 0 and o.discounts_gross > o.discounts_net
-            else Decimal(0)
-        )
-        items.append(
-            NewOrderItem(
-                sku="RABAT", quantity=Decimal(1), price_gross=-o.discounts_gross.quantize(_MONEY),
-                vat_rate=min(rate, Decimal(100)), name="Rabat (PrestaShop)",
-            )
-        )  # fmt: skip
-    status = shop.mapping.ours(o.current_state)
-    if status is None:
-        run.problem(
-            o.id_order,
-            f"shop state {shop.state_label(o.current_state)} has no status mapped: taken in as the settings' "
-            "initial status",
-            error=False,
-        )
-    customer = o.customer
-    email = customer.email if customer else None
-    addresses: dict[str, dict[str, str | None]] = {}
-    shipping = _address(o.delivery, email)
-    billing = _address(o.invoice, email)
-    if shipping:
-        addresses["shipping"] = shipping
-    if billing:
-        addresses["billing"] = billing
-    base = billing or shipping or {}
-    addresses["customer"] = {
-        **{k: None for k in ("name", "company", "street", "postcode", "city", "country", "phone", "vat_id")},
-        **base,
-        "name": _clip(customer.name, 300) if customer and customer.name else base.get("name"),
-        "company": _clip(customer.company, 300) if customer and customer.company else base.get("company"),
-        "email": _clip(email, 300),
-    }
-    meta = _shop_meta(o, shop.integration)
-    if unknown:
-        meta["unknown_items"] = unknown[:20]
-    currency = o.currency if o.currency and len(o.currency) == 3 and o.currency.isalpha() else "PLN"
-    return NewOrder(
-        items=items,
-        source=SOURCE,
-        currency=currency,
-        delivery_method=_clip(o.carrier_name, 200),
-        addresses=addresses,
-        payment=_payment(o),
-        shipping_gross=o.shipping_gross.quantize(_MONEY),
-        external_order_id=str(o.id_order),
-        integration_id=shop.integration.id,
-        created_at=o.date_add.replace(tzinfo=shop.zone),
-        initial_status=status.value if status else None,
-        metadata={SOURCE: meta},
-    )
 
 
 # ---------------------------------------------------------------- one page
@@ -486,27 +186,12 @@ def _our_orders(uow: UnitOfWork, integration_id: int, orders: list[ShopOrder]) -
     }
 
 
-_SEEN_SQL = text(
-    "UPDATE orders SET metadata = jsonb_set(coalesce(metadata, '{}'::jsonb), '{prestashop}',"
-    " coalesce(metadata->'prestashop', '{}'::jsonb) || CAST(:seen AS jsonb)) WHERE id = :id"
-)
-
-
-def _remember(uow: UnitOfWork, seen: list[tuple[int, dict[str, Any]]]) -> None:
-    """What we last saw of each shop order (its state), so that only the shop's own changes are mirrored."""
-    if not seen:
-        return
-    with uow:
-        uow.session.execute(_SEEN_SQL, [{"id": oid, "seen": json.dumps(values)} for oid, values in seen])
-        uow.commit()
-
-
 def _process_page(
     uow: UnitOfWork,
     import_actor: Actor,
-    shop: _Shop,
+    shop: ShopContext,
     orders: list[ShopOrder],
-    run: _Run,
+    run: RunTally,
     workflow: OrderWorkflowService,
     *,
     dry_run: bool,
@@ -522,7 +207,7 @@ def _process_page(
         run.examined += 1
         mine = ours.get(str(o.id_order))
         if mine is None:
-            new = _new_order(o, shop, catalog, run)
+            new = map_shop_order(o, shop, catalog, run)
             if new is None:
                 continue
             if dry_run:
@@ -626,7 +311,7 @@ def _save_cursor(uow: UnitOfWork, integration_id: int, cursor: tuple[datetime, i
         uow.commit()
 
 
-def _track_retries(uow: UnitOfWork, integration_id: int, run_id: int, read: list[int], run: _Run) -> None:
+def _track_retries(uow: UnitOfWork, integration_id: int, run_id: int, read: list[int], run: RunTally) -> None:
     """After a batch of shop orders: those that failed are kept for the next run (attempts counted),
     the others of the batch leave the list."""
     if not read:
@@ -666,9 +351,9 @@ def _track_retries(uow: UnitOfWork, integration_id: int, run_id: int, read: list
 def _retry_failed(
     uow: UnitOfWork,
     import_actor: Actor,
-    shop: _Shop,
+    shop: ShopContext,
     shop_orders: ShopOrders,
-    run: _Run,
+    run: RunTally,
     run_id: int,
     workflow: OrderWorkflowService,
     *,
@@ -777,7 +462,7 @@ def sync_orders(
                 start = (cursor[0] - CURSOR_OVERLAP, 0)
             else:
                 start = (shop.now - timedelta(days=days), 0)
-            run = _Run()
+            run = RunTally()
             status, message, failure = "succeeded", None, None
             try:
                 cursor = _import(
@@ -815,9 +500,9 @@ def sync_orders(
 def _import(
     uow: UnitOfWork,
     actor: Actor,
-    shop: _Shop,
+    shop: ShopContext,
     shop_orders: ShopOrders,
-    run: _Run,
+    run: RunTally,
     run_id: int,
     start: tuple[datetime, int],
     cursor: tuple[datetime, int] | None,
@@ -863,7 +548,7 @@ def _import(
 
 
 def _finish(
-    uow: UnitOfWork, run_id: int, run: _Run, status: str, message: str | None, duration: float
+    uow: UnitOfWork, run_id: int, run: RunTally, status: str, message: str | None, duration: float
 ) -> None:
     with uow:
         row = uow.session.get(SyncRun, run_id)
@@ -917,124 +602,3 @@ def sync_all_orders(
                 )
             )  # fmt: skip
     return results
-
-
-# ---------------------------------------------------------------- for the order detail
-
-
-@dataclass(frozen=True)
-class ShopOrderInfo:
-    """Where an order taken in from the shop came from (the order detail shows it)."""
-
-    integration_id: int
-    integration_name: str | None
-    id_order: str
-    reference: str | None
-    id_shop: int | None
-
-
-def shop_order_info(uow: UnitOfWork, actor: Actor, *, order_id: int) -> ShopOrderInfo | None:
-    """The shop order behind one of our orders: id and reference as the import stored them
-    (``external_order_id``, ``metadata.prestashop``). None for an order that did not come from a shop."""
-    actor.require(Permission.VIEW)
-    with uow:
-        row = uow.session.execute(
-            select(Order.integration_id, Integration.name, Order.external_order_id, Order.meta[SOURCE])
-            .outerjoin(Integration, Integration.id == Order.integration_id)
-            .where(Order.id == order_id, Order.source == SOURCE)
-        ).first()
-    if row is None or row.integration_id is None or not row.external_order_id:
-        return None
-    meta = row[3] if isinstance(row[3], dict) else {}
-    id_shop = meta.get("id_shop")
-    return ShopOrderInfo(
-        integration_id=row.integration_id,
-        integration_name=row.name,
-        id_order=row.external_order_id,
-        reference=meta.get("reference") or None,
-        id_shop=int(id_shop) if isinstance(id_shop, int | str) and str(id_shop).isdigit() else None,
-    )
-
-
-# ---------------------------------------------------------------- flowback (us → shop)
-
-
-@dataclass(frozen=True)
-class StatusPushed:
-    order_number: str
-    id_order: int
-    state: int | None
-    state_written: bool
-    tracking_written: bool
-    tracking_url: str | None
-
-
-def push_order_status(uow: UnitOfWork, actor: Actor, *, order_id: int, status: str) -> StatusPushed | None:
-    """Write our order's status (mapped) and, when shipped, its tracking number into the shop.
-
-    None when there is nothing to do: not a shop order, the order moved on since (a later change's job
-    writes the newer status), or the status has no shop state mapped. Idempotent: a state the shop holds
-    already is not written again. Raises ``ShopOrdersUnavailable`` when the shop cannot be reached.
-    """
-    actor.require(Permission.INTEGRATIONS_RUN)
-    with uow:
-        s = uow.session
-        order = s.get(Order, order_id)
-        if order is None or order.integration_id is None or order.source != SOURCE:
-            return None
-        integration_row = s.get(Integration, order.integration_id)
-        if integration_row is None or integration_row.type != PRESTASHOP_TYPE or not integration_row.enabled:
-            return None
-        if order.status != status:
-            return None
-        number, external = order.number, order.external_order_id
-        integration = load_shop_integration(s, order.integration_id)
-        tracking = None
-        if OrderStatus(status) is OrderStatus.SHIPPED:
-            tracking = s.scalar(
-                select(OrderShipment.tracking_number)
-                .where(OrderShipment.order_id == order.id, OrderShipment.tracking_number.is_not(None))
-                .order_by(OrderShipment.id.desc())
-                .limit(1)
-            )
-    if not external or not external.isdigit():
-        return None
-    gateway, shop_orders = _connect(integration)
-    try:
-        try:
-            with uow:
-                mapping = _mapping(uow, shop_orders, integration)
-            state = mapping.shop(status)
-            if state is None and not tracking:
-                return None  # a status with no shop state: not written
-            outcome = shop_orders.write_state(int(external), integration.config["id_shop"], state, tracking)
-        except ShopDatabaseError as exc:
-            raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
-    finally:
-        gateway.close()
-    if outcome.state_before is None:
-        log.warning("order %s: the shop has no order %s any more; status not written", number, external)
-        return None
-    if outcome.state_written:
-        # The import must not take our own change for the shop's (it would mirror it back).
-        _remember(uow, [(order_id, {"current_state": state})])
-    log.info(
-        "order %s: shop order %s state %s%s%s", number, external, state,
-        " written" if outcome.state_written else " already there",
-        f", tracking {tracking} ({outcome.tracking_url or 'no tracking url'})" if outcome.tracking_written else "",
-    )  # fmt: skip
-    return StatusPushed(
-        number, int(external), state, outcome.state_written, outcome.tracking_written, outcome.tracking_url
-    )
-
-
-def push_status_to_shop(uow: UnitOfWork, actor: Actor, event: OrderStatusChanged) -> bool:
-    """The queued listener (``orders:order_status_changed``): True when the order came from a shop."""
-    with uow:
-        row = uow.session.execute(
-            select(Order.source, Order.integration_id).where(Order.id == event.order_id)
-        ).first()
-    if row is None or row.source != SOURCE or row.integration_id is None:
-        return False
-    push_order_status(uow, actor, order_id=event.order_id, status=event.to_status)
-    return True

@@ -45,7 +45,7 @@ from rexbit_desktop.services.orders.orders import add_note, cancel_order, get_or
 from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
 from rexbit_desktop.services.orders.settings import get_order_settings
 from rexbit_desktop.services.orders.workflow import transition_order
-from rexbit_desktop.services.shop.orders import ShopOrderInfo, shop_order_info
+from rexbit_desktop.services.shop.flowback import ShopOrderInfo, shop_order_info
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
