@@ -190,6 +190,7 @@ def import_(
 ) -> None:
     """Import a supplier feed: queue it on 'import' (default) or run it now."""
     from rexbit_desktop.services.feeds import imports
+    from rexbit_desktop.services.feeds import runs as imports_runs
 
     c = cli_context(ctx)
     db = c.db
@@ -208,7 +209,7 @@ def import_(
                 task_id=r.task_id,
                 run_id=r.id,
             )
-            imports.set_run_job(db.uow(), r.id, job_id)
+            imports_runs.set_run_job(db.uow(), r.id, job_id)
             out.append({"run_id": r.id, "task_id": r.task_id, "job_id": job_id})
         if json:
             print_json(out)
@@ -257,10 +258,10 @@ def runs(
     json: bool = JsonOption,
 ) -> None:
     """Import run history, newest first, with the first errors and their line numbers."""
-    from rexbit_desktop.services.feeds import imports
+    from rexbit_desktop.services.feeds import runs as imports_runs
 
     c = cli_context(ctx)
-    rows = imports.list_runs(c.db.uow(), c.actor, integration_id=integration, task_id=task, limit=limit)
+    rows = imports_runs.list_runs(c.db.uow(), c.actor, integration_id=integration, task_id=task, limit=limit)
     if json:
         print_json(rows)
     else:

@@ -17,6 +17,7 @@ from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.jobs.context import job_actor, job_database
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.feeds import runs as imports_runs
 
 bp = Blueprint()
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def execute_integration_import(
     results = []
     for rid in run_ids:
         if context.job.id is not None:
-            imports.set_run_job(db.uow(), rid, context.job.id)
+            imports_runs.set_run_job(db.uow(), rid, context.job.id)
         results.append(run_queued_import(db, rid))
     return results
 
@@ -127,9 +128,9 @@ def import_all_supplier_feeds(context: JobContext, started_by: str | None = None
 
     db = job_database(context)
     actor = job_actor(context)
-    imports.fail_stale_runs(db.uow())
+    imports_runs.fail_stale_runs(db.uow())
     run_ids = []
-    for integration_id, task_id in imports.enabled_supplier_profiles(db.uow()):
+    for integration_id, task_id in imports_runs.enabled_supplier_profiles(db.uow()):
         run = imports.create_import_runs(
             db.uow(),
             actor,
@@ -149,7 +150,7 @@ def import_all_supplier_feeds(context: JobContext, started_by: str | None = None
         except JobAlreadyQueued:
             imports.fail_run(db.uow, run.id, "Skipped: the previous import of this profile is still queued.")
             continue
-        imports.set_run_job(db.uow(), run.id, job_id)
+        imports_runs.set_run_job(db.uow(), run.id, job_id)
         run_ids.append(run.id)
     return run_ids
 

@@ -14,6 +14,7 @@ from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services import integrations
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.feeds import runs as imports_runs
 from rexbit_desktop.services.ops import maintenance
 
 WHOLESALER_MAPPINGS = {
@@ -397,8 +398,8 @@ def test_interrupted_run_is_failed_later_and_applied_nothing(
     )
     assert imports.stage_chunk(db.uow, run.id, 0) is False  # 1 of 3 chunks staged, then the worker dies
     assert offers(db) == {}
-    assert imports.fail_stale_runs(db.uow(), older_than_s=3600) == []
-    assert imports.fail_stale_runs(db.uow(), older_than_s=0) == [run.id]
+    assert imports_runs.fail_stale_runs(db.uow(), older_than_s=3600) == []
+    assert imports_runs.fail_stale_runs(db.uow(), older_than_s=0) == [run.id]
     after = imports.get_run(db.uow(), run.id)
     assert after.status == "failed" and "worker killed" in (after.message or "")
     assert imports.stage_chunk(db.uow, run.id, 1) is False  # a late chunk job does nothing

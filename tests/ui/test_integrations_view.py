@@ -18,6 +18,7 @@ from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
 from rexbit_desktop.services import integrations
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.feeds import runs as imports_runs
 from rexbit_desktop.services.ops import queue
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog
 from rexbit_desktop.ui.integrations.view import IntegrationsView
@@ -191,7 +192,7 @@ def test_cancelling_an_import_applies_nothing(qtbot, db, tmp_path, products) -> 
     qtbot.waitUntil(lambda: not view.busy, timeout=30000)
     qtbot.waitUntil(lambda: view.loading == 0, timeout=10000)
     view.ctx.runner.wait()
-    run = imports.list_runs(db.uow(), system, integration_id=feed.id)[0]
+    run = imports_runs.list_runs(db.uow(), system, integration_id=feed.id)[0]
     assert run.status == "cancelled"
     assert view.message.startswith("Import – anulowane.")
     assert catalog.list_unlinked_offers(db.uow(), system, integration_id=feed.id) == []

@@ -27,7 +27,8 @@ from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
-from rexbit_desktop.services.feeds.imports import ImportRunDTO
+from rexbit_desktop.services.feeds import runs as imports_runs
+from rexbit_desktop.services.feeds.runs import ImportRunDTO
 from rexbit_desktop.services.integrations import ImportProfileDTO, IntegrationDTO
 from rexbit_desktop.services.shop import availability as shop_sync
 from rexbit_desktop.services.shop import catalog as shop_catalog
@@ -516,7 +517,7 @@ class IntegrationsView(ServiceView):
             profiles = integration_service.list_import_profiles(
                 ctx.db.uow(), ctx.actor, integration_id=integration_id
             )
-            runs = imports.list_runs(ctx.db.uow(), ctx.actor, integration_id=integration_id, limit=100)
+            runs = imports_runs.list_runs(ctx.db.uow(), ctx.actor, integration_id=integration_id, limit=100)
             return profiles, runs
 
         def show(data: tuple[list[ImportProfileDTO], list[ImportRunDTO]]) -> None:
@@ -750,7 +751,7 @@ class IntegrationsView(ServiceView):
                     task_id=run.task_id,
                     run_id=run.id,
                 )
-                imports.set_run_job(ctx.db.uow(), run.id, job_id)
+                imports_runs.set_run_job(ctx.db.uow(), run.id, job_id)
                 out.append((run.id, job_id))
             return out
 

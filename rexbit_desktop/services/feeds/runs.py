@@ -1,0 +1,252 @@
+"""Import runs: the run row (queued → running → succeeded | failed | cancelled), starting runs for a
+supplier's profiles, failing them (also the stale ones whose worker died), and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from rexbit_desktop.db.models.integrations import (
+    ImportRun,
+    ImportRunChunk,
+    ImportStagedRow,
+    Integration,
+    IntegrationTask,
+)
+from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.domain.roles import Actor, Permission
+
+NewUow = Callable[[], UnitOfWork]
+
+RawRow = Sequence[Any]  # (line, external_id, sku, ean, stock, delivery_days, price) as feed text
+
+ChunkSink = Callable[[int, list[Any]], None]
+
+MAX_REPORTED_ERRORS = 50
+
+# A running run that has not moved for this long lost its worker (killed, crashed host).
+STALE_AFTER_S = 30 * 60
+
+
+@dataclass(frozen=True)
+class ImportRunDTO:
+    id: int
+    integration_id: int
+    task_id: int | None
+    status: str
+    started_by: str
+    job_id: int | None
+    rows_read: int
+    rows_valid: int
+    rows_invalid: int
+    matched: int
+    unmatched: int
+    ambiguous: int
+    zeroed: int
+    errors: list[dict[str, Any]]
+    message: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+    row_limit: int | None = None
+    task_name: str | None = None
+    integration_name: str | None = None
+
+
+def _run_dto(
+    run: ImportRun, task_name: str | None = None, integration_name: str | None = None
+) -> ImportRunDTO:
+    return ImportRunDTO(
+        id=run.id,
+        integration_id=run.integration_id,
+        task_id=run.task_id,
+        status=run.status,
+        started_by=run.started_by,
+        job_id=run.job_id,
+        rows_read=run.rows_read,
+        rows_valid=run.rows_valid,
+        rows_invalid=run.rows_invalid,
+        matched=run.matched,
+        unmatched=run.unmatched,
+        ambiguous=run.ambiguous,
+        zeroed=run.zeroed,
+        errors=list(run.errors or []),
+        message=run.message,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_s=run.duration_s,
+        row_limit=run.row_limit,
+        task_name=task_name,
+        integration_name=integration_name,
+    )
+
+
+def create_import_runs(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    integration_id: int,
+    task_id: int | None = None,
+    limit: int | None = None,
+    started_by: str | None = None,
+) -> list[ImportRunDTO]:
+    """Queued runs for one profile (``task_id``) or every enabled profile of a supplier feed."""
+    actor.require(Permission.INTEGRATIONS_RUN)
+    if limit is not None and limit < 1:
+        raise ValidationError("--limit must be at least 1.")
+    with uow:
+        integration = uow.session.get(Integration, integration_id)
+        if integration is None:
+            raise NotFound(
+                f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+            )
+        if integration.type != "supplier_feed":
+            raise ValidationError(
+                f"Integration {integration_id} ({integration.name}) is a {integration.type}, not a supplier feed.",
+                hint="Feeds are imported from supplier_feed integrations.",
+            )
+        query = select(IntegrationTask).where(IntegrationTask.integration_id == integration_id)
+        if task_id is not None:
+            query = query.where(IntegrationTask.id == task_id)
+        else:
+            query = query.where(IntegrationTask.enabled.is_(True))
+        tasks = list(uow.session.scalars(query.order_by(IntegrationTask.id)))
+        if not tasks:
+            if task_id is not None:
+                raise NotFound(f"Integration {integration_id} has no import profile {task_id}.")
+            raise ValidationError(
+                f"Integration {integration_id} ({integration.name}) has no enabled import profile.",
+                hint="Add one with: rexbit integration task-create --integration=ID --config=FILE.json",
+            )
+        runs = [
+            ImportRun(
+                integration_id=integration_id,
+                task_id=t.id,
+                status="queued",
+                started_by=started_by or actor.login,
+                row_limit=limit,
+            )
+            for t in tasks
+        ]
+        uow.session.add_all(runs)
+        uow.session.flush()
+        dtos = [_run_dto(r, t.name, integration.name) for r, t in zip(runs, tasks, strict=True)]
+        uow.commit()
+    return dtos
+
+
+def set_run_job(uow: UnitOfWork, run_id: int, job_id: int) -> None:
+    with uow:
+        uow.session.execute(update(ImportRun).where(ImportRun.id == run_id).values(job_id=job_id))
+        uow.commit()
+
+
+def fail_run(new_uow: NewUow, run_id: int, reason: str, *, status: str = "failed") -> None:
+    """Ends a run without applying it: its staged rows go, availability stays as it was."""
+    with new_uow() as uow:
+        s = uow.session
+        run = s.get(ImportRun, run_id, with_for_update=True)
+        if run is None or run.status in ("succeeded", "failed", "cancelled"):
+            return
+        s.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
+        s.execute(delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id))
+        run.status = status
+        run.message = reason
+        # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
+        run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
+        s.flush()
+        s.refresh(run)
+        if run.finished_at is not None:
+            run.duration_s = (run.finished_at - run.started_at).total_seconds()
+        uow.commit()
+
+
+def fail_stale_runs(uow: UnitOfWork, *, older_than_s: float = STALE_AFTER_S) -> list[int]:
+    """Runs whose worker stopped (killed, host down) stay 'running'; mark them failed and say why."""
+    with uow:
+        s = uow.session
+        stale = list(
+            s.scalars(
+                select(ImportRun.id).where(
+                    ImportRun.status.in_(("running", "queued")),
+                    ImportRun.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_s),
+                )
+            )
+        )
+        for run_id in stale:
+            s.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
+            s.execute(delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id))
+        if stale:
+            s.execute(
+                update(ImportRun)
+                .where(ImportRun.id.in_(stale))
+                .values(
+                    status="failed",
+                    message="The run stopped before it finished (worker killed or job lost); "
+                    "nothing was applied.",
+                    finished_at=func.now(),
+                )
+            )
+        uow.commit()
+    return stale
+
+
+def get_run(uow: UnitOfWork, run_id: int) -> ImportRunDTO:
+    with uow:
+        row = uow.session.execute(
+            select(ImportRun, IntegrationTask.name, Integration.name)
+            .join(Integration, Integration.id == ImportRun.integration_id)
+            .outerjoin(IntegrationTask, IntegrationTask.id == ImportRun.task_id)
+            .where(ImportRun.id == run_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"There is no import run {run_id}.")
+        return _run_dto(row[0], row[1], row[2])
+
+
+def list_runs(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    integration_id: int | None = None,
+    task_id: int | None = None,
+    limit: int = 50,
+) -> list[ImportRunDTO]:
+    """Run history, newest first, with the first errors of each run (for the UI and the CLI)."""
+    actor.require(Permission.VIEW)
+    with uow:
+        query = (
+            select(ImportRun, IntegrationTask.name, Integration.name)
+            .join(Integration, Integration.id == ImportRun.integration_id)
+            .outerjoin(IntegrationTask, IntegrationTask.id == ImportRun.task_id)
+            .order_by(ImportRun.id.desc())
+            .limit(limit)
+        )
+        if integration_id is not None:
+            query = query.where(ImportRun.integration_id == integration_id)
+        if task_id is not None:
+            query = query.where(ImportRun.task_id == task_id)
+        return [_run_dto(r, tn, inn) for r, tn, inn in uow.session.execute(query)]
+
+
+def enabled_supplier_profiles(uow: UnitOfWork) -> list[tuple[int, int]]:
+    """(integration id, profile id) of every enabled profile of every enabled supplier feed."""
+    with uow:
+        return [
+            (int(i), int(t))
+            for i, t in uow.session.execute(
+                select(Integration.id, IntegrationTask.id)
+                .join(IntegrationTask, IntegrationTask.integration_id == Integration.id)
+                .where(
+                    Integration.type == "supplier_feed",
+                    Integration.enabled.is_(True),
+                    IntegrationTask.enabled.is_(True),
+                )
+                .order_by(Integration.id, IntegrationTask.id)
+            )
+        ]
