@@ -2,7 +2,8 @@
 orders from the shop and their statuses flowing back.
 
 Rooms: ``connection`` (load an integration, open its database, the connection test), ``catalog``
-(``products pull``), ``availability`` (``supplier sync-availability``), ``orders`` (``orders
+(``products pull``), ``availability`` (``supplier sync-availability``), ``availability_plan`` (what
+a sync writes: read, decide, batches), ``orders`` (``orders
 sync-external``: pages, cursor, retries), ``order_mapping`` (a shop order → our new order, pure),
 ``order_source`` (opening the shop for the import), ``flowback`` (statuses back to the shop, the shop
 order shown in the detail).
