@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def _start_local_worker(db: Database, queues: Sequence[str]) -> RunningWorker:
     # Imported when a worker starts: the job layer (procrastinate, every task module) is not needed by
     # the other commands.
-    from rexbit_desktop.jobs.worker import start_local_worker
+    from rexbit_desktop.jobs.local_worker import start_local_worker
 
     return start_local_worker(db, queues)
 

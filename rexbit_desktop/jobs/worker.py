@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +41,7 @@ from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.errors import DatabaseUnavailable
 from rexbit_desktop.jobs.app import make_job_app, worker_tries
 from rexbit_desktop.jobs.loop import run_loop
-from rexbit_desktop.queueing import QUEUES, check_queue
+from rexbit_desktop.queueing import check_queue
 
 log = logging.getLogger("rexbit.jobs")
 
@@ -571,75 +571,8 @@ def run_workers(db: Database, settings: Sequence[WorkerSettings], **kwargs: Any)
 # ------------------------------------------------------------------ the desktop's local worker
 
 
-class LocalWorker:
-    """Workers for the local queues in a background thread with its own event loop (desktop app).
-
-    ``start()`` returns at once; ``stop()`` lets the current jobs finish and joins the thread.
-    """
-
-    def __init__(
-        self,
-        db: Database,
-        queues: Sequence[str] = QUEUES,
-        *,
-        tries: int = 3,
-        sleep: float = 3.0,
-        one_worker_per_queue: bool = True,
-    ) -> None:
-        base = WorkerSettings(tries=tries, sleep=sleep, name="desktop")
-        if one_worker_per_queue:
-            settings = [replace(base, queues=(q,), name=f"desktop-{q}") for q in queues]
-        else:
-            settings = [replace(base, queues=tuple(queues))]
-        self.db = db
-        self.settings = settings
-        self.group = WorkerGroup(db, settings)
-        self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self, timeout: float = 30.0) -> None:
-        if self.running:
-            return
-        if self.group.started.is_set():  # a group runs once; a restarted local worker gets a new one
-            self.group = WorkerGroup(self.db, self.settings)
-        self.error = None
-        self._thread = threading.Thread(target=self._main, name="rexbit-local-worker", daemon=True)
-        self._thread.start()
-        if not self.group.started.wait(timeout) and self.error is None:
-            log.warning("local worker did not report started within %g s", timeout)
-        if self.error is not None:
-            raise self.error
-
-    def _main(self) -> None:
-        try:
-            run_loop(self.group.run())
-        except BaseException as exc:
-            self.error = exc
-            self.group.started.set()
-            log.exception("local worker stopped with an error")
-
-    def stop(self, timeout: float | None = None) -> None:
-        if self._thread is None:
-            return
-        self.group.request_stop("the desktop app asked the local worker to stop")
-        self._thread.join(timeout)
-        self._thread = None
-
-
-def start_local_worker(db: Database, queues: Sequence[str] = QUEUES) -> LocalWorker:
-    """A started ``LocalWorker`` (the starter ``bootstrap()`` gives to ``queueing.workers``)."""
-    worker = LocalWorker(db, queues)
-    worker.start()
-    return worker
-
-
 __all__ = [
     "STALLED_ERROR",
-    "LocalWorker",
     "QueueWorker",
     "WorkerGroup",
     "WorkerSettings",
@@ -647,5 +580,4 @@ __all__ = [
     "refresh_queue_statistics",
     "rescue_stalled_jobs",
     "run_workers",
-    "start_local_worker",
 ]

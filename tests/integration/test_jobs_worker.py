@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from rexbit_desktop.jobs.local_worker import LocalWorker
 from rexbit_desktop.jobs.worker import (
     STALLED_ERROR,
-    LocalWorker,
     WorkerGroup,
     WorkerSettings,
     parse_queues,
