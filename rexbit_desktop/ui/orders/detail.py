@@ -8,31 +8,24 @@ is reloaded from the database (it never patches itself from what it sent).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -40,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services.orders.dto import AddressDTO, OrderDetailDTO
+from rexbit_desktop.services.orders.dto import OrderDetailDTO
 from rexbit_desktop.services.orders.orders import add_note, cancel_order, get_order, reserve_order, ship_order
 from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
 from rexbit_desktop.services.orders.settings import get_order_settings
@@ -48,8 +41,17 @@ from rexbit_desktop.services.orders.workflow import transition_order
 from rexbit_desktop.services.shop.flowback import ShopOrderInfo, shop_order_info
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t
+from rexbit_desktop.ui.orders.detail_labels import (
+    DOCUMENT_STATUSES,
+    DOCUMENT_TYPES,
+    RESERVATION_STATUSES,
+    _word,
+)
+from rexbit_desktop.ui.orders.detail_tabs import DetailTabs
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
+from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.runner import TaskContext, TaskError
+from rexbit_desktop.ui.widgets.tables import fill_table, make_table
 
 register(
     {
@@ -138,29 +140,6 @@ register(
     }
 )
 
-DOCUMENT_TYPES = {
-    "issue_wz": "WZ (goods issue)",
-    "storno": "Storno (goods back)",
-    "reservation": "Reservation document",
-    "packing_list": "Packing list",
-}
-DOCUMENT_STATUSES = {"active": "Document active", "cancelled": "Document cancelled"}
-RESERVATION_STATUSES = {
-    "open": "Reservation open",
-    "released": "Reservation released",
-    "partially_released": "Reservation partly released",
-}
-ADDRESS_TYPES = {
-    "customer": "Customer address",
-    "billing": "Billing address",
-    "shipping": "Shipping address",
-    "pickup": "Pickup point",
-}
-
-
-def _word(words: dict[str, str], code: str) -> str:
-    return t(words[code]) if code in words else code
-
 
 ITEM_HEADERS = [
     "SKU",
@@ -176,89 +155,11 @@ ITEM_HEADERS = [
 ]
 
 
-def _table(headers: Sequence[str], name: str, stretch: int | None = None) -> QTableWidget:
-    """A read-only table; column ``stretch`` (default: the last) takes the spare width."""
-    table = QTableWidget(0, len(headers))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([t(h) for h in headers])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if stretch is None:
-        header.setStretchLastSection(True)
-    else:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    table.setAlternatingRowColors(True)
-    return table
-
-
-def _fill(table: QTableWidget, rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> None:
-    table.setRowCount(len(rows))
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            item = QTableWidgetItem("" if value is None else str(value))
-            if c in right:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
-
-
-def _address_text(a: AddressDTO) -> str:
-    lines = [
-        a.company or "",
-        a.name or "",
-        a.street or "",
-        f"{a.postcode or ''} {a.city or ''}".strip()
-        + (f" ({a.country})" if a.country and a.country != "PL" else ""),
-        f"NIP: {a.vat_id}" if a.vat_id else "",
-        a.phone or "",
-        a.email or "",
-    ]
-    return "\n".join(line for line in lines if line)
-
-
 def open_file(path: Path) -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
-class ShipDialog(QDialog):
-    def __init__(
-        self, number: str, carriers: Sequence[tuple[str, str]], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(t("Ship order {number}", number=number))
-        self.carrier = QComboBox()
-        self.carrier.setObjectName("ship_carrier")
-        self.carrier.setEditable(True)
-        for code, name in carriers:
-            self.carrier.addItem(name, code)
-        self.tracking = QLineEdit()
-        self.tracking.setObjectName("ship_tracking")
-        form = QFormLayout()
-        form.addRow(t("Carrier"), self.carrier)
-        form.addRow(t("Tracking number"), self.tracking)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-
-    def carrier_code(self) -> str:
-        data = self.carrier.currentData()
-        # An edited text that matches no carrier is sent as typed (the service keeps unknown carriers).
-        if data is not None and self.carrier.currentText() == self.carrier.itemText(
-            self.carrier.currentIndex()
-        ):
-            return str(data)
-        return self.carrier.currentText().strip()
-
-
-class OrderDetailDialog(QDialog):
+class OrderDetailDialog(DetailTabs, QDialog):
     changed = Signal()
     """Emitted after an action changed the order (the list reloads)."""
     loaded = Signal(object)
@@ -328,8 +229,8 @@ class OrderDetailDialog(QDialog):
         actions.addWidget(self.print_packing)
 
         # items + lower tabs (left), payment + addresses (right)
-        self.items_table = _table(ITEM_HEADERS, "detail_items", stretch=1)
-        self.documents_table = _table(
+        self.items_table = make_table(ITEM_HEADERS, "detail_items", stretch=1)
+        self.documents_table = make_table(
             ["Document", "Type", "Status", "Warehouse", "When"], "detail_documents", stretch=0
         )
         self.documents_table.doubleClicked.connect(lambda _i: self._open_selected_document())
@@ -344,8 +245,8 @@ class OrderDetailDialog(QDialog):
         row.addStretch(1)
         row.addWidget(self.open_pdf_button)
         docs_layout.addLayout(row)
-        self.history_table = _table(["When", "From", "To", "By", "Status comment"], "detail_history")
-        self.reservations_table = _table(
+        self.history_table = make_table(["When", "From", "To", "By", "Status comment"], "detail_history")
+        self.reservations_table = make_table(
             ["SKU", "Warehouse", "Reserved", "Released", "Status", "Expires"], "detail_reservations"
         )
         self.notes_list = QListWidget()
@@ -442,7 +343,7 @@ class OrderDetailDialog(QDialog):
         self._fill_items(order)
         self._fill_payment(order)
         self._fill_addresses(order)
-        _fill(
+        fill_table(
             self.documents_table,
             [
                 (
@@ -456,7 +357,7 @@ class OrderDetailDialog(QDialog):
                 if d.type in ("issue_wz", "storno")
             ],
         )
-        _fill(
+        fill_table(
             self.history_table,
             [
                 (
@@ -472,7 +373,7 @@ class OrderDetailDialog(QDialog):
                 for h in order.history
             ],
         )
-        _fill(
+        fill_table(
             self.reservations_table,
             [
                 (
@@ -493,95 +394,6 @@ class OrderDetailDialog(QDialog):
             self.notes_list.addItem(item)
         self._update_actions(order)
         self.loaded.emit(order)
-
-    def _fill_items(self, order: OrderDetailDTO) -> None:
-        _fill(
-            self.items_table,
-            [
-                (
-                    i.sku or "",
-                    i.name,
-                    f"{format_quantity(i.quantity)} {i.unit}",
-                    format_money(i.price_gross, order.currency),
-                    f"{format_quantity(i.vat_rate)}%",
-                    format_money(i.total_gross, order.currency),
-                    i.warehouse_code or "",
-                    format_quantity(i.reserved),
-                    format_quantity(i.missing) if i.missing else "",
-                    format_quantity(i.issued) if i.issued else "",
-                )
-                for i in order.items
-            ],
-            right=(2, 3, 4, 5, 7, 8, 9),
-        )
-        for r, i in enumerate(order.items):
-            if i.missing:
-                self.items_table.item(r, 8).setForeground(QColor("#c62828"))
-
-    def _fill_payment(self, order: OrderDetailDTO) -> None:
-        while self.payment_grid.count():
-            item = self.payment_grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
-        rows = [
-            (t("Gross total"), format_money(order.total_gross, order.currency)),
-            (t("Net total"), format_money(order.total_net, order.currency)),
-            (t("Shipping"), format_money(order.shipping_gross, order.currency)),
-            (t("Amount paid"), format_money(order.total_paid, order.currency)),
-            (t("Payment"), payment_label(order.payment_status)),
-            (t("Delivery"), order.delivery_method or "—"),
-            (t("Warehouse"), order.warehouse_code or "—"),
-            self._source_row(order),
-            (t("Created"), format_datetime(order.created_at)),
-        ]
-        shop = self.shop_order
-        if shop is not None:
-            rows.insert(
-                -1,
-                (
-                    t("Shop order"),
-                    t("#{id} (ref.\u00a0{reference})", id=shop.id_order, reference=shop.reference)
-                    if shop.reference
-                    else f"#{shop.id_order}",
-                ),
-            )
-        for p in order.payments:
-            rows.append(
-                (
-                    t("Provider"),
-                    f"{p.provider}: {format_money(p.amount, p.currency)} ({payment_label(p.status)})",
-                )
-            )
-        for s in order.shipments:
-            rows.append((t("Tracking"), f"{s.carrier}: {s.tracking_number or ''}"))
-        for r, (label, value) in enumerate(rows):
-            self.payment_grid.addWidget(QLabel(label), r, 0)
-            value_label = QLabel(value)
-            value_label.setWordWrap(True)
-            self.payment_grid.addWidget(value_label, r, 1)
-
-    def _source_row(self, order: OrderDetailDTO) -> tuple[str, str]:
-        shop = self.shop_order
-        if shop is not None:  # the shop's own id has a row of its own
-            return t(
-                "Source"
-            ), f"PrestaShop: {shop.integration_name}" if shop.integration_name else order.source
-        return t("Source"), order.source + (f" #{order.external_order_id}" if order.external_order_id else "")
-
-    def _fill_addresses(self, order: OrderDetailDTO) -> None:
-        while self.addresses_layout.count():
-            item = self.addresses_layout.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
-        if not order.addresses:
-            self.addresses_layout.addWidget(QLabel(t("No address")))
-        for a in order.addresses:
-            label = QLabel(
-                f"<b>{_word(ADDRESS_TYPES, a.type)}</b><br>" + _address_text(a).replace("\n", "<br>")
-            )
-            label.setWordWrap(True)
-            self.addresses_layout.addWidget(label)
-        self.addresses_layout.addStretch(1)
 
     # -- actions ----------------------------------------------------------------------------------
     def _set_actions_enabled(self, enabled: bool) -> None:
