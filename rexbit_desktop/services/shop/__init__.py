@@ -5,6 +5,6 @@ Rooms: ``connection`` (load an integration, open its database, the connection te
 (``products pull``), ``availability`` (``supplier sync-availability``), ``availability_plan`` (what
 a sync writes: read, decide, batches), ``orders`` (``orders
 sync-external``: pages, cursor, retries), ``order_mapping`` (a shop order → our new order, pure),
-``order_source`` (opening the shop for the import), ``flowback`` (statuses back to the shop, the shop
+``order_source`` (opening the shop for the import), ``order_cursor`` (where the next run starts, retries), ``flowback`` (statuses back to the shop, the shop
 order shown in the detail).
 """

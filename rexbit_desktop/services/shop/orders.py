@@ -40,8 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Engine, func, select
 
 from rexbit_desktop.adapters.prestashop.gateway import ShopDatabaseError
 from rexbit_desktop.adapters.prestashop.orders import ShopOrder, ShopOrders
@@ -68,6 +67,12 @@ from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.orders.orders import place_order
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.shop.connection import PRESTASHOP_TYPE
+from rexbit_desktop.services.shop.order_cursor import (
+    _cursor_text,
+    _pending_retries,
+    _save_cursor,
+    _track_retries,
+)
 from rexbit_desktop.services.shop.order_mapping import (
     MAX_ERROR_DETAILS,
     SOURCE,
@@ -291,63 +296,6 @@ def _one_orders_sync_per_shop(engine: Engine, integration_id: int) -> AbstractCo
     )
 
 
-def _cursor_text(cursor: tuple[datetime, int] | None) -> str | None:
-    return f"{cursor[0].isoformat(sep=' ')} #{cursor[1]}" if cursor else None
-
-
-def _save_cursor(uow: UnitOfWork, integration_id: int, cursor: tuple[datetime, int], run_id: int) -> None:
-    with uow:
-        values = {
-            "date_upd": cursor[0],
-            "id_order": cursor[1],
-            "sync_run_id": run_id,
-            "updated_at": func.now(),
-        }
-        uow.session.execute(
-            pg_insert(ShopOrderCursor)
-            .values(integration_id=integration_id, **values)
-            .on_conflict_do_update(index_elements=[ShopOrderCursor.integration_id], set_=values)
-        )
-        uow.commit()
-
-
-def _track_retries(uow: UnitOfWork, integration_id: int, run_id: int, read: list[int], run: RunTally) -> None:
-    """After a batch of shop orders: those that failed are kept for the next run (attempts counted),
-    the others of the batch leave the list."""
-    if not read:
-        return
-    failed = {i: run.retry[i] for i in read if i in run.retry}
-    done = [i for i in read if i not in failed and i in run.pending]
-    with uow:
-        s = uow.session
-        if done:
-            s.execute(
-                delete(ShopOrderRetry).where(
-                    ShopOrderRetry.integration_id == integration_id, ShopOrderRetry.id_order.in_(done)
-                )
-            )
-        if failed:
-            stmt = pg_insert(ShopOrderRetry).values(
-                [
-                    {"integration_id": integration_id, "id_order": i, "reason": reason[:2000],
-                     "sync_run_id": run_id}
-                    for i, reason in sorted(failed.items())
-                ]
-            )  # fmt: skip
-            s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[ShopOrderRetry.integration_id, ShopOrderRetry.id_order],
-                    set_={
-                        "attempts": ShopOrderRetry.attempts + 1,
-                        "reason": stmt.excluded.reason,
-                        "sync_run_id": stmt.excluded.sync_run_id,
-                        "last_failed_at": func.now(),
-                    },
-                )
-            )
-        uow.commit()
-
-
 def _retry_failed(
     uow: UnitOfWork,
     import_actor: Actor,
@@ -395,14 +343,6 @@ def _retry_failed(
         _process_page(uow, import_actor, shop, found, run, workflow, dry_run=dry_run)
         if not dry_run:
             _track_retries(uow, integration_id, run_id, chunk, run)
-
-
-def _pending_retries(uow: UnitOfWork, integration_id: int) -> int:
-    with uow:
-        return int(
-            uow.session.scalar(select(func.count()).where(ShopOrderRetry.integration_id == integration_id))
-            or 0
-        )
 
 
 def sync_orders(
