@@ -195,22 +195,10 @@ def import_(
     c = cli_context(ctx)
     db = c.db
     if not now:
-        from rexbit_desktop.queueing import defer_job
-
-        runs = imports.create_import_runs(
+        queued = imports_runs.queue_import(
             db.uow(), c.actor, integration_id=integration, task_id=task, limit=limit
         )
-        out = []
-        for r in runs:
-            job_id = defer_job(
-                db,
-                "imports:execute_integration_import",
-                integration_id=integration,
-                task_id=r.task_id,
-                run_id=r.id,
-            )
-            imports_runs.set_run_job(db.uow(), r.id, job_id)
-            out.append({"run_id": r.id, "task_id": r.task_id, "job_id": job_id})
+        out = [{"run_id": q.run_id, "task_id": q.task_id, "job_id": q.job_id} for q in queued]
         if json:
             print_json(out)
         else:

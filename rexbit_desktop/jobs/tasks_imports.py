@@ -124,34 +124,21 @@ def process_supplier_availability_chunk(context: JobContext, run_id: int, chunk_
 @bp.task(name="import_all_supplier_feeds", queue="import", pass_context=True)
 def import_all_supplier_feeds(context: JobContext, started_by: str | None = None) -> list[int]:
     """Every enabled profile of every enabled supplier feed (the hourly schedule calls this)."""
-    from rexbit_desktop.queueing import JobAlreadyQueued
-
     db = job_database(context)
     actor = job_actor(context)
     imports_runs.fail_stale_runs(db.uow())
     run_ids = []
     for integration_id, task_id in imports_runs.enabled_supplier_profiles(db.uow()):
-        run = imports.create_import_runs(
+        (queued,) = imports_runs.queue_import(
             db.uow(),
             actor,
             integration_id=integration_id,
             task_id=task_id,
             started_by=started_by or actor.login,
-        )[0]
-        try:
-            job_id = _defer(
-                db,
-                EXECUTE_TASK,
-                integration_id=integration_id,
-                task_id=task_id,
-                run_id=run.id,
-                queueing_lock=f"import-profile-{task_id}",
-            )
-        except JobAlreadyQueued:
-            imports.fail_run(db.uow, run.id, "Skipped: the previous import of this profile is still queued.")
-            continue
-        imports_runs.set_run_job(db.uow(), run.id, job_id)
-        run_ids.append(run.id)
+            one_waiting_per_profile=True,
+        )
+        if queued.job_id is not None:
+            run_ids.append(queued.run_id)
     return run_ids
 
 

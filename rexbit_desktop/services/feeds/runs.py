@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from rexbit_desktop.db.models.integrations import (
     ImportRun,
@@ -20,6 +21,7 @@ from rexbit_desktop.db.models.integrations import (
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.queueing import JobAlreadyQueued, defer_job
 
 NewUow = Callable[[], UnitOfWork]
 
@@ -27,6 +29,8 @@ RawRow = Sequence[Any]  # (line, external_id, sku, ean, stock, delivery_days, pr
 
 ChunkSink = Callable[[int, list[Any]], None]
 
+EXECUTE_TASK = "imports:execute_integration_import"
+SKIPPED_STILL_QUEUED = "Skipped: the previous import of this profile is still queued."
 MAX_REPORTED_ERRORS = 50
 
 # A running run that has not moved for this long lost its worker (killed, crashed host).
@@ -96,48 +100,107 @@ def create_import_runs(
     started_by: str | None = None,
 ) -> list[ImportRunDTO]:
     """Queued runs for one profile (``task_id``) or every enabled profile of a supplier feed."""
+    with uow:
+        _runs, dtos = _add_runs(uow, actor, integration_id, task_id, limit, started_by)
+        uow.commit()
+    return dtos
+
+
+@dataclass(frozen=True)
+class QueuedImport:
+    run_id: int
+    task_id: int | None
+    job_id: int | None
+    """None: the profile's previous import still waits in the queue; the run is failed as skipped."""
+
+
+def queue_import(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    integration_id: int,
+    task_id: int | None = None,
+    limit: int | None = None,
+    started_by: str | None = None,
+    one_waiting_per_profile: bool = False,
+) -> list[QueuedImport]:
+    """Queue an import: the runs for one profile (``task_id``) or every enabled profile, and a job for
+    each on the ``import`` queue, in ONE transaction (a run never exists without its job, nor a job
+    without its run). The desktop, ``rexbit integration import`` and the hourly schedule call this.
+
+    ``one_waiting_per_profile`` (the schedule): a profile whose previous import still waits gets no
+    second job; its run is failed as skipped."""
+    with uow:
+        runs, _dtos = _add_runs(uow, actor, integration_id, task_id, limit, started_by)
+        queued = []
+        for run in runs:
+            try:
+                job_id: int | None = defer_job(
+                    uow,
+                    EXECUTE_TASK,
+                    integration_id=integration_id,
+                    task_id=run.task_id,
+                    run_id=run.id,
+                    queueing_lock=f"import-profile-{run.task_id}" if one_waiting_per_profile else None,
+                )
+            except JobAlreadyQueued:
+                job_id = None
+                _end(uow.session, run, SKIPPED_STILL_QUEUED, "failed")
+            else:
+                run.job_id = job_id
+            queued.append(QueuedImport(run.id, run.task_id, job_id))
+        uow.commit()
+    return queued
+
+
+def _add_runs(
+    uow: UnitOfWork,
+    actor: Actor,
+    integration_id: int,
+    task_id: int | None,
+    limit: int | None,
+    started_by: str | None,
+) -> tuple[list[ImportRun], list[ImportRunDTO]]:
     actor.require(Permission.INTEGRATIONS_RUN)
     if limit is not None and limit < 1:
         raise ValidationError("--limit must be at least 1.")
-    with uow:
-        integration = uow.session.get(Integration, integration_id)
-        if integration is None:
-            raise NotFound(
-                f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
-            )
-        if integration.type != "supplier_feed":
-            raise ValidationError(
-                f"Integration {integration_id} ({integration.name}) is a {integration.type}, not a supplier feed.",
-                hint="Feeds are imported from supplier_feed integrations.",
-            )
-        query = select(IntegrationTask).where(IntegrationTask.integration_id == integration_id)
+    integration = uow.session.get(Integration, integration_id)
+    if integration is None:
+        raise NotFound(
+            f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+        )
+    if integration.type != "supplier_feed":
+        raise ValidationError(
+            f"Integration {integration_id} ({integration.name}) is a {integration.type}, not a supplier feed.",
+            hint="Feeds are imported from supplier_feed integrations.",
+        )
+    query = select(IntegrationTask).where(IntegrationTask.integration_id == integration_id)
+    if task_id is not None:
+        query = query.where(IntegrationTask.id == task_id)
+    else:
+        query = query.where(IntegrationTask.enabled.is_(True))
+    tasks = list(uow.session.scalars(query.order_by(IntegrationTask.id)))
+    if not tasks:
         if task_id is not None:
-            query = query.where(IntegrationTask.id == task_id)
-        else:
-            query = query.where(IntegrationTask.enabled.is_(True))
-        tasks = list(uow.session.scalars(query.order_by(IntegrationTask.id)))
-        if not tasks:
-            if task_id is not None:
-                raise NotFound(f"Integration {integration_id} has no import profile {task_id}.")
-            raise ValidationError(
-                f"Integration {integration_id} ({integration.name}) has no enabled import profile.",
-                hint="Add one with: rexbit integration task-create --integration=ID --config=FILE.json",
-            )
-        runs = [
-            ImportRun(
-                integration_id=integration_id,
-                task_id=t.id,
-                status="queued",
-                started_by=started_by or actor.login,
-                row_limit=limit,
-            )
-            for t in tasks
-        ]
-        uow.session.add_all(runs)
-        uow.session.flush()
-        dtos = [_run_dto(r, t.name, integration.name) for r, t in zip(runs, tasks, strict=True)]
-        uow.commit()
-    return dtos
+            raise NotFound(f"Integration {integration_id} has no import profile {task_id}.")
+        raise ValidationError(
+            f"Integration {integration_id} ({integration.name}) has no enabled import profile.",
+            hint="Add one with: rexbit integration task-create --integration=ID --config=FILE.json",
+        )
+    runs = [
+        ImportRun(
+            integration_id=integration_id,
+            task_id=t.id,
+            status="queued",
+            started_by=started_by or actor.login,
+            row_limit=limit,
+        )
+        for t in tasks
+    ]
+    uow.session.add_all(runs)
+    uow.session.flush()
+    dtos = [_run_dto(r, t.name, integration.name) for r, t in zip(runs, tasks, strict=True)]
+    return runs, dtos
 
 
 def set_run_job(uow: UnitOfWork, run_id: int, job_id: int) -> None:
@@ -155,15 +218,19 @@ def fail_run(new_uow: NewUow, run_id: int, reason: str, *, status: str = "failed
             return
         s.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
         s.execute(delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id))
-        run.status = status
-        run.message = reason
-        # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
-        run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
-        s.flush()
-        s.refresh(run)
-        if run.finished_at is not None:
-            run.duration_s = (run.finished_at - run.started_at).total_seconds()
+        _end(s, run, reason, status)
         uow.commit()
+
+
+def _end(s: Session, run: ImportRun, reason: str, status: str) -> None:
+    run.status = status
+    run.message = reason
+    # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
+    run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
+    s.flush()
+    s.refresh(run)
+    if run.finished_at is not None:
+        run.duration_s = (run.finished_at - run.started_at).total_seconds()
 
 
 def fail_stale_runs(uow: UnitOfWork, *, older_than_s: float = STALE_AFTER_S) -> list[int]:

@@ -234,25 +234,11 @@ class FeedPage:
             return
         ctx, iid, task_id = self.ctx, integration.id, self._profile_id()
 
-        def work(_c: Any) -> list[tuple[int, int]]:
-            from rexbit_desktop.queueing import defer_job
+        def work(_c: Any) -> list[tuple[int, int | None]]:
+            queued = imports_runs.queue_import(ctx.db.uow(), ctx.actor, integration_id=iid, task_id=task_id)
+            return [(q.run_id, q.job_id) for q in queued]
 
-            out = []
-            for run in imports.create_import_runs(
-                ctx.db.uow(), ctx.actor, integration_id=iid, task_id=task_id
-            ):
-                job_id = defer_job(
-                    ctx.db,
-                    "imports:execute_integration_import",
-                    integration_id=iid,
-                    task_id=run.task_id,
-                    run_id=run.id,
-                )
-                imports_runs.set_run_job(ctx.db.uow(), run.id, job_id)
-                out.append((run.id, job_id))
-            return out
-
-        def queued(out: list[tuple[int, int]]) -> None:
+        def queued(out: list[tuple[int, int | None]]) -> None:
             self._say(
                 " ".join(t("Import queued as job {job} (run {run}).", job=job, run=run) for run, job in out)
             )
