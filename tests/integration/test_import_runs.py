@@ -13,7 +13,7 @@ from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationE
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services import integrations
 from rexbit_desktop.services.catalog import products as catalog
-from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.feeds import imports, staging
 from rexbit_desktop.services.feeds import runs as imports_runs
 from rexbit_desktop.services.ops import maintenance
 
@@ -601,7 +601,7 @@ def test_a_chunk_staged_by_two_attempts_at_once_counts_once(
             assert second_is_done.wait(30)
         return read_values(reader, rows)
 
-    monkeypatch.setattr(imports, "read_chunk_values", slow_in_the_first_attempt)
+    monkeypatch.setattr(staging, "read_chunk_values", slow_in_the_first_attempt)
     results: dict[str, bool] = {}
     first = threading.Thread(
         target=lambda: results.__setitem__("first", imports.stage_chunk(db.uow, run_id, 0)), name="first"
