@@ -7,8 +7,8 @@ parent of the data directory readable and traversable by everyone (``chmod o+rx`
 home directory. This module replaces those three steps (``PrivateServer`` is pgserver's server with
 ``ensure_pgdata_inited`` and ``ensure_postgres_running`` of its own):
 
-* authentication: ``peer`` on the Unix socket, mapped to the ``postgres`` role for the OS user that owns
-  the data directory (and the ``pgserver`` service user, as root); no TCP at all. ``pg_hba.conf`` and
+* authentication: ``peer`` on the Unix socket, with a map that lets the OS user owning the data directory
+  (and the ``pgserver`` service user, as root) log in as any role; nobody else; no TCP at all. ``pg_hba.conf`` and
   ``pg_ident.conf`` are written at every start, so a cluster created with ``trust`` by an earlier
   version is closed the next time it starts (or is reloaded, when it is running);
 * the socket: in the data directory (0700) when the path is short enough, else in a private directory
@@ -48,7 +48,7 @@ POSIX = platform.system() != "Windows"
 
 HBA = """\
 # Written by rexbit at every start of the embedded server: only the OS user that owns it connects,
-# through the Unix socket in a private directory (peer authentication, mapped to the role 'postgres').
+# through the Unix socket in a private directory (peer authentication; pg_ident.conf's map 'rexbit').
 # The server listens on no TCP address. See docs/foundation.md.
 local   all   all   peer map={map}
 """
@@ -70,8 +70,10 @@ def os_user_name(uid: int) -> str:
 def write_access_files(pgdata: Path, owners: list[str]) -> bool:
     """Write pg_hba.conf / pg_ident.conf; True when they changed (a running server must reload)."""
     hba = HBA.format(map=MAP)
-    ident = "# rexbit: the OS users allowed to connect as the role 'postgres'\n" + "".join(
-        f"{MAP}   {name}   {ROLE}\n" for name in dict.fromkeys(owners)
+    # The owner is the cluster's superuser anyway: it may log in as any role (tests and operators create
+    # limited roles to try what a shared server's users may do). Nobody else is in the map.
+    ident = "# rexbit: the OS users allowed to connect, as any role\n" + "".join(
+        f"{MAP}   {name}   all\n" for name in dict.fromkeys(owners)
     )
     changed = False
     for name, text in (("pg_hba.conf", hba), ("pg_ident.conf", ident)):
