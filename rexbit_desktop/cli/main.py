@@ -54,6 +54,7 @@ def _register() -> None:
         queue_cmd,
         schedule_cmd,
         serve_cmd,
+        shipments_cmd,
         stock_cmd,
         supplier_cmd,
         user_cmd,
@@ -67,6 +68,7 @@ def _register() -> None:
     app.add_typer(products_cmd.app, name="products")
     app.add_typer(supplier_cmd.app, name="supplier")
     app.add_typer(orders_cmd.app, name="orders")
+    app.add_typer(shipments_cmd.app, name="shipments")
     app.add_typer(stock_cmd.warehouse_app, name="warehouse")
     app.add_typer(stock_cmd.app, name="stock")
     app.add_typer(kpi_cmd.app, name="kpi")

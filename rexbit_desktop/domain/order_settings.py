@@ -44,6 +44,8 @@ class Automation:
     issue_wz_on: str = OrderStatus.READY_FOR_SHIPMENT.value
     """``picking``, ``ready_for_shipment`` or ``never``."""
     release_reservations_on_cancel: bool = True
+    complete_on_delivery: bool = True
+    """The tracking schedule moves a ``shipped`` order to ``completed`` when its carrier reports it delivered."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The procrastinate app on the application database, with the tasks of every area.
 
-Each area's blueprint (``tasks_imports``, ``tasks_shop``, ``tasks_orders``, ``tasks_maintenance``, and
+Each area's blueprint (``tasks_imports``, ``tasks_shop``, ``tasks_orders``, ``tasks_shipping``,
+``tasks_maintenance``, and
 ``tasks_diagnostics`` for tests and benchmarks) gets its namespace: task names are
 ``<namespace>:<task>``. Deferring a job does not need this module: ``rexbit_desktop.queueing`` has the
 queue names, the static task catalog and ``defer_job`` (a test checks the catalog against the tasks
@@ -23,7 +24,14 @@ from procrastinate.retry import BaseRetryStrategy
 from procrastinate.tasks import Task
 
 from rexbit_desktop.db.session import Database
-from rexbit_desktop.jobs import tasks_diagnostics, tasks_imports, tasks_maintenance, tasks_orders, tasks_shop
+from rexbit_desktop.jobs import (
+    tasks_diagnostics,
+    tasks_imports,
+    tasks_maintenance,
+    tasks_orders,
+    tasks_shipping,
+    tasks_shop,
+)
 from rexbit_desktop.queueing.catalog import DIAGNOSTICS_NAMESPACE, diagnostics_enabled
 from rexbit_desktop.services.wiring import wire_listeners
 
@@ -31,6 +39,7 @@ AREA_BLUEPRINTS: dict[str, Blueprint] = {
     "imports": tasks_imports.bp,
     "shop": tasks_shop.bp,
     "orders": tasks_orders.bp,
+    "shipping": tasks_shipping.bp,
     "maintenance": tasks_maintenance.bp,
     DIAGNOSTICS_NAMESPACE: tasks_diagnostics.bp,
 }

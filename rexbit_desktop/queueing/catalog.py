@@ -8,6 +8,7 @@ namespace     blueprint                         example
 imports       ``jobs/tasks_imports.py``         ``imports:import_all_supplier_feeds``
 shop          ``jobs/tasks_shop.py``            ``shop:sync_all_availability``
 orders        ``jobs/tasks_orders.py``          ``orders:release_expired_reservations``
+shipping      ``jobs/tasks_shipping.py``        ``shipping:track_open_shipments``
 maintenance   ``jobs/tasks_maintenance.py``     ``maintenance:prune_failed_jobs``
 diagnostics   ``jobs/tasks_diagnostics.py``     ``diagnostics:noop`` (tests, benchmark;
                                                 only with ``REXBIT_DIAGNOSTIC_TASKS=1``)
@@ -75,6 +76,8 @@ TASKS: dict[str, TaskSpec] = {
         "release_expired_reservations",
         "order_status_changed",
     ),
+    **_specs("shipping", "orders", "create_shipment"),
+    **_specs("shipping", "integrations", "track_open_shipments"),
     **_specs("maintenance", "default", "prune_failed_jobs", "vacuum_after_import", "refresh_kpi"),
     **_specs(DIAGNOSTICS_NAMESPACE, "default", "noop", "sleep", "fail"),
 }

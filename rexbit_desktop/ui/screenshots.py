@@ -4,8 +4,9 @@
 
 Logs in as the first active admin user (else the built-in system account), opens the main window with a
 synchronous task runner (each view has its data before it is grabbed) and writes:
-``orders-list.png``, ``order-detail.png`` (the newest order), ``order-settings.png`` and one PNG per other
-view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
+``orders-list.png``, ``order-detail.png`` (the newest order), ``order-shipments.png`` (the shipments
+section of a shipped order's detail), ``shipment-dialog.png`` ("Utwórz przesyłkę" for an order ready to
+ship), ``order-settings.png`` and one PNG per other view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
 Nothing is written to the database.
 """
 
@@ -143,6 +144,7 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
                     dialog.resize(size[0] - 120, size[1] - 60)
                     save(dialog, "order-detail")
                     dialog.close()
+                _save_shipments(view, rows, size, save)
                 view.tabs.setCurrentWidget(view.settings_panel)
                 save(window, "order-settings")
                 view.tabs.setCurrentWidget(view.list_panel)
@@ -150,6 +152,36 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
         save(window, key)
     window.close()
     return written
+
+
+def _save_shipments(view, rows, size: tuple[int, int], save) -> None:  # type: ignore[no-untyped-def]
+    """The shipments section of a shipped order, and the shipment dialog of an order ready to ship."""
+    from rexbit_desktop.domain.errors import RexbitError
+    from rexbit_desktop.services.shipping import shipment_defaults
+    from rexbit_desktop.ui.orders.shipment_dialog import CreateShipmentDialog
+
+    shipped = next((r for r in rows if r.status in ("shipped", "completed")), None)
+    if shipped is not None:
+        dialog = view.open_detail(shipped.number)
+        dialog.resize(size[0] - 120, size[1] - 60)
+        dialog.lower_tabs.setCurrentWidget(dialog.shipments_panel)
+        save(dialog, "order-shipments")
+        dialog.close()
+    ready = next(
+        (r for r in rows if r.status in ("ready_for_shipment", "picking", "awaiting_fulfillment")), None
+    )
+    if ready is not None:
+        try:
+            defaults = shipment_defaults(view.ctx.db.uow(), view.ctx.actor, ready.number)
+        except RexbitError as exc:
+            log.warning("no shipment dialog screenshot: %s", exc)
+            return
+        if defaults.carriers:
+            dialog = CreateShipmentDialog(view.ctx, defaults, parent=view)
+            dialog.show()
+            dialog.adjustSize()
+            save(dialog, "shipment-dialog")
+            dialog.close()
 
 
 if __name__ == "__main__":

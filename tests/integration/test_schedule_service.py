@@ -53,6 +53,7 @@ def test_defaults_are_seeded_with_the_runbook_crons(db, system_actor) -> None:  
         ("shop:sync_all_orders", "*/10 * * * *"),
         ("orders:release_expired_reservations", "*/5 * * * *"),
         ("maintenance:refresh_kpi", "*/10 * * * *"),
+        ("shipping:track_open_shipments", "*/30 * * * *"),
     }
     prune = rows["prune-failed-jobs"]
     assert prune.arguments == {"hours": 168} and prune.task_registered

@@ -20,6 +20,7 @@ DEFAULTS = {
     "release-expired-reservations",
     "sync-availability",
     "sync-orders",
+    "track-shipments",
 }
 
 

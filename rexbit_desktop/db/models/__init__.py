@@ -35,11 +35,14 @@ from rexbit_desktop.db.models.orders import (
     OrderStatusHistory,
 )
 from rexbit_desktop.db.models.scheduling import Schedule, ScheduleRun
+from rexbit_desktop.db.models.shipping import CarrierAccount, CarrierProtocol, ShipmentEvent, ShipmentLabel
 from rexbit_desktop.db.models.shop_orders import ShopOrderCursor, ShopOrderRetry
 from rexbit_desktop.db.models.users import User
 
 __all__ = [
     "Base",
+    "CarrierAccount",
+    "CarrierProtocol",
     "Contractor",
     "ImportRun",
     "Integration",
@@ -66,6 +69,8 @@ __all__ = [
     "Product",
     "Schedule",
     "ScheduleRun",
+    "ShipmentEvent",
+    "ShipmentLabel",
     "ShopOrderCursor",
     "ShopOrderRetry",
     "ShopSyncRecord",

@@ -177,7 +177,22 @@ class OrderPayment(Base):
 
 
 class OrderShipment(Base):
+    """A parcel of an order: typed in by hand (``carrier_service`` NULL or ``manual``) or created through a
+    carrier's API (``inpost``, ``dpd``; see services/shipping)."""
+
     __tablename__ = "order_shipments"
+    __table_args__ = (
+        # One shipment per order and package: a retried creation finds the row it stored before calling
+        # the carrier instead of creating a second parcel.
+        Index("ux_order_shipments_idempotency_key", "idempotency_key", unique=True),
+        # The tracking schedule reads the open carrier shipments.
+        Index(
+            "ix_order_shipments_open_tracking",
+            "carrier_service",
+            "id",
+            postgresql_where="status IN ('confirmed', 'in_transit', 'ready_for_pickup')",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -190,6 +205,24 @@ class OrderShipment(Base):
     shipped_at: Mapped[datetime | None]
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict, server_default="{}")
     created_at: Mapped[datetime] = created_at_column()
+    # Carrier API shipments (migration 0014).
+    carrier_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("carrier_accounts.id", ondelete="SET NULL")
+    )
+    carrier_service: Mapped[str | None] = mapped_column(String(16))
+    """inpost, dpd or manual; NULL for parcels recorded before carrier accounts existed."""
+    package_no: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    tracking_numbers: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    parcel: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    """What was asked for: size or dimensions and weight, COD, insurance, target point."""
+    carrier_status: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    protocol_id: Mapped[int | None] = mapped_column(ForeignKey("carrier_protocols.id", ondelete="SET NULL"))
+    last_tracked_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class OrderStatusHistory(Base):

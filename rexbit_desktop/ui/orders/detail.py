@@ -50,6 +50,7 @@ from rexbit_desktop.ui.orders.detail_labels import (
 from rexbit_desktop.ui.orders.detail_tabs import DetailTabs
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
 from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
+from rexbit_desktop.ui.orders.shipment_dialog import ShipmentsPanel, open_create_dialog
 from rexbit_desktop.ui.runner import TaskContext, TaskError
 from rexbit_desktop.ui.widgets.tables import fill_table, make_table
 
@@ -173,6 +174,8 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.carriers: list[tuple[str, str]] = []
         self.wz_on = "ready_for_shipment"
         self.open_file: Callable[[Path], None] = open_file
+        # The "create shipment" dialog is shown by this (tests and screenshots answer it themselves).
+        self.show_shipment_dialog: Callable[[Any], bool] | None = None
         self.pdf_dir = Path(tempfile.gettempdir()) / "rexbit-pdf"
         self.setObjectName("order_detail")
         self.setWindowTitle(t("Order {number}", number=number))
@@ -273,6 +276,15 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.lower_tabs.addTab(docs, t("WZ documents"))
         self.lower_tabs.addTab(self.reservations_table, t("Reservations"))
         self.lower_tabs.addTab(notes, t("Notes"))
+        # Carrier shipments (services/shipping): their own panel, reloaded with the detail.
+        self.shipments_panel = ShipmentsPanel(ctx)
+        self.shipments_panel.create_button.clicked.connect(self.create_shipment)
+        self.shipments_panel.changed.connect(self._after_action)
+        self.lower_tabs.insertTab(1, self.shipments_panel, t("Shipments"))
+        self.create_shipment_button = QPushButton(t("Create shipment…"))
+        self.create_shipment_button.setObjectName("detail_create_shipment")
+        self.create_shipment_button.clicked.connect(self.create_shipment)
+        actions.insertWidget(actions.count() - 3, self.create_shipment_button)
 
         items_box = QGroupBox(t("Items"))
         QVBoxLayout(items_box).addWidget(self.items_table)
@@ -393,6 +405,7 @@ class OrderDetailDialog(DetailTabs, QDialog):
             item = QListWidgetItem(f"{format_datetime(note.created_at)} · {note.author}\n{note.body}")
             self.notes_list.addItem(item)
         self._update_actions(order)
+        self.shipments_panel.load(order.number)
         self.loaded.emit(order)
 
     # -- actions ----------------------------------------------------------------------------------
@@ -407,6 +420,7 @@ class OrderDetailDialog(DetailTabs, QDialog):
             self.print_confirmation,
             self.print_packing,
             self.note_button,
+            self.create_shipment_button,
         ):
             w.setEnabled(enabled)
 
@@ -434,6 +448,7 @@ class OrderDetailDialog(DetailTabs, QDialog):
             )
         )
         self.ship_button.setEnabled(may_edit and OrderStatus.SHIPPED.value in order.allowed_transitions)
+        self.create_shipment_button.setEnabled(may_edit and order.status not in ("draft", "cancelled"))
         may_cancel = can(Permission.ORDERS_CANCEL)
         self.cancel_button.setEnabled(may_cancel and OrderStatus.CANCELLED.value in order.allowed_transitions)
         self.cancel_button.setToolTip("" if may_cancel else t("Only a manager may cancel orders."))
@@ -510,6 +525,16 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self._run(
             lambda: ship_order(db.uow(), actor, number, carrier=carrier, tracking=tracking),
             lambda _r: self._after_action(),
+        )
+
+    def create_shipment(self) -> None:
+        open_create_dialog(
+            self.ctx,
+            self,
+            self.number,
+            lambda _s: self._after_action(),
+            show=self.show_shipment_dialog,
+            on_failed=lambda: self.shipments_panel.load(self.number),
         )
 
     def _add_note(self) -> None:

@@ -46,6 +46,7 @@ from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_decimal, language, register, t
 from rexbit_desktop.ui.orders.labels import payment_label
 from rexbit_desktop.ui.orders.model import OrdersTableModel
+from rexbit_desktop.ui.orders.shipment_dialog import create_for_selection, dpd_protocol
 from rexbit_desktop.ui.runner import TaskContext, TaskError
 from rexbit_desktop.ui.widgets.filter_bar import FilterBar
 from rexbit_desktop.ui.widgets.progress import run_with_progress
@@ -161,7 +162,7 @@ class OrderListPanel(QWidget):
         self.table.setObjectName("orders_table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(False)
         self.table.verticalHeader().setVisible(False)
@@ -200,11 +201,27 @@ class OrderListPanel(QWidget):
         self.new_button.clicked.connect(lambda: self._new_order() if self._new_order else None)
         self.refresh_button = QPushButton(t("Refresh"))
         self.refresh_button.clicked.connect(self.refresh)
+        # Carrier shipments for the selected orders, labels saved as one PDF (ui/orders/shipment_dialog).
+        self.shipments_button = QPushButton(t("Create shipments…"))
+        self.shipments_button.setObjectName("orders_create_shipments")
+        self.shipments_button.setEnabled(ctx.can(Permission.ORDERS_EDIT))
+        self.shipments_button.clicked.connect(self.create_shipments)
+        self.protocol_button = QPushButton(t("DPD handover protocol…"))
+        self.protocol_button.setObjectName("orders_dpd_protocol")
+        self.protocol_button.setEnabled(ctx.can(Permission.ORDERS_EDIT))
+        self.protocol_button.clicked.connect(lambda: dpd_protocol(self.ctx, self))
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label)
         bottom.addStretch(1)
-        for b in (self.refresh_button, self.export_button, self.open_button, self.new_button):
+        for b in (
+            self.refresh_button,
+            self.export_button,
+            self.protocol_button,
+            self.shipments_button,
+            self.open_button,
+            self.new_button,
+        ):
             bottom.addWidget(b)
         self.pinned_label = QLabel("")
         self.pinned_label.setObjectName("orders_pinned")
@@ -340,6 +357,16 @@ class OrderListPanel(QWidget):
     # -- actions ----------------------------------------------------------------------------------
     def selected_row(self) -> OrderListRow | None:
         return self.model.row_at(self.table.currentIndex().row())
+
+    def selected_numbers(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        found = [self.model.row_at(r) for r in rows]
+        return [r.number for r in found if r is not None]
+
+    def create_shipments(self) -> None:
+        create_for_selection(
+            self.ctx, self, self.selected_numbers(), on_done=lambda _o, _p: self.apply_filters()
+        )
 
     def _open_by_id(self, order_id: int) -> None:
         row = next((r for r in self.model.rows if r.id == order_id), None)

@@ -78,6 +78,9 @@ register(
         "Issue the WZ when the order enters": "Wystaw WZ przy przejściu do",
         "never (by hand)": "nigdy (ręcznie)",
         "Release reservations when an order is cancelled": "Zwalniaj rezerwacje przy anulowaniu",
+        "Complete an order when its carrier reports it delivered": (
+            "Zamykaj zamówienie, gdy przewoźnik potwierdzi doręczenie"
+        ),
         "Carriers": "Przewoźnicy",
         "Tracking URL template ({tracking})": "Szablon adresu śledzenia ({tracking})",
         "Add carrier": "Dodaj przewoźnika",
@@ -206,6 +209,9 @@ class OrderSettingsPanel(QWidget):
         form3.addRow(self.reserve_on)
         form3.addRow(t("Issue the WZ when the order enters"), self.issue_wz_on)
         form3.addRow(self.release_on_cancel)
+        self.complete_on_delivery = QCheckBox(t("Complete an order when its carrier reports it delivered"))
+        self.complete_on_delivery.setObjectName("settings_complete_on_delivery")
+        form3.addRow(self.complete_on_delivery)
 
         # carriers
         self.carrier_table = QTableWidget(0, len(CARRIER_COLUMNS))
@@ -301,6 +307,7 @@ class OrderSettingsPanel(QWidget):
             self.reserve_on,
             self.issue_wz_on,
             self.release_on_cancel,
+            self.complete_on_delivery,
             self.add_carrier,
             self.remove_carrier,
             self.save_button,
@@ -368,6 +375,7 @@ class OrderSettingsPanel(QWidget):
         self.issue_wz_on.addItem(t("never (by hand)"), "never")
         self.issue_wz_on.setCurrentIndex(max(self.issue_wz_on.findData(s.automation.issue_wz_on), 0))
         self.release_on_cancel.setChecked(s.automation.release_reservations_on_cancel)
+        self.complete_on_delivery.setChecked(s.automation.complete_on_delivery)
         self.carrier_table.setRowCount(0)
         for carrier in s.carriers:
             self._add_carrier_row(carrier)
@@ -443,6 +451,7 @@ class OrderSettingsPanel(QWidget):
                 reserve_on_awaiting_fulfillment=self.reserve_on.isChecked(),
                 issue_wz_on=str(self.issue_wz_on.currentData()),
                 release_reservations_on_cancel=self.release_on_cancel.isChecked(),
+                complete_on_delivery=self.complete_on_delivery.isChecked(),
             ),
             carriers=carriers,
             company=Company(**company),

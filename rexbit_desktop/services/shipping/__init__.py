@@ -1,0 +1,52 @@
+"""Shipping: carrier accounts and the carrier shipments of orders (InPost ShipX, DPD Polska, manual).
+
+Public face: ``save_carrier_account``, ``list_carrier_accounts``, ``shipment_defaults``,
+``create_shipment``, ``list_order_shipments``, ``shipment_label``, ``labels_for_orders``,
+``track_shipments``, ``handover_protocol``, ``find_pickup_points``.
+"""
+
+from __future__ import annotations
+
+from rexbit_desktop.services.shipping.accounts import (
+    CarrierAccountDTO,
+    ClientFactory,
+    list_carrier_accounts,
+    save_carrier_account,
+)
+from rexbit_desktop.services.shipping.shipments import (
+    LabelsPdf,
+    ProtocolDTO,
+    ShipmentDefaults,
+    ShipmentDTO,
+    TrackingResult,
+    create_shipment,
+    find_pickup_points,
+    handover_protocol,
+    labels_for_orders,
+    list_order_shipments,
+    shipment_defaults,
+    shipment_label,
+    track_shipments,
+    tracking_actor,
+)
+
+__all__ = [
+    "CarrierAccountDTO",
+    "ClientFactory",
+    "LabelsPdf",
+    "ProtocolDTO",
+    "ShipmentDTO",
+    "ShipmentDefaults",
+    "TrackingResult",
+    "create_shipment",
+    "find_pickup_points",
+    "handover_protocol",
+    "labels_for_orders",
+    "list_carrier_accounts",
+    "list_order_shipments",
+    "save_carrier_account",
+    "shipment_defaults",
+    "shipment_label",
+    "track_shipments",
+    "tracking_actor",
+]
