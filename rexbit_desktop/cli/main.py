@@ -45,6 +45,7 @@ def root(
 
 def _register() -> None:
     from rexbit_desktop.cli import (
+        automation_cmd,
         db_cmd,
         demo_cmd,
         integration_cmd,
@@ -72,6 +73,8 @@ def _register() -> None:
     app.add_typer(stock_cmd.warehouse_app, name="warehouse")
     app.add_typer(stock_cmd.app, name="stock")
     app.add_typer(kpi_cmd.app, name="kpi")
+    app.add_typer(automation_cmd.rules_app, name="rules")
+    app.add_typer(automation_cmd.webhooks_app, name="webhooks")
     demo_cmd.register(app)
     serve_cmd.register(app)
 

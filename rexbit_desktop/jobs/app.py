@@ -25,6 +25,7 @@ from procrastinate.tasks import Task
 
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.jobs import (
+    tasks_automation,
     tasks_diagnostics,
     tasks_imports,
     tasks_maintenance,
@@ -42,6 +43,7 @@ AREA_BLUEPRINTS: dict[str, Blueprint] = {
     "shipping": tasks_shipping.bp,
     "maintenance": tasks_maintenance.bp,
     DIAGNOSTICS_NAMESPACE: tasks_diagnostics.bp,
+    "automation": tasks_automation.bp,
 }
 
 

@@ -10,6 +10,7 @@ shop          ``jobs/tasks_shop.py``            ``shop:sync_all_availability``
 orders        ``jobs/tasks_orders.py``          ``orders:release_expired_reservations``
 shipping      ``jobs/tasks_shipping.py``        ``shipping:track_open_shipments``
 maintenance   ``jobs/tasks_maintenance.py``     ``maintenance:prune_failed_jobs``
+automation    ``jobs/tasks_automation.py``      ``automation:process_events``
 diagnostics   ``jobs/tasks_diagnostics.py``     ``diagnostics:noop`` (tests, benchmark;
                                                 only with ``REXBIT_DIAGNOSTIC_TASKS=1``)
 ============  ===============================  ======================================
@@ -79,6 +80,11 @@ TASKS: dict[str, TaskSpec] = {
     **_specs("shipping", "orders", "create_shipment"),
     **_specs("shipping", "integrations", "track_open_shipments"),
     **_specs("maintenance", "default", "prune_failed_jobs", "vacuum_after_import", "refresh_kpi"),
+    "automation:process_events": TaskSpec(
+        "automation:process_events", "orders", queueing_lock="automation-events"
+    ),
+    **_specs("automation", "orders", "in_status_events"),
+    **_specs("automation", "integrations", "deliver_webhooks"),
     **_specs(DIAGNOSTICS_NAMESPACE, "default", "noop", "sleep", "fail"),
 }
 """Every task, the diagnostic ones included (``task_catalog`` leaves them out unless enabled)."""

@@ -54,6 +54,10 @@ def test_defaults_are_seeded_with_the_runbook_crons(db, system_actor) -> None:  
         ("orders:release_expired_reservations", "*/5 * * * *"),
         ("maintenance:refresh_kpi", "*/10 * * * *"),
         ("shipping:track_open_shipments", "*/30 * * * *"),
+        # automation (migration 0015)
+        ("automation:process_events", "* * * * *"),
+        ("automation:deliver_webhooks", "* * * * *"),
+        ("automation:in_status_events", "0 7 * * *"),
     }
     prune = rows["prune-failed-jobs"]
     assert prune.arguments == {"hours": 168} and prune.task_registered

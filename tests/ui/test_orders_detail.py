@@ -255,3 +255,31 @@ def test_detail_of_an_order_typed_in_has_no_shop_order_row(qtbot, ctx, order) ->
     d = _detail(qtbot, ctx, order.number)
     texts = [w.text() for w in d.payment_box.findChildren(type(d.status_label))]
     assert "Zamówienie w sklepie" not in texts and d.shop_order is None
+
+
+def test_history_shows_what_automation_did(qtbot, ctx, db, system_actor, order) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.services.automation import engine, rules
+    from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+
+    rules.save_rule(
+        db.uow(),
+        system_actor,
+        {
+            "name": "Opłacone do realizacji",
+            "event": "status_changed",
+            "conditions": [{"field": "to_status", "op": "eq", "value": "paid"}],
+            "actions": [
+                {"type": "set_status", "status": "awaiting_fulfillment"},
+                {"type": "set_tag", "tag": "auto"},
+            ],
+        },
+    )
+    OrderWorkflowService().transition(db.uow(), system_actor, order.number, "paid")
+    engine.process_events(db)
+    d = _detail(qtbot, ctx, order.number)
+    comments = _column(d.history_table, 4)
+    assert comments[-2:] == [
+        "Automat: Opłacone do realizacji → Ustaw status: awaiting_fulfillment",
+        "Automat: Opłacone do realizacji → Ustaw znacznik: auto",
+    ]
+    assert _column(d.history_table, 2)[-3] == "Do realizacji"  # the change the rule made, in its place

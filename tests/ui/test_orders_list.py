@@ -192,7 +192,12 @@ def test_orders_view_in_the_main_window(qtbot, db, ctx) -> None:  # type: ignore
     qtbot.addWidget(window)
     view = window.show_view("orders")  # the Pulpit comes first
     assert isinstance(view, OrdersView)
-    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == ["Lista zamówień", "Ustawienia"]
+    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == [
+        "Lista zamówień",
+        "Ustawienia",
+        "Reguły automatyzacji",
+        "Webhooki",
+    ]
     assert len(view.list_panel.model.rows) == 3
     view.focus_search()
     assert view.tabs.currentWidget() is view.list_panel

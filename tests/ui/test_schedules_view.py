@@ -21,6 +21,10 @@ DEFAULTS = {
     "sync-availability",
     "sync-orders",
     "track-shipments",
+    # automation (migration 0015)
+    "automation-events",
+    "webhook-deliveries",
+    "automation-in-status",
 }
 
 

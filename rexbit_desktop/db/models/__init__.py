@@ -1,6 +1,15 @@
 """All SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
 
 from rexbit_desktop.db.base import Base
+from rexbit_desktop.db.models.automation import (
+    AutomationEvent,
+    AutomationRule,
+    AutomationRun,
+    OrderTag,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
 from rexbit_desktop.db.models.contractors import Contractor
 from rexbit_desktop.db.models.documents import NumberSeries, WarehouseDocument, WarehouseDocumentItem
@@ -40,6 +49,9 @@ from rexbit_desktop.db.models.shop_orders import ShopOrderCursor, ShopOrderRetry
 from rexbit_desktop.db.models.users import User
 
 __all__ = [
+    "AutomationEvent",
+    "AutomationRule",
+    "AutomationRun",
     "Base",
     "CarrierAccount",
     "CarrierProtocol",
@@ -66,6 +78,7 @@ __all__ = [
     "OrderSetting",
     "OrderShipment",
     "OrderStatusHistory",
+    "OrderTag",
     "Product",
     "Schedule",
     "ScheduleRun",
@@ -81,4 +94,7 @@ __all__ = [
     "WarehouseDocument",
     "WarehouseDocumentItem",
     "WarehouseStockTotal",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -12,6 +12,7 @@ from rexbit_desktop.db.models.catalog import Product, Warehouse
 from rexbit_desktop.db.models.documents import WarehouseDocument
 from rexbit_desktop.db.models.orders import (
     Order,
+    OrderAuditLog,
     OrderDocument,
     OrderItemReservation,
     OrderItemShortage,
@@ -25,6 +26,7 @@ from rexbit_desktop.domain.orders import (
 )
 from rexbit_desktop.services.orders.dto import (
     AddressDTO,
+    AutomationStepDTO,
     HistoryDTO,
     NoteDTO,
     OrderDetailDTO,
@@ -209,4 +211,21 @@ def order_detail(session: Session, order: Order) -> OrderDetailDTO:
             )
         ],
         allowed_transitions=[s.value for s in allowed_transitions(OrderStatus(order.status))],
+        automation=[
+            AutomationStepDTO(
+                str(a.details.get("rule") or ""),
+                str(a.details.get("action") or ""),
+                bool(a.details.get("ok", False)),
+                str(a.details.get("message") or ""),
+                a.created_at,
+            )
+            for a in session.scalars(
+                select(OrderAuditLog)
+                .where(
+                    OrderAuditLog.order_id == order.id,
+                    OrderAuditLog.action.in_(("automation", "automation_loop_stopped")),
+                )
+                .order_by(OrderAuditLog.id)
+            )
+        ],
     )

@@ -3,7 +3,7 @@ reservations, documents and notes; the list's summary row."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -115,6 +115,15 @@ class OrderSummaryDTO:
 
 
 @dataclass(frozen=True)
+class AutomationStepDTO:
+    rule: str
+    action: str
+    ok: bool
+    message: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class OrderDetailDTO:
     id: int
     number: str
@@ -146,6 +155,8 @@ class OrderDetailDTO:
     documents: list[OrderDocumentDTO]
     notes: list[NoteDTO]
     allowed_transitions: list[str]
+    automation: list[AutomationStepDTO] = field(default_factory=list)
+    """What automation rules did to the order (``order_audit_logs``), oldest first."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from rexbit_desktop.domain.orders import (
     payment_status_for,
 )
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.automation import events as automation_events
 from rexbit_desktop.services.orders.detail import order_detail
 from rexbit_desktop.services.orders.dto import (
     NoteDTO,
@@ -233,6 +234,12 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         # Taken in already shipped (a shop's order from before we knew it): the goods left without us,
         # so no WZ is issued for them now.
         effects = replace(settings, automation=replace(settings.automation, issue_wz_on="never"))
+    automation_events.emit(
+        session,
+        "order_created",
+        order.id,
+        {"source": order.source, "integration_id": order.integration_id},
+    )
     apply_transition(session, actor, order, initial, effects, now, comment="created", initial=True)
     session.flush()
     return order
@@ -430,6 +437,7 @@ def _ship(
             )
         )
         s.flush()
+        automation_events.emit(s, "shipped", order.id, {"carrier": carrier, "tracking": tracking})
         event = OrderStatusChanged(
             order.id, order.number, result.from_status, result.to_status, actor.login, None, now
         )

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select, text
+from sqlalchemy import ScalarSelect, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from rexbit_desktop.db.models.automation import AutomationRule
 from rexbit_desktop.db.models.catalog import Warehouse
 from rexbit_desktop.db.models.orders import OrderSetting
 from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.automation import (
+    BUILTIN_RULE_NAMES,
+    BUILTINS,
+    automation_section,
+    builtin_rule_fields,
+    wz_status_of,
+)
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.order_settings import (
     OrderSettings,
@@ -20,16 +28,49 @@ from rexbit_desktop.domain.order_settings import (
     validate_settings,
 )
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.automation import events as automation_events
 
 _CACHE_KEY = "rexbit.order_settings"
+
+
+_SETTINGS_SQL = (
+    "(SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM order_settings)"
+    " || jsonb_build_object('_builtin_rules', (SELECT coalesce(jsonb_agg(jsonb_build_array("
+    "builtin, enabled, conditions)), '[]'::jsonb) FROM automation_rules WHERE builtin IS NOT NULL))"
+    # What automation wants to hear about (events of enabled rules, types of enabled webhook endpoints):
+    # a transaction whose events nobody wants skips writing them (services/automation/events.py).
+    " || jsonb_build_object('_automation_wanted', (SELECT coalesce(jsonb_agg(w), '[]'::jsonb) FROM ("
+    "SELECT event AS w FROM automation_rules WHERE enabled AND builtin IS NULL UNION "
+    "SELECT jsonb_array_elements_text(event_types) FROM webhook_endpoints WHERE enabled) x))"
+)
+
+
+def _with_builtin_rules(sections: dict[str, Any]) -> dict[str, Any]:
+    """The ``automation`` section comes from the three built-in automation rules (the switches moved
+    there, migration 0015); the rest from ``order_settings``."""
+    sections = dict(sections)
+    rows = sections.pop("_builtin_rules", None) or []
+    sections.pop("_automation_wanted", None)
+    sections["automation"] = {
+        **(sections.get("automation") or {}),
+        **automation_section([(r[0], r[1], r[2]) for r in rows]),
+    }
+    return sections
+
+
+def _remember_wanted(session: Session, sections: dict[str, Any]) -> None:
+    wanted = sections.get("_automation_wanted")
+    if wanted is not None:
+        session.info[automation_events.WANTED_KEY] = frozenset(wanted)
 
 
 def load_settings(session: Session) -> OrderSettings:
     """The settings, read once per session (a use case reads them in several places)."""
     cached = session.info.get(_CACHE_KEY)
     if cached is None:
-        rows = session.execute(select(OrderSetting.key, OrderSetting.value)).all()
-        cached = settings_from_sections({key: value for key, value in rows})
+        sections = session.execute(select(settings_column())).scalar_one() or {}
+        _remember_wanted(session, sections)
+        cached = settings_from_sections(_with_builtin_rules(sections))
         session.info[_CACHE_KEY] = cached
     return cached  # type: ignore[no-any-return]
 
@@ -41,20 +82,60 @@ def settings_loaded(session: Session) -> bool:
 def settings_column() -> ScalarSelect[Any]:
     """All settings rows as one JSON object, to be read along with another query (one round trip less
     per use case: ``find_order`` reads the order and the settings together)."""
-    return select(
-        func.coalesce(func.jsonb_object_agg(OrderSetting.key, OrderSetting.value), text("'{}'::jsonb"))
-    ).scalar_subquery()
+    return select(literal_column(_SETTINGS_SQL)).scalar_subquery()
 
 
 def prime_settings(session: Session, sections: dict[str, Any] | None) -> None:
     """Cache settings read by ``settings_column`` for the session (as ``load_settings`` would)."""
     if _CACHE_KEY not in session.info:
-        session.info[_CACHE_KEY] = settings_from_sections(dict(sections or {}))
+        _remember_wanted(session, sections or {})
+        session.info[_CACHE_KEY] = settings_from_sections(_with_builtin_rules(dict(sections or {})))
+
+
+def _store_builtin_rules(session: Session, settings: OrderSettings, actor: Actor) -> None:
+    rows = {
+        r.builtin: r
+        for r in session.execute(
+            select(AutomationRule.builtin, AutomationRule.conditions).where(
+                AutomationRule.builtin.is_not(None)
+            )
+        )
+    }
+    for builtin in BUILTINS:
+        previous = rows.get(builtin)
+        fields = builtin_rule_fields(
+            builtin, settings.automation, wz_status_of(previous.conditions) if previous else None
+        )
+        if previous is not None:
+            session.execute(
+                update(AutomationRule)
+                .where(AutomationRule.builtin == builtin)
+                .values(
+                    enabled=fields["enabled"],
+                    conditions=fields["conditions"],
+                    updated_by=actor.login,
+                )
+            )
+        else:
+            session.add(
+                AutomationRule(
+                    name=BUILTIN_RULE_NAMES[builtin],
+                    event="status_changed",
+                    priority=0,
+                    builtin=builtin,
+                    updated_by=actor.login,
+                    **fields,
+                )
+            )
+    session.flush()
 
 
 def _store(session: Session, settings: OrderSettings, actor: Actor) -> None:
     session.info[_CACHE_KEY] = settings
     for key, value in settings_to_sections(settings).items():
+        if key == "automation":
+            _store_builtin_rules(session, settings, actor)
+            continue
         stmt = pg_insert(OrderSetting).values(key=key, value=value, updated_by=actor.login)
         session.execute(
             stmt.on_conflict_do_update(

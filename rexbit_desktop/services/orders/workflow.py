@@ -36,6 +36,7 @@ from rexbit_desktop.domain.orders import (
 )
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.queueing import defer_job
+from rexbit_desktop.services.automation import events as automation_events
 from rexbit_desktop.services.orders.settings import (
     load_settings,
     prime_settings,
@@ -226,6 +227,7 @@ def apply_transition(
     }
     if not initial:
         changes["updated_at"] = now
+    _emit_change(session, order, current, target, payment_status)
     _record_change(
         session,
         order,
@@ -242,6 +244,17 @@ def apply_transition(
     return TransitionResult(
         order.number, current.value if current else None, target.value, reservation, issued, storno, released
     )
+
+
+def _emit_change(
+    session: Session, order: Order, current: OrderStatus | None, target: OrderStatus, payment_status: str
+) -> None:
+    """Automation events of a status change (written with the transaction, handled after the commit)."""
+    emit = automation_events.emit
+    data = {"from": current.value if current else None, "to": target.value, "payment_status": payment_status}
+    emit(session, "status_changed", order.id, data)
+    if current is not None and payment_status != order.payment_status:
+        emit(session, "payment_changed", order.id, {"from": order.payment_status, "to": payment_status})
 
 
 class OrderWorkflowService:

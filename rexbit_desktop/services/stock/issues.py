@@ -27,6 +27,7 @@ from rexbit_desktop.db.models.orders import (
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.numbering import DOCUMENT_PATTERNS
 from rexbit_desktop.domain.roles import Actor
+from rexbit_desktop.services.automation import events as automation_events
 from rexbit_desktop.services.stock.documents import (
     next_number,
     number_cte,
@@ -128,6 +129,7 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     reservation_ids = [r[0] for r in reservations]
     if len(warehouse_ids) == 1:
         # The usual case: the number is taken inside the posting statement (one round trip less).
+        automation_events.emit(session, "wz_posted", order.id)
         return [
             _post_wz(
                 session,
@@ -160,6 +162,8 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
             release_reservations=reservation_ids if n == 0 else [],
             release_reason="issued on " + ", ".join(numbers),
         )
+    if numbers:
+        automation_events.emit(session, "wz_posted", order.id, {"documents": numbers})
     return numbers
 
 

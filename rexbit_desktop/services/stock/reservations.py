@@ -31,6 +31,7 @@ from rexbit_desktop.domain.numbering import DOCUMENT_PATTERNS
 from rexbit_desktop.domain.order_settings import OrderSettings
 from rexbit_desktop.domain.orders import FulfillmentStatus
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.automation import events as automation_events
 from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.stock.documents import (
     number_cte,
@@ -187,6 +188,8 @@ def reserve_for_order(
     result = ReservationResultDTO(order.number, lines)
     if result.complete and order.fulfillment_status == FulfillmentStatus.UNASSIGNED.value:
         order.fulfillment_status = FulfillmentStatus.RESERVED.value
+    if result.complete and new_reservations:
+        automation_events.emit(session, "fully_reserved", order.id)
     return result
 
 
@@ -401,6 +404,9 @@ def fill_shortages(
         )
         if not still_short and order.fulfillment_status == FulfillmentStatus.UNASSIGNED.value:
             order.fulfillment_status = FulfillmentStatus.RESERVED.value
+        if not still_short:
+            automation_events.emit(session, "shortage_filled", order_id)
+            automation_events.emit(session, "fully_reserved", order_id)
         _audit(
             session, order_id, actor, "shortage_filled", {"reserved": [str(f.missing_qty) for f in filled]}
         )

@@ -67,6 +67,14 @@ register(
         "Addresses": "Adresy",
         "WZ documents": "Dokumenty WZ",
         "Status history": "Historia statusów",
+        "Automated": "Automat",
+        "stopped, a loop of rules": "zatrzymany, pętla reguł",
+        "Set status": "Ustaw status",
+        "Send e-mail template": "Wyślij szablon e-mail",
+        "Print documents": "Drukuj dokumenty",
+        "Call webhook": "Wywołaj webhook",
+        "Set tag": "Ustaw znacznik",
+        "Assign warehouse": "Przypisz magazyn",
         "Reservations": "Rezerwacje",
         "Notes": "Notatki",
         "Name": "Nazwa",
@@ -154,6 +162,12 @@ ITEM_HEADERS = [
     "Missing",
     "Issued",
 ]
+
+
+def _action_label(label: str) -> str:
+    """An automation step as the services wrote it ("Set status: paid"), its verb in the UI's language."""
+    verb, sep, rest = label.partition(": ")
+    return t(verb) + sep + rest
 
 
 def open_file(path: Path) -> None:
@@ -369,22 +383,37 @@ class OrderDetailDialog(DetailTabs, QDialog):
                 if d.type in ("issue_wz", "storno")
             ],
         )
-        fill_table(
-            self.history_table,
-            [
+        rows = [
+            (
+                h.created_at,
+                format_datetime(h.created_at),
+                self.status_labels.get(h.from_status or "", h.from_status or ""),
+                self.status_labels.get(h.to_status, h.to_status),
+                h.changed_by,
+                # The services write "created" on an order's first history row: said in the UI's language.
+                t("Order created") if h.comment == "created" and h.from_status is None else h.comment or "",
+            )
+            for h in order.history
+        ]
+        # What automation rules did: "Automat: <rule> → <action>", with the reason when it failed.
+        rows += [
+            (
+                a.created_at,
+                format_datetime(a.created_at),
+                "",
+                "",
+                t("Automated"),
                 (
-                    format_datetime(h.created_at),
-                    self.status_labels.get(h.from_status or "", h.from_status or ""),
-                    self.status_labels.get(h.to_status, h.to_status),
-                    h.changed_by,
-                    # The services write "created" on an order's first history row: said in the UI's language.
-                    t("Order created")
-                    if h.comment == "created" and h.from_status is None
-                    else h.comment or "",
+                    f"{t('Automated')}: {a.rule} → {_action_label(a.action)}"
+                    if a.rule
+                    else f"{t('Automated')}: {t('stopped, a loop of rules')}"
                 )
-                for h in order.history
-            ],
-        )
+                + ("" if a.ok else f" ✗ {a.message}"),
+            )
+            for a in order.automation
+        ]
+        rows.sort(key=lambda r: r[0])
+        fill_table(self.history_table, [r[1:] for r in rows])
         fill_table(
             self.reservations_table,
             [

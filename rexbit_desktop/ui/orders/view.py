@@ -1,4 +1,5 @@
-"""*Zamówienia*: tabs *Lista zamówień* and *Ustawienia*; the detail opens in its own window."""
+"""*Zamówienia*: tabs *Lista zamówień*, *Ustawienia*, *Reguły automatyzacji* and *Webhooki*; the detail
+opens in its own window."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.orders.automation_panel import AutomationPanel
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.list_panel import OrderListPanel
 from rexbit_desktop.ui.orders.new_order import NewOrderDialog
 from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
+from rexbit_desktop.ui.orders.webhooks_panel import WebhooksPanel
 from rexbit_desktop.ui.view import View
 
 
@@ -20,10 +23,14 @@ class OrdersView(View):
         super().__init__(ctx, parent)
         self.list_panel = OrderListPanel(ctx, open_detail=self.open_detail, new_order=self.new_order)
         self.settings_panel = OrderSettingsPanel(ctx)
+        self.automation_panel = AutomationPanel(ctx)
+        self.webhooks_panel = WebhooksPanel(ctx)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("orders_tabs")
         self.tabs.addTab(self.list_panel, t("Order list"))
         self.tabs.addTab(self.settings_panel, t("Settings"))
+        self.tabs.addTab(self.automation_panel, t("Automation rules"))
+        self.tabs.addTab(self.webhooks_panel, t("Webhooks"))
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -32,8 +39,11 @@ class OrdersView(View):
         self._settings_loaded = False
 
     def refresh(self) -> None:
-        if self.tabs.currentWidget() is self.settings_panel:
+        current = self.tabs.currentWidget()
+        if current is self.settings_panel:
             self.settings_panel.load()
+        elif current in (self.automation_panel, self.webhooks_panel):
+            current.load()  # type: ignore[attr-defined]
         else:
             self.list_panel.refresh()
 
@@ -53,6 +63,8 @@ class OrdersView(View):
         if self.tabs.currentWidget() is self.settings_panel and not self._settings_loaded:
             self._settings_loaded = True
             self.settings_panel.load()
+        elif self.tabs.currentWidget() in (self.automation_panel, self.webhooks_panel):
+            self.tabs.currentWidget().load()  # type: ignore[attr-defined]
 
     def open_detail(self, number: str) -> QWidget:
         dialog = OrderDetailDialog(self.ctx, number, parent=self)
