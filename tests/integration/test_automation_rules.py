@@ -499,3 +499,26 @@ def test_a_missing_warehouse_fails_the_action_with_its_reason(db, system_actor) 
     engine.process_events(db)
     [step] = automation_audits(db, order.id)
     assert step["ok"] is False and step["message"] == "There is no warehouse 'NIE-MA'."
+
+
+def test_a_carrier_shipment_fires_shipped_with_its_tracking_number(db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.services.shipping import create_shipment
+    from tests.carriers_support import ShipXServer, add_inpost, no_wz, ready_order
+
+    with ShipXServer() as shipx:
+        no_wz(db, system_actor)
+        add_inpost(db, system_actor, shipx)
+        number = ready_order(db, system_actor)
+        _rule(
+            db,
+            system_actor,
+            "shipped",
+            [{"type": "add_note", "text": "Wysłano kurierem"}],
+            conditions=[{"field": "carrier", "op": "contains", "value": "inpost"}],
+        )
+        dto = create_shipment(db.uow(), system_actor, number, size="A")
+    with db.uow() as uow:
+        data = uow.session.scalar(text("SELECT data FROM automation_events WHERE type = 'shipped'"))
+    assert data["tracking"] == dto.tracking_number
+    assert engine.process_events(db).runs == 1
+    assert notes(db, number, system_actor)[-1] == "Wysłano kurierem"

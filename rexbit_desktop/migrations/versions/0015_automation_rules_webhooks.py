@@ -81,7 +81,11 @@ def _seed() -> None:
                 "builtin": builtin,
             },
         )
-    conn.execute(sa.text("DELETE FROM order_settings WHERE key = 'automation'"))
+    # The switches live in the rules now; other automation settings stay in the row.
+    conn.execute(
+        sa.text("UPDATE order_settings SET value = value - CAST(:keys AS text[]) WHERE key = 'automation'"),
+        {"keys": list(BUILTINS)},
+    )
     for name, task, cron, description in SCHEDULES:
         conn.execute(
             sa.text(
@@ -281,11 +285,12 @@ def downgrade() -> None:
     rows = conn.execute(
         sa.text("SELECT builtin, enabled, conditions FROM automation_rules WHERE builtin IS NOT NULL")
     ).all()
-    section = {**Automation().__dict__, **automation_section([(r[0], r[1], r[2]) for r in rows])}
+    defaults = {k: v for k, v in Automation().__dict__.items() if k in BUILTINS}
+    section = {**defaults, **automation_section([(r[0], r[1], r[2]) for r in rows])}
     conn.execute(
         sa.text(
             "INSERT INTO order_settings (key, value) VALUES ('automation', CAST(:v AS jsonb))"
-            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+            " ON CONFLICT (key) DO UPDATE SET value = order_settings.value || EXCLUDED.value"
         ),
         {"v": json.dumps(section)},
     )

@@ -134,8 +134,9 @@ def _store(session: Session, settings: OrderSettings, actor: Actor) -> None:
     session.info[_CACHE_KEY] = settings
     for key, value in settings_to_sections(settings).items():
         if key == "automation":
+            # The three switches are the built-in rules; any other automation setting stays here.
             _store_builtin_rules(session, settings, actor)
-            continue
+            value = {k: v for k, v in value.items() if k not in BUILTINS}
         stmt = pg_insert(OrderSetting).values(key=key, value=value, updated_by=actor.login)
         session.execute(
             stmt.on_conflict_do_update(

@@ -66,6 +66,7 @@ from rexbit_desktop.domain.shipping import (
     locker_code,
     preset,
 )
+from rexbit_desktop.services.automation import events as automation_events
 from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.orders.workflow import (
     STATUS_CHANGED_TASK,
@@ -628,6 +629,11 @@ def _mark_shipped(uow: UnitOfWork, actor: Actor, intent: _Intent, wf: OrderWorkf
                     changed_by=actor.login,
                     comment=f"tracking {row.tracking_number}",
                     at=now.isoformat(),
+                )
+            if row.tracking_number and (event is not None or current is OrderStatus.SHIPPED):
+                # Automation rules and webhooks: shipped with its tracking number known.
+                automation_events.emit(
+                    s, "shipped", order.id, {"carrier": row.carrier, "tracking": row.tracking_number}
                 )
             uow.commit()
     except RexbitError as exc:
