@@ -56,6 +56,7 @@ def _register() -> None:
         schedule_cmd,
         serve_cmd,
         shipments_cmd,
+        shop_stock_cmd,
         stock_cmd,
         supplier_cmd,
         user_cmd,
@@ -75,6 +76,7 @@ def _register() -> None:
     app.add_typer(kpi_cmd.app, name="kpi")
     app.add_typer(automation_cmd.rules_app, name="rules")
     app.add_typer(automation_cmd.webhooks_app, name="webhooks")
+    app.add_typer(shop_stock_cmd.app, name="shop")
     demo_cmd.register(app)
     serve_cmd.register(app)
 

@@ -80,6 +80,8 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
         out(f"  languages         {langs}; default {report.default_language_id}")
         combo = ", ".join(report.combination_texts) or "none (no product_attribute_lang before 8.1)"
         out(f"  combination texts {combo}")
+    for warning in report.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
     if report.ok:
         out("OK: everything the integration uses is there.")
     else:

@@ -9,6 +9,11 @@
   the shop's new and changed orders taken in (``services/shop/orders.py``).
 - ``shop:sync_all_orders()``: ``shop:sync_orders`` for every enabled PrestaShop integration (default
   schedule ``sync-orders``, every 10 minutes).
+- ``shop:push_stock(integration_id, changed_only=False, full=False, dry_run=False)``: our stock into the
+  shop's quantity (``services/shop/stock.py``); queued with ``changed_only`` by the stock triggers
+  (one waiting job per shop, ``queueing_lock`` ``shop-stock-push-<id>``, ``lock`` ``shop-stock-<id>``).
+- ``shop:push_all_stock()``: every enabled shop with ``stock_sync: on`` (schedule ``push-stock``, every
+  30 minutes).
 
 All on the ``integrations`` queue. A failed sync run fails the job (after its ``sync_runs`` row is saved),
 so the queue's retries and failed-jobs list see it. The order statuses written back to the shop run in
@@ -147,3 +152,46 @@ def sync_all_orders(context: JobContext) -> list[dict[str, Any]]:
         job_database(context).uow(), job_actor(context), progress=_log_progress("shop:sync_all_orders")
     )
     return _report_every_shop("orders import", results)
+
+
+@bp.task(name="push_stock", queue=QUEUE, pass_context=True)
+def push_stock(
+    context: JobContext,
+    integration_id: int,
+    changed_only: bool = False,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """``shop push-stock``; queued with ``changed_only`` by the stock triggers (migration 0016)."""
+    from rexbit_desktop.services.shop.stock import push_stock as push
+
+    result = push(
+        job_database(context).uow(),
+        job_actor(context),
+        integration_id=integration_id,
+        changed_only=changed_only,
+        full=full,
+        dry_run=dry_run,
+        progress=_log_progress("shop:push_stock"),
+    )
+    if result.status == "failed":
+        raise RexbitError(f"stock push {result.sync_run_id} failed: {result.message}")
+    return {"sync_run_id": result.sync_run_id, "status": result.status, **result.counts()}
+
+
+@bp.task(name="push_all_stock", queue=QUEUE, pass_context=True)
+def push_all_stock(context: JobContext) -> list[dict[str, Any]]:
+    from rexbit_desktop.services.shop.stock import push_all_stock as push_all
+
+    results = push_all(
+        job_database(context).uow(), job_actor(context), progress=_log_progress("shop:push_all_stock")
+    )
+    for r in results:
+        log.info("integration %s: stock push %s %s", r.integration_id, r.status, r.counts())
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise RexbitError(
+            "stock push failed for integration(s) "
+            + ", ".join(f"{r.integration_id} ({r.message})" for r in failed)
+        )
+    return [{"integration_id": r.integration_id, **r.counts()} for r in results]

@@ -68,6 +68,8 @@ TASKS: dict[str, TaskSpec] = {
         "sync_all_availability",
         "sync_orders",
         "sync_all_orders",
+        "push_stock",
+        "push_all_stock",
     ),
     **_specs(
         "orders",

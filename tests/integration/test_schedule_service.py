@@ -58,6 +58,7 @@ def test_defaults_are_seeded_with_the_runbook_crons(db, system_actor) -> None:  
         ("automation:process_events", "* * * * *"),
         ("automation:deliver_webhooks", "* * * * *"),
         ("automation:in_status_events", "0 7 * * *"),
+        ("shop:push_all_stock", "*/30 * * * *"),
     }
     prune = rows["prune-failed-jobs"]
     assert prune.arguments == {"hours": 168} and prune.task_registered

@@ -17,6 +17,7 @@ DEFAULTS = {
     "import-supplier-feeds",
     "prune-failed-jobs",
     "refresh-kpi",
+    "push-stock",
     "release-expired-reservations",
     "sync-availability",
     "sync-orders",

@@ -33,7 +33,14 @@ DEFAULTS: dict[str, Any] = {
     # Used for the {delivery_days} of an offer whose feed gave no delivery time.
     "default_delivery_days": 7,
     "connect_timeout": 10,
+    # Our stock → the shop's quantity (issue 15): off until the operator turns it on.
+    "stock_sync": "off",
+    "stock_warehouses": None,  # None: the default warehouse
+    "stock_buffer": 0,
 }
+
+STOCK_SYNC_VALUES = ("off", "on")
+_WAREHOUSE_CODE = re.compile(r"^\S{1,20}$")
 
 KNOWN_KEYS = frozenset(
     {"host", "database", "user", "password_env", "texts", *DEFAULTS},
@@ -188,7 +195,39 @@ def validate_prestashop_config(cfg: dict[str, Any]) -> dict[str, Any]:
     out["default_delivery_days"] = _int(merged, "default_delivery_days", 0, 3650)
     out["connect_timeout"] = _int(merged, "connect_timeout", 1, 600)
     out["texts"] = _texts(merged.get("texts"))
+    out.update(_stock_settings(merged))
     return out
+
+
+def _stock_settings(merged: dict[str, Any]) -> dict[str, Any]:
+    """``stock_sync``, ``stock_warehouses``, ``stock_buffer``. That the warehouse codes exist is checked
+    by the stock push (it reads our warehouses); here only their shape."""
+    sync = merged["stock_sync"]
+    if isinstance(sync, bool):
+        sync = "on" if sync else "off"
+    if not isinstance(sync, str) or sync.strip().lower() not in STOCK_SYNC_VALUES:
+        raise _fail(f'\'stock_sync\' must be "off" or "on", not {sync!r}.')
+    warehouses = merged.get("stock_warehouses")
+    if warehouses is not None:
+        if isinstance(warehouses, str):
+            warehouses = [w for w in (part.strip() for part in warehouses.split(",")) if w]
+        if not isinstance(warehouses, list) or not warehouses:
+            raise _fail(
+                "'stock_warehouses' must be a non-empty list of warehouse codes (or omitted: the default "
+                "warehouse)."
+            )
+        codes: list[str] = []
+        for code in warehouses:
+            if not isinstance(code, str) or not _WAREHOUSE_CODE.match(code.strip()):
+                raise _fail(f"'stock_warehouses' must hold warehouse codes, not {code!r}.")
+            if code.strip() not in codes:
+                codes.append(code.strip())
+        warehouses = codes
+    return {
+        "stock_sync": sync.strip().lower(),
+        "stock_warehouses": warehouses,
+        "stock_buffer": _int(merged, "stock_buffer", 0, 1_000_000),
+    }
 
 
 def redacted_config(cfg: dict[str, Any]) -> dict[str, Any]:

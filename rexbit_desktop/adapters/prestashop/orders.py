@@ -291,7 +291,14 @@ class ShopOrders:
     ) -> StateWritten:
         """In one transaction: the order's ``current_state`` and an ``order_history`` row (only when the
         state differs: a retry writes nothing twice), and the tracking number of its carrier row (when
-        given and different). ``state`` None: only the tracking number."""
+        given and different). ``state`` None: only the tracking number.
+
+        With the state, in the same transaction, the shop's own books as its ``changeIdOrderState`` keeps
+        them: ``orders.valid`` from the state's ``logable``, and the reserved and physical quantities of
+        the order's products by the shop's rule (``stock.py``)."""
+        from rexbit_desktop.adapters.prestashop.stock import ShopStock, stock_context
+
+        books = stock_context(self.gateway, id_shop) if state is not None else None
         try:
             self._conn.begin()
             rows = self._fetch("lock_order", {"id_order": id_order, "id_shop": id_shop})
@@ -304,6 +311,8 @@ class ShopOrders:
                 params = {"id_order": id_order, "state": state}
                 self._run("set_order_state", params)
                 self._run("add_order_history", params)
+                if books is not None and state is not None:
+                    ShopStock(self.gateway).recompute_books(books, id_order, state)
             tracking_written = False
             url: str | None = None
             if tracking:

@@ -45,7 +45,7 @@ from rexbit_desktop.db.models.orders import (
 )
 from rexbit_desktop.db.models.scheduling import Schedule, ScheduleRun
 from rexbit_desktop.db.models.shipping import CarrierAccount, CarrierProtocol, ShipmentEvent, ShipmentLabel
-from rexbit_desktop.db.models.shop_orders import ShopOrderCursor, ShopOrderRetry
+from rexbit_desktop.db.models.shop_orders import ShopOrderCursor, ShopOrderRetry, ShopStockDirty
 from rexbit_desktop.db.models.users import User
 
 __all__ = [
@@ -86,6 +86,7 @@ __all__ = [
     "ShipmentLabel",
     "ShopOrderCursor",
     "ShopOrderRetry",
+    "ShopStockDirty",
     "ShopSyncRecord",
     "ShopSyncState",
     "SyncRun",

@@ -293,6 +293,9 @@ class SyncRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Orders runs: shop orders read again because an earlier run could not take them in.
     retried: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Stock runs (issue 15): packs left out, and the shop's open orders not taken in yet.
+    skipped_packs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pending_shop_orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_details: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = created_at_column()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Sequence, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rexbit_desktop.db.base import Base, created_at_column, updated_at_column
@@ -48,3 +48,24 @@ class ShopOrderRetry(Base):
     sync_run_id: Mapped[int | None] = mapped_column(BigInteger)
     first_failed_at: Mapped[datetime] = created_at_column()
     last_failed_at: Mapped[datetime] = updated_at_column()
+
+
+class ShopStockDirty(Base):
+    """A product whose stock changed since the last stock push to a shop (issue 15).
+
+    Written by triggers on ``warehouse_stock_totals`` (migration 0016) for every enabled PrestaShop
+    integration with ``stock_sync: on`` that links the product; ``seq`` moves on every change, so a push
+    deletes only the rows it read (a change during the push keeps its row for the next push).
+    """
+
+    __tablename__ = "shop_stock_dirty"
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    seq: Mapped[int] = mapped_column(
+        BigInteger, Sequence("shop_stock_dirty_seq"), server_default=text("nextval('shop_stock_dirty_seq')")
+    )

@@ -6,5 +6,5 @@ Rooms: ``connection`` (load an integration, open its database, the connection te
 a sync writes: read, decide, batches), ``orders`` (``orders
 sync-external``: pages, cursor, retries), ``order_mapping`` (a shop order → our new order, pure),
 ``order_source`` (opening the shop for the import), ``order_cursor`` (where the next run starts, retries), ``flowback`` (statuses back to the shop, the shop
-order shown in the detail).
+order shown in the detail), ``stock`` (``shop push-stock``: our stock into the shop's quantity).
 """

@@ -148,6 +148,32 @@ class ConnectionReport:
     languages: list[ReportLanguage] = field(default_factory=list)
     combination_texts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Not problems (ok stays True): e.g. mapped states whose flags make PrestaShop create documents.
+    warnings: list[str] = field(default_factory=list)
+
+
+def _document_state_warnings(
+    uow: UnitOfWork, gateway: PrestaShopGateway, integration: ShopIntegration
+) -> list[str]:
+    """States rexbit writes back whose flags make PrestaShop number an invoice or a delivery slip when its
+    own code sets them: rexbit writes the state into the database and creates no such document."""
+    from rexbit_desktop.adapters.prestashop.stock import ShopStock
+    from rexbit_desktop.services.shop.order_source import state_mapping
+
+    mapping = state_mapping(uow, ShopOrders(gateway), integration)
+    flags = ShopStock(gateway).state_flags()
+    warnings = []
+    for status, state in sorted(mapping.to_shop.items(), key=lambda kv: kv[1]):
+        f = flags.get(state)
+        if f is None:
+            continue
+        documents = [name for name, on in (("invoice", f.invoice), ("delivery slip", f.delivery)) if on]
+        if documents:
+            warnings.append(
+                f"state {state} (our '{status.value}') has the {' and '.join(documents)} flag: rexbit does not "
+                "number invoices when it sets this state"
+            )
+    return warnings
 
 
 def check_shop_connection(uow: UnitOfWork, actor: Actor, *, integration_id: int) -> ConnectionReport:
@@ -209,7 +235,10 @@ def check_shop_connection(uow: UnitOfWork, actor: Actor, *, integration_id: int)
                 problems.append(f"shop {info.id_shop} has no languages (lang_shop is empty)")
             # The orders import and the statuses written back (the sync-orders schedule runs them for
             # every enabled shop) read and write these: a shop that lacks them fails that job every time.
-            problems += [f"orders import: missing {m}" for m in ShopOrders(gateway).missing_columns()]
+            missing_orders = ShopOrders(gateway).missing_columns()
+            problems += [f"orders import: missing {m}" for m in missing_orders]
+            if not missing_orders:
+                report["warnings"] = _document_state_warnings(uow, gateway, integration)
     except RexbitError as exc:
         problems.append(exc.message)
     finally:

@@ -89,6 +89,12 @@ def _mapping(uow: UnitOfWork, shop: ShopOrders, integration: ShopIntegration) ->
     return default_mapping(shop.state_configuration(integration.config["id_shop"], SHOP_STATE_NAMES))
 
 
+def state_mapping(uow: UnitOfWork, shop: ShopOrders, integration: ShopIntegration) -> ShopStateMapping:
+    """The state mapping in force for a shop (settings, else the shop's PS_OS_* defaults)."""
+    with uow:
+        return _mapping(uow, shop, integration)
+
+
 def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or DEFAULT_SHOP_TIMEZONE)

@@ -22,12 +22,14 @@ def _status_colour(value: str | None) -> str | None:
 
 
 def _kind(value: str) -> str:
-    return {"availability": t("availability"), "orders": t("orders")}.get(value, value)
+    return {"availability": t("availability"), "orders": t("orders"), "stock": t("stock")}.get(value, value)
 
 
 def _count(run: Any, name: str, kind: str) -> str:
-    """A count that means something for this kind of run only (blank for the other kind)."""
-    return str(getattr(run, name)) if run.kind == kind else ""
+    """A count that means something for this kind of run only (blank for the other kind); the stock push
+    counts like the availability sync."""
+    same = run.kind == kind or (kind == "availability" and run.kind == "stock")
+    return str(getattr(run, name)) if same else ""
 
 
 def _duration(seconds: float | None) -> str:

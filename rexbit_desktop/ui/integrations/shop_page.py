@@ -29,6 +29,7 @@ from rexbit_desktop.ui.integrations.runs_table import (
     _status,
     _status_colour,
 )
+from rexbit_desktop.ui.integrations.stock_panel import StockPanel
 from rexbit_desktop.ui.queue.base import call_service, configure_table
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 
@@ -107,6 +108,8 @@ class ShopPage:
         self.shop_tabs = QTabWidget()
         self.shop_tabs.addTab(connection, t("Connection"))
         self.shop_tabs.addTab(self.sync_table, t("Sync runs"))
+        self.stock_panel = StockPanel(self)
+        self.shop_tabs.addTab(self.stock_panel, t("Shop stock"))
         return self.shop_tabs
 
     def _load_sync_runs(self, integration_id: int) -> None:

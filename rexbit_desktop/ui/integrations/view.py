@@ -307,6 +307,7 @@ class IntegrationsView(ShopPage, FeedPage, ServiceView):
                 self.pages.setCurrentWidget(self.shop_page)
                 self.connection_text.setPlainText(self._describe_config(integration))
                 self._load_sync_runs(integration.id)
+                self.stock_panel.load(integration.id)
         self._update_buttons()
 
     def _describe_config(self, integration: IntegrationDTO) -> str:
@@ -341,6 +342,7 @@ class IntegrationsView(ShopPage, FeedPage, ServiceView):
         self.sync_button.setEnabled(shop and self.may_run and not busy)
         self.pull_button.setEnabled(shop and self.may_run and not busy)
         self.orders_button.setEnabled(shop and self.may_run and not busy)
+        self.stock_panel.update_button()
         self.edit_button.setEnabled(
             self.current is not None and self.may_edit and self._can_update_integrations()
         )

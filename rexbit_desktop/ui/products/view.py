@@ -30,6 +30,7 @@ from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_money, format_quantity, register, t
 from rexbit_desktop.ui.products.dialogs import LinkDialog, ReceiveDialog
 from rexbit_desktop.ui.products.model import ProductsModel, _delivery
+from rexbit_desktop.ui.products.shop_stock import ShopStockBox
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 from rexbit_desktop.ui.widgets.filter_bar import FilterBar
@@ -251,6 +252,8 @@ class ProductsView(ServiceView):
         dl.addWidget(self.offers_table, 1)
         dl.addWidget(QLabel("<b>" + t("Shop links") + "</b>"))
         dl.addWidget(self.shop_links_table)
+        self.shop_stock = ShopStockBox(self)
+        dl.addWidget(self.shop_stock)
         actions = QHBoxLayout()
         actions.addWidget(self.receive_button)
         actions.addStretch(1)
@@ -337,6 +340,7 @@ class ProductsView(ServiceView):
         self.fit_once(self.offers_table)
         self.shop_links_model.set_rows(detail.shop_links)
         self.shop_links_table.setToolTip("" if detail.shop_links else t("not linked to any shop"))
+        self.shop_stock.load(detail.sku, bool(detail.shop_links))
         if not detail.offers:
             self.offers_table.setToolTip(t("no supplier offers"))
         self._update_buttons()
