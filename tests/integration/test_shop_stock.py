@@ -325,7 +325,11 @@ def add_order_rows(
     )
 
 
-def test_combinations_parent_is_the_sum_and_packs_are_skipped(db, shop, system_actor, integration) -> None:  # type: ignore[no-untyped-def]
+def test_combinations_parent_is_the_sum_and_packs_are_skipped(
+    db, shop, system_actor, integration, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Batches of 2 items on two shop connections: a product's combinations are split over batches.
+    monkeypatch.setattr("rexbit_desktop.services.shop.stock.BATCH_SIZE", 2)
     set_shop_config(db, integration, stock_buffer=0)
     add_shop_product(shop, 20, reference="KOSZULKA", combinations=[(201, "K-S", None), (202, "K-M", None),
                                                                    (203, "K-L", None)])  # fmt: skip

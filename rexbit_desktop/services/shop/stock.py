@@ -20,8 +20,11 @@ schedule reconciles everything every 30 minutes; ``rexbit shop push-stock`` by h
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 
 KIND = "stock"
 BATCH_SIZE = 10_000
+SHOP_WRITERS = 2
 MAX_ERROR_DETAILS = 50
 # Advisory lock namespace of stock pushes (two-key form; the key is the integration id).
 _PUSH_LOCK_NAMESPACE = 7277
@@ -442,27 +446,84 @@ def _push(
     skipped_other = 0
     written_products: set[int] = set()
     read.items.sort()  # batches by shop product: a product's combinations are in one batch
-    for start in range(0, total, BATCH_SIZE):
-        if start and cancel():
-            return "cancelled", f"cancelled after {done} of {total} items"
-        batch = read.items[start : start + BATCH_SIZE]
-        mark = time.perf_counter()
-        outcome: StockBatchOutcome = stock.write_batch(
-            ctx, batch, read.imported, full=full, apply=not dry_run, before_write=before_write
-        )
-        timings["shop"] += time.perf_counter() - mark
-        counts["to_write"] += outcome.written
-        if not dry_run:
-            counts["written"] += outcome.written + outcome.parents_written
-        counts["skipped_packs"] += outcome.packs
-        counts["missing_in_shop"] += outcome.missing
-        for s in outcome.skipped:
-            if s.reason == "parent":
-                skipped_other += 1
-            _note(details, {"external_id": f"{s.id_product}:{s.id_product_attribute}", "reason": s.detail})
-        written_products.update(read.products_of[(i[0], i[1])] for i in batch)
-        done += len(batch)
-        progress(done, total, "dry run: checking stock" if dry_run else "writing stock")
+    batches = [read.items[start : start + BATCH_SIZE] for start in range(0, total, BATCH_SIZE)]
+    # Two shop connections write batches side by side (disjoint products, each batch its own transaction,
+    # as the availability sync does); one batch needs one.
+    stocks: queue.SimpleQueue[ShopStock] = queue.SimpleQueue()
+    stocks.put(stock)
+    extra = [
+        PrestaShopGateway.connect(integration.config) for _ in range(min(SHOP_WRITERS, len(batches)) - 1)
+    ]
+    for g in extra:
+        stocks.put(ShopStock(g))
+    shop_time = threading.Lock()
+
+    def write(batch: list[tuple[int, int, int]]) -> StockBatchOutcome:
+        started = time.perf_counter()
+        writer = stocks.get()
+        try:
+            return writer.write_batch(
+                ctx, batch, read.imported, full=full, apply=not dry_run, before_write=before_write
+            )
+        finally:
+            stocks.put(writer)
+            with shop_time:
+                timings["shop"] += time.perf_counter() - started
+
+    failure: BaseException | None = None
+    cancelled = False
+    try:
+        with ThreadPoolExecutor(max_workers=1 + len(extra), thread_name_prefix="shop-stock") as pool:
+            in_flight: dict[int, Future[StockBatchOutcome]] = {}
+            submitted = 0
+
+            def top_up() -> None:
+                nonlocal submitted, cancelled
+                while (
+                    failure is None
+                    and not cancelled
+                    and submitted < len(batches)
+                    and len(in_flight) <= len(extra)
+                ):
+                    if submitted and cancel():
+                        cancelled = True
+                        return
+                    in_flight[submitted] = pool.submit(write, batches[submitted])
+                    submitted += 1
+
+            top_up()
+            for number, batch in enumerate(batches):
+                future = in_flight.pop(number, None)
+                if future is None:
+                    break
+                try:
+                    outcome = future.result()
+                except BaseException as exc:  # that batch rolled back; those in flight finish
+                    failure = failure or exc
+                    continue
+                counts["to_write"] += outcome.written
+                if not dry_run:
+                    counts["written"] += outcome.written + outcome.parents_written
+                counts["skipped_packs"] += outcome.packs
+                counts["missing_in_shop"] += outcome.missing
+                for s in outcome.skipped:
+                    if s.reason == "parent":
+                        skipped_other += 1
+                    _note(
+                        details,
+                        {"external_id": f"{s.id_product}:{s.id_product_attribute}", "reason": s.detail},
+                    )
+                written_products.update(read.products_of[(i[0], i[1])] for i in batch)
+                done += len(batch)
+                progress(done, total, "dry run: checking stock" if dry_run else "writing stock")
+                top_up()
+    finally:
+        for g in extra:
+            g.close()
+    if failure is not None:
+        raise failure
+    if cancelled and done < total:
+        return "cancelled", f"cancelled after {done} of {total} items"
     counts["skipped_unchanged"] = max(
         0,
         counts["examined"]
