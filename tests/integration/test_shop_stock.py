@@ -25,7 +25,8 @@ from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
-from rexbit_desktop.services.shop.orders import push_order_status, sync_orders
+from rexbit_desktop.services.shop.flowback import push_order_status
+from rexbit_desktop.services.shop.orders import sync_orders
 from rexbit_desktop.services.shop.stock import (
     JSON_KEYS,
     StockSyncOff,
