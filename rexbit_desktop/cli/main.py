@@ -50,6 +50,7 @@ def _register() -> None:
         demo_cmd,
         integration_cmd,
         kpi_cmd,
+        mail_cmd,
         orders_cmd,
         products_cmd,
         queue_cmd,
@@ -71,6 +72,7 @@ def _register() -> None:
     app.add_typer(supplier_cmd.app, name="supplier")
     app.add_typer(orders_cmd.app, name="orders")
     app.add_typer(shipments_cmd.app, name="shipments")
+    app.add_typer(mail_cmd.app, name="mail")
     app.add_typer(stock_cmd.warehouse_app, name="warehouse")
     app.add_typer(stock_cmd.app, name="stock")
     app.add_typer(kpi_cmd.app, name="kpi")

@@ -211,6 +211,29 @@ def note(ctx: typer.Context, number: str = typer.Argument(...), text: str = type
     typer.echo("note added")
 
 
+@app.command("mail")
+def mail(
+    ctx: typer.Context,
+    number: str = typer.Argument(...),
+    template: str = typer.Option(
+        ..., "--template", help="Template code, e.g. order_shipped (rexbit mail template list)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the e-mail, send nothing."),
+    account: str = typer.Option(None, "--account", help="Mail account (default: the default one)."),
+    json: bool = JsonOption,
+) -> None:
+    """E-mail the order's customer from a template (through the outbox and the queue)."""
+    from rexbit_desktop.cli.mail_cmd import _print_message
+    from rexbit_desktop.services.messages.outbox import send_order_mail
+
+    c = cli_context(ctx)
+    m = send_order_mail(c.db.uow(), c.actor, number, template, account=account, dry_run=dry_run)
+    if json or dry_run:
+        _print_message(m, json)
+    else:
+        typer.echo(f"e-mail to {m.to_address} queued: {m.subject} ({m.message_id})")
+
+
 @app.command("pdf")
 def pdf(
     ctx: typer.Context,

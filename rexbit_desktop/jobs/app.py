@@ -28,6 +28,7 @@ from rexbit_desktop.jobs import (
     tasks_automation,
     tasks_diagnostics,
     tasks_imports,
+    tasks_mail,
     tasks_maintenance,
     tasks_orders,
     tasks_shipping,
@@ -42,6 +43,7 @@ AREA_BLUEPRINTS: dict[str, Blueprint] = {
     "orders": tasks_orders.bp,
     "shipping": tasks_shipping.bp,
     "maintenance": tasks_maintenance.bp,
+    "mail": tasks_mail.bp,
     DIAGNOSTICS_NAMESPACE: tasks_diagnostics.bp,
     "automation": tasks_automation.bp,
 }

@@ -11,6 +11,7 @@ orders        ``jobs/tasks_orders.py``          ``orders:release_expired_reserva
 shipping      ``jobs/tasks_shipping.py``        ``shipping:track_open_shipments``
 maintenance   ``jobs/tasks_maintenance.py``     ``maintenance:prune_failed_jobs``
 automation    ``jobs/tasks_automation.py``      ``automation:process_events``
+mail          ``jobs/tasks_mail.py``            ``mail:send_message``
 diagnostics   ``jobs/tasks_diagnostics.py``     ``diagnostics:noop`` (tests, benchmark;
                                                 only with ``REXBIT_DIAGNOSTIC_TASKS=1``)
 ============  ===============================  ======================================
@@ -87,6 +88,7 @@ TASKS: dict[str, TaskSpec] = {
     ),
     **_specs("automation", "orders", "in_status_events"),
     **_specs("automation", "integrations", "deliver_webhooks"),
+    **_specs("mail", "default", "send_message", "fetch_replies"),
     **_specs(DIAGNOSTICS_NAMESPACE, "default", "noop", "sleep", "fail"),
 }
 """Every task, the diagnostic ones included (``task_catalog`` leaves them out unless enabled)."""

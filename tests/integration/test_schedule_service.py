@@ -59,7 +59,10 @@ def test_defaults_are_seeded_with_the_runbook_crons(db, system_actor) -> None:  
         ("automation:deliver_webhooks", "* * * * *"),
         ("automation:in_status_events", "0 7 * * *"),
         ("shop:push_all_stock", "*/30 * * * *"),
+        ("mail:fetch_replies", "*/5 * * * *"),
     }
+    # The reply fetch is off until a mail account has an IMAP server (docs/messages.md).
+    assert not rows.pop("fetch-mail").enabled
     prune = rows["prune-failed-jobs"]
     assert prune.arguments == {"hours": 168} and prune.task_registered
     assert prune.next_due is not None and prune.next_due.hour == 2 and prune.next_due.minute == 0

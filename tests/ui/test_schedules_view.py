@@ -14,6 +14,7 @@ from rexbit_desktop.services.ops import schedules as schedule_service
 from rexbit_desktop.ui.schedules.view import CronDialog, SchedulesView
 
 DEFAULTS = {
+    "fetch-mail",
     "import-supplier-feeds",
     "prune-failed-jobs",
     "refresh-kpi",

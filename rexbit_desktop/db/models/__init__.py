@@ -30,6 +30,7 @@ from rexbit_desktop.db.models.kpi import (
     KpiDailyShipped,
     KpiDirtyMark,
 )
+from rexbit_desktop.db.models.mail import MailAccount, MailAttempt, MailMessage, MailReply, MailTemplate
 from rexbit_desktop.db.models.orders import (
     Order,
     OrderAddress,
@@ -66,6 +67,11 @@ __all__ = [
     "KpiDailyProduct",
     "KpiDailyShipped",
     "KpiDirtyMark",
+    "MailAccount",
+    "MailAttempt",
+    "MailMessage",
+    "MailReply",
+    "MailTemplate",
     "NumberSeries",
     "Order",
     "OrderAddress",

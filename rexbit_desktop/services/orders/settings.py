@@ -31,6 +31,7 @@ from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.automation import events as automation_events
 
 _CACHE_KEY = "rexbit.order_settings"
+_SECTIONS_KEY = "rexbit.order_settings.sections"
 
 
 _SETTINGS_SQL = (
@@ -72,6 +73,7 @@ def load_settings(session: Session) -> OrderSettings:
         _remember_wanted(session, sections)
         cached = settings_from_sections(_with_builtin_rules(sections))
         session.info[_CACHE_KEY] = cached
+        session.info[_SECTIONS_KEY] = sections
     return cached  # type: ignore[no-any-return]
 
 
@@ -90,6 +92,16 @@ def prime_settings(session: Session, sections: dict[str, Any] | None) -> None:
     if _CACHE_KEY not in session.info:
         _remember_wanted(session, sections or {})
         session.info[_CACHE_KEY] = settings_from_sections(_with_builtin_rules(dict(sections or {})))
+        session.info[_SECTIONS_KEY] = dict(sections or {})
+
+
+def settings_section(session: Session, key: str) -> Any:
+    """One settings row's raw JSON value (sections other areas keep here, e.g. ``mail_automation``),
+    from the same read as the settings: no extra round trip once they are loaded."""
+    if _SECTIONS_KEY not in session.info:
+        session.info.pop(_CACHE_KEY, None)
+        load_settings(session)
+    return session.info[_SECTIONS_KEY].get(key)
 
 
 def _store_builtin_rules(session: Session, settings: OrderSettings, actor: Actor) -> None:
@@ -132,6 +144,7 @@ def _store_builtin_rules(session: Session, settings: OrderSettings, actor: Actor
 
 def _store(session: Session, settings: OrderSettings, actor: Actor) -> None:
     session.info[_CACHE_KEY] = settings
+    session.info.pop(_SECTIONS_KEY, None)
     for key, value in settings_to_sections(settings).items():
         if key == "automation":
             # The three switches are the built-in rules; any other automation setting stays here.

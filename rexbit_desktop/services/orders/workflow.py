@@ -327,7 +327,12 @@ class OrderWorkflowService:
 
     def defer_queued(self, uow: UnitOfWork, event: OrderStatusChanged, *, order: Order | None = None) -> None:
         from_integration = order is not None and order.integration_id is not None
-        if not (self.queued or (self.tell_integrations and from_integration)):
+        # Another area may want the queued listener for this change too (wired at start-up: an e-mail
+        # rule "send template X when an order enters Y"); the check reads what the transition loaded.
+        wanted = order is not None and any(
+            wants(uow.session, order, event.to_status) for wants in QUEUE_WANTED
+        )
+        if not (self.queued or (self.tell_integrations and from_integration) or wanted):
             return
         defer_job(
             uow,
@@ -388,6 +393,11 @@ def transition_order(
 def goods_left_warehouse(status: str) -> bool:
     return OrderStatus(status) in SHIPPED_STATUSES
 
+
+QueueWanted = Callable[[Session, Order, str], bool]
+# Predicates (session, locked order, new status) wired at start-up (services/wiring.py): True defers the
+# queued listener for an order that would not otherwise get it (not from a shop, not ``queued=True``).
+QUEUE_WANTED: list[QueueWanted] = []
 
 # Slow listeners run by the queued variant (``orders:order_status_changed`` in a worker). Other areas
 # register here at start-up (``services/wiring.py``), e.g. pushing the status to the shop.

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.roles import Permission
+from rexbit_desktop.services.messages.timeline import TimelineEntry, order_timeline
 from rexbit_desktop.services.orders.dto import OrderDetailDTO
 from rexbit_desktop.services.orders.orders import add_note, cancel_order, get_order, reserve_order, ship_order
 from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
@@ -49,6 +50,7 @@ from rexbit_desktop.ui.orders.detail_labels import (
 )
 from rexbit_desktop.ui.orders.detail_tabs import DetailTabs
 from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
+from rexbit_desktop.ui.orders.messages import MessagesPanel
 from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.orders.shipment_dialog import ShipmentsPanel, open_create_dialog
 from rexbit_desktop.ui.runner import TaskContext, TaskError
@@ -299,6 +301,9 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.create_shipment_button.setObjectName("detail_create_shipment")
         self.create_shipment_button.clicked.connect(self.create_shipment)
         actions.insertWidget(actions.count() - 3, self.create_shipment_button)
+        self.messages_panel = MessagesPanel(ctx, lambda: self.number, self)
+        self.messages_panel.sent.connect(self.load)
+        self.lower_tabs.addTab(self.messages_panel, t("Messages"))
 
         items_box = QGroupBox(t("Items"))
         QVBoxLayout(items_box).addWidget(self.items_table)
@@ -335,16 +340,16 @@ class OrderDetailDialog(DetailTabs, QDialog):
     def load(self) -> None:
         db, actor, number = self.ctx.db, self.ctx.actor, self.number
 
-        def work(_c: TaskContext) -> tuple[OrderDetailDTO, Any, ShopOrderInfo | None]:
+        def work(_c: TaskContext) -> tuple[OrderDetailDTO, Any, ShopOrderInfo | None, list[TimelineEntry]]:
             detail = get_order(db.uow(), actor, number)
             settings = get_order_settings(db.uow(), actor)
             shop = shop_order_info(db.uow(), actor, order_id=detail.id) if detail.external_order_id else None
-            return detail, settings, shop
+            return detail, settings, shop, order_timeline(db.uow(), actor, detail.number)
 
         self.ctx.runner.submit(work, on_result=self._loaded, on_error=self._error)
 
-    def _loaded(self, result: tuple[OrderDetailDTO, Any, ShopOrderInfo | None]) -> None:
-        order, settings, self.shop_order = result
+    def _loaded(self, result: tuple[OrderDetailDTO, Any, ShopOrderInfo | None, list[TimelineEntry]]) -> None:
+        order, settings, self.shop_order, messages = result
         self.order = order
         self.number = order.number
         self.carriers = [(c.code, c.name) for c in settings.carriers]
@@ -412,8 +417,15 @@ class OrderDetailDialog(DetailTabs, QDialog):
             )
             for a in order.automation
         ]
+        # The e-mails sent show in the history too (their replies and details: the Messages tab).
+        rows += [
+            (m.at, format_datetime(m.at), "", "", m.by, t("E-mail sent: {subject}", subject=m.subject))
+            for m in messages
+            if m.kind == "sent" and m.state == "sent"
+        ]
         rows.sort(key=lambda r: r[0])
         fill_table(self.history_table, [r[1:] for r in rows])
+        self.messages_panel.set_entries(messages)
         fill_table(
             self.reservations_table,
             [
