@@ -1,6 +1,6 @@
 """Benchmark: availability sync into the PrestaShop database on MariaDB, against the old per-product way.
 
-For each catalog size it builds a fresh shop (the real PrestaShop DDL from ../shared/fixtures/prestashop,
+For each catalog size it builds a fresh shop (the real PrestaShop DDL from tests/fixtures/prestashop,
 two languages) and a fresh rexbit database (one shop link and two supplier offers per product, about
 half above the threshold) left as a feed import leaves it (its queued VACUUM of the offers done), then
 times:
@@ -34,7 +34,7 @@ import psycopg
 import pymysql
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures" / "prestashop"
+FIXTURES = REPO / "tests" / "fixtures" / "prestashop"
 LIMITS = {12465: 1.0, 100000: 5.0}
 UNCHANGED_LIMIT = 0.5
 PREFIX = "ps_"
