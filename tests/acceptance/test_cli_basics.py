@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from rexbit_desktop.db.session import head_revision
 
 
@@ -29,6 +31,7 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_db_upgrade_against_a_server_on_an_empty_database(empty_db_url: str) -> None:
     head = head_revision()
     status = json.loads(ok(rexbit("--database-url", empty_db_url, "db", "status", "--json")))
@@ -41,6 +44,7 @@ def test_db_upgrade_against_a_server_on_an_empty_database(empty_db_url: str) -> 
     assert after["revision"] == head and after["embedded"] is False
 
 
+@pytest.mark.slow
 def test_first_command_upgrades_an_empty_database(empty_db_url: str) -> None:
     # Any command that opens the database creates the schema on first start.
     listed = json.loads(ok(rexbit("--database-url", empty_db_url, "user", "list", "--json")))
@@ -70,6 +74,7 @@ def rexbit_all(*runs: tuple[list[str], dict[str, str] | None]) -> list[subproces
     return results
 
 
+@pytest.mark.slow
 def test_users_and_who_acts(db_url: str) -> None:
     url = ["--database-url", db_url]
     added_out, *others = rexbit_all(

@@ -130,6 +130,7 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+@pytest.mark.slow
 def test_wrong_password_is_one_clear_message(env: dict[str, str], password_server: str) -> None:
     result = rexbit(
         env, f"--database-url=postgresql+psycopg://postgres:wrong@{password_server}/postgres", "db", "status"
@@ -234,6 +235,7 @@ BAD_CONFIG_FILES: list[tuple[bytes | None, str]] = [
 ]
 
 
+@pytest.mark.slow
 def test_unreadable_config_file(env: dict[str, str], tmp_path: Path) -> None:
     runs, paths = [], []
     for i, (content, _) in enumerate(BAD_CONFIG_FILES):
@@ -250,6 +252,7 @@ def test_unreadable_config_file(env: dict[str, str], tmp_path: Path) -> None:
         assert str(path) in result.stderr.replace("\n", ""), "the message names the file"
 
 
+@pytest.mark.slow
 def test_config_file_and_environment_order(env: dict[str, str], db_url: str) -> None:
     config = Path(env["REXBIT_CONFIG_DIR"])
     config.mkdir(parents=True)

@@ -23,6 +23,8 @@ from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.domain.orders import OrderStatus
 from rexbit_desktop.services import demo, users
 
+pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
+
 
 def rexbit(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REXBIT_DATABASE_URL", "REXBIT_USER")}

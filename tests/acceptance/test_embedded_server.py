@@ -21,6 +21,8 @@ from rexbit_desktop.db.embedded import running_postmaster
 from rexbit_desktop.db.locks import DEMO_FILL
 from rexbit_desktop.db.session import head_revision
 
+pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
+
 DEMO_LOCK = DEMO_FILL.key
 
 # A long-lived app: opens the database (starting or attaching to the server) and holds it until its

@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
+
+pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
 
 HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka\r\n"
 MAPPINGS = {

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.services import integrations
 
@@ -19,6 +21,7 @@ def _rexbit(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_update_from_the_command_line(db, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     shop = integrations.create_integration(
         db.uow(),

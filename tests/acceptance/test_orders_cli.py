@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from orders_support import add_products, order_payload
 
 REXBIT = [str(Path(sys.executable).with_name("rexbit"))]
@@ -22,6 +23,7 @@ def run(db_url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess
     return proc
 
 
+@pytest.mark.slow
 def test_operator_day_from_the_command_line(db, db_url, tmp_path):
     add_products(db, "HX-1001", "HX-1002")
     run(db_url, "warehouse", "add", "--code=MAG", "--name=Magazyn główny", "--default")
@@ -70,6 +72,7 @@ def test_operator_day_from_the_command_line(db, db_url, tmp_path):
     assert expired["released_reservations"] == 0
 
 
+@pytest.mark.slow
 def test_bad_input_gives_a_message_and_an_exit_code(db_url, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"items": [{"sku": "X", "quantity": "1", "price_gross": "12.5.0"}]}', encoding="utf-8")

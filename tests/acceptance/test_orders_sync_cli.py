@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
@@ -66,6 +67,7 @@ def _shop_order(shop, id_order: int, state: int) -> None:  # type: ignore[no-unt
     conn.close()
 
 
+@pytest.mark.slow
 def test_sync_external_takes_in_the_shops_orders_once(db, db_url, shop) -> None:  # type: ignore[no-untyped-def]
     integration = _integration(db, shop)
     _shop_order(shop, 11, state=2)  # PS_OS_PAYMENT

@@ -73,6 +73,7 @@ def one_line(stderr: str) -> str:
     return " ".join(stderr.split()).lower()
 
 
+@pytest.mark.slow
 def test_a_database_one_revision_behind_is_refused_until_db_upgrade(behind_url: str) -> None:
     head, behind = head_revision(), previous_revision()
     before = snapshot(behind_url)

@@ -6,7 +6,10 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from worker_support import Process, defer, marker_lines, rexbit, statuses, wait_for
+
+pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
 
 
 def test_a_worker_limited_to_import_runs_only_import_jobs(db_url: str) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from worker_support import Process, defer, marker_lines, query, statuses, wait_for
 
 
+@pytest.mark.slow
 def test_serve_runs_jobs_of_every_queue_and_schedules_then_stops_on_sigterm(
     db_url: str, tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -25,6 +26,7 @@ def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
         return set(inspect(conn).get_table_names())
 
 
+@pytest.mark.slow
 def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     try:

@@ -7,6 +7,7 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 from orders_support import add_products, order_payload, reserve_worker, setup_warehouse
 from sqlalchemy import text
 
@@ -18,6 +19,7 @@ ORDERS_PER_PROCESS = 3
 SKUS = [f"HOT-{n:02d}" for n in range(10)]
 
 
+@pytest.mark.slow
 def test_eight_processes_reserve_the_same_products(db, db_url, system_actor):
     setup_warehouse(db, system_actor)
     add_products(db, *SKUS)

@@ -17,6 +17,7 @@ PROCESSES = 8
 PER_PROCESS = 30
 
 
+@pytest.mark.slow
 def test_concurrent_writers_leave_no_gap_and_no_duplicate(db, db_url):
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
