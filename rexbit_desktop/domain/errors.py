@@ -12,9 +12,20 @@ class RexbitError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str | None = None, *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        hint: str | None = None,
+        code: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
         self.message = message or (self.__doc__ or "").strip()
         self.hint = hint
+        # ``code`` + ``params`` let a front end phrase the error itself (the GUI in Polish, without the
+        # command-line hints that ``message``/``hint`` carry for ``rexbit``).
+        self.code = code
+        self.params = dict(params or {})
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -54,6 +54,8 @@ class Carrier:
     name: str
     tracking_url: str = ""
     """Template with ``{tracking}``, e.g. https://inpost.pl/sledzenie-przesylek?number={tracking}."""
+    tracking_required: bool = True
+    """Shipping with this carrier needs a tracking number (personal pickup does not)."""
 
     def tracking_link(self, tracking: str) -> str:
         return self.tracking_url.replace("{tracking}", tracking) if self.tracking_url else ""
@@ -84,7 +86,7 @@ def _default_carriers() -> list[Carrier]:
         Carrier("inpost", "InPost", "https://inpost.pl/sledzenie-przesylek?number={tracking}"),
         Carrier("dpd", "DPD", "https://tracktrace.dpd.com.pl/parcelDetails?p1={tracking}"),
         Carrier("poczta", "Poczta Polska", "https://emonitoring.poczta-polska.pl/?numer={tracking}"),
-        Carrier("pickup", "Odbiór osobisty", ""),
+        Carrier("pickup", "Odbiór osobisty", "", tracking_required=False),
     ]
 
 

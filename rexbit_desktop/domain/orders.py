@@ -121,6 +121,8 @@ def check_transition(current: OrderStatus, target: OrderStatus) -> None:
             if allowed
             else f"'{current.value}' is final: no further status change is allowed."
         ),
+        code="transition_refused",
+        params={"from": current.value, "to": target.value, "allowed": [s.value for s in allowed]},
     )
 
 

@@ -327,8 +327,8 @@ def _receive_opening_stock(
     prices = _prices(products)
     with new_uow() as u:
         s = u.session
-        ids = dict(s.execute(select(Product.sku, Product.id)).tuples().all())
-        warehouses = dict(s.execute(select(Warehouse.code, Warehouse.id)).tuples().all())
+        ids = {k: v for k, v in s.execute(select(Product.sku, Product.id))}
+        warehouses = {k: v for k, v in s.execute(select(Warehouse.code, Warehouse.id))}
         deliveries = [
             ("MAG1", products[:140], (20, 120)),
             ("MAG1", products[140:280], (10, 80)),
@@ -579,7 +579,7 @@ def _spread_history(
     """Status changes happened over the order's life, not all in the second the demo ran."""
     with new_uow() as u:
         s = u.session
-        ids = dict(s.execute(select(Order.number, Order.id)).tuples().all())
+        ids = {k: v for k, v in s.execute(select(Order.number, Order.id))}
         for number, created_at in created:
             rows = s.scalars(
                 select(OrderStatusHistory)

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, Qt, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from rexbit_desktop.db.session import Database, open_database
@@ -35,6 +35,25 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def build_window(db: Database, actor: Actor, runner: TaskRunner | None = None) -> MainWindow:
     ctx = AppContext(db=db, actor=actor, runner=runner or TaskRunner())
     return MainWindow(ctx)
+
+
+def install_qt_translations(app: QApplication, language: str) -> list[QTranslator]:
+    """Qt's own texts (Yes/No, file dialogs, colour picker, print dialog) in the user's language, from the
+    ``qtbase_*.qm`` catalogues PySide6 ships. Returns the installed translators (kept alive by the caller)."""
+    installed: list[QTranslator] = []
+    if language != "pl":
+        return installed
+    QLocale.setDefault(QLocale(QLocale.Language.Polish, QLocale.Country.Poland))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for catalogue in ("qtbase_pl", "qt_pl"):
+        translator = QTranslator(app)
+        if translator.load(catalogue, folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+            break  # qt_pl includes qtbase_pl; the first found is enough
+    if not installed:
+        log.warning("Qt's Polish translations were not found in %s", folder)
+    return installed
 
 
 def quit_on_termination(app: QApplication) -> list[int]:
@@ -67,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     terminated = quit_on_termination(app)
     settings = QSettings("rexbit", "rexbit-desktop")
     set_language(str(settings.value("language", "pl")))
+    install_qt_translations(app, str(settings.value("language", "pl")))
 
     splash = QSplashScreen()
     splash.showMessage(t("Connecting to the database…"), Qt.AlignmentFlag.AlignCenter)

@@ -159,3 +159,43 @@ def format_date(value: date | None) -> str:
     if value is None:
         return ""
     return value.strftime("%d.%m.%Y") if _language == "pl" else value.isoformat()
+
+
+def polish_plural_form(n: int) -> int:
+    """0 = one (1 dzień), 1 = few (2–4, 22–24 … dni/zamówienia), 2 = many (0, 5–21, 25 … zamówień)."""
+    n = abs(int(n))
+    if n == 1:
+        return 0
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return 1
+    return 2
+
+
+# English singular text -> (English plural, Polish one, Polish few, Polish many); ``{n}`` is the count.
+PLURALS: dict[str, tuple[str, str, str, str]] = {}
+
+
+def register_plurals(forms: dict[str, tuple[str, str, str, str]]) -> None:
+    PLURALS.update(forms)
+
+
+def tn(singular: str, n: int, **kwargs: object) -> str:
+    """A counted phrase in the user's language with its plural form: ``tn("{n} day", 5)`` → "5 dni"."""
+    plural, pl_one, pl_few, pl_many = PLURALS[singular]
+    if _language == "pl":
+        text = (pl_one, pl_few, pl_many)[polish_plural_form(n)]
+    else:
+        text = singular if abs(int(n)) == 1 else plural
+    shown = format_decimal(n, 0) if isinstance(n, int) and abs(n) >= 10000 else str(n)
+    return text.format(n=shown, **kwargs)
+
+
+register_plurals(
+    {
+        "{n} day": ("{n} days", "{n} dzień", "{n} dni", "{n} dni"),
+        "{n} order": ("{n} orders", "{n} zamówienie", "{n} zamówienia", "{n} zamówień"),
+        "{n} item": ("{n} items", "{n} pozycja", "{n} pozycje", "{n} pozycji"),
+        "{n} document": ("{n} documents", "{n} dokument", "{n} dokumenty", "{n} dokumentów"),
+        "{n} unit short": ("{n} units short", "brakuje {n} szt.", "brakuje {n} szt.", "brakuje {n} szt."),
+    }
+)

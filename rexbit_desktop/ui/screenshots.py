@@ -7,6 +7,9 @@ synchronous task runner (each view has its data before it is grabbed) and writes
 ``orders-list.png``, ``order-detail.png`` (the newest order), ``order-shipments.png`` (the shipments
 section of a shipped order's detail), ``shipment-dialog.png`` ("Utwórz przesyłkę" for an order ready to
 ship), ``order-settings.png`` and one PNG per other view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
+The desk adds ``orders-multiselect.png`` (the list with several orders selected and the bulk actions),
+``order-pick-check.png`` (an order in picking with one item scanned — the scan is not saved) and
+``print-dialog.png`` (the print dialog for a WZ).
 Nothing is written to the database.
 """
 
@@ -57,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     set_language(args.language)
+    from rexbit_desktop.ui.app import install_qt_translations
+
+    translators = install_qt_translations(app, args.language)  # Qt's own dialogs (the print dialog)
     try:
         db = open_database(args.database_url)
     except RexbitError as exc:
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         written = render_all(app, ctx, args.outdir, size)
     finally:
         db.dispose()
+    for translator in translators:
+        app.removeTranslator(translator)
     for path in written:
         print(path)
     for message, hint, details in dialogs.errors:
@@ -133,6 +141,7 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
             if isinstance(view, OrdersView):
                 view.tabs.setCurrentWidget(view.list_panel)
                 save(window, "orders-list")
+                _desk_screenshots(view, window, size, save)
                 rows = view.list_panel.model.rows
                 # An order that went through the warehouse shows every section (WZ, reservations, history).
                 rich = ("ready_for_shipment", "shipped", "completed", "picking", "awaiting_fulfillment")
@@ -182,6 +191,40 @@ def _save_shipments(view, rows, size: tuple[int, int], save) -> None:  # type: i
             dialog.adjustSize()
             save(dialog, "shipment-dialog")
             dialog.close()
+
+
+def _desk_screenshots(view, window, size, save) -> None:  # type: ignore[no-untyped-def]
+    """The list with a multi-selection, the pick/pack check and the print dialog."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    panel = view.list_panel
+    rows = panel.model.rows
+    selection = panel.table.selectionModel()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for i in (0, 1, 2, 4, 5, 7)[: len(rows)]:
+        selection.select(panel.model.index(i, 0), flags)
+    save(window, "orders-multiselect")
+    selection.clearSelection()
+
+    picking = next((r for r in rows if r.status == "picking"), rows[0] if rows else None)
+    if picking is not None:
+        dialog = view.open_detail(picking.number)
+        dialog.resize(size[0] - 120, size[1] - 60)
+        dialog.lower_tabs.setCurrentWidget(dialog.pick_check)
+        lines = dialog.pick_check.lines
+        if lines:  # one item scanned (in the window only: nothing is saved)
+            dialog.pick_check.scan_code(lines[0].ean or lines[0].sku)
+        save(dialog, "order-pick-check")
+        dialog.close()
+
+    from rexbit_desktop.ui.orders.printing import Printing
+
+    printing = Printing(view.ctx)
+    printer = printing.printer_for("wz")  # kept referenced: the dialog does not own it
+    print_dialog = printing.print_dialog(printer, window, "wz")
+    print_dialog.show()
+    save(print_dialog, "print-dialog")
+    print_dialog.close()
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def test_wz_confirmation_and_packing_list(db, system_actor, shipped_order, tmp_p
 
     (packing,) = render_order_pdf(db.uow(), system_actor, number, kind="packing", out=tmp_path / "p.pdf")
     text = pdftext(packing)
-    assert "Lista pakowania" in text and "Kurier DPD" in text and "Spakowano" in text
+    assert "Lista kompletacyjna" in text and "Kurier DPD" in text and "Spakowano" in text
 
     detail = orders.get_order(db.uow(), system_actor, number)
     wz_number = next(d.number for d in detail.documents if d.type == "issue_wz")

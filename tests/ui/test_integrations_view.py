@@ -235,7 +235,7 @@ def test_operator_cannot_create_or_edit_integrations(qtbot, db, feed_file) -> No
     assert view.edit_profile(new=True) is None
     assert "administrator" in view.new_feed_button.toolTip()
     view.create_integration(values={"type": "supplier_feed", "name": "Podstęp", "config": {}})
-    assert view.ctx.dialogs.errors and "may not" in view.ctx.dialogs.errors[-1][0]
+    assert view.ctx.dialogs.errors and "Nie masz uprawnień" in view.ctx.dialogs.errors[-1][0]
     with pytest.raises(PermissionDenied):
         integrations.update_import_profile(
             db.uow(), view.ctx.actor, view.profiles_model.rows()[0].id, name="x"

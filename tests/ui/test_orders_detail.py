@@ -33,8 +33,24 @@ def _detail(qtbot, ctx, number: str) -> OrderDetailDialog:  # type: ignore[no-un
     dialog = OrderDetailDialog(ctx, number)
     qtbot.addWidget(dialog)
     opened: list[Path] = []
-    dialog.open_file = opened.append  # no system PDF viewer in tests
+    printed: list[tuple[str, Path]] = []
+
+    def viewer(path: Path) -> bool:  # no system PDF viewer in tests
+        opened.append(path)
+        return True
+
+    def to_pdf_file(printer, _parent, kind: str) -> bool:  # type: ignore[no-untyped-def]
+        # The print dialog's answer: Qt's own PDF printer, so the printed pages can be read back.
+        out = Path(str(dialog.printing.ctx.setting("test/print_dir"))) / f"printed-{kind}-{len(printed)}.pdf"
+        printer.setOutputFormat(printer.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(out))
+        printed.append((kind, out))
+        return True
+
+    dialog.open_file = viewer
+    dialog.printing.ask = to_pdf_file
     dialog.opened = opened  # type: ignore[attr-defined]
+    dialog.printed = printed  # type: ignore[attr-defined]
     dialog.load()
     return dialog
 
@@ -64,8 +80,9 @@ def test_detail_shows_every_section(qtbot, ctx, order, qtmodeltester) -> None:  
     qtmodeltester.check(d.items_table.model())
 
 
-def test_operator_runs_the_warehouse_flow_from_the_detail(qtbot, db, order) -> None:  # type: ignore[no-untyped-def]
+def test_operator_runs_the_warehouse_flow_from_the_detail(qtbot, db, order, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ctx = make_ctx(db, Role.OPERATOR, login="magazynier")
+    ctx.set_setting("test/print_dir", str(tmp_path))
     d = _detail(qtbot, ctx, order.number)
     assert not d.cancel_button.isEnabled()  # operators do not cancel
     assert d.cancel_button.toolTip() == "Tylko kierownik może anulować zamówienia."
@@ -79,25 +96,38 @@ def test_operator_runs_the_warehouse_flow_from_the_detail(qtbot, db, order) -> N
     assert _column(d.reservations_table, 2) == ["3", "1"]  # one B-2 is missing
     assert _column(d.items_table, 8) == ["", "1"]
 
-    d.transition_to("picking")
+    d.transition_to("picking")  # reserved in part: the operator is asked first
+    assert "częściowo" in ctx.dialogs.confirms[-1][1] and "brakuje 1 szt." in ctx.dialogs.confirms[-1][1]
     assert d.wz_button.isEnabled()
+    d.wz_button.click()  # nothing scanned yet: the pick check comes first
+    assert "Niezeskanowane: A-1 ×3, B-2 ×2" in ctx.dialogs.infos.pop()[1]
+    assert d.lower_tabs.currentWidget() is d.pick_check
+    for code in ("A-1", "A-1", "A-1", "B-2", "B-2"):
+        assert d.pick_check.scan_code(code)
+    assert d.pick_check.complete()
     d.wz_button.click()  # one B-2 is missing: the service refuses, the user reads why
-    assert "not enough stock" in ctx.dialogs.errors.pop()[0]
+    message, hint, _details = ctx.dialogs.errors.pop()
+    assert message.startswith("Nie można wystawić WZ") and "B-2: brakuje 1 w MAG" in message
+    assert "rexbit" not in hint and "--" not in hint
     assert "Kompletowanie" in d.status_label.text()
     stock.receive_stock(db.uow(), Actor.system(), sku="B-2", warehouse="MAG", qty=1)  # fills the shortage
     d.reserve_button.click()
     assert ctx.dialogs.errors == [] and _column(d.items_table, 8) == ["", ""]
+    assert d.pick_check.complete()  # the scans survive the reloads
     d.wz_button.click()  # enters 'ready_for_shipment', which issues the WZ
     assert ctx.dialogs.errors == []
     assert "Gotowe do wysyłki" in d.status_label.text()
     numbers = _column(d.documents_table, 0)
     assert len(numbers) == 1 and numbers[0].startswith("WZ/")
-    assert any("WZ/" in text for _title, text in ctx.dialogs.infos)
+    assert "WZ/" in d.message_label.text() and not ctx.dialogs.infos  # said in the window, no OK box
 
     d.open_pdf_button.click()
     assert d.opened[-1].read_bytes().startswith(b"%PDF")  # type: ignore[attr-defined]
+    assert str(d.opened[-1]) in d.message_label.text()  # type: ignore[attr-defined]
     d.print_document("packing")
-    assert d.opened[-1].name.startswith("packing-") and d.opened[-1].stat().st_size > 1000  # type: ignore[attr-defined]
+    kind, printed = d.printed[-1]  # type: ignore[attr-defined]
+    assert kind == "packing" and printed.read_bytes().startswith(b"%PDF")
+    assert "packing-" in d.message_label.text()
 
     assert d.ship_button.isEnabled()
     d.ship("inpost", "6800123")

@@ -170,6 +170,14 @@ def test_csv_export_of_the_filtered_list(qtbot, db, ctx, tmp_path) -> None:  # t
     assert lines[0].split(";")[:4] == ["Numer zamówienia", "Klient", "E-mail klienta", "Wartość brutto"]
     assert [ln.split(";")[0] for ln in lines[1:]] == [_num(i) for i in (26, 20, 14, 8, 2)]
     assert lines[1].split(";")[3] == "260,00"
+    # codes as words, each followed by a column with the code (defect 3: no raw `partially_paid`)
+    header = lines[0].split(";")
+    status, payment = header.index("Status"), header.index("Płatność")
+    assert header[status + 1] == "Status (kod)" and header[payment + 1] == "Płatność (kod)"
+    assert lines[1].split(";")[status : status + 2] == ["Opłacone", "paid"]
+    assert all(
+        ln.split(";")[payment] in ("Nieopłacone", "Opłacone", "Częściowo opłacone") for ln in lines[1:]
+    )
     assert not (tmp_path / "zamówienia.csv.part").exists()
     assert ctx.dialogs.infos[-1][0] == "Eksport zakończony"
 

@@ -237,7 +237,7 @@ def test_roles_without_rights_see_buttons_disabled_and_services_refuse(
     with pytest.raises(PermissionDenied):
         stock.receive_stock(db.uow(), view.ctx.actor, sku="HX-0001", warehouse="MAG", qty=1)
     view.receive_stock({"warehouse": "MAG", "qty": Decimal(1), "price_net": None, "comment": None})
-    assert view.ctx.dialogs.errors and "may not" in view.ctx.dialogs.errors[-1][0]
+    assert view.ctx.dialogs.errors and "Nie masz uprawnień" in view.ctx.dialogs.errors[-1][0]
     view.link_item(catalog_data.id, "OBCY-77")
     assert len(view.ctx.dialogs.errors) == 2
     assert stock.product_stock(db.uow(), Actor.system(), sku="HX-0001").on_hand == Decimal(13)
@@ -278,3 +278,18 @@ def test_only_active_products(qtbot, db, catalog_data) -> None:  # type: ignore[
     combo.setCurrentIndex(combo.findData("active"))  # the filter bar reloads by itself
     assert _texts(view, "sku") == ["HX-0001", "HX-0002", "ZZ-0100"]
     assert view.count_label.text() == "Produkty: 3"
+
+
+def test_the_detail_follows_a_search_that_narrows_the_list(qtbot, db, catalog_data) -> None:  # type: ignore[no-untyped-def]
+    view = _view(qtbot, db)
+    view.refresh()
+    _select(view, "HX-0001")
+    assert view.detail is not None and view.detail.sku == "HX-0001"
+    view.search_edit.setText("młotek")  # the list now holds only HX-0003
+    view.refresh()
+    assert _texts(view, "sku") == ["HX-0003"]
+    assert view.detail is not None and view.detail.sku == "HX-0003"  # not the old product any more
+    view.search_edit.setText("nic-takiego-nie-ma")
+    view.refresh()
+    assert view.model.rowCount() == 0 and view.detail is None
+    assert view.detail_title.text() == "Wybierz produkt."

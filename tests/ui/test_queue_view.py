@@ -118,7 +118,7 @@ def test_operator_sees_failed_jobs_but_cannot_retry_or_flush(qtbot, db, failed_j
     assert not view.restart_button.isEnabled()
     # the service refuses anyway, and the view shows that as a dialog, not a crash
     view.flush()
-    assert ctx.dialogs.errors and "may not" in ctx.dialogs.errors[-1][0]
+    assert ctx.dialogs.errors and "Nie masz uprawnień" in ctx.dialogs.errors[-1][0]
     with pytest.raises(PermissionDenied):
         queue_service.flush_failed_jobs(db.uow(), ctx.actor)
     assert len(queue_service.list_failed_jobs(db.uow(), ctx.actor)) == 2

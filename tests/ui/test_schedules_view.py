@@ -118,7 +118,7 @@ def test_operator_sees_schedules_but_cannot_change_them(qtbot, db) -> None:  # t
     qtbot.keyClick(view.table, Qt.Key.Key_Return)
     assert view.cron_dialog is None  # Enter opens no editor for an operator
     view.set_enabled(False)  # the service refuses even if the view were asked to
-    assert view.ctx.dialogs.errors and "may not" in view.ctx.dialogs.errors[-1][0]
+    assert view.ctx.dialogs.errors and "Nie masz uprawnień" in view.ctx.dialogs.errors[-1][0]
     assert schedule_service.get_schedule(db.uow(), Actor.system(), "sync-orders").enabled
     with pytest.raises(PermissionDenied):
         schedule_service.set_schedule(db.uow(), view.ctx.actor, "sync-orders", cron="* * * * *")

@@ -22,8 +22,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -109,13 +112,67 @@ def p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
+class _DocumentStart(Flowable):
+    """Zero-size marker at the start of each document of a multi-document PDF: the canvas learns which
+    document the page belongs to (its footer, its own "Strona X z Y")."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def wrap(self, _aw: float, _ah: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.canv._rexbit_document = self.index  # type: ignore[attr-defined]
+
+
+def _numbered_canvas(draw):  # type: ignore[no-untyped-def]
+    """A canvas that keeps each page until the end, so every page can say "Strona X z Y" — counted per
+    document when one PDF holds several."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []  # type: ignore[type-arg]
+            self._rexbit_document = 0
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            totals: dict[int, int] = {}
+            for state in self._pages:
+                totals[state["_rexbit_document"]] = totals.get(state["_rexbit_document"], 0) + 1
+            seen: dict[int, int] = {}
+            for state in self._pages:
+                self.__dict__.update(state)
+                index = state["_rexbit_document"]
+                seen[index] = seen.get(index, 0) + 1
+                draw(self, index, seen[index], totals[index])
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
 def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
+    render_pdfs([doc], out)
+
+
+def render_pdfs(docs: list[PrintableDocument], out: Path | BinaryIO) -> int:
+    """Several documents in one PDF (each from a new page, with its own footer and page count): the
+    fonts are embedded once and the file is built in one pass. Returns the page count."""
+    if not docs:
+        raise ValueError("no documents to render")
     _register_fonts()
     st = _styles()
     target: BinaryIO = io.BytesIO() if isinstance(out, Path) else out
     page_w, _page_h = A4
     margin = 15 * mm
     width = page_w - 2 * margin
+    first = docs[0]
     template = SimpleDocTemplate(
         target,
         pagesize=A4,
@@ -123,10 +180,35 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
         rightMargin=margin,
         topMargin=14 * mm,
         bottomMargin=16 * mm,
-        title=f"{doc.title} {doc.number}",
+        title=f"{first.title} {first.number}" if len(docs) == 1 else f"{first.title} ({len(docs)})",
         author="rexbit",
-        subject=doc.title,
+        subject=first.title,
     )
+    story: list = []  # type: ignore[type-arg]
+    for index, doc in enumerate(docs):
+        if index:
+            story.append(PageBreak())
+        story.append(_DocumentStart(index))
+        story += _story(doc, st, width)
+    footers = [doc.footer or f"{doc.title} {doc.number}" for doc in docs]
+
+    def page_footer(canvas, index: int, page: int, pages: int) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont(FONT, 7)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(margin, 9 * mm, footers[index])
+        canvas.drawRightString(page_w - margin, 9 * mm, f"Strona {page} z {pages}")
+        canvas.restoreState()
+
+    template.build(story, canvasmaker=_numbered_canvas(page_footer))
+    if isinstance(out, Path):
+        assert isinstance(target, io.BytesIO)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(target.getvalue())
+    return int(template.page)
+
+
+def _story(doc: PrintableDocument, st: dict[str, ParagraphStyle], width: float) -> list:  # type: ignore[type-arg]
     story: list = []  # type: ignore[type-arg]
 
     # Header: title, number and dates on the left; the barcode of the number on the right.
@@ -259,18 +341,4 @@ def render_pdf(doc: PrintableDocument, out: Path | BinaryIO) -> None:
         )
         story += [Spacer(1, 10 * mm), KeepTogether([sig])]
 
-    footer = doc.footer or f"{doc.title} {doc.number}"
-
-    def on_page(canvas, document) -> None:  # type: ignore[no-untyped-def]
-        canvas.saveState()
-        canvas.setFont(FONT, 7)
-        canvas.setFillColor(colors.grey)
-        canvas.drawString(margin, 9 * mm, footer)
-        canvas.drawRightString(page_w - margin, 9 * mm, f"Strona {document.page}")
-        canvas.restoreState()
-
-    template.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    if isinstance(out, Path):
-        assert isinstance(target, io.BytesIO)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(target.getvalue())
+    return story

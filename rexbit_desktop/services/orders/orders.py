@@ -349,13 +349,22 @@ def cancel_order(
 
 
 def _parcel(carrier: str, tracking: str) -> tuple[str, str]:
-    """The carrier and tracking number of a shipment, trimmed; both are required."""
+    """The carrier and tracking number of a shipment, trimmed; the carrier is required (the tracking
+    number too, unless the carrier's settings say otherwise: ``_require_tracking``)."""
     carrier, tracking = carrier.strip(), tracking.strip()
     if not carrier:
-        raise ValidationError("Name the carrier (--carrier=inpost).")
-    if not tracking:
-        raise ValidationError("Give the tracking number (--tracking=...).")
+        raise ValidationError("Name the carrier (--carrier=inpost).", code="carrier_required")
     return carrier, tracking
+
+
+def _require_tracking(known: Any, carrier: str, tracking: str) -> None:
+    """One rule for every path: a carrier whose settings need a tracking number (unknown carriers do)."""
+    if not tracking and (known is None or known.tracking_required):
+        raise ValidationError(
+            "Give the tracking number (--tracking=...).",
+            code="tracking_required",
+            params={"carrier": known.name if known else carrier},
+        )
 
 
 def ship_order(
@@ -417,6 +426,7 @@ def _ship(
         order = find_order(s, number, lock=True)
         settings = load_settings(s)
         known = settings.carrier(carrier)
+        _require_tracking(known, carrier, tracking)
         result = apply_transition(
             s,
             actor,
@@ -431,7 +441,7 @@ def _ship(
                 order_id=order.id,
                 carrier=known.code if known else carrier,
                 service=service,
-                tracking_number=tracking,
+                tracking_number=tracking or None,
                 status="shipped",
                 shipped_at=now,
             )

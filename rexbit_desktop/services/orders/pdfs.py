@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from rexbit_desktop.adapters.pdf.render import Column, Party, PrintableDocument, render_pdf
 from rexbit_desktop.db.models.documents import WarehouseDocument
+from rexbit_desktop.db.models.users import User
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.order_settings import Company, OrderSettings
@@ -22,6 +23,10 @@ from rexbit_desktop.services.orders.workflow import find_order
 from rexbit_desktop.services.stock.documents import WarehouseDocumentDTO, document_dto
 
 KINDS = ("wz", "confirmation", "reservation", "packing")
+# The titles printed on the documents; the buttons that print them use the same words.
+WZ_TITLE = "WZ – Wydanie zewnętrzne"
+CONFIRMATION_TITLE = "Potwierdzenie zamówienia"
+PACKING_TITLE = "Lista kompletacyjna"
 PAYMENT_PL = {
     "pending": "oczekuje",
     "partially_paid": "częściowo opłacone",
@@ -43,7 +48,7 @@ def qty(value: Decimal) -> str:
 
 def _company_lines(company: Company) -> list[str]:
     lines = [
-        company.name or "(uzupełnij dane firmy: rexbit orders settings set company.name ...)",
+        company.name or "(uzupełnij dane firmy: Zamówienia → Ustawienia → Dane firmy)",
         company.street,
         f"{company.postcode} {company.city}".strip(),
         f"NIP: {company.vat_id}" if company.vat_id else "",
@@ -74,10 +79,14 @@ def _address(order: OrderDetailDTO, *kinds: str) -> AddressDTO | None:
 
 
 def wz_document(
-    doc: WarehouseDocumentDTO, settings: OrderSettings, *, storno_number: str | None = None
+    doc: WarehouseDocumentDTO,
+    settings: OrderSettings,
+    *,
+    storno_number: str | None = None,
+    issuer_name: str | None = None,
 ) -> PrintableDocument:
     title = {
-        "WZ": "WZ – Wydanie zewnętrzne",
+        "WZ": WZ_TITLE,
         "IN": "IN – Przyjęcie zwrotne (storno)",
         "PZ": "PZ – Przyjęcie zewnętrzne",
     }[doc.type]
@@ -122,7 +131,7 @@ def wz_document(
         signatures=["Wystawił", "Wydał", "Odebrał", "Zatwierdził"]
         if doc.type == "WZ"
         else ["Wystawił", "Przyjął"],
-        footer=f"{doc.number} · wystawił: {doc.created_by}",
+        footer=f"{doc.number} · wystawił: {issuer_name or doc.created_by}",
     )
 
 
@@ -151,7 +160,7 @@ def confirmation_document(order: OrderDetailDTO, settings: OrderSettings) -> Pri
         ("Zapłacono", money(order.total_paid, order.currency)),
     ]
     return PrintableDocument(
-        title="Potwierdzenie zamówienia",
+        title=CONFIRMATION_TITLE,
         number=order.number,
         meta=[
             ("Data zamówienia", order.created_at.date().isoformat()),
@@ -193,14 +202,31 @@ def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> Prin
         raise ValidationError(
             f"Order {order.number} has no reservation yet.",
             hint=f"Reserve it: rexbit orders reserve {order.number}",
+            code="no_reservation",
+            params={"number": order.number},
         )
     expiries = [r.expires_at for r in order.reservations if r.status != "released" and r.expires_at]
     meta = [("Zamówienie", order.number), ("Data", order.created_at.date().isoformat())]
     if expiries:
         meta.append(("Ważna do", min(expiries).strftime("%Y-%m-%d %H:%M")))
     missing_any = any(i.missing for i in order.items)
+    issued_any = any(i.issued for i in order.items)
+    wz_numbers = [
+        d.number for d in order.documents if d.type == "issue_wz" and d.status != "cancelled" and d.number
+    ]
+    notes = []
+    if issued_any:
+        # After the WZ the reservation is consumed (reserved 0): the document says where the goods went.
+        notes.append(
+            "Towar wydano z magazynu"
+            + (f" dokumentem {', '.join(wz_numbers)}" if wz_numbers else "")
+            + " — rezerwacja została zamknięta wydaniem."
+        )
+    if missing_any:
+        notes.append("Brakujące pozycje zostaną zarezerwowane automatycznie po przyjęciu dostawy.")
     return PrintableDocument(
         title="Rezerwacja towaru",
+        marker="Towar wydany (WZ)" if issued_any else "",
         number=number,
         meta=meta,
         parties=[
@@ -210,11 +236,12 @@ def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> Prin
         columns=[
             Column("Lp.", 6, "RIGHT"),
             Column("Kod", 12, wrap=True),
-            Column("Nazwa towaru", 27, wrap=True),
-            Column("Magazyn", 11),
-            Column("J.m.", 8),
-            Column("Zamówiono", 14, "RIGHT"),
-            Column("Zarezerw.", 13, "RIGHT"),
+            Column("Nazwa towaru", 25, wrap=True),
+            Column("Magazyn", 10),
+            Column("J.m.", 6),
+            Column("Zamówiono", 13, "RIGHT"),
+            Column("Zarezerw.", 12, "RIGHT"),
+            Column("Wydano", 10, "RIGHT"),
             Column("Brakuje", 10, "RIGHT"),
         ],
         rows=[
@@ -226,14 +253,13 @@ def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> Prin
                 i.unit,
                 qty(i.quantity),
                 qty(i.reserved),
+                qty(i.issued) if i.issued else "—",
                 qty(i.missing) if i.missing else "—",
             ]
             for n, i in enumerate(order.items, start=1)
             if i.in_catalog
         ],
-        notes=["Brakujące pozycje zostaną zarezerwowane automatycznie po przyjęciu dostawy."]
-        if missing_any
-        else [],
+        notes=notes,
     )
 
 
@@ -241,7 +267,7 @@ def packing_document(order: OrderDetailDTO, settings: OrderSettings) -> Printabl
     total = sum((i.quantity for i in order.items), Decimal(0))
     notes = [f"Uwagi: {n.body}" for n in order.notes]
     return PrintableDocument(
-        title="Lista pakowania",
+        title=PACKING_TITLE,
         number=order.number,
         meta=[("Data", order.created_at.date().isoformat()), ("Dostawa", order.delivery_method or "—")],
         parties=[
@@ -249,13 +275,14 @@ def packing_document(order: OrderDetailDTO, settings: OrderSettings) -> Printabl
             Party("Odbiorca", _address_lines(_address(order, "shipping", "pickup", "customer"))),
         ],
         columns=[
-            Column("Lp.", 6, "RIGHT"),
+            Column("Lp.", 5, "RIGHT"),
             Column("Kod", 15, wrap=True),
-            Column("EAN", 15),
+            # A 13-digit EAN at 8.5 pt is ~25 mm wide: the column leaves room for it and its padding.
+            Column("EAN", 19),
             Column("Nazwa towaru", 35, wrap=True),
-            Column("J.m.", 8),
-            Column("Ilość", 9, "RIGHT"),
-            Column("Spakowano", 14),
+            Column("J.m.", 7),
+            Column("Ilość", 8, "RIGHT"),
+            Column("Spakowano", 11),
         ],
         rows=[
             [str(n), i.sku or "", i.ean or "", i.name, i.unit, qty(i.quantity), "☐"]
@@ -265,6 +292,14 @@ def packing_document(order: OrderDetailDTO, settings: OrderSettings) -> Printabl
         notes=notes,
         signatures=["Spakował", "Sprawdził"],
     )
+
+
+def user_names(session: Session, logins: set[str]) -> dict[str, str]:
+    """The full names of users by login (documents print who issued them by name, not by login)."""
+    if not logins:
+        return {}
+    rows = session.execute(select(User.login, User.display_name).where(User.login.in_(logins))).all()
+    return {login: name for login, name in rows if name}
 
 
 def _wz_documents(session: Session, order_id: int) -> list[tuple[WarehouseDocumentDTO, str | None]]:
@@ -297,8 +332,14 @@ def build_order_documents(session: Session, number: str, kind: str) -> list[Prin
             raise NotFound(
                 f"Order {order.number} has no WZ yet.",
                 hint=f"It is issued on '{settings.automation.issue_wz_on}' (rexbit orders transition).",
+                code="no_wz",
+                params={"number": order.number, "status": settings.automation.issue_wz_on},
             )
-        return [wz_document(doc, settings, storno_number=storno) for doc, storno in wzs]
+        names = user_names(session, {doc.created_by for doc, _s in wzs})
+        return [
+            wz_document(doc, settings, storno_number=storno, issuer_name=names.get(doc.created_by))
+            for doc, storno in wzs
+        ]
     detail = order_detail(session, order)
     builder = {
         "confirmation": confirmation_document,
@@ -341,5 +382,11 @@ def render_document_pdf(uow: UnitOfWork, actor: Actor, document_number: str, out
             if doc.status == "cancelled"
             else None
         )
-        printable = wz_document(document_dto(s, doc), load_settings(s), storno_number=storno)
+        dto = document_dto(s, doc)
+        printable = wz_document(
+            dto,
+            load_settings(s),
+            storno_number=storno,
+            issuer_name=user_names(s, {dto.created_by}).get(dto.created_by),
+        )
     render_pdf(printable, out)

@@ -12,8 +12,8 @@ list shows "10 000+" instead of counting a million rows on every keystroke.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from rexbit_desktop.db.models.catalog import Warehouse
 from rexbit_desktop.db.models.integrations import Integration
-from rexbit_desktop.db.models.orders import Order, OrderItem
+from rexbit_desktop.db.models.orders import Order, OrderItem, OrderItemReservation, OrderItemShortage
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import Cancelled, ValidationError
 from rexbit_desktop.domain.orders import STATUS_ORDER, FulfillmentStatus, PaymentStatus
@@ -88,6 +88,8 @@ class OrderListFilter:
     search: str = ""
     order_ids: tuple[int, ...] = ()
     """Only these orders (e.g. the dashboard's "late now"); empty = any."""
+    numbers: tuple[str, ...] = ()
+    """Only these orders (the list's selection: export or print what is selected)."""
 
     def is_empty(self) -> bool:
         return self == OrderListFilter()
@@ -116,6 +118,10 @@ class OrderListRow:
     created_at: datetime
     cursor: tuple[Any, ...] = field(repr=False, compare=False, default=())
     """The keyset position of this row for the sort it was read with."""
+    reserved_qty: Decimal = Decimal(0)
+    """Open reservations of a not fully reserved order (``unassigned``): > 0 means partly reserved."""
+    missing_qty: Decimal = Decimal(0)
+    """What its open shortages still miss."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,8 @@ def _where(flt: OrderListFilter) -> list[ColumnElement[bool]]:
         conds.append(Order.created_at < flt.created_to)
     if flt.order_ids:
         conds.append(Order.id.in_(flt.order_ids))
+    if flt.numbers:
+        conds.append(Order.number.in_(flt.numbers))
     return conds
 
 
@@ -297,9 +305,42 @@ def list_orders(
     stmt = _list_select(flt, srt, after, limit + 1)
     with uow:
         rows = uow.session.execute(stmt).all()
-    more = len(rows) > limit
-    page = [_row(r, srt) for r in rows[:limit]]
+        more = len(rows) > limit
+        page = [_row(r, srt) for r in rows[:limit]]
+        page = _with_partial_reservations(uow.session, page)
     return OrderListPage(page, page[-1].cursor if more and page else None)
+
+
+def _with_partial_reservations(session: Any, page: list[OrderListRow]) -> list[OrderListRow]:
+    """Rows not (fully) reserved get what is reserved and what is missing: two indexed lookups for
+    the page's ids, so "partly reserved, 2 short" shows without a column on ``orders``."""
+    ids = [r.id for r in page if r.fulfillment_status == "unassigned"]
+    if not ids:
+        return page
+    reserved = dict(
+        session.execute(
+            select(
+                OrderItem.order_id,
+                func.sum(OrderItemReservation.reserved_qty - OrderItemReservation.released_qty),
+            )
+            .join(OrderItem, OrderItem.id == OrderItemReservation.order_item_id)
+            .where(OrderItem.order_id.in_(ids), OrderItemReservation.status != "released")
+            .group_by(OrderItem.order_id)
+        ).all()
+    )
+    missing = dict(
+        session.execute(
+            select(OrderItemShortage.order_id, func.sum(OrderItemShortage.missing_qty))
+            .where(OrderItemShortage.order_id.in_(ids), OrderItemShortage.status == "open")
+            .group_by(OrderItemShortage.order_id)
+        ).all()
+    )
+    return [
+        replace(r, reserved_qty=reserved.get(r.id) or Decimal(0), missing_qty=missing.get(r.id) or Decimal(0))
+        if r.id in reserved or r.id in missing
+        else r
+        for r in page
+    ]
 
 
 def count_orders(
@@ -398,22 +439,28 @@ def export_orders_csv(
     progress: Progress = no_progress,
     cancelled: CancelCheck = never_cancelled,
     batch: int = 5000,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> int:
     """Write every order that matches to ``out`` as CSV, streamed from a server-side cursor.
 
     Memory stays flat for a million rows. ``headers`` are the column titles in the user's language
-    (default: the field names). Raises ``Cancelled`` when ``cancelled()`` turns true between batches.
+    (default: the field names). ``labels`` turn codes into words per column (``status``: ``paid`` →
+    ``Opłacone``); each labelled column is followed by a column with the code (``headers`` then has one
+    title more per labelled column). Raises ``Cancelled`` when ``cancelled()`` turns true between batches.
     """
+    labels = labels or {}
+    code_columns = [c for c in EXPORT_COLUMNS if c in labels]
     actor.require(Permission.VIEW)
     flt = filters or OrderListFilter()
     srt = sort or OrderSort()
     _validate(flt)
-    if headers is not None and len(headers) != len(EXPORT_COLUMNS):
-        raise ValidationError(f"The export needs {len(EXPORT_COLUMNS)} column titles.")
+    if headers is not None and len(headers) != len(EXPORT_COLUMNS) + len(code_columns):
+        raise ValidationError(f"The export needs {len(EXPORT_COLUMNS) + len(code_columns)} column titles.")
     total = count_orders(uow, actor, filters=flt)
     stmt = _list_select(flt, srt)
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(list(headers) if headers is not None else list(EXPORT_COLUMNS))
+    default_headers = [h for c in EXPORT_COLUMNS for h in ([c, f"{c}_code"] if c in labels else [c])]
+    writer.writerow(list(headers) if headers is not None else default_headers)
     written = 0
     with uow:
         session: Session = uow.session
@@ -423,7 +470,14 @@ def export_orders_csv(
                 raise Cancelled("The export was cancelled; the file is incomplete.")
             for r in chunk:
                 row = _row(r, srt)
-                writer.writerow([_csv_value(row, c, decimal_comma) for c in EXPORT_COLUMNS])
+                values: list[str] = []
+                for c in EXPORT_COLUMNS:
+                    value = _csv_value(row, c, decimal_comma)
+                    if c in labels:
+                        values += [labels[c].get(value, value), value]
+                    else:
+                        values.append(value)
+                writer.writerow(values)
             written += len(chunk)
             progress(written, total.value if total.exact else None, "")
     progress(written, written, "")

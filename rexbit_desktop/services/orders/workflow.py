@@ -119,7 +119,12 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
         params["id"] = int(key)
     row = session.execute(stmt, params).first()
     if row is None:
-        raise NotFound(f"There is no order '{number}'.", hint="List orders with: rexbit orders list")
+        raise NotFound(
+            f"There is no order '{number}'.",
+            hint="List orders with: rexbit orders list",
+            code="order_not_found",
+            params={"number": number},
+        )
     if with_settings:
         prime_settings(session, row.settings)
     if with_warehouses:

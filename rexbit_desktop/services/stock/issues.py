@@ -53,16 +53,22 @@ def _recipient(session: Session, order: Order) -> dict[str, Any]:
     addresses = {
         a.type: a for a in session.scalars(select(OrderAddress).where(OrderAddress.order_id == order.id))
     }
-    chosen = addresses.get("shipping") or addresses.get("customer") or addresses.get("billing")
+    # One consistent party: the buyer's company (with its NIP) when billing is a company, else the
+    # person the goods go to — never a person's address with another party's NIP.
+    billing = addresses.get("billing")
+    chosen: OrderAddress | None
+    if billing is not None and (billing.company or "").strip():
+        chosen = billing
+    else:
+        chosen = addresses.get("shipping") or addresses.get("customer") or billing
     if chosen is None:
         return {"name": order.customer_name or "", "email": order.customer_email or ""}
-    billing = addresses.get("billing")
     snapshot = {
         k: getattr(chosen, k) or ""
         for k in ("name", "company", "street", "postcode", "city", "country", "email", "phone", "vat_id")
     }
-    if not snapshot["vat_id"] and billing is not None and billing.vat_id:
-        snapshot["vat_id"] = billing.vat_id
+    if not (chosen.company or "").strip():
+        snapshot["vat_id"] = ""  # a NIP belongs to a company: a person's WZ shows none
     return snapshot
 
 
@@ -107,6 +113,7 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     free = {k: on_hand - reserved for k, (on_hand, reserved) in levels.items()}
     codes = _warehouse_codes(session, set(warehouse_of.values()))
     short: list[str] = []
+    short_items: list[dict[str, object]] = []
     consume: dict[int, Decimal] = {}
     for item in items:
         key = (item.product_id, warehouse_of[item.id])
@@ -114,12 +121,16 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
         from_free = todo[item.id] - consume[item.id]
         if from_free > 0:
             if free[key] < from_free:  # type: ignore[index]
-                short.append(f"{item.sku} ×{from_free - max(free[key], ZERO)} in {codes[key[1]]}")  # type: ignore[index]
+                lacking = from_free - max(free[key], ZERO)  # type: ignore[index]
+                short.append(f"{item.sku} ×{lacking} in {codes[key[1]]}")  # type: ignore[index]
+                short_items.append({"sku": item.sku, "qty": lacking, "warehouse": codes[key[1]]})  # type: ignore[index]
             free[key] -= from_free  # type: ignore[index]
     if short:
         raise ValidationError(
             f"Cannot issue a WZ for order {order.number}: not enough stock ({'; '.join(short)}).",
             hint="Receive the goods (rexbit stock receive) or reserve them first.",
+            code="wz_not_enough_stock",
+            params={"order": order.number, "items": short_items},
         )
     recipient = _recipient(session, order)
     by_warehouse: dict[int, list[OrderItem]] = defaultdict(list)

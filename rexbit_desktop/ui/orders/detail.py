@@ -7,13 +7,13 @@ is reloaded from the database (it never patches itself from what it sent).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -41,7 +41,7 @@ from rexbit_desktop.services.orders.settings import get_order_settings
 from rexbit_desktop.services.orders.workflow import transition_order
 from rexbit_desktop.services.shop.flowback import ShopOrderInfo, shop_order_info
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t
+from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t, tn
 from rexbit_desktop.ui.orders.detail_labels import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
@@ -49,8 +49,10 @@ from rexbit_desktop.ui.orders.detail_labels import (
     _word,
 )
 from rexbit_desktop.ui.orders.detail_tabs import DetailTabs
-from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
+from rexbit_desktop.ui.orders.labels import order_fulfillment_label, payment_label
 from rexbit_desktop.ui.orders.messages import MessagesPanel
+from rexbit_desktop.ui.orders.pick_check import PickCheck
+from rexbit_desktop.ui.orders.printing import Printing, open_pdf, open_with_system_viewer, pdf_path
 from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.orders.shipment_dialog import ShipmentsPanel, open_create_dialog
 from rexbit_desktop.ui.runner import TaskContext, TaskError
@@ -113,7 +115,19 @@ register(
         "Issue WZ": "Wystaw WZ",
         "Cancel order": "Anuluj zamówienie",
         "Ship…": "Wyślij…",
-        "Print confirmation": "Drukuj potwierdzenie",
+        "Print order confirmation": "Drukuj potwierdzenie zamówienia",
+        "Order {number} is reserved only in part ({short}). Start picking anyway?": (
+            "Zamówienie {number} jest zarezerwowane tylko częściowo ({short}). Rozpocząć kompletowanie mimo to?"
+        ),
+        "Scan every item first (Pick check). Not scanned yet: {missing}.": (
+            "Najpierw zeskanuj wszystkie pozycje (Kompletacja). Niezeskanowane: {missing}."
+        ),
+        "Confirm order {number} as packed although {missing} was not scanned?": (
+            "Zatwierdzić zamówienie {number} jako spakowane, choć nie zeskanowano: {missing}?"
+        ),
+        "Ctrl+→ next status · Ctrl+P print WZ · Ctrl+S ship · Alt+↓/↑ next/previous order": (
+            "Ctrl+→ następny status · Ctrl+P drukuj WZ · Ctrl+S wyślij · Alt+↓/↑ następne/poprzednie zamówienie"
+        ),
         "Print packing list": "Drukuj listę kompletacyjną",
         "Open PDF": "Otwórz PDF",
         "Cancel order {number}? Reservations are released and issued goods go back with a storno.": (
@@ -172,10 +186,6 @@ def _action_label(label: str) -> str:
     return t(verb) + sep + rest
 
 
-def open_file(path: Path) -> None:
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
 class OrderDetailDialog(DetailTabs, QDialog):
     changed = Signal()
     """Emitted after an action changed the order (the list reloads)."""
@@ -189,10 +199,14 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.shop_order: ShopOrderInfo | None = None
         self.carriers: list[tuple[str, str]] = []
         self.wz_on = "ready_for_shipment"
-        self.open_file: Callable[[Path], None] = open_file
+        self.open_file: Callable[[Path], bool | None] = open_with_system_viewer
+        self.printing = Printing(ctx)
+        self.tracking_optional: list[str] = []
+        self.tracking_links: dict[str, str] = {}
+        self.carrier_names: dict[str, str] = {}
+        self._last_ship: tuple[str, str] | None = None
         # The "create shipment" dialog is shown by this (tests and screenshots answer it themselves).
         self.show_shipment_dialog: Callable[[Any], bool] | None = None
-        self.pdf_dir = Path(tempfile.gettempdir()) / "rexbit-pdf"
         self.setObjectName("order_detail")
         self.setWindowTitle(t("Order {number}", number=number))
         self.resize(1150, 760)
@@ -230,7 +244,7 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.cancel_button = QPushButton(t("Cancel order"))
         self.cancel_button.setObjectName("detail_cancel")
         self.cancel_button.clicked.connect(self._cancel)
-        self.print_confirmation = QPushButton(t("Print confirmation"))
+        self.print_confirmation = QPushButton(t("Print order confirmation"))
         self.print_confirmation.setObjectName("detail_print_confirmation")
         self.print_confirmation.clicked.connect(lambda: self.print_document("confirmation"))
         self.print_packing = QPushButton(t("Print packing list"))
@@ -304,6 +318,10 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.messages_panel = MessagesPanel(ctx, lambda: self.number, self)
         self.messages_panel.sent.connect(self.load)
         self.lower_tabs.addTab(self.messages_panel, t("Messages"))
+        self.pick_check = PickCheck()
+        self.pick_check.setObjectName("detail_pick_check")
+        self.pick_check.override_requested.connect(self._override_pick_check)
+        self.lower_tabs.addTab(self.pick_check, t("Pick check"))  # current by itself while picking
 
         items_box = QGroupBox(t("Items"))
         QVBoxLayout(items_box).addWidget(self.items_table)
@@ -330,11 +348,44 @@ class OrderDetailDialog(DetailTabs, QDialog):
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 1)
 
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("detail_message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setStyleSheet("color: #1b5e20; padding: 2px 4px")
+        self.message_label.hide()
+        self.keys_label = QLabel(
+            t("Ctrl+→ next status · Ctrl+P print WZ · Ctrl+S ship · Alt+↓/↑ next/previous order")
+        )
+        self.keys_label.setObjectName("detail_keys")
+        self.keys_label.setStyleSheet("color: #757575")
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addLayout(actions)
+        layout.addWidget(self.message_label)
         layout.addWidget(body, 1)
+        layout.addWidget(self.keys_label)
         self._set_actions_enabled(False)
+        self.navigate: Callable[[str, int], str | None] | None = None
+        """Set by the list: the number of the next (+1) / previous (-1) order in the list's order."""
+        for keys, action in (
+            ("Ctrl+Right", self.next_status),
+            ("Ctrl+P", lambda: self.print_wz()),
+            ("Ctrl+S", self._ship),
+            ("Alt+Down", lambda: self.go(1)),
+            ("Alt+Up", lambda: self.go(-1)),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=action)
+        # A scanner ends every code with Enter: Enter must never press a button of this window.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()  # QDialog would press its default button (a scanner's Enter)
+            return
+        super().keyPressEvent(event)
 
     # -- loading ----------------------------------------------------------------------------------
     def load(self) -> None:
@@ -353,6 +404,9 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.order = order
         self.number = order.number
         self.carriers = [(c.code, c.name) for c in settings.carriers]
+        self.tracking_optional = [c.code for c in settings.carriers if not c.tracking_required]
+        self.tracking_links = {c.code.lower(): c.tracking_url for c in settings.carriers if c.tracking_url}
+        self.carrier_names = {c.code.lower(): c.name for c in settings.carriers}
         self.wz_on = settings.automation.issue_wz_on
         self.status_labels = {
             k: (v.label_pl if language() == "pl" else v.label_en) for k, v in settings.statuses.items()
@@ -369,7 +423,12 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.summary_label.setText(
             f"{t('Gross total')}: <b>{format_money(order.total_gross, order.currency)}</b> &nbsp; "
             f"{t('Payment')}: {payment_label(order.payment_status)} &nbsp; "
-            f"{t('Fulfilment')}: {fulfillment_label(order.fulfillment_status)}"
+            f"{t('Fulfilment')}: "
+            + order_fulfillment_label(
+                order.fulfillment_status,
+                sum((i.reserved for i in order.items), Decimal(0)),
+                sum((i.missing for i in order.items), Decimal(0)),
+            )
         )
         self._fill_items(order)
         self._fill_payment(order)
@@ -445,6 +504,12 @@ class OrderDetailDialog(DetailTabs, QDialog):
         for note in order.notes:
             item = QListWidgetItem(f"{format_datetime(note.created_at)} · {note.author}\n{note.body}")
             self.notes_list.addItem(item)
+        self.pick_check.set_order(order)
+        picking = order.status == OrderStatus.PICKING.value
+        self.pick_check.scan.setEnabled(picking)
+        self.pick_check.override_button.setEnabled(picking and self.ctx.can(Permission.ORDERS_CANCEL))
+        if picking:
+            self.lower_tabs.setCurrentWidget(self.pick_check)
         self._update_actions(order)
         self.shipments_panel.load(order.number)
         self.loaded.emit(order)
@@ -501,15 +566,57 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.ctx.dialogs.error(self, error)
 
     def _after_action(self, message: str | None = None) -> None:
+        """A change that succeeded: reload, and say what happened in the window (no extra OK box)."""
         self.changed.emit()
         self.load()
-        if message:
-            self.ctx.dialogs.info(self, t("Order {number}", number=self.number), message)
+        self.show_message(message or "")
+
+    def show_message(self, message: str) -> None:
+        self.message_label.setText(message)
+        self.message_label.setVisible(bool(message))
 
     def _run(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self.ctx.runner.submit(lambda _c: fn(), on_result=done, on_error=self._error)
 
-    def transition_to(self, code: str) -> None:
+    def transition_to(self, code: str, comment: str | None = None) -> None:
+        if (
+            code == OrderStatus.READY_FOR_SHIPMENT.value
+            and comment is None
+            and self.pick_check.lines
+            and not self.pick_check.complete()
+        ):
+            # Packed only what was scanned: the check must be complete (or a manager confirms it).
+            self.lower_tabs.setCurrentWidget(self.pick_check)
+            self.pick_check.scan.setFocus()
+            self.ctx.dialogs.info(
+                self,
+                t("Pick check"),
+                t(
+                    "Scan every item first (Pick check). Not scanned yet: {missing}.",
+                    missing=self.pick_check.missing_text(),
+                ),
+            )
+            return
+        if code == OrderStatus.SHIPPED.value:
+            # One shipping rule: "shipped" always records the carrier (and the tracking number it needs).
+            self._ship()
+            return
+        order = self.order
+        if (
+            code == OrderStatus.PICKING.value
+            and order is not None
+            and any(i.missing for i in order.items)
+            and not self.ctx.dialogs.confirm(
+                self,
+                t("Picking"),
+                t(
+                    "Order {number} is reserved only in part ({short}). Start picking anyway?",
+                    number=order.number,
+                    short=tn("{n} unit short", int(sum((i.missing for i in order.items), Decimal(0)))),
+                ),
+            )
+        ):
+            return
         db, actor, number = self.ctx.db, self.ctx.actor, self.number
 
         def done(result: Any) -> None:
@@ -519,7 +626,49 @@ class OrderDetailDialog(DetailTabs, QDialog):
                 message += " " + t("Documents issued: {docs}.", docs=", ".join(docs))
             self._after_action(message)
 
-        self._run(lambda: transition_order(db.uow(), actor, number, code), done)
+        self._run(lambda: transition_order(db.uow(), actor, number, code, comment=comment), done)
+
+    def next_status(self) -> None:
+        """Ctrl+→: the first status offered (the next step of the flow), without an extra OK box."""
+        for i in range(self.transition_combo.count()):
+            item = self.transition_combo.model().item(i)  # type: ignore[attr-defined]
+            if item.isEnabled() and self.transition_button.isEnabled():
+                self.transition_to(str(self.transition_combo.itemData(i)))
+                return
+
+    def print_wz(self) -> None:
+        """Ctrl+P: print the order's WZ (the printer remembered for WZ)."""
+        self.print_document("wz")
+
+    def go(self, step: int) -> None:
+        """Alt+↓ / Alt+↑: the next / previous order of the list in this window."""
+        target = self.navigate(self.number, step) if self.navigate else None
+        if target:
+            self.number = target
+            self.show_message("")
+            self.load()
+
+    def _override_pick_check(self) -> None:
+        """A manager sends the order on without a full check; the history says who and what was missing."""
+        if not self.ctx.can(Permission.ORDERS_CANCEL):
+            self.ctx.dialogs.info(self, t("Pick check"), t("Only a manager may confirm an incomplete check."))
+            return
+        missing = self.pick_check.missing_text()
+        if not self.ctx.dialogs.confirm(
+            self,
+            t("Pick check"),
+            t(
+                "Confirm order {number} as packed although {missing} was not scanned?",
+                number=self.number,
+                missing=missing,
+            ),
+        ):
+            return
+        who = self.ctx.actor.display_name or self.ctx.actor.login
+        self.transition_to(
+            OrderStatus.READY_FOR_SHIPMENT.value,
+            comment=t("Pick check confirmed by {who} with {missing} not scanned.", who=who, missing=missing),
+        )
 
     def _change_status(self) -> None:
         code = self.transition_combo.currentData()
@@ -554,7 +703,16 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self._run(lambda: cancel_order(db.uow(), actor, number), lambda _r: self._after_action())
 
     def ask_ship(self) -> ShipDialog:
-        return ShipDialog(self.number, self.carriers, self)
+        dialog = ShipDialog(self.number, self.carriers, self, tracking_optional=self.tracking_optional)
+        if self._last_ship:  # a refused shipment: what was typed is offered again
+            carrier, tracking = self._last_ship
+            index = dialog.carrier.findData(carrier)
+            if index >= 0:
+                dialog.carrier.setCurrentIndex(index)
+            else:
+                dialog.carrier.setEditText(carrier)
+            dialog.tracking.setText(tracking)
+        return dialog
 
     def _ship(self) -> None:
         dialog = self.ask_ship()
@@ -563,9 +721,21 @@ class OrderDetailDialog(DetailTabs, QDialog):
 
     def ship(self, carrier: str, tracking: str) -> None:
         db, actor, number = self.ctx.db, self.ctx.actor, self.number
+        self._last_ship = (carrier, tracking)
+
+        def done(_r: Any) -> None:
+            self._last_ship = None
+            self._after_action(
+                t(
+                    "Order {number}: {status}.",
+                    number=number,
+                    status=self.status_labels.get("shipped", "shipped"),
+                )
+            )
+
         self._run(
             lambda: ship_order(db.uow(), actor, number, carrier=carrier, tracking=tracking),
-            lambda _r: self._after_action(),
+            done,
         )
 
     def create_shipment(self) -> None:
@@ -592,18 +762,22 @@ class OrderDetailDialog(DetailTabs, QDialog):
 
     # -- PDFs -------------------------------------------------------------------------------------
     def _pdf_path(self, name: str) -> Path:
-        self.pdf_dir.mkdir(parents=True, exist_ok=True)
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-        return self.pdf_dir / f"{safe}.pdf"
+        return pdf_path(self.ctx, name)
+
+    def _open(self, path: Path) -> None:
+        self.show_message(t("Saved: {path}", path=str(path)))
+        open_pdf(self.ctx, self, path, lambda p: self.open_file(p) is not False)
 
     def print_document(self, kind: str) -> None:
-        """Write the PDF to a temporary file and open it with the system viewer (print from there)."""
+        """Write the PDF into the user's documents folder (the path is shown) and print it through the
+        print dialog (the printer remembered for this document type)."""
         db, actor, number = self.ctx.db, self.ctx.actor, self.number
         out = self._pdf_path(f"{kind}-{number}")
 
         def done(paths: list[Path]) -> None:
+            self.show_message(t("Saved: {path}", path=", ".join(str(p) for p in paths)))
             for p in paths:
-                self.open_file(p)
+                self.printing.print_pdf(self, p, kind)
 
         self._run(lambda: render_order_pdf(db.uow(), actor, number, kind=kind, out=out), done)
 
@@ -623,4 +797,4 @@ class OrderDetailDialog(DetailTabs, QDialog):
             render_document_pdf(db.uow(), actor, document_number, out)
             return out
 
-        self._run(work, self.open_file)
+        self._run(work, self._open)

@@ -4,7 +4,9 @@ types) and an address as text."""
 from __future__ import annotations
 
 from rexbit_desktop.services.orders.dto import AddressDTO
-from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.i18n import register, t
+
+register({"Document posted": "zatwierdzony", "Document draft": "szkic"})
 
 DOCUMENT_TYPES = {
     "issue_wz": "WZ (goods issue)",
@@ -13,7 +15,12 @@ DOCUMENT_TYPES = {
     "packing_list": "Packing list",
 }
 
-DOCUMENT_STATUSES = {"active": "Document active", "cancelled": "Document cancelled"}
+DOCUMENT_STATUSES = {
+    "active": "Document active",
+    "posted": "Document posted",
+    "draft": "Document draft",
+    "cancelled": "Document cancelled",
+}
 
 RESERVATION_STATUSES = {
     "open": "Reservation open",

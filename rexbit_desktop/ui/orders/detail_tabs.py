@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape
+from urllib.parse import quote
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QLabel,
@@ -10,7 +14,7 @@ from PySide6.QtWidgets import (
 from rexbit_desktop.services.orders.dto import OrderDetailDTO
 from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, t
 from rexbit_desktop.ui.orders.detail_labels import ADDRESS_TYPES, _address_text, _word
-from rexbit_desktop.ui.orders.labels import payment_label
+from rexbit_desktop.ui.orders.labels import payment_label, source_label
 from rexbit_desktop.ui.widgets.tables import fill_table
 
 
@@ -75,12 +79,26 @@ class DetailTabs:
                     f"{p.provider}: {format_money(p.amount, p.currency)} ({payment_label(p.status)})",
                 )
             )
+        links: dict[int, str] = {}
+        names: dict[str, str] = getattr(self, "carrier_names", {})
+        templates: dict[str, str] = getattr(self, "tracking_links", {})
         for s in order.shipments:
-            rows.append((t("Tracking"), f"{s.carrier}: {s.tracking_number or ''}"))
+            name = names.get(s.carrier.lower(), s.carrier)
+            template = templates.get(s.carrier.lower(), "")
+            if s.tracking_number and "{tracking}" in template:
+                # The tracking number is a link to the carrier's tracking page (the settings' template).
+                url = template.replace("{tracking}", quote(s.tracking_number, safe=""))
+                links[len(rows)] = f'{escape(name)}: <a href="{escape(url)}">{escape(s.tracking_number)}</a>'
+            rows.append((t("Tracking"), f"{name}: {s.tracking_number or '—'}"))
         for r, (label, value) in enumerate(rows):
             self.payment_grid.addWidget(QLabel(label), r, 0)
             value_label = QLabel(value)
             value_label.setWordWrap(True)
+            if r in links:
+                value_label.setObjectName("detail_tracking_link")
+                value_label.setTextFormat(Qt.TextFormat.RichText)
+                value_label.setText(links[r])
+                value_label.setOpenExternalLinks(True)
             self.payment_grid.addWidget(value_label, r, 1)
 
     def _source_row(self, order: OrderDetailDTO) -> tuple[str, str]:
@@ -88,8 +106,10 @@ class DetailTabs:
         if shop is not None:  # the shop's own id has a row of its own
             return t(
                 "Source"
-            ), f"PrestaShop: {shop.integration_name}" if shop.integration_name else order.source
-        return t("Source"), order.source + (f" #{order.external_order_id}" if order.external_order_id else "")
+            ), f"PrestaShop: {shop.integration_name}" if shop.integration_name else source_label(order.source)
+        return t("Source"), source_label(order.source) + (
+            f" #{order.external_order_id}" if order.external_order_id else ""
+        )
 
     def _fill_addresses(self, order: OrderDetailDTO) -> None:
         while self.addresses_layout.count():

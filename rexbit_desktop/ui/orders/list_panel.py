@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QDate, QModelIndex, Qt, Signal
+from PySide6.QtCore import QByteArray, QDate, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
+from rexbit_desktop.services.orders.batch import ScanHit, find_scanned, order_numbers
 from rexbit_desktop.services.orders.queries import (
     EXPORT_COLUMNS,
     MANUAL,
@@ -44,7 +45,13 @@ from rexbit_desktop.services.orders.queries import (
 )
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_decimal, language, register, t
-from rexbit_desktop.ui.orders.labels import payment_label
+from rexbit_desktop.ui.orders.bulk import BulkBar
+from rexbit_desktop.ui.orders.labels import (
+    FULFILLMENT_LABELS,
+    PAYMENT_LABELS,
+    fulfillment_label,
+    payment_label,
+)
 from rexbit_desktop.ui.orders.model import OrdersTableModel
 from rexbit_desktop.ui.orders.shipment_dialog import create_for_selection, dpd_protocol
 from rexbit_desktop.ui.runner import TaskContext, TaskError
@@ -75,6 +82,7 @@ register(
         "Currency": "Waluta",
         "Order number": "Numer zamówienia",
         "Customer e-mail": "E-mail klienta",
+        "{column} (code)": "{column} (kod)",
         # messages of services.order_queries, shown through describe_error
         "The search text is too long (at most 200 characters).": "Szukany tekst jest za długi (najwyżej 200 znaków).",
         "The date range is empty: the start date is after the end date.": (
@@ -162,6 +170,7 @@ class OrderListPanel(QWidget):
         self.table.setObjectName("orders_table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # Shift/Ctrl select several orders for the bulk actions (Ctrl+A: every loaded row).
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(False)
@@ -210,6 +219,17 @@ class OrderListPanel(QWidget):
         self.protocol_button.setObjectName("orders_dpd_protocol")
         self.protocol_button.setEnabled(ctx.can(Permission.ORDERS_EDIT))
         self.protocol_button.clicked.connect(lambda: dpd_protocol(self.ctx, self))
+        self._all_in_filter: list[str] | None = None
+        self.message_label = QLabel("")
+        self.message_label.setObjectName("orders_message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.hide()
+        self.bulk = BulkBar(self)
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
+        self.filters.search.returnPressed.connect(self._search_entered)
+        self._reselect: set[str] = set()
+        self.model.page_loaded.connect(lambda _n: self._restore_selection())
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label)
@@ -239,6 +259,8 @@ class OrderListPanel(QWidget):
         layout.addWidget(self.filters)
         layout.addWidget(self.pinned_bar)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.bulk)
+        layout.addWidget(self.message_label)
         layout.addLayout(bottom)
 
     # -- state ------------------------------------------------------------------------------------
@@ -272,6 +294,7 @@ class OrderListPanel(QWidget):
         self.options = options
         self.model.set_options(options)
         self.filters.set_combo_items("status", [(s.label, s.code) for s in options.statuses])
+        self.bulk.set_statuses([(s.label, s.code) for s in options.statuses])
         self.filters.set_combo_items("payment", [(payment_label(p), p) for p in options.payment_statuses])
         self.filters.set_combo_items(
             "integration", [(t("Typed in by hand"), MANUAL), *((name, i) for i, name in options.integrations)]
@@ -315,6 +338,8 @@ class OrderListPanel(QWidget):
             self.ctx.dialogs.error(self, exc)
             return
         self.current_filter = flt
+        self._all_in_filter = None
+        self._reselect = set()
         self._reload()
 
     def _reload(self) -> None:
@@ -358,10 +383,122 @@ class OrderListPanel(QWidget):
     def selected_row(self) -> OrderListRow | None:
         return self.model.row_at(self.table.currentIndex().row())
 
-    def selected_numbers(self) -> list[str]:
+    def neighbour(self, number: str, step: int) -> str | None:
+        """The order ``step`` rows after (before) ``number`` in the list as it is sorted now."""
+        numbers = [r.number for r in self.model.rows]
+        if number not in numbers:
+            return None
+        i = numbers.index(number) + step
+        return numbers[i] if 0 <= i < len(numbers) else None
+
+    def selected_rows(self) -> list[OrderListRow]:
+        """The selected (loaded) rows, top to bottom."""
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        found = [self.model.row_at(r) for r in rows]
-        return [r.number for r in found if r is not None]
+        return [r for r in (self.model.row_at(i) for i in rows) if r is not None]
+
+    def selected_numbers(self) -> list[str]:
+        """The numbers the bulk actions work on: every order of the filter after *Zaznacz wszystkie z
+        filtra*, else the selected rows in the list's order."""
+        if self._all_in_filter is not None:
+            return list(self._all_in_filter)
+        return [r.number for r in self.selected_rows()]
+
+    def select_rows(self, numbers: Sequence[str]) -> None:
+        wanted = set(numbers)
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for i, row in enumerate(self.model.rows):
+            if row.number in wanted:
+                selection.select(self.model.index(i, 0), flags)
+
+    def select_all_in_filter(self) -> None:
+        """Every order that matches the filter (up to the bulk limit), loaded or not."""
+        actor, db, flt, sort = self.ctx.actor, self.ctx.db, self.current_filter, self.sort
+
+        def done(numbers: list[str]) -> None:
+            self.table.selectAll()
+            self._all_in_filter = numbers
+            self.bulk.update_selection(len(numbers), True)
+
+        self.ctx.runner.submit(
+            lambda _c: order_numbers(db.uow(), actor, filters=flt, sort=sort),
+            on_result=done,
+            on_error=lambda err: self.ctx.dialogs.error(self, err),
+        )
+
+    def _selection_changed(self) -> None:
+        n = len(self.table.selectionModel().selectedRows())
+        if self._all_in_filter is not None and n < len(self.model.rows):
+            self._all_in_filter = None  # the user picked rows by hand again
+        self.bulk.update_selection(
+            len(self._all_in_filter) if self._all_in_filter is not None else n,
+            self._all_in_filter is not None,
+        )
+
+    def reload_keeping_selection(self) -> None:
+        """Reload after a bulk action; the same orders stay selected (as their rows arrive)."""
+        keep = set(self.selected_numbers())
+        self.apply_filters()
+        self._reselect = keep
+        if self.model.rows:  # already here (a synchronous runner): select now, else on the first page
+            self._restore_selection()
+
+    def _restore_selection(self) -> None:
+        if not self._reselect:
+            return
+        wanted, self._reselect = self._reselect, set()
+        selection = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for i, row in enumerate(self.model.rows):
+            if row.number in wanted:
+                selection.select(self.model.index(i, 0), flags)
+
+    def show_message(self, message: str) -> None:
+        self.message_label.setText(message)
+        self.message_label.setVisible(bool(message))
+
+    def _search_entered(self) -> None:
+        """A scanner types a code and Enter: an order number, a WZ or tracking number opens the order;
+        an EAN or SKU lists the orders with that product."""
+        code = self.filters.search_text()
+        if not code:
+            return
+        actor, db = self.ctx.actor, self.ctx.db
+
+        def done(hit: ScanHit | None) -> None:
+            if hit is None:
+                return  # an ordinary search: the filter bar already applied it
+            if hit.kind == "order" and hit.order_number:
+                self.order_opened.emit(hit.order_number)
+                if self._open_detail:
+                    self._open_detail(hit.order_number)
+                self.filters.search.selectAll()  # the next scan replaces the code
+            elif hit.kind == "product" and hit.sku and hit.sku != code:
+                self.filters.search.setText(hit.sku)
+                self.filters.flush()
+
+        self.ctx.runner.submit(
+            lambda _c: find_scanned(db.uow(), actor, code),
+            on_result=done,
+            on_error=lambda err: self.ctx.dialogs.error(self, err),
+        )
+
+    def ask_export_selected(self) -> None:
+        numbers = self.selected_numbers()
+        if not numbers:
+            self.ctx.dialogs.info(self, t("Orders"), t("Select orders first."))
+            return
+        last_dir = str(self.ctx.setting("orders/export_dir", "") or str(Path.home()))
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            t("Export orders"),
+            os.path.join(last_dir, "zamowienia-zaznaczone.csv"),
+            t("CSV files (*.csv)"),
+        )
+        if path:
+            self.ctx.set_setting("orders/export_dir", str(Path(path).parent))
+            self.export_csv(Path(path), numbers=numbers)
 
     def create_shipments(self) -> None:
         create_for_selection(
@@ -384,10 +521,36 @@ class OrderListPanel(QWidget):
             self.ctx.set_setting("orders/export_dir", str(Path(path).parent))
             self.export_csv(Path(path))
 
-    def export_csv(self, path: Path, on_done: Callable[[int], None] | None = None) -> None:
-        """Stream the filtered, sorted list to ``path`` (UTF-8 with BOM, ';' — what Excel opens)."""
-        actor, db, flt, sort = self.ctx.actor, self.ctx.db, self.current_filter, self.sort
-        headers = [t(EXPORT_TITLES[c]) for c in EXPORT_COLUMNS]
+    def export_labels(self) -> dict[str, dict[str, str]]:
+        """Words for the codes of the CSV export (each followed by a column with the code)."""
+        statuses = {s.code: s.label for s in self.options.statuses} if self.options else {}
+        return {
+            "status": statuses,
+            "payment_status": {code: payment_label(code) for code in PAYMENT_LABELS},
+            "fulfillment_status": {code: fulfillment_label(code) for code in FULFILLMENT_LABELS},
+        }
+
+    def export_csv(
+        self,
+        path: Path,
+        on_done: Callable[[int], None] | None = None,
+        *,
+        numbers: Sequence[str] | None = None,
+    ) -> None:
+        """Stream the filtered, sorted list (or only the orders ``numbers``) to ``path`` (UTF-8 with BOM,
+        ';' — what Excel opens); codes as words, each followed by a column with the code."""
+        actor, db, sort = self.ctx.actor, self.ctx.db, self.sort
+        flt = OrderListFilter(numbers=tuple(numbers)) if numbers else self.current_filter
+        labels = self.export_labels()
+        headers = [
+            h
+            for c in EXPORT_COLUMNS
+            for h in (
+                [t(EXPORT_TITLES[c]), t("{column} (code)", column=t(EXPORT_TITLES[c]))]
+                if c in labels
+                else [t(EXPORT_TITLES[c])]
+            )
+        ]
         decimal_comma = language() == "pl"
         partial = path.with_name(path.name + ".part")
 
@@ -401,6 +564,7 @@ class OrderListPanel(QWidget):
                         filters=flt,
                         sort=sort,
                         headers=headers,
+                        labels=labels,
                         decimal_comma=decimal_comma,
                         progress=c.progress,
                         cancelled=c.cancelled,

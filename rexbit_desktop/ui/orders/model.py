@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor
 
 from rexbit_desktop.services.orders.queries import OrderListOptions, OrderListRow, SortKey
 from rexbit_desktop.ui.i18n import format_datetime, format_money, register, t
-from rexbit_desktop.ui.orders.labels import fulfillment_label, payment_label
+from rexbit_desktop.ui.orders.labels import order_fulfillment_label, payment_label
 from rexbit_desktop.ui.runner import TaskRunner
 from rexbit_desktop.ui.widgets.paged_model import Column, FetchPage, PagedTableModel
 
@@ -68,7 +68,7 @@ class OrdersTableModel(PagedTableModel[OrderListRow]):
         if key == SortKey.PAYMENT:
             return payment_label(row.payment_status)
         if key == SortKey.FULFILLMENT:
-            return fulfillment_label(row.fulfillment_status)
+            return order_fulfillment_label(row.fulfillment_status, row.reserved_qty, row.missing_qty)
         if key == SortKey.WAREHOUSE:
             return row.warehouse
         if key == SortKey.INTEGRATION:

@@ -44,7 +44,7 @@ from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services.orders.settings import get_order_settings, save_order_settings
 from rexbit_desktop.services.stock.stock import list_warehouses
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import register, t
+from rexbit_desktop.ui.i18n import language, register, t
 from rexbit_desktop.ui.runner import TaskContext, TaskError
 
 register(
@@ -83,6 +83,7 @@ register(
         ),
         "Carriers": "Przewoźnicy",
         "Tracking URL template ({tracking})": "Szablon adresu śledzenia ({tracking})",
+        "Tracking number required": "Wymaga numeru przesyłki",
         "Add carrier": "Dodaj przewoźnika",
         "Remove carrier": "Usuń przewoźnika",
         "Company data (documents)": "Dane firmy (na dokumentach)",
@@ -106,7 +107,7 @@ register(
 )
 
 STATUS_COLUMNS = ["Code", "Label (Polish)", "Label (English)", "Colour", "Order", "Mapping"]
-CARRIER_COLUMNS = ["Code", "Name", "Tracking URL template ({tracking})"]
+CARRIER_COLUMNS = ["Code", "Name", "Tracking URL template ({tracking})", "Tracking number required"]
 COMPANY_FIELDS = [
     ("name", "Company name"),
     ("street", "Street"),
@@ -339,6 +340,8 @@ class OrderSettingsPanel(QWidget):
             code_item = QTableWidgetItem(code)
             code_item.setFlags(code_item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             colour_item = QTableWidgetItem(label.colour)
+            # Picked with the colour dialog (double click), never typed: no inline editor over the colour.
+            colour_item.setFlags(colour_item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             colour_item.setBackground(QColor(label.colour))
             colour_item.setForeground(
                 QColor("#ffffff") if QColor(label.colour).lightness() < 150 else QColor("#000")
@@ -360,7 +363,7 @@ class OrderSettingsPanel(QWidget):
         self.reset.setCurrentIndex(max(self.reset.findData(s.numbering.reset), 0))
         self.initial_status.clear()
         for code, label in ordered:
-            self.initial_status.addItem(label.label_pl, code)
+            self.initial_status.addItem(label.label_pl if language() == "pl" else label.label_en, code)
         self.initial_status.setCurrentIndex(max(self.initial_status.findData(s.initial_status), 0))
         self.expiry.setValue(s.reservation_expiry_hours)
         self.default_warehouse.clear()
@@ -371,7 +374,10 @@ class OrderSettingsPanel(QWidget):
         self.reserve_on.setChecked(s.automation.reserve_on_awaiting_fulfillment)
         self.issue_wz_on.clear()
         for code in ("picking", "ready_for_shipment"):
-            self.issue_wz_on.addItem(s.label(code), code)
+            lbl = s.statuses.get(code)
+            self.issue_wz_on.addItem(
+                (lbl.label_pl if language() == "pl" else lbl.label_en) if lbl else s.label(code), code
+            )
         self.issue_wz_on.addItem(t("never (by hand)"), "never")
         self.issue_wz_on.setCurrentIndex(max(self.issue_wz_on.findData(s.automation.issue_wz_on), 0))
         self.release_on_cancel.setChecked(s.automation.release_reservations_on_cancel)
@@ -387,6 +393,12 @@ class OrderSettingsPanel(QWidget):
         self.carrier_table.insertRow(r)
         for c, value in enumerate((carrier.code, carrier.name, carrier.tracking_url)):
             self.carrier_table.setItem(r, c, QTableWidgetItem(value))
+        required = QTableWidgetItem("")
+        required.setFlags((required.flags() | Qt.ItemFlag.ItemIsUserCheckable) & ~Qt.ItemFlag.ItemIsEditable)
+        required.setCheckState(
+            Qt.CheckState.Checked if carrier.tracking_required else Qt.CheckState.Unchecked
+        )
+        self.carrier_table.setItem(r, 3, required)
 
     def _pick_colour(self, row: int, column: int) -> None:
         if column != 3 or not self.editable:
@@ -405,6 +417,10 @@ class OrderSettingsPanel(QWidget):
     def _cell(self, table: QTableWidget, r: int, c: int) -> str:
         item = table.item(r, c)
         return item.text().strip() if item is not None else ""
+
+    def _checked(self, table: QTableWidget, r: int, c: int) -> bool:
+        item = table.item(r, c)
+        return item is None or item.checkState() == Qt.CheckState.Checked
 
     def collect(self) -> OrderSettings:
         """The form as settings (raises ``ValidationError`` with what to fix)."""
@@ -430,6 +446,7 @@ class OrderSettingsPanel(QWidget):
                 self._cell(self.carrier_table, r, 0),
                 self._cell(self.carrier_table, r, 1),
                 self._cell(self.carrier_table, r, 2),
+                tracking_required=self._checked(self.carrier_table, r, 3),
             )
             for r in range(self.carrier_table.rowCount())
         ]

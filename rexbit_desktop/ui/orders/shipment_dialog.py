@@ -7,7 +7,6 @@ services/shipping on the task runner.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -54,6 +53,7 @@ from rexbit_desktop.services.shipping import (
 )
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, format_decimal, format_money, register, t
+from rexbit_desktop.ui.orders.printing import pdf_folder
 from rexbit_desktop.ui.runner import TaskContext, TaskError
 
 register(
@@ -411,7 +411,8 @@ class ShipmentsPanel(QWidget):
         self.shipments: list[ShipmentDTO] = []
         self.open_file: Callable[[Path], None] = _open_file
         self.ask_save_path: Callable[[str], Path | None] = self._ask_save_path
-        self.pdf_dir = Path(tempfile.gettempdir()) / "rexbit-pdf"
+        # Labels go to the user's own documents folder (never a shared /tmp), as every other PDF.
+        self.pdf_dir = pdf_folder(ctx)
         self.setObjectName("shipments_panel")
         self.table = QTableWidget(0, len(SHIPMENT_HEADERS))
         self.table.setObjectName("shipments_table")
@@ -680,9 +681,10 @@ def _ask_labels_path(parent: QWidget) -> Callable[[str], Path | None]:
 
 
 def dpd_protocol(ctx: AppContext, parent: QWidget, open_file: Callable[[Path], None] = _open_file) -> None:
-    """Today's DPD handover protocol, written to a temporary PDF and opened (print it from there)."""
+    """Today's DPD handover protocol, written to the user's documents folder and opened (print it from
+    there)."""
     db, actor = ctx.db, ctx.actor
-    out_dir = Path(tempfile.gettempdir()) / "rexbit-pdf"
+    out_dir = pdf_folder(ctx)
 
     def work(_c: TaskContext) -> tuple[Any, Path]:
         protocol = handover_protocol(db.uow(), actor, carrier="dpd")

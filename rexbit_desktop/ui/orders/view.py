@@ -25,6 +25,8 @@ class OrdersView(View):
         self.settings_panel = OrderSettingsPanel(ctx)
         self.automation_panel = AutomationPanel(ctx)
         self.webhooks_panel = WebhooksPanel(ctx)
+        # Saved settings (labels, colours) apply to the list at once, without F5.
+        self.settings_panel.saved.connect(lambda _s: self.list_panel.refresh())
         self.tabs = QTabWidget()
         self.tabs.setObjectName("orders_tabs")
         self.tabs.addTab(self.list_panel, t("Order list"))
@@ -68,6 +70,7 @@ class OrdersView(View):
 
     def open_detail(self, number: str) -> QWidget:
         dialog = OrderDetailDialog(self.ctx, number, parent=self)
+        dialog.navigate = self.list_panel.neighbour
         dialog.changed.connect(self.list_panel.apply_filters)
         dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
         self.detail_windows.append(dialog)

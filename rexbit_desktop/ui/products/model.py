@@ -14,7 +14,7 @@ from rexbit_desktop.services.catalog.products import (
     SupplierOfferDTO,
 )
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_money, format_quantity, t
+from rexbit_desktop.ui.i18n import format_money, format_quantity, t, tn
 from rexbit_desktop.ui.widgets.paged_model import Column as PagedColumn
 from rexbit_desktop.ui.widgets.paged_model import PagedTableModel, PageResult
 
@@ -36,7 +36,7 @@ def _per_warehouse(row: ProductRowDTO | ProductDetailDTO) -> str:
 def _delivery(offer: SupplierOfferDTO | None) -> str:
     if offer is None or offer.delivery_days is None:
         return ""
-    return t("{n} d", n=offer.delivery_days)
+    return tn("{n} day", int(offer.delivery_days))
 
 
 def _offer_summary(offer: SupplierOfferDTO | None) -> str:

@@ -59,7 +59,6 @@ register(
         "Updated": "Aktualizacja",
         "auto": "automatyczne",
         "manual": "ręczne",
-        "{n} d": "{n} dni",
         "Search SKU, EAN or name…": "Szukaj SKU, EAN lub nazwy…",
         "Only active": "Tylko aktywne",
         "Show": "Pokaż",
@@ -289,15 +288,26 @@ class ProductsView(ServiceView):
 
     def _page_loaded(self) -> None:
         self._update_count()
-        if self.table.currentIndex().isValid() or self.model.rowCount() == 0:
+        if self.model.rowCount() == 0:
+            self._clear_detail()  # nothing matches: no detail of a product the list no longer shows
             return
-        # After a reload keep the product whose detail is shown; at first show the first product.
+        if self.table.currentIndex().isValid():
+            return
+        # After a reload keep the product whose detail is shown if the list still has it; else (a search
+        # narrowed the list to other products) the detail follows the list's first product.
         shown = self.detail.id if self.detail is not None else None
-        row = next((i for i, r in enumerate(self.model.rows) if r.id == shown), None)
-        if row is None and shown is None:
-            row = 0
-        if row is not None:
-            self.table.setCurrentIndex(self.model.index(row, 0))
+        row = next((i for i, r in enumerate(self.model.rows) if r.id == shown), 0)
+        self.table.setCurrentIndex(self.model.index(row, 0))
+        if self.detail is not None and self.model.rows[row].id != self.detail.id:
+            self._load_detail(self.model.rows[row].id)
+
+    def _clear_detail(self) -> None:
+        self.detail = None
+        self.detail_title.setText(t("Select a product."))
+        self.stock_model.set_rows([])
+        self.offers_model.set_rows([])
+        self.shop_links_model.set_rows([])
+        self._update_buttons()
 
     def _update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total

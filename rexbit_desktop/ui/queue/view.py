@@ -66,6 +66,10 @@ register(
         "Scheduled later": "Zaplanowane na później",
         "Select a queue to see only its failed jobs.": "Wybierz kolejkę, aby zobaczyć tylko jej nieudane zadania.",
         "Failed jobs: {queue}": "Nieudane zadania: {queue}",
+        "Orders queue": "Zamówienia",
+        "Imports queue": "Importy",
+        "Integrations queue": "Integracje",
+        "Other jobs queue": "Pozostałe",
         "All queues": "Wszystkie kolejki",
         "Restart workers": "Restartuj workery",
         "Restart workers?": "Zrestartować workery?",
@@ -103,6 +107,19 @@ def _age(seconds: float | None) -> str:
     return t("{n} h", n=s // 3600)
 
 
+QUEUE_LABELS = {
+    "orders": "Orders queue",
+    "import": "Imports queue",
+    "integrations": "Integrations queue",
+    "default": "Other jobs queue",
+}
+
+
+def queue_label(code: str) -> str:
+    """A queue in words, with its name for ``rexbit queue work --queue`` after it."""
+    return f"{t(QUEUE_LABELS[code])} ({code})" if code in QUEUE_LABELS else code
+
+
 class QueuesView(ServiceView):
     title = "Queues"
 
@@ -112,7 +129,7 @@ class QueuesView(ServiceView):
 
         self.queues_model: RecordTableModel[Any] = RecordTableModel(
             [
-                Column(t("Queue"), lambda q: str(q.queue)),
+                Column(t("Queue"), lambda q: queue_label(str(q.queue))),
                 Column(t("Waiting"), lambda q: str(q.waiting), numeric=True),
                 Column(t("Scheduled later"), lambda q: str(q.scheduled), numeric=True),
                 Column(t("Running"), lambda q: str(q.running), numeric=True),
@@ -138,7 +155,7 @@ class QueuesView(ServiceView):
         self.failed_model: RecordTableModel[Any] = RecordTableModel(
             [
                 Column(t("ID"), lambda j: str(j.id), numeric=True),
-                Column(t("Queue"), lambda j: str(j.queue)),
+                Column(t("Queue"), lambda j: queue_label(str(j.queue))),
                 Column(t("Task"), lambda j: j.task),
                 Column(t("Arguments"), lambda j: j.arguments, tooltip=lambda j: j.arguments),
                 Column(t("Attempts"), lambda j: str(j.attempts), numeric=True),
