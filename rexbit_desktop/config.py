@@ -99,17 +99,10 @@ def normalise_url(url: str) -> str:
 
 
 def _redact(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, tail = rest.partition("/")
-    if "@" not in netloc:
-        return url
-    credentials, host = netloc.rsplit("@", 1)
-    if ":" in credentials:
-        credentials = credentials.split(":", 1)[0] + ":***"
-    return f"{scheme}://{credentials}@{host}{slash}{tail}"
+    """The URL with its password (``user:…@`` or ``?password=…``) replaced by ``***``, for messages and logs."""
+    from rexbit_desktop.domain.secrets import mask_url
+
+    return mask_url(url)
 
 
 redact_url = _redact

@@ -107,7 +107,9 @@ def list_(ctx: typer.Context, json: bool = JsonOption) -> None:
             [
                 {
                     **{k: getattr(r, k) for k in r.__dataclass_fields__},
-                    "import_profiles": [p for p in profiles if p.integration_id == r.id],
+                    "import_profiles": [
+                        integrations.masked_profile(p) for p in profiles if p.integration_id == r.id
+                    ],
                 }
                 for r in rows
             ]
@@ -158,7 +160,7 @@ def task_create(
         enabled=bool(data.get("enabled", True)),
     )
     if json:
-        print_json(dto)
+        print_json(integrations.masked_profile(dto))
     else:
         typer.echo(f"import profile {dto.id} '{dto.name}' added to integration {dto.integration_id}")
 
@@ -281,6 +283,9 @@ def preview(
         print_json(dto)
         return
     typer.echo("detected: " + ", ".join(f"{k}={v!r}" for k, v in dto.detected.items()))
-    typer.echo("columns:  " + " | ".join(dto.headers))
+    columns = list(dto.headers)
+    for row in dto.rows:  # values read through a mapping path (XML) that is not a column of its own
+        columns += [k for k in row if k not in columns]
+    typer.echo("columns:  " + " | ".join(columns))
     for row in dto.rows:
-        typer.echo("  " + " | ".join(str(v) for v in row.values()))
+        typer.echo("  " + " | ".join(str(row.get(c, "")) for c in columns))

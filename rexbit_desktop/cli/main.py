@@ -12,6 +12,7 @@ from rexbit_desktop.bootstrap import bootstrap
 from rexbit_desktop.cli import common
 from rexbit_desktop.cli.common import CliContext, err_console
 from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.messages import one_line
 
 app = typer.Typer(
     name="rexbit",
@@ -144,6 +145,15 @@ def main() -> None:
         )
         err_console.print("Check that the PostgreSQL server is running, then run the command again.")
         sys.exit(2)
+    except sqlalchemy.exc.DBAPIError as exc:
+        # The database refused a statement: one line for the person, the statement and its parameters
+        # (which may hold customer data) only in the log.
+        logging.getLogger("rexbit").debug("database error", exc_info=True)
+        err_console.print(
+            f"[bold red]error:[/] the database refused the command: {one_line(exc)}", highlight=False
+        )
+        err_console.print("This is a bug or a bad value; run with --verbose for details, or report it.")
+        sys.exit(1)
 
 
 __all__ = ["app", "common", "main"]

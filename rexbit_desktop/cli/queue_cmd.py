@@ -33,6 +33,11 @@ def work(
         3.0, "--sleep", help="Seconds between polls while idle (new jobs wake the worker at once)."
     ),
     tries: int = typer.Option(1, "--tries", help="Attempts before a job counts as failed."),
+    backoff: str = typer.Option(
+        "0",
+        "--backoff",
+        help="Seconds before each retry, e.g. 10,60,300 (the last repeats); per queue: 'import=60;orders=5'.",
+    ),
     max_time: float = typer.Option(
         0, "--max-time", help="Finish the current job and exit after this many seconds (0: no limit)."
     ),
@@ -53,12 +58,13 @@ def work(
 ) -> None:
     """Run a worker: take jobs from the queues until stopped (SIGTERM/SIGINT finish the current job first)."""
     from rexbit_desktop.jobs.serve import configure_logging
-    from rexbit_desktop.jobs.worker import WorkerSettings, parse_queues, run_workers
+    from rexbit_desktop.jobs.worker import WorkerSettings, parse_backoff, parse_queues, run_workers
 
     settings = WorkerSettings(
         queues=parse_queues(queue),
         sleep=sleep,
         tries=tries,
+        backoff=parse_backoff(backoff),
         max_time=max_time or None,
         once=once,
         stop_when_empty=stop_when_empty,
@@ -117,6 +123,62 @@ def monitor(
             )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("retrying")
+def retrying(
+    ctx: typer.Context,
+    queue: str = typer.Option(None, "--queue", help="Only this queue."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Jobs that failed and wait for their next try (attempts so far, next try, the error)."""
+    from rexbit_desktop.services.ops.queue_activity import list_retrying_jobs
+
+    c = cli_context(ctx)
+    jobs = list_retrying_jobs(c.db.uow(), c.actor, queue=queue)
+    if json_out:
+        print_json(jobs)
+        return
+    if not jobs:
+        typer.echo("No job waits for a retry.")
+        return
+    table = Table(
+        *(Column(h, overflow="fold") for h in ("id", "queue", "task", "attempts", "next try", "error"))
+    )
+    for j in jobs:
+        table.add_row(
+            str(j.id), j.queue, j.task, str(j.attempts),
+            j.next_try_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if j.next_try_at else "now", j.error,
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command("runs")
+def runs(
+    ctx: typer.Context,
+    hours: int = typer.Option(24, "--hours", help="Finished runs of the last N hours (running ones always)."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Import and shop-sync runs: queued and running first, then the last day's, with their messages."""
+    from rexbit_desktop.services.ops.queue_activity import list_recent_runs
+
+    c = cli_context(ctx)
+    rows = list_recent_runs(c.db.uow(), c.actor, hours=hours)
+    if json_out:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("No runs.")
+        return
+    table = Table(
+        *(Column(h, overflow="fold") for h in ("kind", "id", "integration", "status", "started", "message"))
+    )
+    for r in rows:
+        table.add_row(
+            r.kind, str(r.id), r.integration_name, r.status,
+            r.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), r.message or "",
+        )  # fmt: skip
+    console.print(table)
 
 
 @app.command("failed")

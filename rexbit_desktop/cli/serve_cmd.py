@@ -8,12 +8,19 @@ import typer
 
 from rexbit_desktop.cli.common import cli_context
 
+DEFAULT_SERVE_BACKOFF = "10,60,300"
+
 
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         ctx: typer.Context,
         tries: int = typer.Option(3, "--tries", help="Attempts before a job counts as failed."),
+        backoff: str = typer.Option(
+            DEFAULT_SERVE_BACKOFF,
+            "--backoff",
+            help="Seconds before each retry, e.g. 10,60,300 (the last repeats); per queue: 'import=60;orders=5'.",
+        ),
         sleep: float = typer.Option(3.0, "--sleep", help="Seconds between polls while idle."),
         no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Run only the workers."),
         log_file: Path = typer.Option(
@@ -29,11 +36,13 @@ def register(app: typer.Typer) -> None:
         """Run the scheduler and workers for all queues (the headless server); SIGTERM stops it cleanly."""
         from rexbit_desktop.jobs.serve import configure_logging, default_log_file
         from rexbit_desktop.jobs.serve import serve as run_serve
+        from rexbit_desktop.jobs.worker import parse_backoff
 
         configure_logging(verbose=verbose, log_file=log_file or default_log_file())
         run_serve(
             cli_context(ctx).db,
             tries=tries,
+            backoff=parse_backoff(backoff),
             sleep=sleep,
             heartbeat_interval=heartbeat,
             stalled_after=stalled_after,

@@ -97,6 +97,14 @@ def normalise_sku(raw: str | None) -> str | None:
     return text
 
 
+def item_key(raw: str | None) -> str | None:
+    """A supplier item's key (``external_id``, by default its SKU) as stored on its offer: trimmed, inner
+    whitespace runs as one space, upper-cased — ``" hx-0002 "`` and ``HX-0002`` are one item, as
+    matching already treats them. Normalised once, here; every lookup by key uses the same form."""
+    text = clean_text(raw)
+    return None if text is None else " ".join(text.split()).upper()
+
+
 def sku_match_key(sku: str) -> str:
     """How SKUs compare: trimmed and upper-cased (the index ``upper(btrim(sku))`` on products)."""
     return sku.strip().upper()
@@ -302,7 +310,7 @@ class FeedValueReader:
             f: {str(k).strip().casefold(): v for k, v in m.items()} for f, m in self.value_maps.items()
         }
         self._parsers: dict[str, Any] = {
-            "external_id": clean_text,
+            "external_id": item_key,
             "sku": normalise_sku,
             "ean": normalise_gtin,
             "stock_quantity": partial(parse_quantity, decimal=self.decimal, nominal=self.nominal_quantity),
@@ -359,7 +367,9 @@ class FeedValueReader:
                 continue
             ext, sku, gtin = exts[i], skus[i], gtins[i]
             if ext is None:
-                ext = sku if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
+                ext = (
+                    item_key(sku) if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
+                )
             if ext is None or len(ext) > 200:
                 append(self._row_with_errors(i, int(line), exts[i], columns, bad))
             else:
@@ -384,7 +394,7 @@ class FeedValueReader:
                 warning = f"{reason['ean']}; matched by SKU only"
         reasons += [reason[f] for f in ("stock_quantity", "delivery_days", "purchase_price") if f in reason]
         if ext is None:
-            ext = sku if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
+            ext = item_key(sku) if sku is not None else (gtin_to_ean13(gtin) if gtin is not None else None)
         if sku is None and gtin is None and not reasons:
             reasons.append("no SKU and no EAN")
         if ext is not None and len(ext) > 200:

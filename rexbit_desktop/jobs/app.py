@@ -11,6 +11,7 @@ registered here).
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import threading
 import time
 import weakref
@@ -54,6 +55,18 @@ AREA_BLUEPRINTS: dict[str, Blueprint] = {
 
 worker_tries: contextvars.ContextVar[int | None] = contextvars.ContextVar("rexbit_worker_tries", default=None)
 """Set by the running worker for the job being processed (``--tries``)."""
+worker_backoff: contextvars.ContextVar[tuple[float, ...]] = contextvars.ContextVar(
+    "rexbit_worker_backoff", default=()
+)
+"""Set by the running worker for the job being processed (``--backoff`` of the job's queue)."""
+
+
+def backoff_delay(backoff: tuple[float, ...], attempt: int) -> float:
+    """Seconds before retry number ``attempt`` (1 = the first retry): Laravel's ``--backoff=1,5,10``
+    gives 1 s, then 5 s, then 10 s for every later retry; ``()`` retries at once."""
+    if not backoff:
+        return 0.0
+    return float(backoff[min(attempt, len(backoff)) - 1])
 
 
 class WorkerTries(BaseRetryStrategy):
@@ -61,14 +74,17 @@ class WorkerTries(BaseRetryStrategy):
 
     Given to every task declared without its own ``retry=`` (a task's own strategy wins, like a Laravel
     job's ``$tries``). procrastinate counts ``job.attempts`` from 0 and adds one per retry; a manual
-    ``queue retry`` resets it, so a retried job gets its full tries again.
+    ``queue retry`` resets it, so a retried job gets its full tries again. Retries wait as the worker's
+    ``--backoff`` for the job's queue says; an exception with ``retry = False`` (a failed import run)
+    is not retried.
     """
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         tries = worker_tries.get()
-        if tries is None or job.attempts + 1 >= tries:
+        if tries is None or job.attempts + 1 >= tries or getattr(exception, "retry", True) is False:
             return None
-        return RetryDecision(retry_in={"seconds": 0})
+        delay = backoff_delay(worker_backoff.get(), job.attempts + 1)
+        return RetryDecision(retry_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay))
 
 
 _registry_lock = threading.Lock()
@@ -156,4 +172,11 @@ def make_job_app(db: Database, *, diagnostics: bool | None = None, pool_size: in
     return app
 
 
-__all__ = ["WorkerTries", "make_job_app", "registered_tasks", "worker_tries"]
+__all__ = [
+    "WorkerTries",
+    "backoff_delay",
+    "make_job_app",
+    "registered_tasks",
+    "worker_backoff",
+    "worker_tries",
+]

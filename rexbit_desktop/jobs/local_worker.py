@@ -28,10 +28,11 @@ class LocalWorker:
         queues: Sequence[str] = QUEUES,
         *,
         tries: int = 3,
+        backoff: tuple[tuple[str, tuple[float, ...]], ...] = (("", (10.0, 60.0, 300.0)),),
         sleep: float = 3.0,
         one_worker_per_queue: bool = True,
     ) -> None:
-        base = WorkerSettings(tries=tries, sleep=sleep, name="desktop")
+        base = WorkerSettings(tries=tries, backoff=backoff, sleep=sleep, name="desktop")
         if one_worker_per_queue:
             settings = [replace(base, queues=(q,), name=f"desktop-{q}") for q in queues]
         else:

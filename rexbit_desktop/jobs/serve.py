@@ -71,6 +71,7 @@ def serve(
     db: Database,
     *,
     tries: int = 3,
+    backoff: tuple[tuple[str, tuple[float, ...]], ...] = (("", (10.0, 60.0, 300.0)),),
     sleep: float = 3.0,
     heartbeat_interval: float = 10.0,
     stalled_after: float = 60.0,
@@ -83,7 +84,11 @@ def serve(
     from rexbit_desktop.jobs.worker import WorkerGroup, WorkerSettings
 
     base = WorkerSettings(
-        tries=tries, sleep=sleep, heartbeat_interval=heartbeat_interval, stalled_after=stalled_after
+        tries=tries,
+        backoff=backoff,
+        sleep=sleep,
+        heartbeat_interval=heartbeat_interval,
+        stalled_after=stalled_after,
     )
     group = WorkerGroup(db, [replace(base, queues=(q,), name=f"serve-{q}") for q in QUEUES])
     runner = ScheduleRunner(db, poll_interval=scheduler_poll) if with_scheduler else None

@@ -39,7 +39,8 @@ from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.errors import DatabaseUnavailable
-from rexbit_desktop.jobs.app import make_job_app, worker_tries
+from rexbit_desktop.domain.secrets import mask_secrets
+from rexbit_desktop.jobs.app import make_job_app, worker_backoff, worker_tries
 from rexbit_desktop.jobs.loop import run_loop
 from rexbit_desktop.queueing import check_queue
 
@@ -70,6 +71,8 @@ class WorkerSettings:
     heartbeat_interval: float = 10.0
     stalled_after: float = 60.0
     """A running job whose worker has not sent a heartbeat for this long is put back in its queue."""
+    backoff: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    """Seconds before each retry, per queue (``""``: every other queue); see ``parse_backoff``."""
 
     def __post_init__(self) -> None:
         from rexbit_desktop.domain.errors import ValidationError
@@ -85,8 +88,19 @@ class WorkerSettings:
             raise ValidationError("--sleep must be more than 0 seconds.")
         if self.max_time is not None and self.max_time <= 0:
             raise ValidationError("--max-time must be more than 0 seconds.")
+        for _queue, delays in self.backoff:
+            if any(d < 0 for d in delays):
+                raise ValidationError("--backoff seconds must not be negative.")
         if self.stalled_after <= self.heartbeat_interval:
             raise ValidationError("The stalled-job timeout must be longer than the heartbeat interval.")
+
+    def backoff_for(self, queue: str) -> tuple[float, ...]:
+        table = dict(self.backoff)
+        return table.get(queue, table.get("", ()))
+
+    @property
+    def backoff_display(self) -> str:
+        return format_backoff(self.backoff)
 
     @property
     def queue_display(self) -> str:
@@ -103,6 +117,50 @@ def parse_queues(value: str | None) -> tuple[str, ...] | None:
     return names or None
 
 
+def parse_backoff(value: str | None) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """``--backoff``: seconds before the 1st, 2nd, … retry (the last repeats), as Laravel's ``--backoff``:
+
+    ``"10"`` or ``"10,60,300"`` for every queue; ``"import=60,300;orders=5"`` per queue, with an optional
+    ``"*=10"`` for the others. Empty or ``"0"``: retry at once.
+    """
+    from rexbit_desktop.domain.errors import ValidationError
+
+    if not value or not value.strip():
+        return ()
+    out: list[tuple[str, tuple[float, ...]]] = []
+    for part in value.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        queue, sep, delays = part.partition("=")
+        if not sep:
+            queue, delays = "", part
+        queue = queue.strip()
+        if queue == "*":
+            queue = ""
+        if queue:
+            check_queue(queue)
+        try:
+            seconds = tuple(float(d) for d in delays.split(",") if d.strip())
+        except ValueError:
+            raise ValidationError(
+                f"--backoff '{value}' is not a list of seconds.",
+                hint="E.g. --backoff=10,60,300 or --backoff='import=60,300;orders=5'.",
+            ) from None
+        if any(d < 0 for d in seconds):
+            raise ValidationError("--backoff seconds must not be negative.")
+        out.append((queue, seconds))
+    return tuple(out)
+
+
+def format_backoff(backoff: tuple[tuple[str, tuple[float, ...]], ...]) -> str:
+    if not backoff:
+        return "none"
+    return "; ".join(
+        (f"{q}=" if q else "") + ",".join(f"{d:g}" for d in delays) + " s" for q, delays in backoff
+    )
+
+
 def worker_identity(name: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}/{name}"
 
@@ -110,9 +168,15 @@ def worker_identity(name: str) -> str:
 # ------------------------------------------------------------------ database side (sync, run in threads)
 
 
+def failure_line(exc: BaseException) -> str:
+    """The line that says what failed: the exception's first line (a hint on later lines, such as
+    "Check 'host' and 'port'", does not say what failed); secrets in URLs masked."""
+    text_ = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    return mask_secrets(text_[0] if text_ else type(exc).__name__)
+
+
 def _record_failure(db: Database, job: procrastinate.jobs.Job, exc: BaseException, worker: str) -> None:
     lines = traceback.format_exception(exc)
-    error = f"{type(exc).__name__}: {exc}".strip().splitlines()
     with db.engine.begin() as conn:
         conn.execute(
             text(
@@ -124,8 +188,8 @@ def _record_failure(db: Database, job: procrastinate.jobs.Job, exc: BaseExceptio
                 "attempt": job.attempts + 1,
                 "task": job.task_name,
                 "queue": job.queue,
-                "error": error[-1] if error else type(exc).__name__,
-                "tb": "".join(lines),
+                "error": failure_line(exc)[:2000],
+                "tb": mask_secrets("".join(lines)),
                 "worker": worker[:200],
             },
         )
@@ -339,6 +403,7 @@ class QueueWorker:
     async def _around_job(self, call_next: Callable[[], Any], context: JobContext, worker: Worker) -> Any:
         job = context.job
         worker_tries.set(self.settings.tries)
+        worker_backoff.set(self.settings.backoff_for(job.queue))
         task = context.app.tasks.get(job.task_name) if context.app else None
         attempt = job.attempts + 1
         log.info(
@@ -363,7 +428,7 @@ class QueueWorker:
                 attempt,
                 "will retry" if retry else "no tries left",
                 type(exc).__name__,
-                exc,
+                mask_secrets(str(exc)),
             )
             try:
                 await asyncio.to_thread(_record_failure, self.db, job, exc, self.identity)
@@ -470,10 +535,11 @@ class WorkerGroup:
                 self._install_signal_handlers()
             for s in self.settings:
                 log.info(
-                    "worker %s on %s (tries %d, sleep %g s%s%s%s)",
+                    "worker %s on %s (tries %d, backoff %s, sleep %g s%s%s%s)",
                     worker_identity(s.name),
                     s.queue_display,
                     s.tries,
+                    s.backoff_display,
                     s.sleep,
                     f", max-time {s.max_time:g} s" if s.max_time else "",
                     ", once" if s.once else "",
@@ -576,6 +642,8 @@ __all__ = [
     "QueueWorker",
     "WorkerGroup",
     "WorkerSettings",
+    "failure_line",
+    "parse_backoff",
     "parse_queues",
     "refresh_queue_statistics",
     "rescue_stalled_jobs",

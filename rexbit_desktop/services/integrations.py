@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.feed_values import FEED_FIELDS
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.domain.secrets import MASK, mask_url
 
 INTEGRATION_TYPES = ("supplier_feed", "prestashop_db")
 FEED_FORMATS = ("csv", "xml")
@@ -32,7 +33,8 @@ PROFILE_OPTIONS = {
     "nominal_quantity": "stock for words like in_stock / dostępny (default 10)",
     "zero_missing": "items missing from the feed get stock 0 (default true)",
     "max_bytes": "size limit of the feed (default 512 MB)",
-    "timeout_s": "HTTP timeout (default 60 s)",
+    "timeout_s": "deadline of the whole download in seconds (default 300)",
+    "http_headers": "HTTP headers sent with the download, e.g. {'Authorization': 'Bearer …'}",
     "chunk_rows": "rows per chunk job (default 20000)",
 }
 
@@ -62,6 +64,15 @@ class ImportProfileDTO:
     mappings: dict[str, Any]
     last_headers: list[Any] | None
     enabled: bool
+
+
+def masked_profile(profile: ImportProfileDTO) -> ImportProfileDTO:
+    """The profile as shown (lists, JSON output, logs): URL passwords, secret query values and the values
+    of ``http_headers`` replaced by ``***``. The unmasked profile is for the editor only."""
+    options = dict(profile.options)
+    if isinstance(options.get("http_headers"), dict):
+        options["http_headers"] = dict.fromkeys(options["http_headers"], MASK)
+    return replace(profile, source_location=mask_url(profile.source_location), options=options)
 
 
 @dataclass(frozen=True)
@@ -316,6 +327,22 @@ def validate_profile(
             "mappings must include sku or ean: rows are matched to products by them.",
             hint='e.g. "mappings": {"sku": "Indeks", "ean": "EAN", "stock_quantity": "Stan"}',
         )
+    headers = options.get("http_headers")
+    if headers is not None and (
+        not isinstance(headers, dict)
+        or not all(isinstance(k, str) and k.strip() and isinstance(v, str) for k, v in headers.items())
+        or any(c in f"{k}{v}" for k, v in headers.items() for c in "\r\n")
+    ):
+        raise ValidationError(
+            "options.http_headers must be a JSON object of header names to text values.",
+            hint='e.g. "http_headers": {"Authorization": "Bearer TOKEN"}',
+        )
+    if "timeout_s" in options:
+        try:
+            if float(options["timeout_s"]) <= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValidationError("options.timeout_s must be a number of seconds above 0.") from None
     for key in ("max_bytes", "chunk_rows", "header_line"):
         if key in options:
             try:
@@ -429,7 +456,9 @@ def preview_feed(
     options = dict(options or {})
     max_bytes = int(options.get("max_bytes") or DEFAULT_MAX_BYTES)
     timeout_s = float(options.get("timeout_s") or DEFAULT_TIMEOUT_S)
-    with open_feed_file(source_location, max_bytes=max_bytes, timeout_s=timeout_s) as path:
+    with open_feed_file(
+        source_location, max_bytes=max_bytes, timeout_s=timeout_s, headers=options.get("http_headers")
+    ) as path:
         reader = open_feed_reader(path, format, options, mappings or {})
         sample = reader.preview(rows)
         if hasattr(reader, "dialect"):

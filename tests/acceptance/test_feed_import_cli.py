@@ -312,16 +312,28 @@ def test_import_through_the_queue_in_chunks(db_url: str, tmp_path: Path) -> None
     got = offers(db_url)
     assert got["Q-0042"]["stock_quantity"] == 7 and got["Q-0001"]["stock_quantity"] == 0
 
-    # A bad feed through the queue: the run fails, the job does not, nothing changes.
+    # A bad feed through the queue: the run fails and so does its job (once, not --tries times: the same
+    # bad file would be read again), visible in 'queue failed' and 'queue monitor'; nothing changes.
     before = offers(db_url)
     feed.write_bytes(b'<offers><o id="Q-0001" stock="1"></offers>')
-    ok(rexbit(db_url, "integration", "import", f"--integration={integration_id}"))
-    worker = _worker(db_url, "--stop-when-empty")
+    (queued,) = json.loads(
+        ok(rexbit(db_url, "integration", "import", f"--integration={integration_id}", "--json"))
+    )
+    worker = _worker(db_url, "--stop-when-empty", "--tries=3")
     log, _ = worker.communicate(timeout=120)
     runs = json.loads(ok(rexbit(db_url, "integration", "runs", f"--integration={integration_id}", "--json")))
     assert runs[0]["status"] == "failed", runs[0]
     assert "one column only" in runs[0]["message"], runs[0]
     assert offers(db_url) == before
+    failed_out, monitor_out = rexbit_many(
+        db_url, ["queue", "failed", "--json", "--queue", "import"], ["queue", "monitor", "import", "--json"]
+    )
+    (failed,) = json.loads(ok(failed_out))
+    assert failed["id"] == queued["job_id"] and failed["attempts"] == 1, failed
+    assert failed["error"].startswith(f"ImportRunFailed: Import run {queued['run_id']} failed:"), failed
+    assert "one column only" in failed["error"], failed
+    (import_queue,) = json.loads(ok(monitor_out))["queues"]
+    assert import_queue["failed"] == 1, import_queue
 
 
 def test_a_worker_with_two_slots_stops_only_when_the_chunk_jobs_are_done_too(

@@ -132,7 +132,7 @@ def test_wholesaler_csv_applies_availability_sku_first_then_ean(
     assert got["HX-1001"]["stock_quantity"] == 12
     assert got["HX-1001"]["delivery_days"] == 1
     assert Decimal(str(got["HX-1001"]["purchase_price"])) == Decimal("349")
-    assert got["hx-1002"]["sku"] == "HX-1002"
+    assert got["HX-1002"]["sku"] == "HX-1002"
     assert got["HX-1003"]["stock_quantity"] == 10
     assert Decimal(str(got["HX-1003"]["purchase_price"])) == Decimal("1234.56")
     assert got["X-77"]["sku"] == "inny-1" and got["X-77"]["stock_quantity"] == 0

@@ -194,3 +194,53 @@ def test_choosing_a_queue_shows_and_retries_only_its_failed_jobs(qtbot, db, fail
     assert view.failed_model.rowCount() == 2 and view.all_queues_button.isHidden()
     view.flush_button.click()
     assert "ze wszystkich kolejek (2)" in ctx.dialogs.confirms[-1][1]
+
+
+def test_retries_with_their_back_off_and_run_states_are_shown(qtbot, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: a job waiting for its retry (attempt, next try, the error) and import runs with their
+    state are visible here as in ``rexbit queue retrying`` / ``queue runs``."""
+    from sqlalchemy import text
+
+    from rexbit_desktop.jobs.worker import parse_backoff
+    from rexbit_desktop.services.ops import queue_activity
+
+    monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
+    job = defer_job(db, "diagnostics:fail", message="Serwer dostawcy nie odpowiada")
+    run_workers(
+        db,
+        [
+            WorkerSettings(
+                queues=("default",), tries=3, backoff=parse_backoff("600"), sleep=0.1, stop_when_empty=True
+            )
+        ],
+    )
+    with db.engine.begin() as conn:
+        integration = conn.execute(
+            text(
+                "INSERT INTO integrations (type, name, config) VALUES ('supplier_feed', 'Hurtownia X', '{}') RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO import_runs (integration_id, status, message, finished_at) VALUES"
+                " (:i, 'failed', 'Cannot fetch the feed http://u:***@h/f.csv: timed out.', now()), (:i, 'running', NULL, NULL)"
+            ),
+            {"i": integration},
+        )
+    view = QueuesView(make_ctx(db, Role.OPERATOR))
+    qtbot.addWidget(view)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.retry_model.rowCount() == 1, timeout=10000)
+    (waiting,) = view.retry_model.rows()
+    assert waiting.id == job and waiting.attempts == 1 and waiting.next_try_at is not None
+    assert _row(view, "retry_table", 5) == ["RuntimeError: Serwer dostawcy nie odpowiada"]
+    assert view.tabs.tabText(1) == "Czekają na ponowienie (1)"
+    statuses = _row(view, "runs_table", 3)
+    assert statuses == ["w toku", "nieudane"]  # running first
+    assert "timed out" in _row(view, "runs_table", 6)[1]
+    assert [
+        r.status for r in queue_activity.list_recent_runs(db.uow(), make_ctx(db, Role.OPERATOR).actor)
+    ] == [
+        "running",
+        "failed",
+    ]

@@ -186,7 +186,7 @@ def test_reader_external_id_falls_back_to_sku_then_ean() -> None:
     reader = FeedValueReader()
     assert reader.read(2, sku=" HX-1 ").external_id == "HX-1"
     assert reader.read(3, ean="012345678905").external_id == "0012345678905"
-    assert reader.read(4, external_id="o-77", sku="HX-1").external_id == "o-77"
+    assert reader.read(4, external_id="o-77", sku="HX-1").external_id == "O-77"
 
 
 def test_value_maps_replace_feed_words() -> None:
@@ -220,7 +220,7 @@ def test_a_chunk_gives_each_row_its_own_values_and_reasons() -> None:
     assert out[2].error == f"EAN '{bad_ean}' has a wrong check digit" and out[2].external_id is None
     assert out[3].error == "stock '-1' is negative" and out[3].delivery_days == 1
     assert out[4].error == "no SKU and no EAN"
-    assert out[5].error is None and out[5].external_id == "o-7" and out[5].stock_quantity == 0
+    assert out[5].error is None and out[5].external_id == "O-7" and out[5].stock_quantity == 0
     # The reasons are text: a kept exception would keep its traceback's frames (1M rows: +600 MB once).
     many = FeedValueReader().read_rows([(n, None, f"A-{n}", None, "-1", None, None) for n in range(2, 50)])
     assert all(r.error == "stock '-1' is negative" and type(r.error) is str for r in many)

@@ -1,26 +1,36 @@
 """Where a feed comes from: a local path, ``file://`` or ``http(s)://`` — always with a size limit.
 
-A local file is measured (stat) before it is opened; a download is streamed to a temporary file with a
-timeout and stops at the limit, so a huge or endless response is never held in memory.
+A local file is measured (stat) before it is opened; a download is streamed to a temporary file and stops
+at the size limit or at its deadline (``timeout_s`` for the whole download, however slowly the server
+sends), so a huge, endless or trickling response is never held in memory nor waited for forever.
+
+Credentials: ``https://user:password@host/…`` is sent as HTTP basic auth (never as part of the host
+name); ``http_headers`` (e.g. ``{"Authorization": "Bearer …"}``) are sent as given. Every message masks
+them (``domain/secrets.py``).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
+import socket
 import tempfile
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from typing import Any
+from urllib.parse import unquote, urlparse, urlunparse
 
 from rexbit_desktop.adapters.feeds.errors import FeedTooLarge, FeedUnreachable
+from rexbit_desktop.domain.secrets import mask_url
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
-DEFAULT_TIMEOUT_S = 60.0
-_BLOCK = 1024 * 1024
+DEFAULT_TIMEOUT_S = 300.0
+_BLOCK = 256 * 1024
 
 
 def _mb(n: int) -> str:
@@ -36,7 +46,7 @@ def local_path(location: str) -> Path | None:
         return None
     if parsed.scheme and len(parsed.scheme) > 1:
         raise FeedUnreachable(
-            f"Unsupported feed location '{location}'.",
+            f"Unsupported feed location '{mask_url(location)}'.",
             hint="Use a local path, file://…, http://… or https://….",
         )
     return Path(location).expanduser()
@@ -44,9 +54,15 @@ def local_path(location: str) -> Path | None:
 
 @contextmanager
 def open_feed_file(
-    location: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S
+    location: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    headers: Mapping[str, str] | None = None,
 ) -> Iterator[Path]:
-    """Yields a local file holding the feed (the file itself, or a downloaded temporary copy)."""
+    """Yields a local file holding the feed (the file itself, or a downloaded temporary copy).
+
+    ``timeout_s``: the deadline of the whole download (connecting, waiting, every byte)."""
     path = local_path(location)
     if path is not None:
         try:
@@ -68,13 +84,47 @@ def open_feed_file(
             raise FeedUnreachable(f"The feed file {path} is not readable (permissions).")
         yield path
         return
-    with _download(location, max_bytes=max_bytes, timeout_s=timeout_s) as downloaded:
+    with _download(location, max_bytes=max_bytes, timeout_s=timeout_s, headers=headers) as downloaded:
         yield downloaded
 
 
+def http_request(url: str, headers: Mapping[str, str] | None = None) -> urllib.request.Request:
+    """The request for a feed URL: ``user:password@`` moves into an ``Authorization: Basic`` header."""
+    parsed = urlparse(url)
+    sent = {"User-Agent": "rexbit-desktop feed import"}
+    if parsed.username is not None or parsed.password is not None:
+        user = unquote(parsed.username or "")
+        password = unquote(parsed.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        sent["Authorization"] = f"Basic {token}"
+        host = parsed.hostname or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        netloc = host + (f":{parsed.port}" if parsed.port else "")
+        url = urlunparse(parsed._replace(netloc=netloc))
+    for key, value in (headers or {}).items():
+        sent[str(key)] = str(value)
+    return urllib.request.Request(url, headers=sent)
+
+
+def _socket_of(response: Any) -> socket.socket | None:
+    """The response's socket (to give each read only the time left); None if urllib hides it."""
+    raw = getattr(getattr(response, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
 @contextmanager
-def _download(url: str, *, max_bytes: int, timeout_s: float) -> Iterator[Path]:
-    request = urllib.request.Request(url, headers={"User-Agent": "rexbit-desktop feed import"})
+def _download(
+    url: str, *, max_bytes: int, timeout_s: float, headers: Mapping[str, str] | None = None
+) -> Iterator[Path]:
+    shown = mask_url(url)
+    deadline = time.monotonic() + timeout_s
+    late = FeedUnreachable(
+        f"The download of {shown} did not finish within timeout_s = {timeout_s:g} s; stopped.",
+        hint="The server sends too slowly or not at all; raise options.timeout_s if the feed is that slow.",
+    )
+    request = http_request(url, headers)
     fd, name = tempfile.mkstemp(prefix="rexbit-feed-", suffix=".download")
     target = Path(name)
     try:
@@ -82,33 +132,48 @@ def _download(url: str, *, max_bytes: int, timeout_s: float) -> Iterator[Path]:
             try:
                 response = urllib.request.urlopen(request, timeout=timeout_s)
             except urllib.error.HTTPError as exc:
+                hint = "Check the user and password (or http_headers)." if exc.code in (401, 403) else None
                 raise FeedUnreachable(
-                    f"The feed server answered {exc.code} {exc.reason} for {url}."
+                    f"The feed server answered {exc.code} {exc.reason} for {shown}.", hint=hint
                 ) from None
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                if time.monotonic() >= deadline:
+                    raise late from None
                 reason = getattr(exc, "reason", exc)
                 raise FeedUnreachable(
-                    f"Cannot fetch the feed {url}: {reason}.", hint="Check the address and the network."
+                    f"Cannot fetch the feed {shown}: {reason}.", hint="Check the address and the network."
                 ) from None
             with response:
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     raise FeedTooLarge(
-                        f"The feed {url} has {_mb(int(declared))}, over the limit of {_mb(max_bytes)}.",
+                        f"The feed {shown} has {_mb(int(declared))}, over the limit of {_mb(max_bytes)}.",
                         hint="Raise options.max_bytes in the import profile if the file is right.",
                     )
                 received = 0
+                sock = _socket_of(response)
                 try:
-                    while block := response.read(_BLOCK):
+                    while True:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            raise late
+                        if sock is not None:
+                            sock.settimeout(min(left, timeout_s))
+                        # read1: what one receive brings, so a trickle cannot hold a read past the deadline
+                        block = response.read1(_BLOCK)
+                        if not block:
+                            break
                         received += len(block)
                         if received > max_bytes:
                             raise FeedTooLarge(
-                                f"The feed {url} is over the limit of {_mb(max_bytes)}; download stopped.",
+                                f"The feed {shown} is over the limit of {_mb(max_bytes)}; download stopped.",
                                 hint="Raise options.max_bytes in the import profile if the file is right.",
                             )
                         out.write(block)
                 except (TimeoutError, OSError) as exc:
-                    raise FeedUnreachable(f"The download of {url} broke off: {exc}.") from None
+                    if time.monotonic() >= deadline - 0.05:
+                        raise late from None
+                    raise FeedUnreachable(f"The download of {shown} broke off: {exc}.") from None
         yield target
     finally:
         target.unlink(missing_ok=True)

@@ -270,7 +270,9 @@ class XmlFeedReader:
         batch: list[tuple] = []
         for elem in self._records(limit):
             values = [(r(elem) if r is not None else None) for r in readers]
-            batch.append((elem.sourceline or 0, *(v.strip() if v else None for v in values)))
+            # A present but empty element is "" (as an empty CSV cell), not None (no such element): a
+            # mapped element empty in every record is a feed without those values, not a wrong mapping.
+            batch.append((elem.sourceline or 0, *(v.strip() if v is not None else None for v in values)))
             if len(batch) >= chunk_rows:
                 yield batch
                 batch = []
@@ -287,6 +289,8 @@ class XmlFeedReader:
                 if isinstance(child.tag, str):
                     record.setdefault(_short_name(child.tag, self.namespaces), (_text(child) or "").strip())
             for field, read in self.readers.items():
-                record.setdefault(f"→{field}", (read(elem) or "").strip())
+                # A mapping to a child or attribute is already a column of the record: shown once.
+                if self.mappings[field] not in record:
+                    record.setdefault(f"→{field}", (read(elem) or "").strip())
             out.append(record)
         return out

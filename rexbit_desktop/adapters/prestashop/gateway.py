@@ -303,6 +303,15 @@ class PrestaShopGateway:
         finally:
             cur.close()
 
+    def missing_privileges(self, *, combination_texts: bool) -> list[str]:
+        """The privileges the sync and the order write-back need that this user lacks (``privileges.py``)."""
+        from rexbit_desktop.adapters.prestashop.privileges import missing_privileges
+
+        try:
+            return missing_privileges(self._conn, self.prefix, combination_texts=combination_texts)
+        except pymysql.err.Error as exc:
+            raise self._translate(exc, "privileges") from exc
+
     def connection_id(self) -> int:
         return int(self.fetchall("connection_id")[0][0])
 

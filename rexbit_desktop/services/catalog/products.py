@@ -18,7 +18,7 @@ from rexbit_desktop.db.models.contractors import Contractor
 from rexbit_desktop.db.models.integrations import Integration, IntegrationProductLink
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
-from rexbit_desktop.domain.feed_values import FeedValueError, gtin_to_ean13, normalise_gtin
+from rexbit_desktop.domain.feed_values import FeedValueError, gtin_to_ean13, item_key, normalise_gtin
 from rexbit_desktop.domain.roles import Actor, Permission
 
 CATALOG_COLUMNS = ("sku", "ean", "name", "unit", "vat_rate")
@@ -451,6 +451,11 @@ def show_product(
 # ------------------------------------------------------------------ linking
 
 
+def _item_keys(external_id: str) -> list[str]:
+    """A supplier item as typed, and as imports store its key (``item_key``: trimmed, upper-cased)."""
+    return list(dict.fromkeys([external_id, item_key(external_id) or external_id]))
+
+
 def link_offer(
     uow: UnitOfWork,
     actor: Actor,
@@ -471,7 +476,7 @@ def link_offer(
         link = s.scalar(
             select(IntegrationProductLink).where(
                 IntegrationProductLink.integration_id == integration_id,
-                IntegrationProductLink.external_id == external_id,
+                IntegrationProductLink.external_id.in_(_item_keys(external_id)),
             )
         )
         if link is None:
@@ -497,7 +502,7 @@ def unlink_offer(uow: UnitOfWork, actor: Actor, *, integration_id: int, external
         link = s.scalar(
             select(IntegrationProductLink).where(
                 IntegrationProductLink.integration_id == integration_id,
-                IntegrationProductLink.external_id == external_id,
+                IntegrationProductLink.external_id.in_(_item_keys(external_id)),
             )
         )
         if integration is None or link is None:

@@ -3,6 +3,7 @@ that vanished from the feed set to 0 — all or nothing; then the counts and a V
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -17,7 +18,9 @@ from rexbit_desktop.db.models.integrations import (
     Integration,
 )
 from rexbit_desktop.domain.errors import NotFound, RexbitError
+from rexbit_desktop.domain.messages import one_line
 from rexbit_desktop.domain.progress import Progress, no_progress
+from rexbit_desktop.faults import pause_point
 from rexbit_desktop.services.feeds.runs import (
     MAX_REPORTED_ERRORS,
     ImportRunDTO,
@@ -47,6 +50,30 @@ SELECT DISTINCT ON (external_id COLLATE "C")
 FROM import_staged_rows
 WHERE run_id = :run_id AND external_id IS NOT NULL
 ORDER BY external_id COLLATE "C", (error IS NULL) DESC, line DESC
+"""
+
+# Lines whose item (normalised key) appears again: the last valid line is used, the others are reported.
+_APPLY_DUPLICATE_LINES = """
+SELECT s.line, s.external_id, f.line AS used, count(*) OVER () AS total
+FROM import_staged_rows s
+JOIN feed_rows f ON f.external_id = s.external_id
+WHERE s.run_id = :run_id AND s.line <> f.line
+ORDER BY s.line
+LIMIT :n
+"""
+
+# One offer per supplier and product: when several items of the feed match one product, the first line
+# keeps the match and the others are left unlinked (reported; a manual link still wins).
+_APPLY_ONE_OFFER_PER_PRODUCT = """
+WITH firsts AS (
+    SELECT product_id, min(line) AS line FROM feed_rows
+    WHERE error IS NULL AND product_id IS NOT NULL
+    GROUP BY product_id HAVING count(*) > 1
+)
+UPDATE feed_rows f SET product_id = NULL
+FROM firsts
+WHERE f.product_id = firsts.product_id AND f.line <> firsts.line AND f.error IS NULL
+RETURNING f.line, f.external_id, firsts.line
 """
 
 _APPLY_COUNTS = """
@@ -181,7 +208,10 @@ def apply_run(new_uow: NewUow, run_id: int, *, progress: Progress = no_progress)
         fail_run(new_uow, run_id, exc.message)
         raise
     except Exception as exc:
-        fail_run(new_uow, run_id, f"Applying the run failed: {exc}")
+        # One readable line for the run (no SQL statement with its parameters); the details go to the log.
+        log.exception("applying import run %s failed", run_id)
+        with contextlib.suppress(Exception):  # the database may be gone: the sweep fails the run later
+            fail_run(new_uow, run_id, f"Applying the run failed: {one_line(exc)}")
         raise
 
 
@@ -248,6 +278,28 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         s.execute(text("CREATE UNIQUE INDEX ON feed_rows (external_id)"))
         # Estimates for the joins with the links (update, counts, vanished items): hash joins, no sorts.
         s.execute(text("ANALYZE feed_rows"))
+        duplicates = s.execute(
+            text(_APPLY_DUPLICATE_LINES), {"run_id": run_id, "n": MAX_REPORTED_ERRORS}
+        ).all()
+        duplicate_lines = int(duplicates[0].total) if duplicates else 0
+        problems = [
+            {
+                "line": line,
+                "reason": f"'{key}' appears again on line {used}, which is used; this line is ignored",
+                "level": "duplicate",
+            }
+            for line, key, used, _total in duplicates
+        ]
+        same_product = sorted(s.execute(text(_APPLY_ONE_OFFER_PER_PRODUCT), params).all())
+        problems += [
+            {
+                "line": line,
+                "reason": f"'{key}' matches the same product as line {first}; not linked"
+                " (one offer per supplier and product)",
+                "level": "duplicate",
+            }
+            for line, key, first in same_product[:MAX_REPORTED_ERRORS]
+        ]
         matched, ambiguous, total = s.execute(text(_APPLY_COUNTS), params).one()
         unmatched = total - matched - ambiguous
         progress(0, None, "writing supplier offers")
@@ -280,10 +332,13 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         run.rows_invalid = rows_read - rows_valid
         run.matched, run.unmatched, run.ambiguous = int(matched), int(unmatched), int(ambiguous)
         run.zeroed = zeroed
-        run.errors = (errors + ambiguous_rows + list(run.errors or []))[:MAX_REPORTED_ERRORS]
+        run.errors = (errors + ambiguous_rows + problems + list(run.errors or []))[:MAX_REPORTED_ERRORS]
         run.message = (
             f"{rows_read} rows: {matched} matched, {unmatched} unmatched, {ambiguous} ambiguous, "
-            f"{rows_read - rows_valid} invalid" + (f", {zeroed} vanished set to 0" if zeroed else "")
+            f"{rows_read - rows_valid} invalid"
+            + (f", {duplicate_lines} duplicate lines ignored" if duplicate_lines else "")
+            + (f", {len(same_product)} items of an already matched product" if same_product else "")
+            + (f", {zeroed} vanished set to 0" if zeroed else "")
         )
         # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
         run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
@@ -291,7 +346,9 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         s.refresh(run)
         run.duration_s = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
         dto = _run_dto(run)
+        pause_point("apply")
         uow.commit()
+    pause_point("applied")
     log.info("import run %s applied in %.2fs: %s", run_id, time.monotonic() - clock, dto.message)
     # Every changed offer left a dead row and cleared the visibility map: see services/ops/maintenance.py.
     ask_for_vacuum(new_uow(), (updated or 0) + (inserted or 0) + zeroed)

@@ -10,6 +10,7 @@ before that transaction commits leaves every product's availability as it was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,8 +32,10 @@ from rexbit_desktop.domain.feed_values import (
     FEED_FIELDS,
     FeedValueReader,
 )
+from rexbit_desktop.domain.messages import one_line
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor
+from rexbit_desktop.faults import pause_point
 from rexbit_desktop.services.feeds.apply import apply_run
 from rexbit_desktop.services.feeds.runs import (
     ChunkSink,
@@ -106,7 +109,12 @@ def read_feed(
     try:
         max_bytes = int(options.get("max_bytes") or DEFAULT_MAX_BYTES)
         timeout_s = float(options.get("timeout_s") or DEFAULT_TIMEOUT_S)
-        with open_feed_file(profile["source_location"], max_bytes=max_bytes, timeout_s=timeout_s) as path:
+        with open_feed_file(
+            profile["source_location"],
+            max_bytes=max_bytes,
+            timeout_s=timeout_s,
+            headers=options.get("http_headers"),
+        ) as path:
             reader = open_feed_reader(path, profile["format"], options, profile["mappings"])
             total = path.stat().st_size
             if not ({"sku", "ean"} & set(reader.mappings)):
@@ -134,6 +142,7 @@ def read_feed(
                     if i is not None and any(r[i] is not None for r in chunk):
                         seen.add(f)
                 sink(chunks, chunk)
+                pause_point(f"read:{chunks}")
                 chunks += 1
                 rows += len(chunk)
                 progress(reader.tell() or total, total, f"read {rows:,} rows".replace(",", " "))
@@ -167,6 +176,7 @@ def read_feed(
         if task is not None:
             task.last_headers = list(resolved["headers"])
         uow.commit()
+    pause_point("read-done")
     return chunks
 
 
@@ -244,7 +254,9 @@ def execute_run_now(
     except RexbitError:
         return get_run(new_uow(), run_id)
     except BaseException as exc:
-        fail_run(new_uow, run_id, f"The import stopped: {exc!r}")
+        log.exception("import run %s stopped", run_id)
+        with contextlib.suppress(Exception):
+            fail_run(new_uow, run_id, f"The import stopped: {one_line(exc)}")
         raise
     if not reading_finished(new_uow, run_id):
         fail_run(new_uow, run_id, "Not every chunk was staged.")

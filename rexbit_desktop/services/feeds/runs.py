@@ -21,6 +21,7 @@ from rexbit_desktop.db.models.integrations import (
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.domain.secrets import mask_secrets
 from rexbit_desktop.queueing import JobAlreadyQueued, defer_job
 
 NewUow = Callable[[], UnitOfWork]
@@ -224,7 +225,7 @@ def fail_run(new_uow: NewUow, run_id: int, reason: str, *, status: str = "failed
 
 def _end(s: Session, run: ImportRun, reason: str, status: str) -> None:
     run.status = status
-    run.message = reason
+    run.message = mask_secrets(reason)
     # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
     run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
     s.flush()
@@ -286,6 +287,8 @@ def list_runs(
 ) -> list[ImportRunDTO]:
     """Run history, newest first, with the first errors of each run (for the UI and the CLI)."""
     actor.require(Permission.VIEW)
+    if limit < 1:
+        raise ValidationError(f"--limit must be at least 1 (got {limit}).")
     with uow:
         query = (
             select(ImportRun, IntegrationTask.name, Integration.name)

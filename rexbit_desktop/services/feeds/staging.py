@@ -18,6 +18,7 @@ from rexbit_desktop.domain.feed_values import (
     FeedValueReader,
     StagedValues,
 )
+from rexbit_desktop.faults import pause_point
 from rexbit_desktop.services.feeds.runs import (
     MAX_REPORTED_ERRORS,
     NewUow,
@@ -108,7 +109,10 @@ def stage_chunk(
             if rows is None:
                 chunk = uow.session.get(ImportRunChunk, (run_id, chunk_no))
                 if chunk is None:
-                    return False  # already staged by an earlier attempt
+                    # Staged by an earlier attempt, which may have died before (or while) it applied the
+                    # run: a retried job finishes the protocol. Two appliers are safe (apply_run locks
+                    # the run and applies a running run only).
+                    return _fully_staged(run)
                 rows = list(chunk.rows)
             staged = read_chunk_values(_value_reader(dict(run.profile or {})), rows)
         if staged:
@@ -164,9 +168,15 @@ def stage_chunk(
         if warnings and len(run.errors or []) < MAX_REPORTED_ERRORS:
             run.errors = [*(run.errors or []), *warnings][:MAX_REPORTED_ERRORS]
         run.chunks_done = run.chunks_done + 1
-        ready = run.chunks_total is not None and run.chunks_done >= run.chunks_total
+        ready = _fully_staged(run)
+        pause_point(f"stage:{chunk_no}")
         uow.commit()
+    pause_point(f"staged:{chunk_no}")
     return ready
+
+
+def _fully_staged(run: ImportRun) -> bool:
+    return run.status == "running" and run.chunks_total is not None and run.chunks_done >= run.chunks_total
 
 
 def reading_finished(new_uow: NewUow, run_id: int) -> bool:

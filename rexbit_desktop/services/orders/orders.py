@@ -288,6 +288,10 @@ def list_orders(
 ) -> list[OrderSummaryDTO]:
     """Newest first (the CLI's list; the UI pages through ``order_queries``)."""
     actor.require(Permission.VIEW)
+    if limit < 1:
+        raise ValidationError(f"--limit must be at least 1 (got {limit}).")
+    if offset < 0:
+        raise ValidationError(f"The offset must not be negative (got {offset}).")
     stmt = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
     if status:
         stmt = stmt.where(Order.status == parse_status(status).value)

@@ -11,7 +11,6 @@ list shows "10 000+" instead of counting a million rows on every keystroke.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,6 +25,7 @@ from rexbit_desktop.db.models.catalog import Warehouse
 from rexbit_desktop.db.models.integrations import Integration
 from rexbit_desktop.db.models.orders import Order, OrderItem, OrderItemReservation, OrderItemShortage
 from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.csv_safety import csv_writer
 from rexbit_desktop.domain.errors import Cancelled, ValidationError
 from rexbit_desktop.domain.orders import STATUS_ORDER, FulfillmentStatus, PaymentStatus
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
@@ -458,7 +458,7 @@ def export_orders_csv(
         raise ValidationError(f"The export needs {len(EXPORT_COLUMNS) + len(code_columns)} column titles.")
     total = count_orders(uow, actor, filters=flt)
     stmt = _list_select(flt, srt)
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=delimiter, lineterminator="\r\n")
     default_headers = [h for c in EXPORT_COLUMNS for h in ([c, f"{c}_code"] if c in labels else [c])]
     writer.writerow(list(headers) if headers is not None else default_headers)
     written = 0

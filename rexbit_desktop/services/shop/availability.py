@@ -37,8 +37,10 @@ from rexbit_desktop.db.models import SyncRun
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.availability import AvailabilityRule
 from rexbit_desktop.domain.errors import Conflict, RexbitError, ValidationError
+from rexbit_desktop.domain.messages import one_line
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.faults import pause_point
 from rexbit_desktop.services.bulk import gc_paused
 from rexbit_desktop.services.shop.availability_plan import (
     _RECORD_SQL,
@@ -57,6 +59,7 @@ from rexbit_desktop.services.shop.connection import (
     load_shop_integration,
     open_shop,
 )
+from rexbit_desktop.services.shop.run_sweep import fail_abandoned_sync_runs
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +164,8 @@ def sync_availability(
     with uow, _one_sync_per_shop(uow, integration_id):
         integration = load_shop_integration(uow.session, integration_id)
         _refuse_unless_listing(integration)
+        # This process holds the shop's sync lock now: a 'running' run of this shop is a dead one's.
+        fail_abandoned_sync_runs(uow, integration_id=integration.id, kind="availability", lock_held=True)
         run = SyncRun(
             integration_id=integration.id,
             kind="availability",
@@ -195,8 +200,15 @@ def sync_availability(
             uow.rollback()
             counts["errors"] += 1
             details.append({"reason": exc.message})
-            status, message = "failed", str(exc)
+            status, message = "failed", one_line(exc)
             log.info("availability sync of integration %s failed: %s", integration.id, exc.message)
+        except (
+            Exception
+        ) as exc:  # our side failed (database connection cut …): the run must not stay 'running'
+            log.exception("availability sync run %s of integration %s failed", run_id, integration.id)
+            uow.rollback()
+            _fail_run_row(uow, run_id, counts, one_line(exc), round(time.perf_counter() - started, 3))
+            raise
         duration = round(time.perf_counter() - started, 3)
         finished = uow.session.get(SyncRun, run_id)
         assert finished is not None
@@ -220,6 +232,26 @@ def sync_availability(
         error_details=details[:MAX_ERROR_DETAILS],
         **counts,
     )
+
+
+def _fail_run_row(
+    uow: UnitOfWork, run_id: int, counts: dict[str, int], message: str, duration: float
+) -> None:
+    try:
+        with uow:
+            run = uow.session.get(SyncRun, run_id)
+            if run is None:
+                return
+            for key, value in counts.items():
+                setattr(run, key, value)
+            run.errors = run.errors + 1
+            run.status, run.message = "failed", message
+            run.error_details = [{"reason": message}]
+            run.finished_at = datetime.now(UTC)
+            run.duration_s = duration
+            uow.commit()
+    except Exception:  # the database is gone too: the sweep closes the run later
+        log.warning("could not record the failure of sync run %s", run_id, exc_info=True)
 
 
 def _one_sync_per_shop(uow: UnitOfWork, integration_id: int) -> AbstractContextManager[None]:
@@ -403,6 +435,7 @@ def _sync_with(
                     failure = failure or exc
                     continue
                 _record_batch(uow, chunk, outcome, counts, details, records, dry_run, timings)
+                pause_point(f"shop-sync-batch:{number}")
                 done += len(chunk)
                 progress(done, total, "dry run: checking" if dry_run else "writing availability")
                 top_up()
@@ -472,9 +505,12 @@ def _note_missing(details: list[dict[str, Any]], id_product: int, id_attr: int) 
 def sync_all_availability(
     uow: UnitOfWork, actor: Actor, *, progress: Progress = no_progress, cancel: CancelCheck = never_cancelled
 ) -> list[SyncResult]:
-    """The 30-minute schedule: every enabled PrestaShop integration with product listing enabled."""
+    """The 30-minute schedule: every enabled PrestaShop integration with product listing enabled.
+    First closes the sync runs whose process died (``services/shop/run_sweep.py``)."""
     actor.require(Permission.INTEGRATIONS_RUN)
     from rexbit_desktop.db.models import Integration
+
+    fail_abandoned_sync_runs(uow)
 
     with uow:
         rows = uow.session.execute(

@@ -239,6 +239,8 @@ def check_shop_connection(uow: UnitOfWork, actor: Actor, *, integration_id: int)
             problems += [f"orders import: missing {m}" for m in missing_orders]
             if not missing_orders:
                 report["warnings"] = _document_state_warnings(uow, gateway, integration)
+            # A read-only user passes every check above and fails every sync: ask the server.
+            problems += gateway.missing_privileges(combination_texts=bool(schema.combination_text_columns))
     except RexbitError as exc:
         problems.append(exc.message)
     finally:

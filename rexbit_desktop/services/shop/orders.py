@@ -33,6 +33,7 @@ retries it, nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from contextlib import AbstractContextManager
@@ -61,6 +62,7 @@ from rexbit_desktop.domain.errors import (
     TransitionRefused,
     ValidationError,
 )
+from rexbit_desktop.domain.messages import one_line
 from rexbit_desktop.domain.orders import OrderStatus, is_allowed
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
@@ -92,6 +94,7 @@ from rexbit_desktop.services.shop.order_source import (
     _remember,
     _shop_context,
 )
+from rexbit_desktop.services.shop.run_sweep import fail_abandoned_sync_runs
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +389,7 @@ def sync_orders(
         except ShopDatabaseError as exc:
             raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
         with _one_orders_sync_per_shop(engine, integration.id):
+            fail_abandoned_sync_runs(uow, integration_id=integration.id, kind=KIND, lock_held=True)
             with uow:
                 stored = uow.session.get(ShopOrderCursor, integration.id)
                 cursor = (stored.date_upd, int(stored.id_order)) if stored else None
@@ -412,15 +416,20 @@ def sync_orders(
                 if cancel():
                     status = "cancelled"
             except ShopDatabaseError as exc:
-                status, message = "failed", str(exc)
+                status, message = "failed", one_line(exc)
                 run.problem(None, exc.message)
                 failure = ShopOrdersUnavailable(
                     f"{exc.message} The run stopped after {run.examined} orders (sync run {run_id}).",
                     hint="What was taken in stays; run again to go on from there.",
                 )
             except BaseException as exc:  # our side failed: the run must not stay 'running'
-                run.problem(None, f"{type(exc).__name__}: {exc}")
-                _finish(uow, run_id, run, "failed", str(exc), round(time.perf_counter() - started, 3))
+                log.exception("orders import run %s of integration %s failed", run_id, integration.id)
+                run.problem(None, one_line(exc))
+                with contextlib.suppress(Exception):  # the database may be gone too: the sweep closes it
+                    uow.rollback()
+                    _finish(
+                        uow, run_id, run, "failed", one_line(exc), round(time.perf_counter() - started, 3)
+                    )
                 raise
             duration = round(time.perf_counter() - started, 3)
             _finish(uow, run_id, run, status, message, duration)
@@ -518,8 +527,10 @@ def sync_all_orders(
     uow: UnitOfWork, actor: Actor, *, progress: Progress = no_progress
 ) -> list[OrdersSyncResult]:
     """Every enabled PrestaShop integration (the ``sync-orders`` schedule). A shop that cannot be read
-    fails its own run, not the others'; the caller sees it in the result (status ``failed``)."""
+    fails its own run, not the others'; the caller sees it in the result (status ``failed``). First closes
+    the sync runs whose process died (``services/shop/run_sweep.py``)."""
     actor.require(Permission.INTEGRATIONS_RUN)
+    fail_abandoned_sync_runs(uow)
     with uow:
         ids = list(
             uow.session.scalars(
@@ -538,7 +549,7 @@ def sync_all_orders(
                 OrdersSyncResult(
                     sync_run_id=0, integration_id=integration_id, status="failed", dry_run=False, examined=0,
                     created=0, updated=0, skipped=0, errors=1, duration_s=0.0, cursor=None, mapping="",
-                    message=str(exc), error_details=[{"id_order": None, "reason": exc.message}],
+                    message=one_line(exc), error_details=[{"id_order": None, "reason": exc.message}],
                 )
             )  # fmt: skip
     return results

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rexbit_desktop.domain.secrets import mask_url
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
@@ -44,7 +45,11 @@ class FeedPage:
             [
                 Column(t("Name"), lambda p: p.name),
                 Column(t("Format"), lambda p: p.format.upper()),
-                Column(t("Source"), lambda p: p.source_location, tooltip=lambda p: p.source_location),
+                Column(
+                    t("Source"),
+                    lambda p: mask_url(p.source_location),
+                    tooltip=lambda p: mask_url(p.source_location),
+                ),
                 Column(t("Mapped fields"), lambda p: ", ".join(f"{k}←{v}" for k, v in p.mappings.items())),
                 Column(t("Columns"), lambda p: str(len(p.last_headers or [])), numeric=True),
                 Column(t("Enabled"), lambda p: t("yes") if p.enabled else t("no")),

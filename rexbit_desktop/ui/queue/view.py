@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services.ops import queue as queue_service
+from rexbit_desktop.services.ops import queue_activity
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
@@ -86,6 +88,29 @@ register(
         "off": "wyłączone",
         "Left failed (the same job is already waiting): {n}": (
             "Pozostawione jako nieudane (to samo zadanie już czeka): {n}"
+        ),
+        "Waiting for a retry": "Czekają na ponowienie",
+        "Next try": "Następna próba",
+        "now": "teraz",
+        "Last error": "Ostatni błąd",
+        "No job waits for a retry.": "Żadne zadanie nie czeka na ponowienie.",
+        "Runs": "Przebiegi",
+        "Kind": "Rodzaj",
+        "Integration": "Integracja",
+        "Status": "Status",
+        "Started": "Start",
+        "Finished": "Koniec",
+        "Message": "Komunikat",
+        "import": "import",
+        "availability": "dostępność",
+        "orders": "zamówienia",
+        "queued": "w kolejce",
+        "running": "w toku",
+        "succeeded": "zakończone",
+        "failed": "nieudane",
+        "cancelled": "anulowane",
+        "Failed jobs wait this long before each retry (the worker's --backoff); the error is the one of the last attempt.": (
+            "Nieudane zadania czekają tyle przed każdą kolejną próbą (--backoff workera); błąd pochodzi z ostatniej próby."
         ),
         "{n} s": "{n} s",
         "{n} min": "{n} min",
@@ -174,6 +199,45 @@ class QueuesView(ServiceView):
         configure_table(self.failed_table)
         self.failed_table.selectionModel().selectionChanged.connect(lambda *_: self._show_error())
 
+        self.retry_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                Column(t("ID"), lambda j: str(j.id), numeric=True),
+                Column(t("Queue"), lambda j: str(j.queue)),
+                Column(t("Task"), lambda j: j.task),
+                Column(t("Attempts"), lambda j: str(j.attempts), numeric=True),
+                Column(
+                    t("Next try"), lambda j: format_datetime(j.next_try_at) if j.next_try_at else t("now")
+                ),
+                Column(t("Last error"), lambda j: j.error, tooltip=lambda j: j.error),
+            ]
+        )
+        self.retry_table = QTableView()
+        self.retry_table.setObjectName("retry_table")
+        self.retry_table.setModel(self.retry_model)
+        self.retry_table.setToolTip(
+            t(
+                "Failed jobs wait this long before each retry (the worker's --backoff); "
+                "the error is the one of the last attempt."
+            )
+        )
+        configure_table(self.retry_table)
+        run_colours = {"failed": "#b00020", "running": "#1565c0", "queued": "#1565c0"}
+        self.runs_model: RecordTableModel[Any] = RecordTableModel(
+            [
+                Column(t("Kind"), lambda r: t(r.kind)),
+                Column(t("ID"), lambda r: str(r.id), numeric=True),
+                Column(t("Integration"), lambda r: r.integration_name),
+                Column(t("Status"), lambda r: t(r.status), colour=lambda r: run_colours.get(r.status)),
+                Column(t("Started"), lambda r: format_datetime(r.started_at)),
+                Column(t("Finished"), lambda r: format_datetime(r.finished_at) if r.finished_at else ""),
+                Column(t("Message"), lambda r: r.message or "", tooltip=lambda r: r.message or ""),
+            ]
+        )
+        self.runs_table = QTableView()
+        self.runs_table.setObjectName("runs_table")
+        self.runs_table.setModel(self.runs_model)
+        configure_table(self.runs_table)
+
         self.error_text = QPlainTextEdit()
         self.error_text.setObjectName("error_text")
         self.error_text.setReadOnly(True)
@@ -248,7 +312,12 @@ class QueuesView(ServiceView):
         layout.addLayout(top)
         layout.addWidget(QLabel("<b>" + t("Queues") + "</b>"))
         layout.addWidget(self.queues_table)
-        layout.addWidget(lower, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("queue_tabs")
+        self.tabs.addTab(lower, t("Failed jobs"))
+        self.tabs.addTab(self.retry_table, t("Waiting for a retry"))
+        self.tabs.addTab(self.runs_table, t("Runs"))
+        layout.addWidget(self.tabs, 1)
 
         self.timer = QTimer(self)
         self.timer.setInterval(AUTO_REFRESH_MS)
@@ -259,11 +328,13 @@ class QueuesView(ServiceView):
     def refresh(self) -> None:
         ctx, chosen = self.ctx, self.queue_filter
 
-        def fetch(_c: Any) -> tuple[list[Any], list[Any], list[Any]]:
+        def fetch(_c: Any) -> tuple[list[Any], ...]:
             queues = queue_service.queue_stats(ctx.db.uow(), ctx.actor)
             failed = queue_service.list_failed_jobs(ctx.db.uow(), ctx.actor, queue=chosen)
             workers = queue_service.list_workers(ctx.db.uow(), ctx.actor)
-            return queues, failed, workers
+            retrying = queue_activity.list_retrying_jobs(ctx.db.uow(), ctx.actor, queue=chosen)
+            runs = queue_activity.list_recent_runs(ctx.db.uow(), ctx.actor)
+            return queues, failed, workers, retrying, runs
 
         self.load(fetch, self._show)
 
@@ -271,8 +342,11 @@ class QueuesView(ServiceView):
         if self.loading == 0 and self.isVisible():
             self.refresh()
 
-    def _show(self, data: tuple[list[Any], list[Any], list[Any]]) -> None:
-        queues, failed, workers = data
+    def _show(self, data: tuple[list[Any], ...]) -> None:
+        queues, failed, workers, retrying, runs = data
+        self.retry_model.set_rows(retrying)
+        self.runs_model.set_rows(runs)
+        self.tabs.setTabText(1, f"{t('Waiting for a retry')} ({len(retrying)})")
         still_failed = {job.id for job in failed}
         self._tracebacks = {k: v for k, v in self._tracebacks.items() if k in still_failed}
         alive = [w for w in workers if w.seconds_since_heartbeat < 60]

@@ -1,0 +1,121 @@
+"""``kill -9`` of a real worker process at each step of an import through the queue: reading, staging
+each chunk (inside its transaction and just after it), applying (inside the apply's transaction and
+just after it). A second worker rescues the stalled job; the run must end ``succeeded`` with the feed
+applied exactly once — never stay ``running``.
+
+The first worker is stopped at the step by ``rexbit_desktop/faults.py`` (``REXBIT_PAUSE_AT``), so the
+kill lands there every time.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from worker_support import Process, query, wait_for
+
+from rexbit_desktop.queueing import defer_job
+from rexbit_desktop.services import integrations
+from rexbit_desktop.services.feeds import imports
+
+HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka\r\n"
+MAPPINGS = {"sku": "Indeks", "ean": "EAN", "stock_quantity": "Stan", "purchase_price": "Cena netto"}
+ROWS = 40
+CHUNK = 10  # 4 chunks: 0 … 3
+FAST = ["--sleep=0.2", "--heartbeat=0.5", "--stalled-after=2"]
+
+
+def _setup(db: Any, actor: Any, tmp_path: Path) -> tuple[int, int]:
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO products (sku, name) SELECT 'K-' || lpad(g::text, 3, '0'), 'P' FROM generate_series(1, :n) g"
+            ),
+            {"n": ROWS},
+        )
+    feed = tmp_path / "feed.csv"
+    feed.write_bytes(
+        (HEADER + "".join(f"K-{i:03d};;P;{i};{i},25;23;;szt.\r\n" for i in range(1, ROWS + 1))).encode(
+            "cp1250"
+        )
+    )
+    integration = integrations.create_integration(db.uow(), actor, type="supplier_feed", name="Hurtownia")
+    integrations.create_import_profile(
+        db.uow(),
+        actor,
+        integration_id=integration.id,
+        name="stany",
+        source_location=str(feed),
+        format="csv",
+        options={"chunk_rows": CHUNK},
+        mappings=MAPPINGS,
+    )
+    (run,) = imports.create_import_runs(db.uow(), actor, integration_id=integration.id)
+    job = defer_job(db, "imports:execute_integration_import", integration_id=integration.id, run_id=run.id)
+    imports.set_run_job(db.uow(), run.id, job)
+    return integration.id, run.id
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "step",
+    ["read:1", "read-done", "stage:0", "stage:3", "staged:3", "apply", "applied"],
+)
+def test_kill_9_at_each_step_of_an_import_ends_the_run_with_the_feed_applied_once(
+    db: Any, db_url: str, system_actor: Any, tmp_path: Path, step: str
+) -> None:
+    integration_id, run_id = _setup(db, system_actor, tmp_path)
+    marker = tmp_path / "paused"
+    first = Process(
+        db_url,
+        "queue",
+        "work",
+        "--queue=import",
+        *FAST,
+        log=tmp_path / "first.log",
+        env={"REXBIT_PAUSE_AT": step, "REXBIT_PAUSE_FILE": str(marker)},
+    )
+    try:
+        wait_for(
+            lambda: marker.exists() and marker.read_text().strip() != "", timeout=60, what=f"pause at {step}"
+        )
+    finally:
+        first.signal(signal.SIGKILL)
+        first.wait(10)
+    assert marker.read_text().split()[0] == step, first.output()
+
+    second = Process(db_url, "queue", "work", "--queue=import", *FAST, log=tmp_path / "second.log")
+    try:
+        wait_for(
+            lambda: (
+                query(db_url, "SELECT status FROM import_runs WHERE id = :id", id=run_id)[0][0]
+                in ("succeeded", "failed")
+            ),
+            timeout=90,
+            what="the run to end",
+        )
+        wait_for(
+            lambda: not query(db_url, "SELECT 1 FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"),
+            timeout=60,
+            what="every job to end",
+        )
+    finally:
+        assert second.stop() == 0, second.output()
+    ((status, rows_read, matched, message),) = query(
+        db_url, "SELECT status, rows_read, matched, message FROM import_runs WHERE id = :id", id=run_id
+    )
+    assert (status, rows_read, matched) == ("succeeded", ROWS, ROWS), (message, second.output())
+    links = query(
+        db_url,
+        "SELECT external_id, (supplier_availability->>'stock_quantity')::numeric, offer_stock"
+        " FROM integration_product_links WHERE integration_id = :i ORDER BY external_id",
+        i=integration_id,
+    )
+    assert [(e, int(s), int(o)) for e, s, o in links] == [(f"K-{i:03d}", i, i) for i in range(1, ROWS + 1)]
+    # Nothing left behind: no staged rows, no stored chunks, one run.
+    assert query(db_url, "SELECT count(*) FROM import_staged_rows")[0][0] == 0
+    assert query(db_url, "SELECT count(*) FROM import_run_chunks")[0][0] == 0
+    assert query(db_url, "SELECT count(*) FROM import_runs")[0][0] == 1
