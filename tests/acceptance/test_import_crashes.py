@@ -20,6 +20,7 @@ from worker_support import Process, query, wait_for
 from rexbit_desktop.queueing import defer_job
 from rexbit_desktop.services import integrations
 from rexbit_desktop.services.feeds import imports
+from rexbit_desktop.services.feeds import runs as import_runs
 
 HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka\r\n"
 MAPPINGS = {"sku": "Indeks", "ean": "EAN", "stock_quantity": "Stan", "purchase_price": "Cena netto"}
@@ -55,7 +56,7 @@ def _setup(db: Any, actor: Any, tmp_path: Path) -> tuple[int, int]:
     )
     (run,) = imports.create_import_runs(db.uow(), actor, integration_id=integration.id)
     job = defer_job(db, "imports:execute_integration_import", integration_id=integration.id, run_id=run.id)
-    imports.set_run_job(db.uow(), run.id, job)
+    import_runs.set_run_job(db.uow(), run.id, job)
     return integration.id, run.id
 
 

@@ -112,12 +112,22 @@ def test_a_run_whose_database_connection_is_cut_fails_with_one_readable_line(
     killer = create_engine(db_url)
 
     def cut_in_second_batch(stage: str, batch: int, connection_id: int) -> None:
+        # Once batch 1 is recorded: the next statement that records a batch terminates its own backend
+        # (pg_terminate_backend, as an operator or a failover would), in the middle of the statement —
+        # deterministic, unlike terminating it from outside between two statements (the pool would
+        # just reconnect).
         if stage == "committed" and batch == 2:
             with killer.begin() as conn:
                 conn.execute(
                     text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        "CREATE FUNCTION test_cut_me() RETURNS trigger LANGUAGE plpgsql AS"
+                        " $$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END$$"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "CREATE TRIGGER test_cut_me BEFORE INSERT OR UPDATE ON shop_sync_state"
+                        " FOR EACH STATEMENT EXECUTE FUNCTION test_cut_me()"
                     )
                 )
 
@@ -125,6 +135,8 @@ def test_a_run_whose_database_connection_is_cut_fails_with_one_readable_line(
         sync_availability(
             db.uow(), system_actor, integration_id=integration, batch_size=1, batch_hook=cut_in_second_batch
         )
+    with killer.begin() as conn:
+        conn.execute(text("DROP TRIGGER test_cut_me ON shop_sync_state"))
     killer.dispose()
     [(_, status, message)] = _runs(db_url)
     assert status == "failed", message
