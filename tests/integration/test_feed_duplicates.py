@@ -54,7 +54,7 @@ def test_variant_spellings_of_a_sku_are_one_item_and_duplicates_are_reported(
 def test_the_migration_merges_links_the_old_code_split_by_spelling(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     try:
-        upgrade_schema(engine, "0016_shop_stock_push")
+        upgrade_schema(engine, "0017_mail_messages")
         with engine.begin() as conn:
             conn.execute(
                 text("INSERT INTO products (id, sku, name) VALUES (1, 'HX-0002', 'B'), (2, 'HX-0005', 'E')")

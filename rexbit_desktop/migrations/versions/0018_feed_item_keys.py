@@ -6,8 +6,8 @@ link to the same product. This migration brings the existing links of supplier f
 automatic link whose normalised key another link of the supplier already has is the duplicate the old code
 made and is deleted; the others are renamed. (Manual links that would collide are left as they are.)
 
-Revision ID: 0017_feed_item_keys
-Revises: 0016_shop_stock_push
+Revision ID: 0018_feed_item_keys
+Revises: 0017_mail_messages
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_feed_item_keys"
-down_revision = "0016_shop_stock_push"
+revision = "0018_feed_item_keys"
+down_revision = "0017_mail_messages"
 branch_labels = None
 depends_on = None
 
