@@ -6,12 +6,11 @@ WZ and the other printed documents), numbers in the Polish format, and the statu
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
-from typing import Any
 
 from rexbit_desktop.adapters.pdf.kpi_report import BarChart, LineChart, Report, TableBlock, render_report
+from rexbit_desktop.domain.csv_safety import csv_writer
 from rexbit_desktop.domain.kpi import AGE_BUCKETS, BACKLOG_STATUSES
 from rexbit_desktop.domain.orders import DEFAULT_LABELS, OrderStatus
 from rexbit_desktop.services.kpi.dto import Dashboard
@@ -97,18 +96,6 @@ def _status(code: str, language: str) -> str:
     return pl if language == "pl" else en
 
 
-class _SafeWriter:
-    """Writes rows with every cell that a spreadsheet would run as a formula quoted by a leading
-    apostrophe (OWASP's rule: cells starting with = + - @ tab or carriage return). Product names come
-    from suppliers' feeds and customers' orders."""
-
-    def __init__(self, writer: Any) -> None:
-        self._writer = writer
-
-    def writerow(self, row: list[str]) -> None:
-        self._writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
-
-
 def summary_rows(d: Dashboard, language: str = "pl") -> list[tuple[str, str, str]]:
     """(label, this period, previous period) of the headline figures."""
     t = lambda s: _t(s, language)  # noqa: E731
@@ -135,7 +122,8 @@ def dashboard_csv(d: Dashboard, language: str = "pl") -> str:
     t = lambda s: _t(s, language)  # noqa: E731
     n = lambda v, p=2: _num(v, language, p)  # noqa: E731
     out = io.StringIO()
-    w = _SafeWriter(csv.writer(out, delimiter=";", lineterminator="\r\n"))
+    # Product names come from suppliers' feeds and customers' orders: formula cells neutralised (OWASP).
+    w = csv_writer(out, delimiter=";", lineterminator="\r\n")
     w.writerow([t("Section"), t("Figure"), t("Value"), t("Previous")])
     for label, now, before in summary_rows(d, language):
         w.writerow([t("Summary"), label, now, before])
