@@ -12,6 +12,9 @@ Laravel workers did and procrastinate leaves to us:
   queue once, with a ``job_failures`` row saying so; a second stall of the same job fails it;
 - a log line per job start and end (job id, task, queue, attempt, duration, result or error), and a
   ``job_failures`` row (error and traceback) per failed attempt, which ``rexbit queue failed`` shows.
+
+Over 500 lines: the worker group's loop, stalled-job rescue, statistics and restart signals share
+one event loop and its state; the desktop's local worker is in ``local_worker.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The demo shop's data: a hardware wholesaler's catalog with a garden and a small grocery shelf, Polish
-customers, companies and NIPs, payment and delivery methods — all from a seeded random generator, so
-every run gives the same shop."""
+customers, companies and NIPs, payment and delivery methods, and the plan of its orders (how many end
+in which status, the steps to get there) — all from a seeded random generator, so every run gives the
+same shop."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 from stdnum import ean as ean_check
 from stdnum.pl import nip as nip_check
+
+from rexbit_desktop.domain.orders import OrderStatus
 
 PRODUCT_COUNT = 300
 
@@ -183,3 +186,80 @@ def _customer(rng: random.Random, n: int) -> dict[str, dict[str, str | None]]:
         billing["vat_id"] = _nip(rng)
         addresses["billing"] = billing
     return addresses
+
+
+# The status an order is in after each step on its way; cancelled orders stop at various points.
+_MAIN_PATH = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.AWAITING_FULFILLMENT,
+    OrderStatus.PICKING,
+    OrderStatus.READY_FOR_SHIPMENT,
+    OrderStatus.SHIPPED,
+)
+
+_CANCELLED_AFTER = (
+    OrderStatus.DRAFT,
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.AWAITING_FULFILLMENT,  # reservations released
+    OrderStatus.PICKING,
+    OrderStatus.READY_FOR_SHIPMENT,  # the WZ was posted: a storno IN puts the goods back
+)
+
+
+def _plan(rng: random.Random) -> list[tuple[OrderStatus, int]]:
+    """(final status, days ago) for every order: older orders are further along."""
+    age = {
+        OrderStatus.DRAFT: (0, 1),
+        OrderStatus.AWAITING_PAYMENT: (0, 3),
+        OrderStatus.PAID: (0, 2),
+        OrderStatus.AWAITING_FULFILLMENT: (1, 3),
+        OrderStatus.PICKING: (1, 3),
+        OrderStatus.READY_FOR_SHIPMENT: (1, 4),
+        OrderStatus.SHIPPED: (2, 6),
+        OrderStatus.COMPLETED: (8, 40),
+        OrderStatus.CANCELLED: (3, 30),
+        OrderStatus.RETURN_REQUESTED: (10, 20),
+        OrderStatus.RETURNED: (15, 35),
+    }
+    plan = [(status, rng.randint(*age[status])) for status, n in ORDERS_PER_STATUS.items() for _ in range(n)]
+    plan.sort(key=lambda p: -p[1])  # numbers grow with the date
+    return plan
+
+
+def _steps_to(final: OrderStatus, k: int, cod: bool) -> list[OrderStatus]:
+    """The status changes that lead an order to ``final`` (k picks where a cancelled one stops)."""
+    if final is OrderStatus.DRAFT:
+        return []
+    if final is OrderStatus.CANCELLED:
+        stop = _CANCELLED_AFTER[k % len(_CANCELLED_AFTER)]
+        path = [] if stop is OrderStatus.DRAFT else list(_MAIN_PATH[: _MAIN_PATH.index(stop) + 1])
+        return [*path, OrderStatus.CANCELLED]
+    if final in _MAIN_PATH:
+        path = list(_MAIN_PATH[: _MAIN_PATH.index(final) + 1])
+    else:
+        path = [*_MAIN_PATH, OrderStatus.COMPLETED]
+        if final is not OrderStatus.COMPLETED:
+            path.append(OrderStatus.RETURN_REQUESTED)
+        if final is OrderStatus.RETURNED:
+            path.append(OrderStatus.RETURNED)
+    if cod and OrderStatus.PAID in path and final is not OrderStatus.PAID:
+        path.remove(OrderStatus.PAID)  # cash on delivery: straight to the warehouse
+    return path
+
+
+# How many demo orders end in each status: every status of the workflow is present.
+ORDERS_PER_STATUS: dict[OrderStatus, int] = {
+    OrderStatus.DRAFT: 4,
+    OrderStatus.AWAITING_PAYMENT: 6,
+    OrderStatus.PAID: 5,
+    OrderStatus.AWAITING_FULFILLMENT: 8,
+    OrderStatus.PICKING: 5,
+    OrderStatus.READY_FOR_SHIPMENT: 5,
+    OrderStatus.SHIPPED: 6,
+    OrderStatus.COMPLETED: 9,
+    OrderStatus.CANCELLED: 6,
+    OrderStatus.RETURN_REQUESTED: 3,
+    OrderStatus.RETURNED: 3,
+}

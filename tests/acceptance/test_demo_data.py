@@ -21,7 +21,7 @@ from stdnum import ean
 from rexbit_desktop.db.session import make_engine, open_database
 from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.domain.orders import OrderStatus
-from rexbit_desktop.services import demo, users
+from rexbit_desktop.services import demo, demo_data, users
 
 pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
 
@@ -168,7 +168,7 @@ def test_warehouses_and_stock_ledger_agree(engine: Engine) -> None:
 
 def test_orders_in_every_status_with_consistent_documents(engine: Engine) -> None:
     counts = dict(rows(engine, "SELECT status, count(*) FROM orders GROUP BY status"))
-    assert counts == {s.value: n for s, n in demo.ORDERS_PER_STATUS.items()}
+    assert counts == {s.value: n for s, n in demo_data.ORDERS_PER_STATUS.items()}
     assert set(counts) == {s.value for s in OrderStatus}
     assert sum(counts.values()) >= 60
 

@@ -10,6 +10,9 @@ Consistency: each batch is one MariaDB transaction; the ``last_availability`` of
 sides (the shop rolls back, we record nothing), and the next run writes it (``sync_only_changed``
 compares with what was recorded). If PostgreSQL fails after the shop committed, the next run writes
 the same values again — harmless.
+
+Over 500 lines: the run's protocol (lock, two shop writers, records, failure handling) reads as one;
+what it writes is decided in ``availability_plan.py``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ Flowback (us → shop): a status change of an order taken in from the shop defer
 (``orders.current_state`` + an ``order_history`` row, one MariaDB transaction) and, when shipped, the
 tracking number (``order_carrier.tracking_number``). An unreachable shop fails the job: the queue
 retries it, nothing is lost.
+
+Over 500 lines: one run's page loop, retries and result are one protocol; the mapping, the shop
+connection, the cursor and the flowback already have rooms of their own.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@ actions: change status (only allowed transitions), reserve, issue WZ, cancel, sh
 
 Every read and action goes through the order services on the task runner; after an action the detail
 is reloaded from the database (it never patches itself from what it sent).
+
+Over 500 lines: one window's layout and its actions; the tabs' filling, labels and the ship dialog
+are in rooms of their own.
 """
 
 from __future__ import annotations
