@@ -522,3 +522,29 @@ def test_a_carrier_shipment_fires_shipped_with_its_tracking_number(db, system_ac
     assert data["tracking"] == dto.tracking_number
     assert engine.process_events(db).runs == 1
     assert notes(db, number, system_actor)[-1] == "Wysłano kurierem"
+
+
+def test_send_email_queues_the_template_through_the_mail_module(db, system_actor, smtp) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.services.messages.accounts import set_mail_account
+
+    set_mail_account(db.uow(), system_actor, "sklep", smtp.account())
+    add_products(db, "MAIL")
+    setup_warehouse(db, system_actor)
+    order = create(db, system_actor, ("MAIL", 1))
+    _rule(
+        db,
+        system_actor,
+        "status_changed",
+        [{"type": "send_email", "template": "payment_received"}],
+        conditions=[{"field": "to_status", "op": "eq", "value": "paid"}],
+    )
+    OrderWorkflowService().transition(db.uow(), system_actor, order.number, "paid")
+    result = engine.process_events(db)
+    [step] = automation_audits(db, order.id)
+    assert result.failed == 0 and step["ok"] is True, step["message"]
+    assert "payment_received" in step["message"]
+    with db.uow() as uow:
+        stored = uow.session.scalar(
+            text("SELECT count(*) FROM mail_messages WHERE order_id = :i"), {"i": order.id}
+        )
+    assert stored == 1

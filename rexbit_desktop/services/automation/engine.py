@@ -331,12 +331,20 @@ def _run_action(db: Database, rule: Rule, action: Action, runs: list[_Run]) -> l
     if kind is ActionType.PRINT_DOCUMENTS:
         return _each(runs, lambda run: _print(db, run, p))
     if kind is ActionType.SEND_EMAIL:
-        message = (
-            "E-mail templates cannot be sent: this rexbit has no mail module."
-            if not mail_available()
-            else "E-mail templates are not wired to automation rules in this version."
-        )
-        return [_Outcome(False, message)] * len(runs)
+        if not mail_available():
+            return [
+                _Outcome(False, "E-mail templates cannot be sent: this rexbit has no mail module.")
+            ] * len(runs)
+        from rexbit_desktop.services.messages.outbox import send_order_mail
+
+        def send(run: _Run) -> _Outcome:
+            # The run's id names the request: a retried run stores one message, not two.
+            message = send_order_mail(
+                db.uow(), ACTOR, run.facts.number, str(p["template"]), request_id=f"automation-{run.run_id}"
+            )
+            return _Outcome(True, f"e-mail '{p['template']}' queued ({message.state})")
+
+        return _each(runs, send)
     return [_Outcome(False, f"'{action.type}' cannot run as a rule's action.")] * len(runs)
 
 
