@@ -252,7 +252,11 @@ def test_a_worker_whose_user_does_not_own_the_job_table_still_runs(db, db_url: s
         _no_autovacuum(db)
         _defer_noops(db, 600)
         time.sleep(1.5)
-        worker_db = open_database(db_url.replace("postgres@", f"{role}@", 1))
+        from sqlalchemy.engine import make_url
+
+        # (the embedded server's URL is postgres:@/…?host=…, a server's postgres@host/…: set the user)
+        as_role = make_url(db_url).set(username=role, password=None).render_as_string(hide_password=False)
+        worker_db = open_database(as_role)
         try:
             refresh_queue_statistics(worker_db)  # runs ANALYZE, which PostgreSQL skips for this user
         finally:
