@@ -13,24 +13,19 @@ Laravel workers did and procrastinate leaves to us:
 - a log line per job start and end (job id, task, queue, attempt, duration, result or error), and a
   ``job_failures`` row (error and traceback) per failed attempt, which ``rexbit queue failed`` shows.
 
-Over 500 lines: the worker group's loop, stalled-job rescue, statistics and restart signals share
-one event loop and its state; the desktop's local worker is in ``local_worker.py``.
+The options are in ``worker_settings.py``, the SQL the workers run in ``worker_db.py``, the desktop's
+local worker in ``local_worker.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import signal
-import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,286 +33,31 @@ import procrastinate
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
-from sqlalchemy import text
 
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.errors import DatabaseUnavailable
 from rexbit_desktop.domain.secrets import mask_secrets
 from rexbit_desktop.jobs.app import make_job_app, worker_backoff, worker_tries
 from rexbit_desktop.jobs.loop import run_loop
-from rexbit_desktop.queueing import check_queue
-
-log = logging.getLogger("rexbit.jobs")
-
-STALLED_ERROR = "WorkerLost: the worker running this job stopped sending heartbeats (killed or powered off)"
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    """One worker's options, in the operators' words (``rexbit queue work --help``)."""
-
-    queues: tuple[str, ...] | None = None
-    """Queues to take jobs from, in order; ``None``: all queues."""
-    sleep: float = 3.0
-    """Seconds between polls when idle (LISTEN/NOTIFY wakes the worker earlier)."""
-    tries: int = 1
-    """Attempts before a job counts as failed (tasks declared with their own ``retry`` keep it)."""
-    max_time: float | None = None
-    """Finish the current job and exit after this many seconds."""
-    once: bool = False
-    """Run one job (if any) and exit."""
-    stop_when_empty: bool = False
-    """Exit when the queues are empty."""
-    name: str = "worker"
-    concurrency: int = 1
-    """Jobs run at the same time by this worker (threads for sync tasks); 1 unless tasks are I/O bound."""
-    heartbeat_interval: float = 10.0
-    stalled_after: float = 60.0
-    """A running job whose worker has not sent a heartbeat for this long is put back in its queue."""
-    backoff: tuple[tuple[str, tuple[float, ...]], ...] = ()
-    """Seconds before each retry, per queue (``""``: every other queue); see ``parse_backoff``."""
-
-    def __post_init__(self) -> None:
-        from rexbit_desktop.domain.errors import ValidationError
-
-        if self.queues is not None:
-            for queue in self.queues:
-                check_queue(queue)
-        if self.concurrency < 1:
-            raise ValidationError("--concurrency must be at least 1.")
-        if self.tries < 1:
-            raise ValidationError("--tries must be at least 1.")
-        if self.sleep <= 0:
-            raise ValidationError("--sleep must be more than 0 seconds.")
-        if self.max_time is not None and self.max_time <= 0:
-            raise ValidationError("--max-time must be more than 0 seconds.")
-        for _queue, delays in self.backoff:
-            if any(d < 0 for d in delays):
-                raise ValidationError("--backoff seconds must not be negative.")
-        if self.stalled_after <= self.heartbeat_interval:
-            raise ValidationError("The stalled-job timeout must be longer than the heartbeat interval.")
-
-    def backoff_for(self, queue: str) -> tuple[float, ...]:
-        table = dict(self.backoff)
-        return table.get(queue, table.get("", ()))
-
-    @property
-    def backoff_display(self) -> str:
-        return format_backoff(self.backoff)
-
-    @property
-    def queue_display(self) -> str:
-        return ",".join(self.queues) if self.queues else "all queues"
-
-
-def parse_queues(value: str | None) -> tuple[str, ...] | None:
-    """``"import,default"`` → ``("import", "default")``; empty → all queues."""
-    if not value:
-        return None
-    names = tuple(q.strip() for q in value.split(",") if q.strip())
-    for name in names:
-        check_queue(name)
-    return names or None
-
-
-def parse_backoff(value: str | None) -> tuple[tuple[str, tuple[float, ...]], ...]:
-    """``--backoff``: seconds before the 1st, 2nd, … retry (the last repeats), as Laravel's ``--backoff``:
-
-    ``"10"`` or ``"10,60,300"`` for every queue; ``"import=60,300;orders=5"`` per queue, with an optional
-    ``"*=10"`` for the others. Empty or ``"0"``: retry at once.
-    """
-    from rexbit_desktop.domain.errors import ValidationError
-
-    if not value or not value.strip():
-        return ()
-    out: list[tuple[str, tuple[float, ...]]] = []
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        queue, sep, delays = part.partition("=")
-        if not sep:
-            queue, delays = "", part
-        queue = queue.strip()
-        if queue == "*":
-            queue = ""
-        if queue:
-            check_queue(queue)
-        try:
-            seconds = tuple(float(d) for d in delays.split(",") if d.strip())
-        except ValueError:
-            raise ValidationError(
-                f"--backoff '{value}' is not a list of seconds.",
-                hint="E.g. --backoff=10,60,300 or --backoff='import=60,300;orders=5'.",
-            ) from None
-        if any(d < 0 for d in seconds):
-            raise ValidationError("--backoff seconds must not be negative.")
-        out.append((queue, seconds))
-    return tuple(out)
-
-
-def format_backoff(backoff: tuple[tuple[str, tuple[float, ...]], ...]) -> str:
-    if not backoff:
-        return "none"
-    return "; ".join(
-        (f"{q}=" if q else "") + ",".join(f"{d:g}" for d in delays) + " s" for q, delays in backoff
-    )
-
-
-def worker_identity(name: str) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}/{name}"
-
-
-# ------------------------------------------------------------------ database side (sync, run in threads)
-
-
-def failure_line(exc: BaseException) -> str:
-    """The line that says what failed: the exception's first line (a hint on later lines, such as
-    "Check 'host' and 'port'", does not say what failed); secrets in URLs masked."""
-    text_ = f"{type(exc).__name__}: {exc}".strip().splitlines()
-    return mask_secrets(text_[0] if text_ else type(exc).__name__)
-
-
-def _record_failure(db: Database, job: procrastinate.jobs.Job, exc: BaseException, worker: str) -> None:
-    lines = traceback.format_exception(exc)
-    with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO job_failures (job_id, attempt, task_name, queue, error, traceback, worker)"
-                " VALUES (:job_id, :attempt, :task, :queue, :error, :tb, :worker)"
-            ),
-            {
-                "job_id": job.id,
-                "attempt": job.attempts + 1,
-                "task": job.task_name,
-                "queue": job.queue,
-                "error": failure_line(exc)[:2000],
-                "tb": mask_secrets("".join(lines)),
-                "worker": worker[:200],
-            },
-        )
-
-
-def restart_signal_time(db: Database) -> datetime | None:
-    with db.engine.connect() as conn:
-        return conn.execute(text("SELECT signalled_at FROM worker_signals WHERE name = 'restart'")).scalar()
-
-
-def notify_job_available(conn: Any, job_id: int, queue: str) -> None:
-    """Wake idle workers now: procrastinate only notifies on INSERT, not when a job goes back to 'todo'."""
-    payload = json.dumps({"type": "job_inserted", "job_id": job_id})
-    conn.execute(
-        text("SELECT pg_notify(:channel, :payload)"),
-        {"channel": f"procrastinate_queue_v1#{queue}", "payload": payload},
-    )
-    conn.execute(text("SELECT pg_notify('procrastinate_any_queue_v1', :payload)"), {"payload": payload})
-
-
-_STALLED_SQL = text(
-    """
-    SELECT job.id, job.task_name, job.queue_name, job.attempts, job.queueing_lock, job.worker_id
-      FROM procrastinate_jobs job
-      LEFT JOIN procrastinate_workers w ON w.id = job.worker_id
-     WHERE job.status = 'doing'
-       AND (w.id IS NULL OR w.last_heartbeat < now() - make_interval(secs => :stalled_after))
-     ORDER BY job.id
-       FOR UPDATE OF job SKIP LOCKED
-    """
+from rexbit_desktop.jobs.worker_db import (
+    QUEUE_STATS_MIN_INTERVAL,
+    STALLED_ERROR,
+    _record_failure,
+    failure_line,
+    notify_job_available,
+    refresh_queue_statistics,
+    rescue_stalled_jobs,
+    restart_signal_time,
+)
+from rexbit_desktop.jobs.worker_settings import (
+    WorkerSettings,
+    format_backoff,
+    parse_backoff,
+    parse_queues,
+    worker_identity,
 )
 
-
-def rescue_stalled_jobs(db: Database, *, stalled_after: float, rescuer: str) -> list[tuple[int, str]]:
-    """Put running jobs of dead workers back in their queue (once per job); returns (job id, outcome).
-
-    Row locks (SKIP LOCKED) make two rescuers on two hosts handle each job once.
-    """
-    outcomes: list[tuple[int, str]] = []
-    with db.engine.begin() as conn:
-        rows = conn.execute(_STALLED_SQL, {"stalled_after": stalled_after}).mappings().all()
-        for row in rows:
-            earlier = conn.execute(
-                text("SELECT count(*) FROM job_failures WHERE job_id = :id AND error = :error"),
-                {"id": row["id"], "error": STALLED_ERROR},
-            ).scalar_one()
-            waiting_twin = (
-                row["queueing_lock"] is not None
-                and conn.execute(
-                    text("SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :q AND status = 'todo'"),
-                    {"q": row["queueing_lock"]},
-                ).first()
-            )
-            outcome = "failed" if earlier or waiting_twin else "requeued"
-            conn.execute(
-                text(
-                    "INSERT INTO job_failures (job_id, attempt, task_name, queue, error, traceback, worker)"
-                    " VALUES (:id, :attempt, :task, :queue, :error, :tb, :worker)"
-                ),
-                {
-                    "id": row["id"],
-                    "attempt": row["attempts"] + 1,
-                    "task": row["task_name"],
-                    "queue": row["queue_name"],
-                    "error": STALLED_ERROR,
-                    "tb": (
-                        f"{STALLED_ERROR}\nworker id {row['worker_id']}; detected by {rescuer}; "
-                        + (
-                            "put back in the queue."
-                            if outcome == "requeued"
-                            else "not run again: "
-                            + (
-                                "it had stalled before."
-                                if earlier
-                                else "a newer job with its queueing lock waits."
-                            )
-                        )
-                    ),
-                    "worker": rescuer[:200],
-                },
-            )
-            conn.execute(
-                text(
-                    "UPDATE procrastinate_jobs SET status = CAST(:status AS procrastinate_job_status),"
-                    " attempts = attempts + 1, worker_id = NULL,"
-                    " scheduled_at = CASE WHEN :status = 'todo' THEN now() ELSE scheduled_at END"
-                    " WHERE id = :id"
-                ),
-                {"id": row["id"], "status": "todo" if outcome == "requeued" else "failed"},
-            )
-            if outcome == "requeued":
-                notify_job_available(conn, row["id"], row["queue_name"])
-            outcomes.append((row["id"], outcome))
-    return outcomes
-
-
-# procrastinate takes the next job with ``ORDER BY priority DESC, id LIMIT 1 … FOR UPDATE SKIP LOCKED``, and
-# the plan of that query follows the job table's statistics. When a burst of jobs arrives (an import's
-# chunks, a batch of status updates) while the statistics still say the queue is nearly empty, PostgreSQL
-# reads and sorts every waiting job on every fetch: 2.7 ms per fetch with 3,000 jobs waiting, 0.6 ms after
-# an ANALYZE (bench/jobs_throughput.py, 2-core VM). Autovacuum analyzes only after its one-minute nap and
-# 10 % of the table changed, so the workers do it as soon as enough jobs came or went.
-QUEUE_STATS_MIN_CHANGES = 500
-QUEUE_STATS_MIN_INTERVAL = 10.0
-
-
-def refresh_queue_statistics(db: Database, *, min_changes: int = QUEUE_STATS_MIN_CHANGES) -> bool:
-    """ANALYZE the job table when ``min_changes`` rows changed since its last analyze; True if it did.
-
-    Cheap when nothing changed (one catalog read). A worker whose database user does not own the table
-    gets a warning from PostgreSQL and nothing else; one that waits for a lock (autovacuum is on it) gives up.
-    """
-    with db.engine.begin() as conn:
-        changed = conn.execute(
-            text(
-                "SELECT n_mod_since_analyze FROM pg_stat_user_tables"
-                " WHERE relid = to_regclass('procrastinate_jobs')"
-            )
-        ).scalar()
-        if changed is None or changed < min_changes:
-            return False
-        conn.execute(text("SET LOCAL lock_timeout = '1s'"))
-        conn.execute(text("ANALYZE procrastinate_jobs"))
-    return True
-
+log = logging.getLogger("rexbit.jobs")
 
 # ------------------------------------------------------------------ one worker
 
@@ -637,18 +377,19 @@ def run_workers(db: Database, settings: Sequence[WorkerSettings], **kwargs: Any)
     return run_loop(group.run(handle_signals=threading.current_thread() is threading.main_thread()))
 
 
-# ------------------------------------------------------------------ the desktop's local worker
-
-
 __all__ = [
     "STALLED_ERROR",
     "QueueWorker",
     "WorkerGroup",
     "WorkerSettings",
     "failure_line",
+    "format_backoff",
+    "notify_job_available",
     "parse_backoff",
     "parse_queues",
     "refresh_queue_statistics",
     "rescue_stalled_jobs",
+    "restart_signal_time",
     "run_workers",
+    "worker_identity",
 ]
