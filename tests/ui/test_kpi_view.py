@@ -102,3 +102,23 @@ def test_an_operator_sees_only_their_day(qtbot, fixture_db) -> None:  # type: ig
     assert not hasattr(view, "tiles")
     assert "Dziś jeszcze nic." in view.my_day_label.text()
     assert ctx.dialogs.errors == []
+
+
+def test_statuses_show_the_labels_and_colours_managers_set(qtbot, fixture_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.domain.roles import Actor
+    from rexbit_desktop.services.orders.settings import set_order_setting
+
+    set_order_setting(fixture_db.uow(), Actor.system(), "statuses.paid.label_pl", "Zapłacone – do pakowania")
+    set_order_setting(fixture_db.uow(), Actor.system(), "statuses.paid.colour", "#123456")
+    ctx = make_ctx(fixture_db, Role.MANAGER)
+    view = DashboardView(ctx)
+    qtbot.addWidget(view)
+    view.show_dashboard(kpi.compute_dashboard(fixture_db.uow(), MANAGER, PERIOD, now=NOW))
+    item = view.backlog_table.item(0, 0)
+    assert item.text() == "Zapłacone – do pakowania"
+    assert item.icon().pixmap(12, 12).toImage().pixelColor(6, 6).name() == "#123456"
+    assert view.backlog_table.item(1, 0).text() == "Do realizacji"  # not renamed: the default
+    view.export("csv", tmp_path / "pulpit.csv")
+    assert "Zaległości;Zapłacone – do pakowania 2-5;1" in (tmp_path / "pulpit.csv").read_text(
+        encoding="utf-8-sig"
+    )

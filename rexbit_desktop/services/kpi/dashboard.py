@@ -7,14 +7,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.kpi import AGE_BUCKETS, Period
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.kpi import figures
 from rexbit_desktop.services.kpi.calendar import ensure_calendar
-from rexbit_desktop.services.kpi.dto import Dashboard, KpiFilter, OperatorDay
+from rexbit_desktop.services.kpi.dto import Dashboard, KpiFilter, OperatorDay, StatusLook
 from rexbit_desktop.services.kpi.settings import load_kpi_settings
+from rexbit_desktop.services.orders.settings import load_settings
+
+
+def status_looks(session: Session) -> dict[str, StatusLook]:
+    """The status labels and colours managers set in the order settings."""
+    return {
+        code: StatusLook(s.label_pl, s.label_en, s.colour)
+        for code, s in load_settings(session).statuses.items()
+    }
 
 
 def compute_dashboard(
@@ -52,6 +62,7 @@ def compute_dashboard(
         stock_value = figures.stock_value(session, flt)
         by_units, by_value = figures.top_products(session, flt, settings.timezone, period)
         health = figures.health(session, start, end)
+        statuses = status_looks(session)
     return Dashboard(
         period=period,
         previous_period=previous,
@@ -75,6 +86,7 @@ def compute_dashboard(
         top_by_value=by_value,
         health=health,
         filters=flt,
+        statuses=statuses,
     )
 
 
@@ -142,4 +154,5 @@ def operator_day(uow: UnitOfWork, actor: Actor, *, now: datetime | None = None) 
             ),
             params,
         ).scalar_one()
-    return OperatorDay(actor.login, moment.date(), changes, int(wz))
+        statuses = status_looks(session)
+    return OperatorDay(actor.login, moment.date(), changes, int(wz), statuses)

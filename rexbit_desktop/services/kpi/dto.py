@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from rexbit_desktop.domain.kpi import Period
+from rexbit_desktop.domain.orders import DEFAULT_LABELS, OrderStatus
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,31 @@ class KpiFilter:
 
     integration_ids: tuple[int, ...] = ()
     warehouse_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusLook:
+    """A status as managers named and coloured it in the order settings."""
+
+    label_pl: str
+    label_en: str
+    colour: str
+
+
+def status_look(statuses: dict[str, StatusLook], code: str) -> StatusLook:
+    """The status's look from the settings, else its default label (unknown codes show as themselves)."""
+    if code in statuses:
+        return statuses[code]
+    try:
+        pl, en, colour = DEFAULT_LABELS[OrderStatus(code)]
+    except ValueError:
+        return StatusLook(code, code, "#9e9e9e")
+    return StatusLook(pl, en, colour)
+
+
+def status_text(statuses: dict[str, StatusLook], code: str, language: str) -> str:
+    look = status_look(statuses, code)
+    return look.label_pl if language == "pl" else look.label_en
 
 
 @dataclass(frozen=True)
@@ -101,6 +127,11 @@ class Dashboard:
     top_by_value: list[ProductSales]
     health: list[HealthRow]
     filters: KpiFilter = field(default_factory=KpiFilter)
+    statuses: dict[str, StatusLook] = field(default_factory=dict)
+    """The order settings' status labels and colours (what the orders list shows)."""
+
+    def status_label(self, code: str, language: str = "pl") -> str:
+        return status_text(self.statuses, code, language)
 
     @property
     def late_pct(self) -> float | None:
@@ -128,3 +159,7 @@ class OperatorDay:
     day: date
     status_changes: dict[str, int]
     wz_issued: int
+    statuses: dict[str, StatusLook] = field(default_factory=dict)
+
+    def status_label(self, code: str, language: str = "pl") -> str:
+        return status_text(self.statuses, code, language)

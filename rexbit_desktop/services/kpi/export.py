@@ -12,7 +12,6 @@ from decimal import Decimal
 from rexbit_desktop.adapters.pdf.kpi_report import BarChart, LineChart, Report, TableBlock, render_report
 from rexbit_desktop.domain.csv_safety import csv_writer
 from rexbit_desktop.domain.kpi import AGE_BUCKETS, BACKLOG_STATUSES
-from rexbit_desktop.domain.orders import DEFAULT_LABELS, OrderStatus
 from rexbit_desktop.services.kpi.dto import Dashboard
 
 _PL = {
@@ -88,14 +87,6 @@ def _num(value: Decimal | float | int | None, language: str, places: int = 2) ->
     return text
 
 
-def _status(code: str, language: str) -> str:
-    try:
-        pl, en, _ = DEFAULT_LABELS[OrderStatus(code)]
-    except ValueError:
-        return code
-    return pl if language == "pl" else en
-
-
 def summary_rows(d: Dashboard, language: str = "pl") -> list[tuple[str, str, str]]:
     """(label, this period, previous period) of the headline figures."""
     t = lambda s: _t(s, language)  # noqa: E731
@@ -130,7 +121,9 @@ def dashboard_csv(d: Dashboard, language: str = "pl") -> str:
     for point, prev in zip(d.per_day, d.previous_per_day, strict=False):
         w.writerow([t("Orders per day"), point.day.isoformat(), n(point.orders), n(prev.orders)])
     for cell in d.backlog:
-        w.writerow([t("Backlog"), f"{_status(cell.status, language)} {cell.bucket}", n(cell.orders), ""])
+        w.writerow(
+            [t("Backlog"), f"{d.status_label(cell.status, language)} {cell.bucket}", n(cell.orders), ""]
+        )
     for p in d.top_by_units:
         w.writerow([t("Top by units"), f"{p.sku} {p.name}", n(p.units, 0), ""])
     for p in d.top_by_value:
@@ -174,7 +167,7 @@ def dashboard_pdf(d: Dashboard, language: str = "pl") -> bytes:
         ),
         BarChart(
             t("Backlog by age (working days)"),
-            [_status(s, language) for s in BACKLOG_STATUSES],
+            [d.status_label(s, language) for s in BACKLOG_STATUSES],
             [(label, [d.backlog_count(s, label) for s in BACKLOG_STATUSES]) for label, _, _ in AGE_BUCKETS],
         ),
         TableBlock(

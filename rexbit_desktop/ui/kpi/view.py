@@ -36,17 +36,18 @@ from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.kpi import AGE_BUCKETS, BACKLOG_STATUSES, Period, period_for
 from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services import kpi
+from rexbit_desktop.services.kpi.dto import status_look
 from rexbit_desktop.services.orders.queries import MANUAL, order_list_options
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_date, format_datetime, format_decimal, language, t
 from rexbit_desktop.ui.kpi.widgets import (
     Chart,
     Tile,
+    colour_swatch,
     definition,
     fill_table,
     make_table,
     run_status,
-    status_label,
 )
 from rexbit_desktop.ui.view import View
 
@@ -283,7 +284,7 @@ class DashboardView(View):
         self.my_day = day
         lines = [t("What you did today ({day})", day=format_date(day.day))]
         for status, n in sorted(day.status_changes.items()):
-            lines.append(f"• {t('Moved to: {status}', status=status_label(status))}: {n}")
+            lines.append(f"• {t('Moved to: {status}', status=day.status_label(status, language()))}: {n}")
         lines.append(f"• {t('WZ issued')}: {day.wz_issued}")
         if not day.status_changes and not day.wz_issued:
             lines.append(t("Nothing yet today."))
@@ -360,16 +361,24 @@ class DashboardView(View):
                 name=label,
             )
             self.backlog_chart.plot.addItem(bars)
-        self.backlog_chart.set_x_labels([status_label(s) for s in BACKLOG_STATUSES])
+        self.backlog_chart.set_x_labels([d.status_label(s, language()) for s in BACKLOG_STATUSES])
 
     def _fill_tables(self, d: kpi.Dashboard) -> None:
         fill_table(
             self.backlog_table,
             [
-                [status_label(s), *(format_decimal(d.backlog_count(s, b[0]), 0) for b in AGE_BUCKETS)]
+                [
+                    d.status_label(s, language()),
+                    *(format_decimal(d.backlog_count(s, b[0]), 0) for b in AGE_BUCKETS),
+                ]
                 for s in BACKLOG_STATUSES
             ],
         )
+        for row, s in enumerate(
+            BACKLOG_STATUSES
+        ):  # the status's colour from the order settings, as in the list
+            item = self.backlog_table.item(row, 0)
+            item.setIcon(colour_swatch(status_look(d.statuses, s).colour))
 
         def sales(rows):
             return [[p.sku, p.name, format_decimal(p.units, 0), format_decimal(p.gross, 2)] for p in rows]
@@ -440,7 +449,7 @@ class DashboardView(View):
                 ids,
                 t(
                     "Dashboard: {status}, {bucket} working days ({n})",
-                    status=status_label(status),
+                    status=self.dashboard.status_label(status, language()) if self.dashboard else status,
                     bucket=bucket,
                     n=len(ids),
                 ),

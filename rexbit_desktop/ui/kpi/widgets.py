@@ -11,6 +11,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -23,8 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.kpi import DEFINITIONS
-from rexbit_desktop.domain.orders import DEFAULT_LABELS, OrderStatus
-from rexbit_desktop.ui.i18n import language, t
+from rexbit_desktop.ui.i18n import t
 from rexbit_desktop.ui.kpi import strings as _strings  # noqa: F401 (registers the Polish words)
 
 
@@ -32,12 +32,11 @@ def definition(key: str) -> str:
     return t(DEFINITIONS[key])
 
 
-def status_label(code: str) -> str:
-    try:
-        pl, en, _ = DEFAULT_LABELS[OrderStatus(code)]
-    except ValueError:
-        return code
-    return pl if language() == "pl" else en
+def colour_swatch(colour: str) -> QIcon:
+    """A small square of a status's colour (shown beside its label)."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(colour) if QColor.isValidColorName(colour) else QColor("#9e9e9e"))
+    return QIcon(pixmap)
 
 
 def run_status(status: str | None) -> str:
