@@ -173,12 +173,12 @@ def _run(
         enqueued = time.perf_counter()
         if result.errors:
             raise SystemExit(f"enqueue errors: {list(result.errors.items())[:3]}")
-        import rexbit_desktop.services.messages.outbox as outbox
+        import rexbit_desktop.services.messages.delivery as delivery
 
         pool = OneConnectionPerMessage() if naive else smtp_module.SmtpPool()
-        outbox.POOL = pool
+        delivery.POOL = pool
         group = WorkerGroup(
-            db, [WorkerSettings(queues=("default",), stop_when_empty=True, sleep=1, concurrency=concurrency)]
+            db, [WorkerSettings(queues=("mail",), stop_when_empty=True, sleep=1, concurrency=concurrency)]
         )
         cpu = time.process_time()
         run_loop(group.run())
@@ -190,9 +190,9 @@ def _run(
             raise SystemExit(f"{sent} sent in the outbox, {server.count.value} at the server, of {emails}")
         return enqueued - started, done - enqueued, done - started, server.connections.value, cpu_ms
     finally:
-        import rexbit_desktop.services.messages.outbox as outbox
+        import rexbit_desktop.services.messages.delivery as delivery
 
-        outbox.POOL = saved_pool
+        delivery.POOL = saved_pool
         db.dispose()
 
 

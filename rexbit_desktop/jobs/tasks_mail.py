@@ -10,8 +10,8 @@ from procrastinate.retry import BaseRetryStrategy
 
 from rexbit_desktop.adapters.mail.smtp import MailDeliveryError
 from rexbit_desktop.jobs.context import job_actor, job_database
+from rexbit_desktop.services.messages.delivery import RetryLater, deliver
 from rexbit_desktop.services.messages.inbox import fetch_replies as fetch_replies_service
-from rexbit_desktop.services.messages.outbox import RetryLater, deliver
 
 bp = Blueprint()
 
@@ -30,7 +30,7 @@ class MailRetry(BaseRetryStrategy):
         return WorkerTries().get_retry_decision(exception=exception, job=job)
 
 
-@bp.task(name="send_message", queue="default", pass_context=True, retry=MailRetry())
+@bp.task(name="send_message", queue="mail", pass_context=True, retry=MailRetry())
 def send_message(context: JobContext, message_id: int) -> dict[str, Any]:
     """Send one outbox message (idempotent: a message sent, failed or uncertain is left alone)."""
     result = deliver(job_database(context), message_id)
@@ -42,7 +42,7 @@ def send_message(context: JobContext, message_id: int) -> dict[str, Any]:
     }
 
 
-@bp.task(name="fetch_replies", queue="default", pass_context=True)
+@bp.task(name="fetch_replies", queue="mail", pass_context=True)
 def fetch_replies(context: JobContext, account: str | None = None) -> dict[str, Any]:
     """Read the IMAP folders and store the customers' replies at their orders."""
     db = job_database(context)

@@ -88,7 +88,7 @@ TASKS: dict[str, TaskSpec] = {
     ),
     **_specs("automation", "orders", "in_status_events"),
     **_specs("automation", "integrations", "deliver_webhooks"),
-    **_specs("mail", "default", "send_message", "fetch_replies"),
+    **_specs("mail", "mail", "send_message", "fetch_replies"),
     **_specs(DIAGNOSTICS_NAMESPACE, "default", "noop", "sleep", "fail"),
 }
 """Every task, the diagnostic ones included (``task_catalog`` leaves them out unless enabled)."""

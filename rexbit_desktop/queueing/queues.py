@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rexbit_desktop.domain.errors import ValidationError
 
-QUEUES: tuple[str, ...] = ("integrations", "import", "default", "orders")
+QUEUES: tuple[str, ...] = ("integrations", "import", "default", "orders", "mail")
 """Named queues, in the order workers and the monitor list them."""
 
 

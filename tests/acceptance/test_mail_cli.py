@@ -78,7 +78,7 @@ def test_mail_commands_never_print_the_password(db_url: str, smtp: SmtpServer, t
     assert query(db_url, "SELECT count(*) FROM mail_messages") == [(0,)]
     queued = json.loads(run("orders", "mail", number, "--template=payment_received", "--json").stdout)
     assert queued["state"] == "queued" and queued["message_id"].startswith("<rexbit.")
-    run("queue", "work", "--queue=default", "--stop-when-empty", "--sleep=0.2")
+    run("queue", "work", "--queue=mail", "--stop-when-empty", "--sleep=0.2")
     assert len(smtp.received) == 2 and smtp.received[1].message["Message-ID"] == queued["message_id"]
     [(args,)] = query(
         db_url, "SELECT args::text FROM procrastinate_jobs WHERE task_name = 'mail:send_message'"
@@ -160,9 +160,7 @@ def test_mail_fetch_twice_shows_a_reply_once(db_url: str, smtp: SmtpServer, imap
     sent = json.loads(
         rexbit(db_url, "orders", "mail", number, "--template=payment_received", "--json").stdout
     )
-    assert (
-        rexbit(db_url, "queue", "work", "--queue=default", "--stop-when-empty", "--sleep=0.2").returncode == 0
-    )
+    assert rexbit(db_url, "queue", "work", "--queue=mail", "--stop-when-empty", "--sleep=0.2").returncode == 0
     imap_server.append(
         (f"From: jazn@example.pl\r\nTo: sklep@example.pl\r\nSubject: Re: {sent['subject']}\r\n"
          f"Message-ID: <odp-1@example.pl>\r\nIn-Reply-To: {sent['message_id']}\r\n\r\nDziekuje!\r\n").encode()

@@ -51,7 +51,7 @@ def test_killed_after_the_server_took_the_message_it_is_not_sent_again(
 ) -> None:  # type: ignore[no-untyped-def]
     smtp.handler.hold = threading.Event()  # the server takes the message, its answer waits
     number, message_id = _queue_one_mail(db_url, smtp)
-    first = Process(db_url, "queue", "work", "--queue=default", *FAST_HEARTBEATS, log=tmp_path / "first.log")
+    first = Process(db_url, "queue", "work", "--queue=mail", *FAST_HEARTBEATS, log=tmp_path / "first.log")
     try:
         assert smtp.handler.got_one.wait(30), first.output()
         first.proc.send_signal(signal.SIGKILL)
@@ -61,9 +61,7 @@ def test_killed_after_the_server_took_the_message_it_is_not_sent_again(
     assert len(smtp.received) == 1
     assert query(db_url, "SELECT state FROM mail_messages") == [("sending",)]
 
-    second = Process(
-        db_url, "queue", "work", "--queue=default", *FAST_HEARTBEATS, log=tmp_path / "second.log"
-    )
+    second = Process(db_url, "queue", "work", "--queue=mail", *FAST_HEARTBEATS, log=tmp_path / "second.log")
     try:
         wait_for(
             lambda: set(statuses(db_url).values()) == {"succeeded"}, timeout=40, what="the job to be rerun"
@@ -83,7 +81,7 @@ def test_killed_before_the_message_was_handed_over_the_retry_sends_it(
 ) -> None:  # type: ignore[no-untyped-def]
     smtp.handler.hold_rcpt = threading.Event()  # the envelope's answer waits: DATA never starts
     number, message_id = _queue_one_mail(db_url, smtp)
-    first = Process(db_url, "queue", "work", "--queue=default", *FAST_HEARTBEATS, log=tmp_path / "first.log")
+    first = Process(db_url, "queue", "work", "--queue=mail", *FAST_HEARTBEATS, log=tmp_path / "first.log")
     try:
         assert smtp.handler.at_rcpt.wait(30), first.output()
         first.proc.send_signal(signal.SIGKILL)
@@ -93,9 +91,7 @@ def test_killed_before_the_message_was_handed_over_the_retry_sends_it(
     assert smtp.received == []
     assert query(db_url, "SELECT state FROM mail_messages") == [("queued",)]
 
-    second = Process(
-        db_url, "queue", "work", "--queue=default", *FAST_HEARTBEATS, log=tmp_path / "second.log"
-    )
+    second = Process(db_url, "queue", "work", "--queue=mail", *FAST_HEARTBEATS, log=tmp_path / "second.log")
     try:
         wait_for(
             lambda: set(statuses(db_url).values()) == {"succeeded"}, timeout=40, what="the job to be rerun"

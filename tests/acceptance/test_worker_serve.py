@@ -34,7 +34,7 @@ def test_serve_runs_jobs_of_every_queue_and_schedules_then_stops_on_sigterm(
     try:
         jobs = [
             defer(db_url, "diagnostics:noop", queue=q)
-            for q in ("integrations", "import", "default", "orders")
+            for q in ("integrations", "import", "default", "orders", "mail")
         ]
         wait_for(
             lambda: all(statuses(db_url)[j] == "succeeded" for j in jobs), 60, "a job in every queue to run"

@@ -92,7 +92,7 @@ def test_stats_count_waiting_scheduled_running_failed(db, system_actor) -> None:
 
     defer_job(db, "diagnostics:noop", queue="orders", schedule_at=datetime.now(UTC) + timedelta(hours=1))
     stats = {s.queue: s for s in q.queue_stats(db.uow(), system_actor)}
-    assert list(stats) == ["integrations", "import", "default", "orders"]
+    assert list(stats) == ["integrations", "import", "default", "orders", "mail"]
     assert (stats["import"].waiting, stats["import"].failed) == (2, 0)
     assert stats["import"].oldest_waiting_seconds is not None and stats["import"].oldest_waiting_seconds >= 0
     assert (stats["orders"].waiting, stats["orders"].scheduled, stats["orders"].failed) == (0, 1, 1)

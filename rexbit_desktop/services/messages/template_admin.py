@@ -10,7 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from rexbit_desktop.db.models.mail import MailTemplate
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.services.messages.outbox import OutgoingMessage, enqueue, load_template
+from rexbit_desktop.services.messages.compose import OutgoingMessage, load_template
+from rexbit_desktop.services.messages.outbox import enqueue
 from rexbit_desktop.services.messages.templates import VARIABLES, TemplateSource, check_template
 from rexbit_desktop.services.orders.workflow import find_order
 

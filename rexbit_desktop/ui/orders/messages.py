@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rexbit_desktop.services.messages.outbox import OutgoingMessage, send_order_mail
+from rexbit_desktop.services.messages.compose import OutgoingMessage
+from rexbit_desktop.services.messages.outbox import send_order_mail
 from rexbit_desktop.services.messages.template_admin import list_templates, preview_template
 from rexbit_desktop.services.messages.timeline import TimelineEntry
 from rexbit_desktop.ui.context import AppContext
