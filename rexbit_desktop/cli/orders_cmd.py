@@ -139,11 +139,18 @@ def transition(
     number: str = typer.Argument(...),
     to: str = typer.Option(..., "--to", help="Target status."),
     comment: str = typer.Option(None, "--comment"),
+    carrier: str = typer.Option(None, "--carrier", help="Entering 'shipped': the carrier (required)."),
+    tracking: str = typer.Option(
+        None, "--tracking", help="Entering 'shipped': the tracking number (unless the carrier needs none)."
+    ),
     json: bool = JsonOption,
 ) -> None:
-    """Change an order's status (with its automatic reservations and documents)."""
+    """Change an order's status (with its automatic reservations and documents). Entering 'shipped'
+    records the carrier (and the tracking number it needs), as `rexbit orders ship` does."""
     c = cli_context(ctx)
-    result = OrderWorkflowService().transition(c.db.uow(), c.actor, number, to, comment=comment)
+    result = OrderWorkflowService().transition(
+        c.db.uow(), c.actor, number, to, comment=comment, carrier=carrier, tracking=tracking
+    )
     if json:
         print_json(result)
         return

@@ -28,7 +28,6 @@ from rexbit_desktop.db.models import (
     Contractor,
     Integration,
     Order,
-    OrderShipment,
     OrderStatusHistory,
     Product,
     User,
@@ -477,17 +476,8 @@ def _walk(
                 tracking = str(rng.randint(10**15, 10**16 - 1))
                 context = {"carrier": carrier, "tracking": tracking}
             comment = "Klient zrezygnował" if step is OrderStatus.CANCELLED else None
+            # Shipping records the parcel (carrier, tracking) itself: the one rule of every path.
             apply_transition(s, who, order, step, settings, now, comment=comment, context=context)
-            if step is OrderStatus.SHIPPED:
-                order.shipments.append(
-                    OrderShipment(
-                        carrier=carrier,
-                        tracking_number=tracking,
-                        status="shipped",
-                        shipped_at=now,
-                        packages=1,
-                    )
-                )
             s.flush()
         u.commit()
 

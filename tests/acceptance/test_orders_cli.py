@@ -87,3 +87,26 @@ def test_bad_input_gives_a_message_and_an_exit_code(db_url, tmp_path):
     run(db_url, "orders", "settings", "set", "automation.issue_wz_on", "picking")
     shown = json.loads(run(db_url, "orders", "settings", "show", "--json").stdout)
     assert shown["automation"]["issue_wz_on"] == "picking"
+
+
+def test_transition_to_shipped_records_the_carrier(db, db_url, system_actor):
+    """`orders transition --to=shipped` follows the one shipping rule: no carrier, no shipment."""
+    from orders_support import create, setup_warehouse
+
+    from rexbit_desktop.services.orders.workflow import transition_order
+    from rexbit_desktop.services.stock import stock
+
+    setup_warehouse(db, system_actor)
+    add_products(db, "HX-2001")
+    stock.receive_stock(db.uow(), system_actor, sku="HX-2001", warehouse="MAG", qty=2)
+    number = create(db, system_actor, ("HX-2001", 1)).number
+    for status in ("awaiting_fulfillment", "picking", "ready_for_shipment"):
+        transition_order(db.uow(), system_actor, number, status)
+
+    refused = run(db_url, "orders", "transition", number, "--to=shipped", ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "--carrier" in refused.stderr
+    run(db_url, "orders", "transition", number, "--to=shipped", "--carrier=pickup")
+    detail = json.loads(run(db_url, "orders", "show", number, "--json").stdout)
+    assert detail["status"] == "shipped"
+    assert [(s["carrier"], s["tracking_number"]) for s in detail["shipments"]] == [("pickup", None)]

@@ -56,7 +56,9 @@ def test_every_pair_through_the_service(db, system_actor):
     for current in OrderStatus:
         for target, number in zip(OrderStatus, numbers[current.value], strict=True):
             if target in TRANSITIONS[current]:
-                result = wf.transition(db.uow(), system_actor, number, target.value, comment="test")
+                # Entering "shipped" records the carrier (personal pickup needs no tracking number).
+                parcel = {"carrier": "pickup"} if target is OrderStatus.SHIPPED else {}
+                result = wf.transition(db.uow(), system_actor, number, target.value, comment="test", **parcel)
                 assert (result.from_status, result.to_status) == (current.value, target.value)
             else:
                 with pytest.raises(TransitionRefused):
@@ -101,7 +103,10 @@ def stocked(db, system_actor):
 
 def _to(db, actor, number, *statuses):
     wf = OrderWorkflowService()
-    return [wf.transition(db.uow(), actor, number, s) for s in statuses]
+    return [
+        wf.transition(db.uow(), actor, number, s, **({"carrier": "pickup"} if s == "shipped" else {}))
+        for s in statuses
+    ]
 
 
 def test_reserve_switch_off_leaves_stock_alone(stocked, system_actor):
@@ -274,3 +279,33 @@ def test_history_records_who_and_context(stocked, system_actor):
     with db.session() as s:
         row = s.scalars(select(OrderStatusHistory).order_by(OrderStatusHistory.id.desc())).first()
     assert (row.changed_by, row.comment, row.to_status) == ("manager1", "klient zrezygnował", "cancelled")
+
+
+def test_shipped_by_any_path_records_the_carrier(stocked, system_actor):
+    """One shipping rule: a plain status change to "shipped" needs the carrier (and the tracking number
+    its settings ask for); personal pickup needs none; the parcel is recorded either way."""
+    db = stocked
+    ready = [create(db, system_actor, ("A-1", 1)).number for _ in range(3)]
+    for number in ready:
+        _to(db, system_actor, number, "awaiting_fulfillment", "picking", "ready_for_shipment")
+    wf = OrderWorkflowService()
+    with pytest.raises(ValidationError) as no_carrier:
+        wf.transition(db.uow(), system_actor, ready[0], "shipped")
+    assert no_carrier.value.code == "carrier_required"
+    with pytest.raises(ValidationError) as no_tracking:
+        wf.transition(db.uow(), system_actor, ready[0], "shipped", carrier="inpost")
+    assert no_tracking.value.code == "tracking_required"
+    assert orders.get_order(db.uow(), system_actor, ready[0]).status == "ready_for_shipment"
+
+    wf.transition(db.uow(), system_actor, ready[0], "shipped", carrier="pickup")
+    wf.transition(db.uow(), system_actor, ready[1], "shipped", carrier="InPost", tracking="6200777")
+    pickup = orders.get_order(db.uow(), system_actor, ready[0])
+    inpost = orders.get_order(db.uow(), system_actor, ready[1])
+    assert pickup.status == "shipped" and [(s.carrier, s.tracking_number) for s in pickup.shipments] == [
+        ("pickup", None)
+    ]
+    assert [(s.carrier, s.tracking_number) for s in inpost.shipments] == [("inpost", "6200777")]
+    assert inpost.shipments[0].tracking_url.endswith("6200777")
+    # The ship use case goes through the same rule (and records one parcel, not two).
+    shipped = orders.ship_order(db.uow(), system_actor, ready[2], carrier="pickup", tracking="")
+    assert [(s.carrier, s.tracking_number) for s in shipped.shipments] == [("pickup", None)]

@@ -116,7 +116,8 @@ def test_config_keys_are_validated_with_defaults(shop) -> None:  # type: ignore[
 
 def move(db: Any, number: str, *statuses: str) -> None:
     for status in statuses:
-        OrderWorkflowService().transition(db.uow(), Actor.system(), number, status)
+        parcel = {"carrier": "pickup"} if status == "shipped" else {}
+        OrderWorkflowService().transition(db.uow(), Actor.system(), number, status, **parcel)
 
 
 def new_order(db: Any, sku: str, qty: str) -> str:

@@ -25,7 +25,7 @@ from rexbit_desktop.services.users import actor_for_login
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.dialogs import RecordingDialogs
 from rexbit_desktop.ui.main_window import MainWindow
-from rexbit_desktop.ui.orders.detail import ShipDialog
+from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.runner import SyncRunner
 

@@ -24,10 +24,11 @@ from rexbit_desktop.services.orders.workflow import transition_order
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.dialogs import DialogService
 from rexbit_desktop.ui.i18n import set_language, tn
-from rexbit_desktop.ui.orders.detail import OrderDetailDialog, ShipDialog
+from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.list_panel import OrderListPanel
 from rexbit_desktop.ui.orders.printing import default_pdf_folder, pdf_folder
 from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
+from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.runner import TaskError
 

@@ -22,7 +22,6 @@ from rexbit_desktop.db.models.orders import (
     OrderItem,
     OrderNote,
     OrderPayment,
-    OrderShipment,
 )
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import Conflict, RexbitError, TransitionRefused, ValidationError
@@ -354,21 +353,11 @@ def cancel_order(
 
 def _parcel(carrier: str, tracking: str) -> tuple[str, str]:
     """The carrier and tracking number of a shipment, trimmed; the carrier is required (the tracking
-    number too, unless the carrier's settings say otherwise: ``_require_tracking``)."""
+    number too, unless the carrier's settings say otherwise: ``workflow.shipping_rule``)."""
     carrier, tracking = carrier.strip(), tracking.strip()
     if not carrier:
         raise ValidationError("Name the carrier (--carrier=inpost).", code="carrier_required")
     return carrier, tracking
-
-
-def _require_tracking(known: Any, carrier: str, tracking: str) -> None:
-    """One rule for every path: a carrier whose settings need a tracking number (unknown carriers do)."""
-    if not tracking and (known is None or known.tracking_required):
-        raise ValidationError(
-            "Give the tracking number (--tracking=...).",
-            code="tracking_required",
-            params={"carrier": known.name if known else carrier},
-        )
 
 
 def ship_order(
@@ -428,30 +417,16 @@ def _ship(
     with uow:
         s = uow.session
         order = find_order(s, number, lock=True)
-        settings = load_settings(s)
-        known = settings.carrier(carrier)
-        _require_tracking(known, carrier, tracking)
         result = apply_transition(
             s,
             actor,
             order,
             OrderStatus.SHIPPED,
-            settings,
+            load_settings(s),
             now,
-            context={"carrier": carrier, "tracking": tracking},
-        )
-        s.add(
-            OrderShipment(
-                order_id=order.id,
-                carrier=known.code if known else carrier,
-                service=service,
-                tracking_number=tracking or None,
-                status="shipped",
-                shipped_at=now,
-            )
+            context={"carrier": carrier, "tracking": tracking, **({"service": service} if service else {})},
         )
         s.flush()
-        automation_events.emit(s, "shipped", order.id, {"carrier": carrier, "tracking": tracking})
         event = OrderStatusChanged(
             order.id, order.number, result.from_status, result.to_status, actor.login, None, now
         )

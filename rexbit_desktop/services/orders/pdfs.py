@@ -340,13 +340,7 @@ def build_order_documents(session: Session, number: str, kind: str) -> list[Prin
             wz_document(doc, settings, storno_number=storno, issuer_name=names.get(doc.created_by))
             for doc, storno in wzs
         ]
-    detail = order_detail(session, order)
-    builder = {
-        "confirmation": confirmation_document,
-        "reservation": reservation_document,
-        "packing": packing_document,
-    }
-    return [builder[kind](detail, settings)]
+    return [DETAIL_BUILDERS[kind](order_detail(session, order), settings)]
 
 
 def render_order_pdf(uow: UnitOfWork, actor: Actor, number: str, *, kind: str, out: Path) -> list[Path]:
@@ -363,6 +357,28 @@ def render_order_pdf(uow: UnitOfWork, actor: Actor, number: str, *, kind: str, o
             raise ValidationError(f"Cannot write {path}: {exc.strerror}.") from None
         paths.append(path)
     return paths
+
+
+DETAIL_BUILDERS = {
+    "confirmation": confirmation_document,
+    "reservation": reservation_document,
+    "packing": packing_document,
+}
+
+
+def render_detail_pdf(order: OrderDetailDTO, settings: OrderSettings, *, kind: str, out: Path) -> Path:
+    """A confirmation, reservation or packing list from a detail the caller already holds (the order
+    window prints what it shows): no second read of the order."""
+    builder = DETAIL_BUILDERS.get(kind.strip().lower())
+    if builder is None:
+        raise ValidationError(
+            f"Unknown document type '{kind}'.", hint="Use one of: " + ", ".join(DETAIL_BUILDERS)
+        )
+    try:
+        render_pdf(builder(order, settings), out)
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from None
+    return out
 
 
 def render_document_pdf(uow: UnitOfWork, actor: Actor, document_number: str, out: Path | BinaryIO) -> None:

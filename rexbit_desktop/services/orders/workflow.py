@@ -21,9 +21,9 @@ from sqlalchemy import BigInteger, Select, String, Update, bindparam, insert, or
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rexbit_desktop.db.models.orders import Order, OrderStatusHistory
+from rexbit_desktop.db.models.orders import Order, OrderShipment, OrderStatusHistory
 from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import NotFound
+from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.order_settings import OrderSettings
 from rexbit_desktop.domain.orders import (
     SHIPPED_STATUSES,
@@ -164,6 +164,30 @@ def _record_change(session: Session, order: Order, changes: dict[str, Any], hist
         set_committed_value(order, key, value)
 
 
+def shipping_rule(settings: OrderSettings, context: dict[str, Any]) -> tuple[str, str]:
+    """The shipping rule, one for every path to ``shipped`` (the ship dialog, ``orders ship``,
+    ``orders transition --to=shipped``, "Zmień status → Wysłane", automation, a shop's report): the
+    carrier is required; the tracking number too, unless the carrier's settings say it is not needed
+    (personal pickup). Unknown carriers need one. A shop that reports an order shipped shipped it itself:
+    its carrier is recorded with whatever tracking number it gave. Returns (carrier code, tracking)."""
+    carrier = str(context.get("carrier") or "").strip()
+    tracking = str(context.get("tracking") or "").strip()
+    if not carrier:
+        raise ValidationError(
+            "Shipping records the carrier: give --carrier (and --tracking when the carrier needs one).",
+            hint="rexbit orders ship NUMBER --carrier=inpost --tracking=...",
+            code="carrier_required",
+        )
+    known = settings.carrier(carrier)
+    if not tracking and (known is None or known.tracking_required) and "shop_state" not in context:
+        raise ValidationError(
+            "Give the tracking number (--tracking=...).",
+            code="tracking_required",
+            params={"carrier": known.name if known else carrier},
+        )
+    return (known.code if known else carrier), tracking
+
+
 def apply_transition(
     session: Session,
     actor: Actor,
@@ -185,6 +209,20 @@ def apply_transition(
     issued: list[str] = []
     storno: list[str] = []
     released = "0"
+    ctx = dict(context or {})
+    shipment: OrderShipment | None = None
+    if target is OrderStatus.SHIPPED and not initial and "shipment_id" not in ctx:
+        # Recorded here, so no path ships without its carrier (a carrier shipment is recorded already).
+        carrier, tracking = shipping_rule(settings, ctx)
+        ctx.update(carrier=carrier, tracking=tracking)
+        shipment = OrderShipment(
+            order_id=order.id,
+            carrier=carrier,
+            service=ctx.get("service"),
+            tracking_number=tracking or None,
+            status="shipped",
+            shipped_at=now,
+        )
     if target is OrderStatus.AWAITING_FULFILLMENT and automation.reserve_on_awaiting_fulfillment:
         reservation = stock_reservations.reserve_for_order(session, actor, order, settings, now)
     wz_due = (target.value == automation.issue_wz_on) or (
@@ -218,7 +256,6 @@ def apply_transition(
     if target is OrderStatus.PAID and payment_status in ("pending", "partially_paid"):
         payment_status = "paid"
     fulfillment = fulfillment_on_enter(target)
-    ctx = dict(context or {})
     if reservation is not None:
         ctx["reservation"] = {"complete": reservation.complete, "lines": len(reservation.lines)}
     if issued:
@@ -246,6 +283,11 @@ def apply_transition(
             "context": ctx,
         },
     )
+    if shipment is not None:
+        session.add(shipment)
+        automation_events.emit(
+            session, "shipped", order.id, {"carrier": ctx["carrier"], "tracking": ctx["tracking"]}
+        )
     return TransitionResult(
         order.number, current.value if current else None, target.value, reservation, issued, storno, released
     )
@@ -299,8 +341,13 @@ class OrderWorkflowService:
         *,
         comment: str | None = None,
         context: dict[str, Any] | None = None,
+        carrier: str | None = None,
+        tracking: str | None = None,
     ) -> TransitionResult:
+        """``carrier``/``tracking``: needed to enter ``shipped`` (``shipping_rule``)."""
         target = parse_status(to_status)
+        if carrier is not None or tracking is not None:
+            context = {**(context or {}), "carrier": carrier or "", "tracking": tracking or ""}
         actor.require(permission_for(target))
         result, event = self._transition(uow, actor, order_number, target, comment, context)
         self.publish(event)
@@ -388,10 +435,12 @@ def transition_order(
     *,
     comment: str | None = None,
     workflow: OrderWorkflowService | None = None,
+    carrier: str | None = None,
+    tracking: str | None = None,
 ) -> TransitionResult:
     """Convenience for callers without their own workflow instance (CLI, demo data)."""
     return (workflow or OrderWorkflowService()).transition(
-        uow, actor, order_number, to_status, comment=comment
+        uow, actor, order_number, to_status, comment=comment, carrier=carrier, tracking=tracking
     )
 
 

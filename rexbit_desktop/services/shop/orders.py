@@ -267,6 +267,8 @@ def _process_page(
                     "integration_id": integration.id,
                     "id_order": o.id_order,
                     "shop_state": o.current_state,
+                    # Entering "shipped": the shop's carrier is recorded (the shipping rule).
+                    "carrier": o.carrier_name or integration.name,
                 },
             )
         except RexbitError as exc:

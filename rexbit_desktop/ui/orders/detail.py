@@ -4,8 +4,9 @@ actions: change status (only allowed transitions), reserve, issue WZ, cancel, sh
 Every read and action goes through the order services on the task runner; after an action the detail
 is reloaded from the database (it never patches itself from what it sent).
 
-Over 500 lines: one window's layout and its actions; the tabs' filling, labels and the ship dialog
-are in rooms of their own.
+One load is one unit of work (``services.orders.window``): the detail, the settings, the shop order,
+the e-mails and the shipments together. This module lays the window out and fills it; what the buttons
+do is ``detail_actions.py``, the tabs' filling ``detail_tabs.py``, the words ``detail_labels.py``.
 """
 
 from __future__ import annotations
@@ -34,17 +35,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rexbit_desktop.domain.order_settings import OrderSettings
 from rexbit_desktop.domain.orders import OrderStatus, permission_for
 from rexbit_desktop.domain.roles import Permission
-from rexbit_desktop.services.messages.timeline import TimelineEntry, order_timeline
 from rexbit_desktop.services.orders.dto import OrderDetailDTO
-from rexbit_desktop.services.orders.orders import add_note, cancel_order, get_order, reserve_order, ship_order
-from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
-from rexbit_desktop.services.orders.settings import get_order_settings
-from rexbit_desktop.services.orders.workflow import transition_order
-from rexbit_desktop.services.shop.flowback import ShopOrderInfo, shop_order_info
+from rexbit_desktop.services.orders.window import OrderWindowDTO, load_order_window
+from rexbit_desktop.services.shop.flowback import ShopOrderInfo
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, register, t, tn
+from rexbit_desktop.ui.i18n import format_datetime, format_money, format_quantity, language, t
+from rexbit_desktop.ui.orders.detail_actions import DetailActions
 from rexbit_desktop.ui.orders.detail_labels import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
@@ -55,119 +54,10 @@ from rexbit_desktop.ui.orders.detail_tabs import DetailTabs
 from rexbit_desktop.ui.orders.labels import order_fulfillment_label, payment_label
 from rexbit_desktop.ui.orders.messages import MessagesPanel
 from rexbit_desktop.ui.orders.pick_check import PickCheck
-from rexbit_desktop.ui.orders.printing import Printing, open_pdf, open_with_system_viewer, pdf_path
-from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
-from rexbit_desktop.ui.orders.shipment_dialog import ShipmentsPanel, open_create_dialog
-from rexbit_desktop.ui.runner import TaskContext, TaskError
+from rexbit_desktop.ui.orders.printing import Printing, open_with_system_viewer
+from rexbit_desktop.ui.orders.shipments_panel import ShipmentsPanel
+from rexbit_desktop.ui.runner import TaskError
 from rexbit_desktop.ui.widgets.tables import fill_table, make_table
-
-register(
-    {
-        "Order {number}": "Zamówienie {number}",
-        "Items": "Pozycje",
-        "Gross total": "Wartość brutto",
-        "Payment": "Płatność",
-        "Fulfilment": "Realizacja",
-        "Warehouse": "Magazyn",
-        "Status": "Status",
-        "Reserved": "Zarezerwowane",
-        "Addresses": "Adresy",
-        "WZ documents": "Dokumenty WZ",
-        "Status history": "Historia statusów",
-        "Automated": "Automat",
-        "stopped, a loop of rules": "zatrzymany, pętla reguł",
-        "Set status": "Ustaw status",
-        "Send e-mail template": "Wyślij szablon e-mail",
-        "Print documents": "Drukuj dokumenty",
-        "Call webhook": "Wywołaj webhook",
-        "Set tag": "Ustaw znacznik",
-        "Assign warehouse": "Przypisz magazyn",
-        "Reservations": "Rezerwacje",
-        "Notes": "Notatki",
-        "Name": "Nazwa",
-        "SKU": "SKU",
-        "Quantity": "Ilość",
-        "Unit price": "Cena jedn.",
-        "VAT": "VAT",
-        "Gross": "Brutto",
-        "Missing": "Brakuje",
-        "Issued": "Wydano",
-        "Net total": "Wartość netto",
-        "Amount paid": "Zapłacono",
-        "Shipping": "Wysyłka",
-        "Delivery": "Dostawa",
-        "Source": "Źródło",
-        "Created": "Utworzono",
-        "Provider": "Operator płatności",
-        "Amount": "Kwota",
-        "Paid at": "Zapłacono dnia",
-        "No address": "Brak adresu",
-        "Document": "Dokument",
-        "Type": "Typ",
-        "When": "Kiedy",
-        "From": "Od",
-        "To": "Do",
-        "By": "Kto",
-        "Expires": "Wygasa",
-        "Released": "Zwolniono",
-        "Add note": "Dodaj notatkę",
-        "Write a note…": "Wpisz notatkę…",
-        "Change status to…": "Zmień status na…",
-        "Change status": "Zmień status",
-        "Reserve stock": "Rezerwuj towar",
-        "Issue WZ": "Wystaw WZ",
-        "Cancel order": "Anuluj zamówienie",
-        "Ship…": "Wyślij…",
-        "Print order confirmation": "Drukuj potwierdzenie zamówienia",
-        "Order {number} is reserved only in part ({short}). Start picking anyway?": (
-            "Zamówienie {number} jest zarezerwowane tylko częściowo ({short}). Rozpocząć kompletowanie mimo to?"
-        ),
-        "Scan every item first (Pick check). Not scanned yet: {missing}.": (
-            "Najpierw zeskanuj wszystkie pozycje (Kompletacja). Niezeskanowane: {missing}."
-        ),
-        "Confirm order {number} as packed although {missing} was not scanned?": (
-            "Zatwierdzić zamówienie {number} jako spakowane, choć nie zeskanowano: {missing}?"
-        ),
-        "Ctrl+→ next status · Ctrl+P print WZ · Ctrl+S ship · Alt+↓/↑ next/previous order": (
-            "Ctrl+→ następny status · Ctrl+P drukuj WZ · Ctrl+S wyślij · Alt+↓/↑ następne/poprzednie zamówienie"
-        ),
-        "Print packing list": "Drukuj listę kompletacyjną",
-        "Open PDF": "Otwórz PDF",
-        "Cancel order {number}? Reservations are released and issued goods go back with a storno.": (
-            "Anulować zamówienie {number}? Rezerwacje zostaną zwolnione, a wydany towar wróci dokumentem storna."
-        ),
-        "Ship order {number}": "Wysyłka zamówienia {number}",
-        "Carrier": "Przewoźnik",
-        "Tracking number": "Numer przesyłki",
-        "Only a manager may cancel orders.": "Tylko kierownik może anulować zamówienia.",
-        "The WZ is issued when the order enters '{status}'.": "WZ jest wystawiane przy przejściu do „{status}”.",
-        "No further status change is possible.": "Dalsza zmiana statusu nie jest możliwa.",
-        "Reserved {n} item(s); missing {m}.": "Zarezerwowano pozycji: {n}; brakuje: {m}.",
-        "Reservation": "Rezerwacja",
-        "Status changed": "Status zmieniony",
-        "Order {number}: {status}.": "Zamówienie {number}: {status}.",
-        "Documents issued: {docs}.": "Wystawione dokumenty: {docs}.",
-        "Tracking": "Śledzenie",
-        "WZ (goods issue)": "WZ (wydanie zewnętrzne)",
-        "Storno (goods back)": "Storno (zwrot na magazyn)",
-        "Reservation document": "Dokument rezerwacji",
-        "Packing list": "Lista kompletacyjna",
-        "Reservation open": "otwarta",
-        "Reservation released": "zwolniona",
-        "Reservation partly released": "częściowo zwolniona",
-        "Document active": "aktywny",
-        "Document cancelled": "anulowany",
-        "Status comment": "Komentarz",
-        "Order created": "Utworzono zamówienie",
-        "Customer address": "Adres klienta",
-        "Billing address": "Adres do faktury",
-        "Shipping address": "Adres wysyłki",
-        "Pickup point": "Punkt odbioru",
-        "Shop order": "Zamówienie w sklepie",
-        "#{id} (ref.\u00a0{reference})": "#{id} (ref.\u00a0{reference})",
-    }
-)
-
 
 ITEM_HEADERS = [
     "SKU",
@@ -189,7 +79,7 @@ def _action_label(label: str) -> str:
     return t(verb) + sep + rest
 
 
-class OrderDetailDialog(DetailTabs, QDialog):
+class OrderDetailDialog(DetailActions, DetailTabs, QDialog):
     changed = Signal()
     """Emitted after an action changed the order (the list reloads)."""
     loaded = Signal(object)
@@ -199,6 +89,7 @@ class OrderDetailDialog(DetailTabs, QDialog):
         self.ctx = ctx
         self.number = number
         self.order: OrderDetailDTO | None = None
+        self.settings: OrderSettings | None = None
         self.shop_order: ShopOrderInfo | None = None
         self.carriers: list[tuple[str, str]] = []
         self.wz_on = "ready_for_shipment"
@@ -393,18 +284,21 @@ class OrderDetailDialog(DetailTabs, QDialog):
     # -- loading ----------------------------------------------------------------------------------
     def load(self) -> None:
         db, actor, number = self.ctx.db, self.ctx.actor, self.number
+        self.ctx.runner.submit(
+            lambda _c: load_order_window(db.uow(), actor, number),
+            on_result=self._loaded,
+            on_error=self._error,
+        )
 
-        def work(_c: TaskContext) -> tuple[OrderDetailDTO, Any, ShopOrderInfo | None, list[TimelineEntry]]:
-            detail = get_order(db.uow(), actor, number)
-            settings = get_order_settings(db.uow(), actor)
-            shop = shop_order_info(db.uow(), actor, order_id=detail.id) if detail.external_order_id else None
-            return detail, settings, shop, order_timeline(db.uow(), actor, detail.number)
-
-        self.ctx.runner.submit(work, on_result=self._loaded, on_error=self._error)
-
-    def _loaded(self, result: tuple[OrderDetailDTO, Any, ShopOrderInfo | None, list[TimelineEntry]]) -> None:
-        order, settings, self.shop_order, messages = result
+    def _loaded(self, window: OrderWindowDTO) -> None:
+        order, settings, self.shop_order, messages = (
+            window.detail,
+            window.settings,
+            window.shop,
+            window.timeline,
+        )
         self.order = order
+        self.settings = settings
         self.number = order.number
         self.carriers = [(c.code, c.name) for c in settings.carriers]
         self.tracking_optional = [c.code for c in settings.carriers if not c.tracking_required]
@@ -514,7 +408,8 @@ class OrderDetailDialog(DetailTabs, QDialog):
         if picking:
             self.lower_tabs.setCurrentWidget(self.pick_check)
         self._update_actions(order)
-        self.shipments_panel.load(order.number)
+        self.shipments_panel.number = order.number
+        self.shipments_panel.show_shipments(window.shipments)
         self.loaded.emit(order)
 
     # -- actions ----------------------------------------------------------------------------------
@@ -580,224 +475,3 @@ class OrderDetailDialog(DetailTabs, QDialog):
 
     def _run(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self.ctx.runner.submit(lambda _c: fn(), on_result=done, on_error=self._error)
-
-    def transition_to(self, code: str, comment: str | None = None) -> None:
-        if (
-            code == OrderStatus.READY_FOR_SHIPMENT.value
-            and comment is None
-            and self.pick_check.lines
-            and not self.pick_check.complete()
-        ):
-            # Packed only what was scanned: the check must be complete (or a manager confirms it).
-            self.lower_tabs.setCurrentWidget(self.pick_check)
-            self.pick_check.scan.setFocus()
-            self.ctx.dialogs.info(
-                self,
-                t("Pick check"),
-                t(
-                    "Scan every item first (Pick check). Not scanned yet: {missing}.",
-                    missing=self.pick_check.missing_text(),
-                ),
-            )
-            return
-        if code == OrderStatus.SHIPPED.value:
-            # One shipping rule: "shipped" always records the carrier (and the tracking number it needs).
-            self._ship()
-            return
-        order = self.order
-        if (
-            code == OrderStatus.PICKING.value
-            and order is not None
-            and any(i.missing for i in order.items)
-            and not self.ctx.dialogs.confirm(
-                self,
-                t("Picking"),
-                t(
-                    "Order {number} is reserved only in part ({short}). Start picking anyway?",
-                    number=order.number,
-                    short=tn("{n} unit short", int(sum((i.missing for i in order.items), Decimal(0)))),
-                ),
-            )
-        ):
-            return
-        db, actor, number = self.ctx.db, self.ctx.actor, self.number
-
-        def done(result: Any) -> None:
-            message = t("Order {number}: {status}.", number=number, status=self.status_labels.get(code, code))
-            docs = list(getattr(result, "issued_documents", []) or [])
-            if docs:
-                message += " " + t("Documents issued: {docs}.", docs=", ".join(docs))
-            self._after_action(message)
-
-        self._run(lambda: transition_order(db.uow(), actor, number, code, comment=comment), done)
-
-    def next_status(self) -> None:
-        """Ctrl+→: the first status offered (the next step of the flow), without an extra OK box."""
-        for i in range(self.transition_combo.count()):
-            item = self.transition_combo.model().item(i)  # type: ignore[attr-defined]
-            if item.isEnabled() and self.transition_button.isEnabled():
-                self.transition_to(str(self.transition_combo.itemData(i)))
-                return
-
-    def print_wz(self) -> None:
-        """Ctrl+P: print the order's WZ (the printer remembered for WZ)."""
-        self.print_document("wz")
-
-    def go(self, step: int) -> None:
-        """Alt+↓ / Alt+↑: the next / previous order of the list in this window."""
-        target = self.navigate(self.number, step) if self.navigate else None
-        if target:
-            self.number = target
-            self.show_message("")
-            self.load()
-
-    def _override_pick_check(self) -> None:
-        """A manager sends the order on without a full check; the history says who and what was missing."""
-        if not self.ctx.can(Permission.ORDERS_CANCEL):
-            self.ctx.dialogs.info(self, t("Pick check"), t("Only a manager may confirm an incomplete check."))
-            return
-        missing = self.pick_check.missing_text()
-        if not self.ctx.dialogs.confirm(
-            self,
-            t("Pick check"),
-            t(
-                "Confirm order {number} as packed although {missing} was not scanned?",
-                number=self.number,
-                missing=missing,
-            ),
-        ):
-            return
-        who = self.ctx.actor.display_name or self.ctx.actor.login
-        self.transition_to(
-            OrderStatus.READY_FOR_SHIPMENT.value,
-            comment=t("Pick check confirmed by {who} with {missing} not scanned.", who=who, missing=missing),
-        )
-
-    def _change_status(self) -> None:
-        code = self.transition_combo.currentData()
-        if code:
-            self.transition_to(str(code))
-
-    def _reserve(self) -> None:
-        db, actor, number = self.ctx.db, self.ctx.actor, self.number
-
-        def done(result: Any) -> None:
-            lines = getattr(result, "lines", []) or []
-            missing = sum(1 for line in lines if getattr(line, "missing", 0))
-            self._after_action(t("Reserved {n} item(s); missing {m}.", n=len(lines) - missing, m=missing))
-
-        self._run(lambda: reserve_order(db.uow(), actor, number), done)
-
-    def _issue_wz(self) -> None:
-        # The WZ is a consequence of the warehouse flow: entering the configured status issues it.
-        self.transition_to(self.wz_on)
-
-    def _cancel(self) -> None:
-        if not self.ctx.dialogs.confirm(
-            self,
-            t("Cancel order"),
-            t(
-                "Cancel order {number}? Reservations are released and issued goods go back with a storno.",
-                number=self.number,
-            ),
-        ):
-            return
-        db, actor, number = self.ctx.db, self.ctx.actor, self.number
-        self._run(lambda: cancel_order(db.uow(), actor, number), lambda _r: self._after_action())
-
-    def ask_ship(self) -> ShipDialog:
-        dialog = ShipDialog(self.number, self.carriers, self, tracking_optional=self.tracking_optional)
-        if self._last_ship:  # a refused shipment: what was typed is offered again
-            carrier, tracking = self._last_ship
-            index = dialog.carrier.findData(carrier)
-            if index >= 0:
-                dialog.carrier.setCurrentIndex(index)
-            else:
-                dialog.carrier.setEditText(carrier)
-            dialog.tracking.setText(tracking)
-        return dialog
-
-    def _ship(self) -> None:
-        dialog = self.ask_ship()
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.ship(dialog.carrier_code(), dialog.tracking.text())
-
-    def ship(self, carrier: str, tracking: str) -> None:
-        db, actor, number = self.ctx.db, self.ctx.actor, self.number
-        self._last_ship = (carrier, tracking)
-
-        def done(_r: Any) -> None:
-            self._last_ship = None
-            self._after_action(
-                t(
-                    "Order {number}: {status}.",
-                    number=number,
-                    status=self.status_labels.get("shipped", "shipped"),
-                )
-            )
-
-        self._run(
-            lambda: ship_order(db.uow(), actor, number, carrier=carrier, tracking=tracking),
-            done,
-        )
-
-    def create_shipment(self) -> None:
-        open_create_dialog(
-            self.ctx,
-            self,
-            self.number,
-            lambda _s: self._after_action(),
-            show=self.show_shipment_dialog,
-            on_failed=lambda: self.shipments_panel.load(self.number),
-        )
-
-    def _add_note(self) -> None:
-        body = self.note_edit.toPlainText().strip()
-        if not body:
-            return
-        db, actor, number = self.ctx.db, self.ctx.actor, self.number
-
-        def done(_note: Any) -> None:
-            self.note_edit.clear()
-            self.load()
-
-        self._run(lambda: add_note(db.uow(), actor, number, body), done)
-
-    # -- PDFs -------------------------------------------------------------------------------------
-    def _pdf_path(self, name: str) -> Path:
-        return pdf_path(self.ctx, name)
-
-    def _open(self, path: Path) -> None:
-        self.show_message(t("Saved: {path}", path=str(path)))
-        open_pdf(self.ctx, self, path, lambda p: self.open_file(p) is not False)
-
-    def print_document(self, kind: str) -> None:
-        """Write the PDF into the user's documents folder (the path is shown) and print it through the
-        print dialog (the printer remembered for this document type)."""
-        db, actor, number = self.ctx.db, self.ctx.actor, self.number
-        out = self._pdf_path(f"{kind}-{number}")
-
-        def done(paths: list[Path]) -> None:
-            self.show_message(t("Saved: {path}", path=", ".join(str(p) for p in paths)))
-            for p in paths:
-                self.printing.print_pdf(self, p, kind)
-
-        self._run(lambda: render_order_pdf(db.uow(), actor, number, kind=kind, out=out), done)
-
-    def _open_selected_document(self) -> None:
-        row = self.documents_table.currentRow()
-        if row < 0 and self.documents_table.rowCount():
-            row = 0
-        item = self.documents_table.item(row, 0) if row >= 0 else None
-        if item is not None and item.text():
-            self.open_document(item.text())
-
-    def open_document(self, document_number: str) -> None:
-        db, actor = self.ctx.db, self.ctx.actor
-        out = self._pdf_path(document_number)
-
-        def work() -> Path:
-            render_document_pdf(db.uow(), actor, document_number, out)
-            return out
-
-        self._run(work, self._open)
