@@ -15,6 +15,9 @@ the push runs is counted exactly once.
 Triggers: ``warehouse_stock_totals`` triggers (migration 0016) mark the changed products per shop in
 ``shop_stock_dirty`` and queue one ``shop:push_stock(changed_only=True)`` per shop; the ``push-stock``
 schedule reconciles everything every 30 minutes; ``rexbit shop push-stock`` by hand.
+
+Here: the push itself (lock, run row, batches on two shop connections, clearing the changed marks) and the
+30-minute reconciliation. Reading our side is ``stock_read.py``; what the UI shows is ``stock_views.py``.
 """
 
 from __future__ import annotations
@@ -26,17 +29,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import BigInteger, Integer, String
+from sqlalchemy import Engine, select, text
 
 from rexbit_desktop.adapters.prestashop.gateway import PrestaShopGateway
 from rexbit_desktop.adapters.prestashop.stock import ShopStock, StockBatchOutcome, StockContext
-from rexbit_desktop.db.models import Integration, Product, SyncRun, Warehouse
+from rexbit_desktop.db.models import Integration, SyncRun
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import Conflict, NotFound, RexbitError, ValidationError
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
@@ -46,218 +46,46 @@ from rexbit_desktop.services.shop.connection import (
     ShopIntegration,
     load_shop_integration,
 )
+from rexbit_desktop.services.shop.run_result import StockPushResult
+from rexbit_desktop.services.shop.stock_read import _CLEAR_DIRTY_SQL, open_shop_stock, read_ours
+from rexbit_desktop.services.shop.stock_views import (
+    KIND,
+    ShopStockLine,
+    StockPushView,
+    StockSettingsView,
+    last_stock_push,
+    product_shop_stock,
+    stock_settings,
+)
+
+__all__ = [
+    "JSON_KEYS",
+    "KIND",
+    "ShopStockLine",
+    "StockPushResult",
+    "StockPushView",
+    "StockSettingsView",
+    "StockSyncOff",
+    "last_stock_push",
+    "product_shop_stock",
+    "push_all_stock",
+    "push_stock",
+    "stock_settings",
+]
 
 log = logging.getLogger(__name__)
 
-KIND = "stock"
 BATCH_SIZE = 10_000
 SHOP_WRITERS = 2
 MAX_ERROR_DETAILS = 50
 # Advisory lock namespace of stock pushes (two-key form; the key is the integration id).
 _PUSH_LOCK_NAMESPACE = 7277
 
-JSON_KEYS = (
-    "examined",
-    "to_write",
-    "written",
-    "skipped_unchanged",
-    "skipped_packs",
-    "missing_in_shop",
-    "pending_shop_orders",
-    "errors",
-    "duration_s",
-)
+JSON_KEYS = StockPushResult.JSON_KEYS
 
 
 class StockSyncOff(ValidationError):
     """The integration does not push stock (``stock_sync`` is off)."""
-
-
-@dataclass(frozen=True)
-class StockPushResult:
-    sync_run_id: int | None
-    integration_id: int
-    status: str  # succeeded | failed | cancelled | skipped
-    dry_run: bool
-    full: bool
-    examined: int = 0
-    to_write: int = 0
-    written: int = 0
-    skipped_unchanged: int = 0
-    skipped_packs: int = 0
-    missing_in_shop: int = 0
-    pending_shop_orders: int = 0
-    errors: int = 0
-    duration_s: float = 0.0
-    message: str | None = None
-    error_details: list[dict[str, Any]] = field(default_factory=list)
-
-    def counts(self) -> dict[str, Any]:
-        """The ``--json`` output: exactly these keys."""
-        return {k: getattr(self, k) for k in JSON_KEYS}
-
-
-@dataclass(frozen=True)
-class StockSettingsView:
-    integration_id: int
-    name: str
-    enabled: bool
-    stock_sync: str
-    stock_warehouses: list[str]  # the codes summed (the default warehouse when not configured)
-    warehouses_configured: bool
-    stock_buffer: int
-    dirty_products: int  # changed since the last push, waiting for it
-
-
-@dataclass(frozen=True)
-class StockPushView:
-    sync_run_id: int
-    status: str
-    started_by: str
-    started_at: datetime
-    finished_at: datetime | None
-    dry_run: bool
-    full: bool
-    examined: int
-    written: int
-    skipped_packs: int
-    missing_in_shop: int
-    pending_shop_orders: int
-    errors: int
-    message: str | None
-    error_details: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class ShopStockLine:
-    """One shop item of a product: what the shop has now, and what rexbit would write."""
-
-    integration_id: int
-    integration_name: str
-    external_id: str
-    shop_quantity: int | None  # None: the shop has no stock row for it (or it is gone)
-    rexbit_quantity: int | None  # None: not written (pack, gone, stock sync off)
-    note: str | None = None
-
-
-# ---------------------------------------------------------------- reading our side
-
-# Free stock summed per product first (one pass over the stock rows of those warehouses), then joined to
-# the shop's links: no sort or group over the links.
-_LINKS_SQL = """
-SELECT l.product_id, l.external_id, COALESCE(f.free, 0)::bigint AS free
-FROM integration_product_links l
-LEFT JOIN (
-    SELECT t.product_id, floor(sum(t.on_hand - t.reserved)) AS free
-    FROM warehouse_stock_totals t
-    WHERE t.warehouse_id = ANY(:warehouses)
-    GROUP BY t.product_id
-) f ON f.product_id = l.product_id
-WHERE l.integration_id = :integration_id AND l.product_id IS NOT NULL {where}
-"""
-
-_DIRTY_SQL = text("SELECT product_id, seq FROM shop_stock_dirty WHERE integration_id = :integration_id")
-
-_IMPORTED_SQL = text(
-    "SELECT external_order_id FROM orders WHERE integration_id = :integration_id"
-    " AND external_order_id = ANY(:ids)"
-).bindparams(bindparam("ids", type_=ARRAY(String)))
-
-_CLEAR_DIRTY_SQL = text(
-    "DELETE FROM shop_stock_dirty d USING unnest(CAST(:products AS bigint[]), CAST(:seqs AS bigint[]))"
-    " AS done(product_id, seq)"
-    " WHERE d.integration_id = :integration_id AND d.product_id = done.product_id AND d.seq = done.seq"
-)
-
-
-@dataclass
-class _Read:
-    items: list[tuple[int, int, int]]  # (id_product, id_product_attribute, base)
-    products_of: dict[tuple[int, int], int]  # shop item → our product id
-    dirty: dict[int, int]  # product id → seq read
-    bad_links: list[str]
-    imported: list[int]
-
-
-def _warehouse_ids(uow: UnitOfWork, integration: ShopIntegration) -> list[int]:
-    codes = integration.config.get("stock_warehouses")
-    rows = uow.session.execute(select(Warehouse.id, Warehouse.code, Warehouse.is_default)).all()
-    if not codes:
-        ids = [wid for wid, _code, default in rows if default]
-        if not ids:
-            raise ValidationError(
-                f"Integration {integration.id}: no warehouse is marked as default, and 'stock_warehouses' "
-                "is not set.",
-                hint="Name the warehouses whose stock the shop gets in 'stock_warehouses'.",
-            )
-        return ids
-    by_code = {code: wid for wid, code, _default in rows}
-    unknown = [c for c in codes if c not in by_code]
-    if unknown:
-        raise ValidationError(
-            f"Integration {integration.id}: 'stock_warehouses' names unknown warehouse(s) "
-            + ", ".join(unknown)
-            + ".",
-            hint="Known warehouses: " + ", ".join(sorted(by_code)),
-        )
-    return [by_code[c] for c in codes]
-
-
-def _read_ours(
-    uow: UnitOfWork,
-    integration: ShopIntegration,
-    open_orders: Callable[[], list[int]],
-    *,
-    skus: list[str] | None,
-    changed_only: bool,
-    product_ids: list[int] | None = None,
-) -> _Read:
-    """Everything from PostgreSQL in one snapshot (repeatable read): links with their free stock, the
-    changed products, and which of the shop's open orders we have taken in. ``open_orders`` is called
-    (it asks the shop) after the snapshot is taken: an order taken in after that is not in the snapshot's
-    reservations either, so the shop counts it as not taken in — once."""
-    session = uow.session
-    session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))  # first in its transaction
-    warehouses = _warehouse_ids(uow, integration)
-    params: dict[str, Any] = {"integration_id": integration.id, "warehouses": warehouses}
-    dirty = {int(p): int(s) for p, s in session.execute(_DIRTY_SQL, params)}
-    where = ""
-    if changed_only:
-        where += " AND l.product_id IN (SELECT product_id FROM shop_stock_dirty WHERE integration_id = :integration_id)"
-    if skus:
-        where += " AND l.product_id IN (SELECT id FROM products WHERE lower(sku) = ANY(:skus))"
-        params["skus"] = [s.strip().lower() for s in skus]
-    if product_ids is not None:
-        where += " AND l.product_id = ANY(:product_ids)"
-        params["product_ids"] = product_ids
-    stmt = text(_LINKS_SQL.format(where=where)).bindparams(
-        bindparam("warehouses", type_=ARRAY(Integer)),
-        *([bindparam("skus", type_=ARRAY(String))] if skus else []),
-        *([bindparam("product_ids", type_=ARRAY(BigInteger))] if product_ids is not None else []),
-    )
-    buffer = int(integration.config["stock_buffer"])
-    items: list[tuple[int, int, int]] = []
-    products_of: dict[tuple[int, int], int] = {}
-    bad: list[str] = []
-    for product_id, external_id, free in session.execute(stmt, params):
-        left, _, right = (external_id or "").partition(":")
-        if not (left.isdigit() and right.isdigit() and left.isascii() and right.isascii()):
-            bad.append(str(external_id))
-            continue
-        key = (int(left), int(right))
-        if key in products_of:
-            continue
-        products_of[key] = int(product_id)
-        items.append((key[0], key[1], int(free) - buffer))
-    candidates = open_orders()
-    imported: list[int] = []
-    for start in range(0, len(candidates), 10_000):
-        chunk = [str(i) for i in candidates[start : start + 10_000]]
-        imported += [
-            int(r[0])
-            for r in session.execute(_IMPORTED_SQL, {"integration_id": integration.id, "ids": chunk})
-        ]
-    return _Read(items, products_of, dirty, bad, imported)
 
 
 # ---------------------------------------------------------------- the push
@@ -277,18 +105,6 @@ def _one_push_per_shop(engine: Engine, integration_id: int) -> Iterator[None]:
             yield
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), key)
-
-
-def _open_shop_stock(integration: ShopIntegration) -> tuple[PrestaShopGateway, ShopStock, StockContext]:
-    gateway = PrestaShopGateway.connect(integration.config)
-    try:
-        info = gateway.shop_info(integration.config["id_shop"])
-        stock = ShopStock(gateway)
-        ctx = stock.context(info.id_shop, info.id_shop_group, info.share_stock)
-    except BaseException:
-        gateway.close()
-        raise
-    return gateway, stock, ctx
 
 
 def _note(details: list[dict[str, Any]], detail: dict[str, Any]) -> None:
@@ -357,7 +173,7 @@ def push_stock(
             run_id = run.id
         status, message = "succeeded", None
         try:
-            gateway, stock, ctx = _open_shop_stock(integration)
+            gateway, stock, ctx = open_shop_stock(integration)
             try:
                 status, message = _push(
                     uow, integration, stock, ctx, counts, details, timings,
@@ -425,7 +241,7 @@ def _push(
         return open_ids
 
     with uow:
-        read = _read_ours(uow, integration, open_orders, skus=skus, changed_only=changed_only)
+        read = read_ours(uow, integration, open_orders, skus=skus, changed_only=changed_only)
         uow.rollback()
     timings["read"] = time.perf_counter() - mark
     if skus and not read.items:
@@ -573,112 +389,3 @@ def push_all_stock(
         except RexbitError as exc:
             log.warning("stock push to integration %s skipped: %s", integration_id, exc.message)
     return results
-
-
-# ---------------------------------------------------------------- for the UI
-
-
-def stock_settings(uow: UnitOfWork, actor: Actor, *, integration_id: int) -> StockSettingsView:
-    """The stock-sync settings of a shop integration as they apply (defaults filled in)."""
-    actor.require(Permission.VIEW)
-    with uow:
-        integration = load_shop_integration(uow.session, integration_id)
-        codes = list(integration.config.get("stock_warehouses") or [])
-        if not codes:
-            codes = list(uow.session.scalars(select(Warehouse.code).where(Warehouse.is_default.is_(True))))
-        waiting = uow.session.execute(
-            text("SELECT count(*) FROM shop_stock_dirty WHERE integration_id = :i"), {"i": integration_id}
-        ).scalar_one()
-    return StockSettingsView(
-        integration.id,
-        integration.name,
-        integration.enabled,
-        integration.config["stock_sync"],
-        codes,
-        bool(integration.config.get("stock_warehouses")),
-        int(integration.config["stock_buffer"]),
-        int(waiting),
-    )
-
-
-def last_stock_push(uow: UnitOfWork, actor: Actor, *, integration_id: int) -> StockPushView | None:
-    """The last stock push of a shop (any status), for the shop panel."""
-    actor.require(Permission.VIEW)
-    with uow:
-        r = uow.session.scalars(
-            select(SyncRun)
-            .where(SyncRun.integration_id == integration_id, SyncRun.kind == KIND)
-            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
-            .limit(1)
-        ).first()
-        if r is None:
-            return None
-        return StockPushView(
-            r.id, r.status, r.started_by, r.started_at, r.finished_at, r.dry_run, r.full, r.examined,
-            r.written, r.skipped_packs, r.missing_in_shop, r.pending_shop_orders, r.errors, r.message,
-            list(r.error_details or []),
-        )  # fmt: skip
-
-
-def product_shop_stock(uow: UnitOfWork, actor: Actor, *, sku: str) -> list[ShopStockLine]:
-    """For the product detail: per shop item linked to this product (integrations with stock sync on),
-    what the shop has now and what rexbit would write (computed by the shop in a rolled-back push)."""
-    actor.require(Permission.VIEW)
-    with uow:
-        product_id = uow.session.scalar(select(Product.id).where(Product.sku == sku.strip()))
-        if product_id is None:
-            raise NotFound(f"No product with SKU {sku}.")
-        rows = uow.session.execute(
-            text(
-                "SELECT DISTINCT i.id FROM integration_product_links l JOIN integrations i"
-                " ON i.id = l.integration_id WHERE l.product_id = :p AND i.type = :t"
-                " AND i.config ->> 'stock_sync' = 'on' ORDER BY i.id"
-            ),
-            {"p": product_id, "t": PRESTASHOP_TYPE},
-        ).all()
-    lines: list[ShopStockLine] = []
-    for (integration_id,) in rows:
-        with uow:
-            integration = load_shop_integration(uow.session, integration_id)
-        lines += _shop_lines(uow, integration, product_id)
-    return lines
-
-
-def _shop_lines(uow: UnitOfWork, integration: ShopIntegration, product_id: int) -> list[ShopStockLine]:
-    try:
-        gateway, stock, ctx = _open_shop_stock(integration)
-    except RexbitError as exc:
-        return [ShopStockLine(integration.id, integration.name, "", None, None, exc.message)]
-    try:
-        with uow:
-            read = _read_ours(
-                uow,
-                integration,
-                lambda: stock.open_order_ids(ctx),
-                skus=None,
-                changed_only=False,
-                product_ids=[product_id],
-            )
-            uow.rollback()
-        shop_products = sorted({i[0] for i in read.items})
-        now = {
-            (r.id_product, r.id_product_attribute): r.quantity
-            for r in stock.item_quantities(ctx, shop_products)
-        }
-        outcome = stock.write_batch(ctx, read.items, read.imported, full=True, apply=False, read_back=True)
-        skipped = {(s.id_product, s.id_product_attribute): s.detail for s in outcome.skipped}
-        would = outcome.values
-    finally:
-        gateway.close()
-    on = integration.config["stock_sync"] == "on" and integration.enabled
-    return [
-        ShopStockLine(
-            integration.id,
-            integration.name,
-            f"{key[0]}:{key[1]}",
-            now.get(key),
-            would.get(key) if key not in skipped else None,
-            skipped.get(key) or (None if on else "stock sync off"),
-        )
-        for key in sorted(read.products_of)
-    ]
