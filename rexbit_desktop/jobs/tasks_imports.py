@@ -19,6 +19,7 @@ from rexbit_desktop.jobs.context import job_actor, job_database
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
 from rexbit_desktop.services.feeds import runs as imports_runs
+from rexbit_desktop.services.feeds.run_liveness import fail_orphaned_runs
 
 bp = Blueprint()
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ def import_all_supplier_feeds(context: JobContext, started_by: str | None = None
     db = job_database(context)
     actor = job_actor(context)
     imports_runs.fail_stale_runs(db.uow())
+    fail_orphaned_runs(db.uow())
     run_ids = []
     for integration_id, task_id in imports_runs.enabled_supplier_profiles(db.uow()):
         (queued,) = imports_runs.queue_import(

@@ -56,6 +56,7 @@ from rexbit_desktop.jobs.worker_settings import (
     parse_queues,
     worker_identity,
 )
+from rexbit_desktop.services.feeds.run_liveness import fail_orphaned_runs
 
 log = logging.getLogger("rexbit.jobs")
 
@@ -365,6 +366,9 @@ class WorkerGroup:
                         job_id,
                         "put back in the queue" if outcome == "requeued" else "marked failed (stalled twice)",
                     )
+                # An import run whose jobs all ended without ending it (its reader stalled twice, a
+                # chunk job failed for good) is failed now, not by the 30-minute sweep.
+                await asyncio.to_thread(fail_orphaned_runs, self.db.uow())
             except Exception as exc:
                 log.warning("could not look for stalled jobs: %s", exc)
             await asyncio.sleep(interval)

@@ -120,3 +120,65 @@ def test_kill_9_at_each_step_of_an_import_ends_the_run_with_the_feed_applied_onc
     assert query(db_url, "SELECT count(*) FROM import_staged_rows")[0][0] == 0
     assert query(db_url, "SELECT count(*) FROM import_run_chunks")[0][0] == 0
     assert query(db_url, "SELECT count(*) FROM import_runs")[0][0] == 1
+
+
+def _kill_paused_worker(db_url: str, tmp_path: Path, name: str, step: str) -> None:
+    """A worker that takes the job, stops at ``step`` and is killed there."""
+    marker = tmp_path / f"{name}.paused"
+    worker = Process(
+        db_url,
+        "queue",
+        "work",
+        "--queue=import",
+        *FAST,
+        log=tmp_path / f"{name}.log",
+        env={"REXBIT_PAUSE_AT": step, "REXBIT_PAUSE_FILE": str(marker)},
+    )
+    try:
+        wait_for(
+            lambda: marker.exists() and marker.read_text().strip() != "", timeout=60, what=f"{name} at {step}"
+        )
+    finally:
+        worker.signal(signal.SIGKILL)
+        worker.wait(10)
+
+
+@pytest.mark.slow
+def test_a_reader_killed_twice_fails_its_run_when_its_job_is_failed_not_after_30_minutes(
+    db: Any, db_url: str, system_actor: Any, tmp_path: Path
+) -> None:
+    # The second stall of a job fails it (it is not run a third time); before, its run stayed 'running'
+    # until the hourly import's 30-minute sweep.
+    integration_id, run_id = _setup(db, system_actor, tmp_path)
+    _kill_paused_worker(db_url, tmp_path, "first", "read:1")
+    _kill_paused_worker(db_url, tmp_path, "second", "read:1")  # it rescued the job, ran it, stopped again
+
+    third = Process(db_url, "queue", "work", "--queue=import", *FAST, log=tmp_path / "third.log")
+    try:
+        wait_for(
+            lambda: (
+                query(db_url, "SELECT status FROM import_runs WHERE id = :id", id=run_id)[0][0] != "running"
+            ),
+            timeout=60,
+            what="the run to end",
+        )
+    finally:
+        assert third.stop() == 0, third.output()
+    ((status, message),) = query(db_url, "SELECT status, message FROM import_runs WHERE id = :id", id=run_id)
+    assert status == "failed"
+    assert "none of its jobs waits or runs" in message and "WorkerLost" in message, message
+    assert query(
+        db_url,
+        "SELECT status::text FROM procrastinate_jobs WHERE task_name = 'imports:execute_integration_import'",
+    ) == [("failed",)]
+    # Nothing applied, nothing left behind.
+    assert (
+        query(
+            db_url,
+            "SELECT count(*) FROM integration_product_links WHERE integration_id = :i",
+            i=integration_id,
+        )[0][0]
+        == 0
+    )
+    assert query(db_url, "SELECT count(*) FROM import_staged_rows")[0][0] == 0
+    assert query(db_url, "SELECT count(*) FROM import_run_chunks")[0][0] == 0
