@@ -55,6 +55,7 @@ from rexbit_desktop.services.demo_data import (
     _prices,
     _steps_to,
     demo_products,
+    demo_purchase_prices,
     feeds_dir,
 )
 from rexbit_desktop.services.orders import orders, payload
@@ -292,7 +293,7 @@ def _receive_opening_stock(
 ) -> list[str]:
     """Three deliveries from the wholesaler on posted PZ documents; the last 20 products stay at zero."""
     now = stock.now_utc()
-    prices = _prices(products)
+    prices = demo_purchase_prices(products)
     with new_uow() as u:
         s = u.session
         ids = {k: v for k, v in s.execute(select(Product.sku, Product.id))}
@@ -329,7 +330,7 @@ def _receive_opening_stock(
                         name=p["name"],
                         unit=p["unit"],
                         quantity=qty,
-                        price_net=(prices[p["sku"]] * Decimal("0.55")).quantize(Decimal("0.01")),
+                        price_net=prices[p["sku"]],
                         vat_rate=p["vat_rate"],
                     )
                 )

@@ -23,7 +23,8 @@ DEMO_FEED = "hurtownia-demo.csv"
 DEMO_PROFILE = "hurtownia-demo.profile.json"
 
 _PRODUCT_LINES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    # (name, variants, unit, VAT) — a hardware wholesaler with a garden and a small grocery shelf
+    # (name, variants, unit, VAT) — a hardware wholesaler with a garden and a small grocery shelf; names
+    # fit cp1250 (the wholesaler's feed repeats them): "mm2", '1/2"'.
     (
         "Wkrętarka akumulatorowa 18V",
         ("bez akumulatora", "z 2 akumulatorami", "w walizce", "zestaw z bitami"),
@@ -52,11 +53,11 @@ _PRODUCT_LINES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("Pędzel płaski", ("25 mm", "50 mm", "70 mm", "zestaw 3 szt."), "szt.", "23"),
     ("Gwoździe budowlane", ("70 mm (1 kg)", "100 mm (1 kg)", "papiakowe (0,5 kg)"), "kg", "23"),
     ("Latarka czołowa LED", ("200 lm", "450 lm", "z czujnikiem ruchu"), "szt.", "23"),
-    ("Przewód elektryczny YDY", ("3×1,5 mm²", "3×2,5 mm²", "5×2,5 mm²"), "m", "23"),
+    ("Przewód elektryczny YDY", ("3×1,5 mm2", "3×2,5 mm2", "5×2,5 mm2"), "m", "23"),
     ("Gniazdo podwójne z uziemieniem", ("białe", "grafitowe", "hermetyczne IP44"), "szt.", "23"),
     ("Młotek ślusarski", ("300 g", "500 g", "1000 g"), "szt.", "23"),
     ("Sekator ogrodowy", ("nożycowy", "kowadełkowy", "z przekładnią"), "szt.", "23"),
-    ('Wąż ogrodowy ½"', ("20 m", "30 m", "50 m"), "szt.", "23"),
+    ('Wąż ogrodowy 1/2"', ("20 m", "30 m", "50 m"), "szt.", "23"),
     ("Ziemia uniwersalna", ("20 l", "50 l", "80 l"), "szt.", "8"),
     ("Nasiona trawy sportowej", ("1 kg", "5 kg", "regeneracyjnej 1 kg"), "opak.", "8"),
     ("Sadzonka borówki amerykańskiej", ("w doniczce 2 l", "dwuletnia", "odmiana Bluecrop"), "szt.", "8"),
@@ -154,6 +155,33 @@ def demo_products() -> list[dict[str, Any]]:
 def _prices(products: list[dict[str, Any]]) -> dict[str, Decimal]:
     rng = random.Random(7)
     return {p["sku"]: Decimal(rng.randint(499, 89_999)) / 100 for p in products}
+
+
+def demo_purchase_prices(products: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """The wholesaler's net price of each product: 55–80 % of the net sale price (a margin, never a
+    loss: the demo's purchase prices stay below its sale prices)."""
+    rng = random.Random(11)
+    sale = _prices(products)
+    return {
+        p["sku"]: (sale[p["sku"]] / (1 + p["vat_rate"] / 100) * Decimal(rng.randint(55, 80)) / 100).quantize(
+            Decimal("0.01")
+        )
+        for p in products
+    }
+
+
+def demo_feed_csv() -> bytes:
+    """The demo wholesaler's feed (``resources/feeds/hurtownia-demo.csv``): the catalog's names, VAT and
+    units for every HX product it lists, purchase prices below the sale prices, and 5 unknown items."""
+    from rexbit_desktop.adapters.feeds.samples import demo_feed_numbers, wholesaler_csv
+
+    products = demo_products()
+    purchase = demo_purchase_prices(products)
+    catalog = {
+        n: (p["name"], purchase[p["sku"]], str(int(p["vat_rate"])), p["unit"])
+        for n, p in enumerate(products, start=1)
+    }
+    return wholesaler_csv(demo_feed_numbers(), unknown=5, catalog=catalog)
 
 
 def feeds_dir() -> Path:
@@ -263,3 +291,9 @@ ORDERS_PER_STATUS: dict[OrderStatus, int] = {
     OrderStatus.RETURN_REQUESTED: 3,
     OrderStatus.RETURNED: 3,
 }
+
+
+if __name__ == "__main__":
+    from rexbit_desktop.adapters.feeds.samples import write_demo_files
+
+    write_demo_files(demo_feed_csv(), feeds_dir())

@@ -1,14 +1,16 @@
 """Realistic sample feeds (the demo's wholesaler CSV, benchmark feeds).
 
-Deterministic: the same arguments give the same bytes, so the committed
-``resources/feeds/hurtownia-demo.csv`` can be regenerated with ``python -m
-rexbit_desktop.adapters.feeds.samples``.
+Deterministic: the same arguments give the same bytes. The committed
+``resources/feeds/hurtownia-demo.csv`` is the demo catalog's feed (its names, VAT, units and purchase
+prices below the demo's sale prices): regenerate it with ``python -m rexbit_desktop.services.demo_data``.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 from stdnum import ean as stdnum_ean
@@ -80,33 +82,30 @@ def wholesaler_csv(
     unknown: int = 0,
     encoding: str = "cp1250",
     with_ean: bool = True,
+    catalog: Mapping[int, tuple[str, Decimal, str, str]] | None = None,
 ) -> bytes:
-    """A Polish wholesaler CSV: ``;``, decimal comma, CRLF, ``>10``/``brak``, quoted ``;``, cp1250."""
+    """A Polish wholesaler CSV: ``;``, decimal comma, CRLF, ``>10``/``brak``, quoted ``;``, cp1250.
+
+    ``catalog``: per product number its (name, net purchase price, VAT, unit), for a feed that agrees
+    with a catalog (the demo's); otherwise names, prices, VAT and units are made up."""
     rng = random.Random(seed)
     lines = ["Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka"]
     rows = [(demo_sku(n), demo_ean(n) if with_ean else "", n) for n in numbers]
     rows += [(f"ZZ-{9000 + i}", "", 9000 + i) for i in range(unknown)]
     for sku, ean, n in rows:
-        name = _NAMES[n % len(_NAMES)]
+        known = catalog.get(n) if catalog is not None and sku.startswith("HX-") else None
+        name = known[0] if known else _NAMES[n % len(_NAMES)]
         if ";" in name or '"' in name:
             name = '"' + name.replace('"', '""') + '"'
         # Some wholesalers drop the EAN of a few items.
         shown_ean = "" if with_ean and n % 17 == 0 else ean
-        price = _pl_price(rng.uniform(1.5, 2500), rng)
-        lines.append(
-            ";".join(
-                [
-                    sku,
-                    shown_ean,
-                    name,
-                    _stock_text(rng),
-                    price,
-                    rng.choice(["23", "23", "8"]),
-                    rng.choice(_DELIVERY),
-                    rng.choice(_UNITS),
-                ]
-            )
-        )
+        price = _pl_price(float(known[1]) if known else rng.uniform(1.5, 2500), rng)
+        vat = rng.choice(["23", "23", "8"])
+        delivery = rng.choice(_DELIVERY)
+        unit = rng.choice(_UNITS)
+        if known:
+            vat, unit = known[2], known[3]
+        lines.append(";".join([sku, shown_ean, name, _stock_text(rng), price, vat, delivery, unit]))
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
@@ -132,9 +131,10 @@ def demo_feed_numbers() -> list[int]:
     return [n for n in range(1, 301) if n % 11 != 0]
 
 
-def write_demo_files(directory: Path = FEEDS_DIR) -> None:
+def write_demo_files(feed: bytes, directory: Path = FEEDS_DIR) -> None:
+    """Write the demo feed (``services.demo_data.demo_feed_csv``) and its profile."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / DEMO_FEED).write_bytes(wholesaler_csv(demo_feed_numbers(), unknown=5))
+    (directory / DEMO_FEED).write_bytes(feed)
     (directory / DEMO_PROFILE).write_text(
         json.dumps(demo_profile(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -146,7 +146,3 @@ def demo_feed_path() -> Path:
 
 def demo_profile_path() -> Path:
     return FEEDS_DIR / DEMO_PROFILE
-
-
-if __name__ == "__main__":
-    write_demo_files()
