@@ -29,6 +29,7 @@ from rexbit_desktop.db.models.kpi import (
     KpiDailyProduct,
     KpiDailyShipped,
     KpiDirtyMark,
+    KpiMonthlyProduct,
 )
 from rexbit_desktop.db.models.mail import MailAccount, MailAttempt, MailMessage, MailReply, MailTemplate
 from rexbit_desktop.db.models.orders import (
@@ -67,6 +68,7 @@ __all__ = [
     "KpiDailyProduct",
     "KpiDailyShipped",
     "KpiDirtyMark",
+    "KpiMonthlyProduct",
     "MailAccount",
     "MailAttempt",
     "MailMessage",

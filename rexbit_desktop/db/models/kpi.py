@@ -73,6 +73,20 @@ class KpiDailyProduct(Base):
     gross_pln: Mapped[Decimal] = mapped_column(Money)
 
 
+class KpiMonthlyProduct(Base):
+    """``kpi_daily_products`` summed per calendar month and SKU over all sources and warehouses (rebuilt
+    with the days it sums): the whole months of an unfiltered period."""
+
+    __tablename__ = "kpi_monthly_products"
+    __table_args__ = (PrimaryKeyConstraint("month", "sku", postgresql_include=["units", "gross_pln"]),)
+
+    month: Mapped[date] = mapped_column(Date)
+    """The month's first day."""
+    sku: Mapped[str] = mapped_column(String(64))
+    units: Mapped[Decimal] = mapped_column(Quantity)
+    gross_pln: Mapped[Decimal] = mapped_column(Money)
+
+
 class KpiDailyShipped(Base):
     """Per local day of shipping: orders shipped, how many late, and the working seconds from ready to
     shipped of each (so a period's median and p90 are exact)."""

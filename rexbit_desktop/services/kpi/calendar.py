@@ -18,6 +18,7 @@ from rexbit_desktop.db.models.kpi import (
     KpiDaily,
     KpiDailyProduct,
     KpiDailyShipped,
+    KpiMonthlyProduct,
 )
 from rexbit_desktop.domain.kpi import CALENDAR_FIRST_YEAR, KpiSettings, calendar_days
 
@@ -76,6 +77,7 @@ def ensure_calendar(session: Session, settings: KpiSettings, today: date) -> boo
     if zone_changed:
         session.execute(delete(KpiDaily))
         session.execute(delete(KpiDailyProduct))
+        session.execute(delete(KpiMonthlyProduct))
         session.execute(
             text(
                 "INSERT INTO kpi_dirty_marks (day, kind)"

@@ -10,7 +10,7 @@ covering index and turned into working time by joining each moment's local day t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -91,24 +91,72 @@ def series(period: Period, days: dict[date, tuple[int, Decimal, int]]) -> tuple[
     return points, Totals(orders, gross.quantize(Decimal("0.01")), returns)
 
 
+def whole_months(period: Period, dirty: set[date]) -> tuple[list[date], list[date]]:
+    """The calendar months wholly inside the period with no day marked since the refresh (read from
+    ``kpi_monthly_products``), and the period's other unmarked days (read from ``kpi_daily_products``)."""
+    months: list[date] = []
+    days: list[date] = []
+    day = period.first
+    while day <= period.last:
+        following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        month_days = [day + timedelta(days=i) for i in range((following - day).days)]
+        if day.day == 1 and following - timedelta(days=1) <= period.last and not dirty & set(month_days):
+            months.append(day)
+        else:
+            days.extend(d for d in month_days if d <= period.last and d not in dirty)
+        day = following
+    return months, days
+
+
 def top_products(
-    session: Session, flt: KpiFilter, tz: str, period: Period
+    session: Session,
+    flt: KpiFilter,
+    tz: str,
+    period: Period,
+    *,
+    limit: int = TOP_PRODUCTS,
+    monthly: bool = True,
 ) -> tuple[list[ProductSales], list[ProductSales]]:
-    params: dict[str, Any] = {"d0": period.first, "d1": period.last, "tz": tz, "top": TOP_PRODUCTS}
+    """Top products by units and by value. Unfiltered, whole clean months come from the monthly rollup
+    (``monthly=False``: every day from the daily rows, the reference the tests compare with)."""
+    params: dict[str, Any] = {"d0": period.first, "d1": period.last, "tz": tz, "top": limit}
+    dirty = set(
+        session.execute(
+            text("SELECT DISTINCT day FROM kpi_dirty_marks WHERE kind = 'c' AND day BETWEEN :d0 AND :d1"),
+            params,
+        ).scalars()
+    )
+    months, days = whole_months(period, dirty)
+    if not monthly or flt.integration_ids or flt.warehouse_ids:  # (the rollup has no source or warehouse)
+        days, months = [d for d in period.each_day() if d not in dirty], []
+    params.update({"months": months, "days": days})
     agg = aggregate_filters(flt, params)
-    live = order_filters(flt, "o", params)
-    sql = f"""
-        WITH {_DIRTY},
-        sold AS (
-            SELECT sku, sum(units) AS units, sum(gross) AS gross FROM (
-                SELECT a.sku, a.units, a.gross_pln AS gross FROM kpi_daily_products a
-                WHERE a.day BETWEEN :d0 AND :d1 AND a.day NOT IN (SELECT day FROM dirty) {agg}
+    live_part = ""
+    if dirty:
+        # One range of created_at per marked day, written out so that the planner sees how few orders
+        # they hold (and reads their lines by index, not the whole order_items).
+        ranges = " OR ".join(
+            f"(o.created_at >= (CAST(:live_{i} AS date)::timestamp AT TIME ZONE :tz)"
+            f" AND o.created_at < ((CAST(:live_{i} AS date) + 1)::timestamp AT TIME ZONE :tz))"
+            for i in range(len(dirty))
+        )
+        params.update({f"live_{i}": day for i, day in enumerate(sorted(dirty))})
+        live_part = f"""
                 UNION ALL
                 SELECT coalesce(i.sku, ''), i.quantity,
                        CASE WHEN o.currency = 'PLN' THEN i.quantity * i.price_gross ELSE 0 END
-                {_LIVE_ORDERS}
-                JOIN order_items i ON i.order_id = o.id
-                WHERE o.status NOT IN ('cancelled', 'returned') {live}
+                FROM orders o JOIN order_items i ON i.order_id = o.id
+                WHERE ({ranges}) AND o.status NOT IN ('cancelled', 'returned') {order_filters(flt, "o", params)}
+        """
+    sql = f"""
+        WITH sold AS (
+            SELECT sku, sum(units) AS units, sum(gross) AS gross FROM (
+                SELECT m.sku, m.units, m.gross_pln AS gross FROM kpi_monthly_products m
+                WHERE m.month = ANY(CAST(:months AS date[]))
+                UNION ALL
+                SELECT a.sku, a.units, a.gross_pln AS gross FROM kpi_daily_products a
+                WHERE a.day = ANY(CAST(:days AS date[])) {agg}
+{live_part}
             ) x GROUP BY sku
         ),
         top AS (
@@ -202,18 +250,41 @@ def open_orders_sql(settings: KpiSettings, flt: KpiFilter, now: datetime, params
 def backlog(
     session: Session, settings: KpiSettings, flt: KpiFilter, now: datetime
 ) -> tuple[list[BacklogCell], int, int]:
-    params: dict[str, Any] = {}
-    buckets = " ".join(
-        f"WHEN age_days < {upper} THEN '{label}'" for label, _, upper in AGE_BUCKETS if upper is not None
-    )
-    last = AGE_BUCKETS[-1][0]
-    sql = (
-        open_orders_sql(settings, flt, now, params)
-        + f"""
-        SELECT status, CASE {buckets} ELSE '{last}' END AS bucket, count(*), count(*) FILTER (WHERE late)
-        FROM aged GROUP BY 1, 2
+    """Open orders by status and age bucket, and how many are late now.
+
+    Working time only grows with time, so "older than k working days" and "past the ship-by date" are
+    each one moment on the calendar: the backlog compares every open order's start with a few moments
+    found once on ``kpi_calendar`` (``backlog_moments_sql``) instead of timing each order. The result is
+    the same as timing each order (``open_orders_sql``, which the click-through lists use); a test holds
+    the two equal across weekends, a holiday and a change of clocks.
     """
+    params: dict[str, Any] = {}
+    moments = backlog_moments_sql(settings, now, params)
+    filters = order_filters(flt, "o", params)
+    buckets = " ".join(
+        f"WHEN x.b >= m.age_{i} THEN '{label}'" for i, (label, _, upper) in enumerate(AGE_BUCKETS) if upper
     )
+    per_carrier = bool(settings.carrier_handling_days)
+    # Carriers with their own handling days have their own "late from" moment; the rest share the default.
+    late_at = "coalesce(hl.late_at, m.late_at)" if per_carrier else "m.late_at"
+    carriers = (
+        "LEFT JOIN handling_late hl ON hl.method = lower(btrim(o.delivery_method))" if per_carrier else ""
+    )
+    sql = f"""
+        WITH {moments},
+        open_orders AS (
+            SELECT o.status, o.ready_at IS NOT NULL AS ready,
+                   coalesce(o.ready_at, o.created_at) AT TIME ZONE :tz AS b, {late_at} AS late_at
+            FROM orders o CROSS JOIN moments m {carriers}
+            WHERE o.status IN ({_OPEN_SQL}) {filters}
+            OFFSET 0  -- (each order's local start computed once, not in every comparison below)
+        )
+        SELECT x.status, CASE {buckets} ELSE '{AGE_BUCKETS[-1][0]}' END AS bucket, count(*),
+               count(*) FILTER (WHERE x.ready AND x.b < x.late_at)
+        FROM open_orders x CROSS JOIN moments m
+        WHERE x.b >= m.first_day AND x.b < m.after_last_day  -- (the calendar's days, as the join of the reference)
+        GROUP BY 1, 2
+    """
     cells = []
     late = total = 0
     order = {s: i for i, s in enumerate(BACKLOG_STATUSES)}
@@ -224,6 +295,56 @@ def backlog(
         late += int(n_late)
     cells.sort(key=lambda c: (order.get(c.status, 99), labels.index(c.bucket)))
     return cells, total, late
+
+
+def backlog_moments_sql(settings: KpiSettings, now: datetime, params: dict[str, Any]) -> str:
+    """CTEs ``handling``, ``present``, ``moments`` (one row) and ``handling_late``: local moments that
+    split the open orders by their start (ready, or created) ``b``.
+
+    * ``age_i``: the first moment whose working clock is past ``present.clock - upper_i`` working days.
+      The clock only grows, so an order is younger than ``upper_i`` days exactly when ``b >= age_i``: on
+      the working day holding clock value X, the clock passes X at ``work_start + (X - cum_work_s) + 1``
+      seconds (the clock counts whole seconds).
+    * ``late_at``: the first moment whose effective working day reaches ``present.eff - handling days``;
+      a ready order is late exactly when ``b < late_at`` (the effective day only grows too).
+    """
+    params.update({"tz": settings.timezone, "now": now, "day_s": settings.day_seconds})
+    local_now = "(CAST(:now AS timestamptz) AT TIME ZONE :tz)"
+    ages = ",".join(
+        f"""
+                   (SELECT coalesce(
+                        (SELECT c.day + make_interval(secs => c.work_start_s + (x.v - c.cum_work_s) + 1)
+                         FROM kpi_calendar c
+                         WHERE c.working AND c.cum_work_s <= x.v
+                           AND x.v < c.cum_work_s + c.work_end_s - c.work_start_s),
+                        CASE WHEN x.v < 0 THEN '-infinity'::timestamp ELSE 'infinity'::timestamp END)
+                    FROM (SELECT floor(p.clock - {float(upper)} * :day_s)::bigint AS v) x) AS age_{i}"""
+        for i, (_, _, upper) in enumerate(AGE_BUCKETS)
+        if upper is not None
+    )
+
+    def late_from(hd: str) -> str:
+        return f"""(SELECT coalesce(min(CASE WHEN c.work_day_no >= p.eff - {hd} OR NOT c.working THEN c.day::timestamp
+                                        ELSE c.day + make_interval(secs => c.work_end_s) END), 'infinity')
+                   FROM kpi_calendar c WHERE c.work_day_no + 1 >= p.eff - {hd})"""
+
+    return f"""
+        {handling_cte(settings, params)},
+        present AS (
+            SELECT {clock("c", secs(local_now))} AS clock, {eff_day("c", secs(local_now))} AS eff
+            FROM kpi_calendar c WHERE c.day = {local_now}::date
+        ),
+        moments AS (
+            SELECT {ages},
+                   {late_from(":h_default")} AS late_at,
+                   (SELECT min(day)::timestamp FROM kpi_calendar) AS first_day,
+                   (SELECT max(day) + 1 FROM kpi_calendar)::timestamp AS after_last_day
+            FROM present p
+        ),
+        handling_late AS (
+            SELECT h.method, {late_from("h.days")} AS late_at FROM handling h CROSS JOIN present p
+        )
+    """
 
 
 def reservation(session: Session, flt: KpiFilter) -> tuple[int, int]:

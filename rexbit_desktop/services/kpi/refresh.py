@@ -51,7 +51,25 @@ _REBUILD_PRODUCTS = text(
 )
 
 
+# The months of the rebuilt days, summed again from their daily rows (all sources and warehouses).
+_REBUILD_MONTHS = text(
+    "INSERT INTO kpi_monthly_products (month, sku, units, gross_pln)"
+    " SELECT date_trunc('month', a.day)::date, a.sku, sum(a.units), sum(a.gross_pln)"
+    " FROM unnest(CAST(:months AS date[])) AS m (month)"
+    " JOIN kpi_daily_products a ON a.day >= m.month AND a.day < (m.month + interval '1 month')::date"
+    " GROUP BY 1, 2 ORDER BY 1"
+)
+
 BIG_REFRESH_DAYS = 31
+
+
+def rebuild_months(session: Session, days: list[date]) -> None:
+    """Replace ``kpi_monthly_products`` of the months holding these days from ``kpi_daily_products``."""
+    months = sorted({d.replace(day=1) for d in days})
+    if not months:
+        return
+    session.execute(text("DELETE FROM kpi_monthly_products WHERE month = ANY(:months)"), {"months": months})
+    session.execute(_REBUILD_MONTHS, {"months": months})
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,7 @@ def refresh_kpi(
         if all_days:
             session.execute(text("DELETE FROM kpi_daily"))
             session.execute(text("DELETE FROM kpi_daily_products"))
+            session.execute(text("DELETE FROM kpi_monthly_products"))
             created_days = list(
                 session.execute(
                     text("SELECT DISTINCT (created_at AT TIME ZONE :tz)::date FROM orders"), {"tz": tz}
@@ -120,6 +139,7 @@ def refresh_kpi(
         if created_days:
             session.execute(_REBUILD_DAILY, {"days": created_days, "tz": tz})
             session.execute(_REBUILD_PRODUCTS, {"days": created_days, "tz": tz})
+        rebuild_months(session, created_days)
         rebuild_shipped_days(session, settings, shipped_days)
         uow.commit()
     days = sorted(set(created_days) | set(shipped_days))
@@ -130,7 +150,11 @@ def refresh_kpi(
             engine = uow.session.get_bind()
         assert isinstance(engine, Engine)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM (ANALYZE) kpi_daily, kpi_daily_products, kpi_daily_shipped"))
+            conn.execute(
+                text(
+                    "VACUUM (ANALYZE) kpi_daily, kpi_daily_products, kpi_monthly_products, kpi_daily_shipped"
+                )
+            )
     return RefreshResult(
         len(days), min(days) if days else None, max(days) if days else None, time.perf_counter() - started
     )
