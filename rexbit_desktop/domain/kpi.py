@@ -99,7 +99,11 @@ def _valid_time(value: Any, name: str) -> str:
     try:
         parsed = time.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"'{text}' is not a time of day (HH:MM).") from None
+        raise ValidationError(
+            f"'{text}' is not a time of day (HH:MM).",
+            code="kpi_time_invalid",
+            params={"field": name, "value": text},
+        ) from None
     return parsed.strftime("%H:%M")
 
 
@@ -112,27 +116,47 @@ def kpi_settings_from_dict(data: dict[str, Any] | None) -> KpiSettings:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"Unknown time zone '{tz}'.") from None
+        raise ValidationError(
+            f"Unknown time zone '{tz}'.",
+            code="kpi_timezone_unknown",
+            params={"field": "timezone", "value": tz},
+        ) from None
     weekdays_raw = data.get("working_weekdays", default.working_weekdays)
     try:
         weekdays = tuple(sorted({int(d) for d in weekdays_raw}))
     except (TypeError, ValueError):
-        raise ValidationError("Working days must be numbers 0–6.") from None
+        raise ValidationError(
+            "Working days must be numbers 0–6.",
+            code="kpi_weekdays_invalid",
+            params={"field": "working_weekdays"},
+        ) from None
     if not weekdays or any(d < 0 or d > 6 for d in weekdays):
-        raise ValidationError("Working days must be numbers 0–6 (at least one).")
+        raise ValidationError(
+            "Working days must be numbers 0–6 (at least one).",
+            code="kpi_weekdays_invalid",
+            params={"field": "working_weekdays"},
+        )
     start = _valid_time(data.get("work_start", default.work_start), "work_start")
     end = _valid_time(data.get("work_end", default.work_end), "work_end")
     if _seconds(end) <= _seconds(start):
-        raise ValidationError("The working day must end after it starts.")
+        raise ValidationError(
+            "The working day must end after it starts.",
+            code="kpi_day_ends_before_start",
+            params={"field": "work_end", "start": start, "end": end},
+        )
     extra: list[str] = []
     for raw in data.get("extra_days_off", ()) or ():
         try:
             extra.append(date.fromisoformat(str(raw)).isoformat())
         except ValueError:
-            raise ValidationError(f"'{raw}' is not a date.") from None
+            raise ValidationError(
+                f"'{raw}' is not a date.",
+                code="kpi_date_invalid",
+                params={"field": "extra_days_off", "value": str(raw)},
+            ) from None
     handling = _days(data.get("handling_days", default.handling_days), "handling_days")
     per_carrier = {
-        str(k).strip().lower(): _days(v, "carrier_handling_days")
+        str(k).strip().lower(): _days(v, "carrier_handling_days", str(k).strip())
         for k, v in dict(data.get("carrier_handling_days") or {}).items()
         if str(k).strip()
     }
@@ -148,13 +172,21 @@ def kpi_settings_from_dict(data: dict[str, Any] | None) -> KpiSettings:
     )
 
 
-def _days(value: Any, name: str) -> int:
+def _days(value: Any, name: str, carrier: str = "") -> int:
     try:
         days = int(value)
     except (TypeError, ValueError):
-        raise ValidationError("Handling days must be a whole number.") from None
+        raise ValidationError(
+            "Handling days must be a whole number.",
+            code="kpi_handling_days_invalid",
+            params={"field": name, "value": str(value), "carrier": carrier},
+        ) from None
     if not 0 <= days <= 60:
-        raise ValidationError("Handling days must be between 0 and 60.")
+        raise ValidationError(
+            "Handling days must be between 0 and 60.",
+            code="kpi_handling_days_invalid",
+            params={"field": name, "value": str(value), "carrier": carrier},
+        )
     return days
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import make_ctx  # type: ignore[import-not-found]
 from kpi_support import MANAGER, NOW, PERIOD, load_kpi_fixture
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QImage
 
 from rexbit_desktop.domain.roles import Role
@@ -122,3 +123,65 @@ def test_statuses_show_the_labels_and_colours_managers_set(qtbot, fixture_db, tm
     assert "Zaległości;Zapłacone – do pakowania 2-5;1" in (tmp_path / "pulpit.csv").read_text(
         encoding="utf-8-sig"
     )
+
+
+def _dashboard_on_the_fixture_period(qtbot, db):  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.MANAGER)
+    view = DashboardView(ctx)
+    qtbot.addWidget(view)
+    view.clock = lambda: NOW
+    view.period_combo.setCurrentIndex(view.period_combo.findData("custom"))
+    view.from_edit.setDate(PERIOD.first)
+    view.to_edit.setDate(PERIOD.last)
+    return ctx, view
+
+
+def test_a_saved_kpi_setting_changes_the_figures_on_the_dashboard(qtbot, fixture_db) -> None:  # type: ignore[no-untyped-def]
+    ctx, view = _dashboard_on_the_fixture_period(qtbot, fixture_db)
+    assert view.tiles["late"].value.text() == "33,3 %"  # D and G late of 6 shipped (one handling day)
+    assert view.tiles["late_now"].value.text() == "1"
+    assert view.settings_button.isVisibleTo(view)
+    view.open_settings()
+    dialog = view.settings_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.handling_days.value() == 1 and dialog.public_holidays.isChecked()
+    # Three handling days: D (ready Mon, shipped as Thu) and G (ready Mon, shipped Thu) are on time, and
+    # I (ready Fri) is due on Wednesday's close, so not late at Wednesday noon.
+    dialog.handling_days.setValue(3)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert view.tiles["late"].value.text() == "0,0 %"
+    assert view.tiles["late_now"].value.text() == "0"
+    assert kpi.get_kpi_settings(fixture_db.uow(), MANAGER).handling_days == 3
+    assert ctx.dialogs.errors == []
+
+
+def test_the_kpi_settings_editor_refuses_bad_values_in_polish_and_saves_nothing(qtbot, fixture_db) -> None:  # type: ignore[no-untyped-def]
+    _ctx, view = _dashboard_on_the_fixture_period(qtbot, fixture_db)
+    view.open_settings()
+    dialog = view.settings_dialog
+    assert dialog is not None
+
+    def save() -> str:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert dialog.isVisible()
+        return str(dialog.error_label.text())
+
+    dialog.work_end.setTime(QTime(7, 0))
+    assert save() == "Dzień pracy musi kończyć się później, niż się zaczyna (08:00–07:00)."
+    dialog.work_end.setTime(QTime(16, 0))
+    dialog.add_carrier("Kurier DPD", "dużo")
+    assert save() == "Dni obsługi dla „Kurier DPD” muszą być liczbą całkowitą od 0 do 60, a nie „dużo”."
+    dialog.carriers.item(0, 1).setText("2")
+    dialog.extra_days_off.setPlainText("2026-12-24\n2026-13-01")
+    assert save() == "„2026-13-01” to nie jest data (RRRR-MM-DD)."
+    dialog.extra_days_off.setPlainText("")
+    for box in dialog.weekdays:
+        box.setChecked(False)
+    assert save() == "Zaznacz co najmniej jeden dzień pracy."
+    dialog.timezone.setText("Europa/Warszawa")
+    dialog.weekdays[0].setChecked(True)
+    assert save() == "Nieznana strefa czasowa „Europa/Warszawa”."
+    stored = kpi.get_kpi_settings(fixture_db.uow(), MANAGER)  # nothing was saved
+    assert (stored.work_end, stored.carrier_handling_days, stored.timezone) == ("16:00", {}, "Europe/Warsaw")
+    assert view.tiles["late"].value.text() == "33,3 %"

@@ -86,6 +86,45 @@ register(
         "Computing…": "Obliczanie…",
         "From": "Od",
         "To": "Do",
+        # the settings editor
+        "KPI settings…": "Ustawienia KPI…",
+        "KPI settings": "Ustawienia KPI",
+        "Mon": "Pn",
+        "Tue": "Wt",
+        "Wed": "Śr",
+        "Thu": "Cz",
+        "Fri": "Pt",
+        "Sat": "So",
+        "Sun": "Nd",
+        "Working days": "Dni pracy",
+        "Working hours": "Godziny pracy",
+        "Polish public holidays are days off": "Święta państwowe w Polsce są dniami wolnymi",
+        "Extra days off": "Dodatkowe dni wolne",
+        "One date a line, e.g. 2026-12-31": "Jedna data w wierszu, np. 2026-12-31",
+        "working days": "dni robocze",
+        "Handling days (ready → ship-by date)": "Dni obsługi (gotowe → termin wysyłki)",
+        "Per carrier": "Wg przewoźnika",
+        "Carrier or delivery method": "Przewoźnik lub sposób dostawy",
+        "Handling days": "Dni obsługi",
+        "Add carrier": "Dodaj przewoźnika",
+        "Remove selected": "Usuń zaznaczone",
+        "Time zone": "Strefa czasowa",
+        "Save": "Zapisz",
+        "Cancel": "Anuluj",
+        "KPI settings saved.": "Zapisano ustawienia KPI.",
+        "„{value}” is not a time of day (HH:MM).": "„{value}” to nie jest godzina (GG:MM).",
+        "Unknown time zone „{value}”.": "Nieznana strefa czasowa „{value}”.",
+        "Tick at least one working day.": "Zaznacz co najmniej jeden dzień pracy.",
+        "The working day must end after it starts ({start}–{end}).": (
+            "Dzień pracy musi kończyć się później, niż się zaczyna ({start}–{end})."
+        ),
+        "„{value}” is not a date (YYYY-MM-DD).": "„{value}” to nie jest data (RRRR-MM-DD).",
+        "Handling days of „{carrier}” must be a whole number from 0 to 60, not „{value}”.": (
+            "Dni obsługi dla „{carrier}” muszą być liczbą całkowitą od 0 do 60, a nie „{value}”."
+        ),
+        "Handling days must be a whole number from 0 to 60.": (
+            "Dni obsługi muszą być liczbą całkowitą od 0 do 60."
+        ),
         # definitions (hover texts)
         DEFINITIONS["orders"]: "Zamówienia utworzone w okresie, bez anulowanych i zwróconych.",
         DEFINITIONS["gross"]: (

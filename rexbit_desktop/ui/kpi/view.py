@@ -8,6 +8,7 @@ showing exactly those orders.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from rexbit_desktop.services.kpi.dto import status_look
 from rexbit_desktop.services.orders.queries import MANUAL, order_list_options
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_date, format_datetime, format_decimal, language, t
+from rexbit_desktop.ui.kpi.settings import KpiSettingsDialog
 from rexbit_desktop.ui.kpi.widgets import (
     Chart,
     Tile,
@@ -72,6 +74,8 @@ class DashboardView(View):
         self.dashboard: kpi.Dashboard | None = None
         self.my_day: kpi.OperatorDay | None = None
         self.full = ctx.can(Permission.REPORTS_VIEW)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # (tests set the moment)
+        self.settings_dialog: KpiSettingsDialog | None = None
         self._options_loaded = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -122,6 +126,10 @@ class DashboardView(View):
         self.csv_button = QPushButton(t("Export CSV…"))
         self.csv_button.setObjectName("dashboard_csv")
         self.csv_button.clicked.connect(lambda: self._ask_export("csv"))
+        self.settings_button = QPushButton(t("KPI settings…"))
+        self.settings_button.setObjectName("dashboard_settings")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.settings_button.setVisible(self.ctx.can(Permission.SETTINGS_EDIT))
         bar.addWidget(QLabel(t("Period:")))
         bar.addWidget(self.period_combo)
         bar.addWidget(QLabel(t("From")))
@@ -134,7 +142,7 @@ class DashboardView(View):
         bar.addWidget(QLabel(t("Warehouse:")))
         bar.addWidget(self.warehouse_combo)
         bar.addStretch(1)
-        for b in (self.refresh_button, self.pdf_button, self.csv_button):
+        for b in (self.refresh_button, self.pdf_button, self.csv_button, self.settings_button):
             bar.addWidget(b)
         return bar
 
@@ -256,15 +264,16 @@ class DashboardView(View):
                 on_result=self._show_options,
                 on_error=lambda err: self.ctx.dialogs.error(self, err),
             )
+        moment = self.clock()
         try:
-            period = self.period(datetime.now(UTC).astimezone().date())
+            period = self.period(moment.astimezone().date())
         except ValidationError as exc:  # a custom range that ends before it starts
             self.ctx.dialogs.error(self, exc)
             return
         flt = self.filters()
         self.status_label.setText(t("Computing…"))
         self.ctx.runner.submit(
-            lambda _c: kpi.compute_dashboard(db.uow(), actor, period, filters=flt),
+            lambda _c: kpi.compute_dashboard(db.uow(), actor, period, filters=flt, now=moment),
             on_result=self.show_dashboard,
             on_error=lambda err: self.ctx.dialogs.error(self, err),
         )
@@ -456,6 +465,24 @@ class DashboardView(View):
             ),
             on_error=lambda err: self.ctx.dialogs.error(self, err),
         )
+
+    def open_settings(self) -> None:
+        """The KPI settings editor; saving recomputes the dashboard."""
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def show(settings: Any) -> None:
+            self.settings_dialog = KpiSettingsDialog(self.ctx, settings, self._settings_saved, self)
+            self.settings_dialog.open()
+
+        self.ctx.runner.submit(
+            lambda _c: kpi.get_kpi_settings(db.uow(), actor),
+            on_result=show,
+            on_error=lambda err: self.ctx.dialogs.error(self, err),
+        )
+
+    def _settings_saved(self, _settings: Any) -> None:
+        self.status_label.setText(t("KPI settings saved."))
+        self.refresh()
 
     def save_chart(self, chart: Chart, path: Path | None = None) -> Path | None:
         if path is None:
