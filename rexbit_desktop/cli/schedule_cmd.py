@@ -31,7 +31,8 @@ def list_(ctx: typer.Context, json_out: bool = JsonOption) -> None:
         )
     )
     for s in rows:
-        last = f"{_when(s.last_due_at)} {s.last_status}" if s.last_status else "-"
+        # The last run's real outcome: the queued job's state (succeeded, failed…), not just "deferred".
+        last = f"{_when(s.last_due_at)} {s.last_outcome or s.last_status}" if s.last_status else "-"
         task = s.task if s.task_registered else f"{s.task} [red](not registered)[/]"
         table.add_row(
             s.name,

@@ -154,3 +154,44 @@ def test_schedule_run_defers_ticks_of_the_last_minute_once(db, system_actor) -> 
     assert len(again) == 4 and {r.status for r in again} == {TickStatus.TAKEN}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one() == 4
+
+
+def test_the_last_run_says_how_its_job_ended(db, db_url, system_actor) -> None:  # type: ignore[no-untyped-def]
+    """A run that queued a job which failed is "failed", not "deferred" (the service, then the CLI)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
+
+    _only_mine(db)
+    sid = _add(db, "always-fails", "diagnostics:fail", args='{"message": "dostawca nie odpowiada"}')
+    due = datetime.now().astimezone().replace(microsecond=0)
+    tick = s.fire_schedule(db.uow(), system_actor, sid, due)
+    assert tick.status is TickStatus.DEFERRED
+    queued = next(i for i in s.list_schedules(db.uow(), system_actor) if i.name == "always-fails")
+    assert (queued.last_status, queued.last_outcome) == ("deferred", "todo")
+    run_workers(db, [WorkerSettings(queues=("default",), tries=1, sleep=0.1, stop_when_empty=True)])
+    ended = next(i for i in s.list_schedules(db.uow(), system_actor) if i.name == "always-fails")
+    assert (ended.last_status, ended.last_outcome) == ("deferred", "failed")
+
+    rexbit = str(Path(sys.executable).with_name("rexbit"))
+    listed = subprocess.run(
+        [rexbit, "--database-url", db_url, "schedule", "list"], capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    line = next(x for x in listed.stdout.splitlines() if "always-fails" in x)
+    assert "failed" in line and "deferred" not in line
+
+
+def test_invalid_cron_names_the_field_in_a_code() -> None:
+    with pytest.raises(s.InvalidCron) as minute:
+        s.cron_trigger("61 * * * *")
+    assert (minute.value.code, minute.value.params["field"], minute.value.params["value"]) == (
+        "invalid_cron_field",
+        "minute",
+        "61",
+    )
+    with pytest.raises(s.InvalidCron) as fields:
+        s.cron_trigger("* * *")
+    assert (fields.value.code, fields.value.params["count"]) == ("invalid_cron_fields", 3)

@@ -244,3 +244,52 @@ def test_retries_with_their_back_off_and_run_states_are_shown(qtbot, db, monkeyp
         "running",
         "failed",
     ]
+
+
+def _clipped(table) -> list[str]:  # type: ignore[no-untyped-def]
+    """Columns narrower than their title (or, for all but the last, than their widest cell)."""
+    header = table.horizontalHeader()
+    model = table.model()
+    out = []
+    for c in range(model.columnCount()):
+        if header.isSectionHidden(c):
+            continue
+        title = model.headerData(c, Qt.Orientation.Horizontal)
+        if header.sectionSize(c) < header.sectionSizeHint(c):
+            out.append(f"{title}: {header.sectionSize(c)} < title {header.sectionSizeHint(c)}")
+        elif c < model.columnCount() - 1 and header.sectionSize(c) < min(table.sizeHintForColumn(c), 380):
+            out.append(f"{title}: {header.sectionSize(c)} < contents {table.sizeHintForColumn(c)}")
+    return out
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_columns_fit_their_titles(qtbot, db, failed_jobs, language) -> None:  # type: ignore[no-untyped-def]
+    """No clipped titles ("ttempt", "integ…") in any table of the view, with or without rows."""
+    from rexbit_desktop.ui.i18n import set_language
+
+    set_language(language)
+    empty = QueuesView(make_ctx(db, Role.MANAGER))
+    qtbot.addWidget(empty)
+    empty.resize(1000, 700)
+    empty.show()
+    empty.queue_filter = "orders"  # no failed jobs there
+    empty.refresh()
+    view = QueuesView(make_ctx(db, Role.MANAGER))
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    view.refresh()
+    for v in (empty, view):
+        for name in ("queues_table", "failed_table", "retry_table", "runs_table"):
+            assert not _clipped(getattr(v, name)), (name, _clipped(getattr(v, name)))
+
+    # Widths remembered while the table was narrow or empty do not clip titles or cells later.
+    for c in range(view.failed_model.columnCount()):
+        view.failed_table.horizontalHeader().resizeSection(c, 12)
+    view.save_state()
+    again = QueuesView(view.ctx)
+    qtbot.addWidget(again)
+    again.resize(1000, 700)
+    again.show()
+    again.refresh()
+    assert not _clipped(again.failed_table), _clipped(again.failed_table)

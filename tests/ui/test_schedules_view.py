@@ -68,7 +68,7 @@ def test_schedules_list_shows_cron_next_run_and_last_result(qtbot, db, qtmodelte
     row = _select(view, "prune-failed-jobs")
     assert _cell(view, row, "Argumenty") == "hours=168"
     assert _cell(view, row, "Ostatnie uruchomienie") != ""
-    words = {"deferred": "zadanie w kolejce", "skipped": "pominięte", "task_missing": "brak zadania"}
+    words = {"deferred": "czeka w kolejce", "skipped": "pominięte", "task_missing": "brak zadania"}
     assert _cell(view, row, "Ostatni wynik").startswith(words[tick.status.value])
 
 
@@ -94,6 +94,11 @@ def test_manager_disables_enables_and_edits_cron(qtbot, db) -> None:  # type: ig
     qtbot.keyClicks(dialog.cron_edit, "*/61 * * *")
     assert not dialog.is_valid()
     assert "Nieprawidłowe wyrażenie cron" in dialog.preview.text()
+    assert "Ma pól: 4" in dialog.preview.text() and "fields" not in dialog.preview.text()
+    dialog.cron_edit.clear()
+    qtbot.keyClicks(dialog.cron_edit, "61 * * * *")
+    assert "Pole „minuta” ma nieprawidłową wartość „61”" in dialog.preview.text()
+    assert "Error" not in dialog.preview.text() and "valid" not in dialog.preview.text()
     qtbot.keyClick(dialog.cron_edit, Qt.Key.Key_Return)  # an invalid expression is not saved
     assert dialog.isVisible()
     assert schedule_service.get_schedule(db.uow(), system, "sync-orders").cron == "*/10 * * * *"
@@ -122,3 +127,25 @@ def test_operator_sees_schedules_but_cannot_change_them(qtbot, db) -> None:  # t
     assert schedule_service.get_schedule(db.uow(), Actor.system(), "sync-orders").enabled
     with pytest.raises(PermissionDenied):
         schedule_service.set_schedule(db.uow(), view.ctx.actor, "sync-orders", cron="* * * * *")
+
+
+def test_last_result_is_the_jobs_real_outcome(qtbot, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A run whose job failed says so ("zadanie nie powiodło się"), not "zadanie w kolejce"."""
+    from sqlalchemy import text
+
+    from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
+
+    monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
+    with db.engine.begin() as conn:
+        sid = conn.execute(
+            text(
+                "INSERT INTO schedules (name, task, arguments, cron) VALUES"
+                " ('always-fails', 'diagnostics:fail', '{\"message\": \"x\"}'::jsonb, '* * * * *') RETURNING id"
+            )
+        ).scalar_one()
+    due = datetime.now(schedule_service.local_timezone()).replace(microsecond=0)
+    schedule_service.fire_schedule(db.uow(), Actor.system(), sid, due)
+    run_workers(db, [WorkerSettings(queues=("default",), tries=1, sleep=0.1, stop_when_empty=True)])
+    view = _view(qtbot, db, Role.MANAGER)
+    row = _select(view, "always-fails")
+    assert _cell(view, row, "Ostatni wynik") == "zadanie nie powiodło się"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -115,8 +115,19 @@ def cron_trigger(expression: str, timezone: tzinfo | None = None) -> CronTrigger
             f"Invalid cron expression '{expression}': it has {len(fields)} fields.",
             hint="Use 'minute hour day month weekday' (e.g. '*/30 * * * *') or add seconds first "
             "('*/5 * * * * *').",
+            code="invalid_cron_fields",
+            params={"expression": expression, "count": len(fields)},
         )
     second, minute, hour, day, month, weekday = fields
+    bad = _bad_field(second, minute, hour, day, month, weekday)
+    if bad is not None:
+        name, value = bad
+        raise InvalidCron(
+            f"Invalid cron expression '{expression}': the {name} field '{value}' is not valid.",
+            hint="Fields: minute hour day month weekday (0 or 7 = Sunday), e.g. '0 2 * * *' is daily at 02:00.",
+            code="invalid_cron_field",
+            params={"expression": expression, "field": name, "value": value},
+        )
     try:
         return CronTrigger(
             second=second,
@@ -131,7 +142,32 @@ def cron_trigger(expression: str, timezone: tzinfo | None = None) -> CronTrigger
         raise InvalidCron(
             f"Invalid cron expression '{expression}': {exc}.",
             hint="Fields: minute hour day month weekday (0 or 7 = Sunday), e.g. '0 2 * * *' is daily at 02:00.",
+            code="invalid_cron",
+            params={"expression": expression},
         ) from exc
+
+
+def _bad_field(
+    second: str, minute: str, hour: str, day: str, month: str, weekday: str
+) -> tuple[str, str] | None:
+    """The first field APScheduler refuses on its own, as (field name, value): the error names the
+    field, so the app can say it in the user's language (APScheduler's own words are English)."""
+    for name, value in (
+        ("second", second),
+        ("minute", minute),
+        ("hour", hour),
+        ("day", day),
+        ("month", month),
+    ):
+        try:
+            CronTrigger(**{name: value}, timezone=UTC)
+        except ValueError:
+            return name, value
+    try:
+        CronTrigger(day_of_week=_crontab_weekdays(weekday), timezone=UTC)
+    except ValueError:
+        return "weekday", weekday
+    return None
 
 
 def fire_times(
@@ -175,6 +211,11 @@ class ScheduleInfo:
     last_message: str | None
     last_job_id: int | None
     cron_error: str | None = None
+    last_outcome: str | None = None
+    """What the last run came to: the queued job's state (``todo``, ``doing``, ``succeeded``, ``failed``,
+    ``cancelled``, ``aborted``) when a job was queued, else the tick's own status (``skipped``…)."""
+    cron_error_code: str | None = None
+    cron_error_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -207,12 +248,15 @@ class TickResult:
 def _info(s: Schedule, last: Any, now: datetime) -> ScheduleInfo:
     due: datetime | None = None
     cron_error: str | None = None
+    cron_code: str | None = None
+    cron_params: dict[str, Any] | None = None
     try:
         trigger = cron_trigger(s.cron)
         if s.enabled:
             due = trigger.get_next_fire_time(None, now)
     except InvalidCron as exc:
         cron_error = exc.message
+        cron_code, cron_params = exc.code, dict(exc.params or {})
     try:
         resolve_task(s.task)
         registered = True
@@ -235,14 +279,20 @@ def _info(s: Schedule, last: Any, now: datetime) -> ScheduleInfo:
         last_message=last["message"] if last else None,
         last_job_id=last["job_id"] if last else None,
         cron_error=cron_error,
+        last_outcome=(last["job_status"] or last["status"]) if last else None,
+        cron_error_code=cron_code,
+        cron_error_params=cron_params,
     )
 
 
 def _last_runs(uow: UnitOfWork) -> dict[int, Any]:
     rows = uow.session.execute(
         text(
-            "SELECT DISTINCT ON (schedule_id) schedule_id, due_at, status, message, job_id"
-            " FROM schedule_runs ORDER BY schedule_id, due_at DESC"
+            # The job's own state: a tick that queued a job ("deferred") says nothing of how it ended.
+            "SELECT DISTINCT ON (r.schedule_id) r.schedule_id, r.due_at, r.status, r.message, r.job_id,"
+            " j.status::text AS job_status"
+            " FROM schedule_runs r LEFT JOIN procrastinate_jobs j ON j.id = r.job_id"
+            " ORDER BY r.schedule_id, r.due_at DESC"
         )
     ).mappings()
     return {r["schedule_id"]: r for r in rows}

@@ -79,7 +79,13 @@ class ServiceView(View):
         header = table.horizontalHeader()
         for column in range(header.count()):
             if header.sectionSize(column) > max_width:
-                header.resizeSection(column, max_width)
+                header.resizeSection(column, max(max_width, header.sectionSizeHint(column)))
+
+    def fit_columns(self, table: QTableView, max_width: int = 380) -> None:
+        """Widen every column that is narrower than its title or (up to ``max_width``) its contents:
+        after each load, also over the user's remembered widths (a width saved while the table was empty
+        clipped titles and cells: "ttempt", "integ…"). Never narrows a column."""
+        fit_to_titles_and_contents(table, max_width)
 
     def save_columns(self, key: str, table: QTableView) -> None:
         self.ctx.set_setting(f"{key}/columns", table.horizontalHeader().saveState())
@@ -109,3 +115,19 @@ def selected_record(table: QTableView) -> Any:
     if not rows:
         return None
     return rows[0].data(RECORD_ROLE)
+
+
+def fit_to_titles_and_contents(table: QTableView, max_width: int = 380) -> None:
+    header = table.horizontalHeader()
+    model = table.model()
+    if model is None:
+        return
+    last = header.count() - 1
+    for column in range(header.count()):
+        if header.isSectionHidden(column):
+            continue
+        needed = header.sectionSizeHint(column)
+        if column != last or not header.stretchLastSection():
+            needed = max(needed, min(table.sizeHintForColumn(column), max_width))
+        if header.sectionSize(column) < needed:
+            header.resizeSection(column, needed)

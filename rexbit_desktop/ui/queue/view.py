@@ -364,6 +364,8 @@ class QueuesView(ServiceView):
         self.failed_model.set_rows(failed)
         self.fit_once(self.queues_table)
         self.fit_once(self.failed_table)
+        for table in (self.queues_table, self.failed_table, self.retry_table, self.runs_table):
+            self.fit_columns(table)
         if selected is not None:
             for row, job in enumerate(failed):
                 if job.id == selected.id:

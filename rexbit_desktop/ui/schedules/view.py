@@ -66,8 +66,50 @@ register(
         "claimed": "przyjęte",
         "invalid cron": "błędny cron",
         "not available": "niedostępne",
+        # the queued job's own outcome (the last run)
+        "waiting in the queue": "czeka w kolejce",
+        "running": "w toku",
+        "done": "wykonane",
+        "job failed": "zadanie nie powiodło się",
+        "job cancelled": "zadanie anulowane",
+        "job aborted": "zadanie przerwane",
+        # cron errors, phrased here from the service's code (APScheduler's own words are English)
+        "The {field} field '{value}' is not valid.": "Pole „{field}” ma nieprawidłową wartość „{value}”.",
+        "It has {count} fields; 5 are needed (minute hour day month weekday).": (
+            "Ma pól: {count}; potrzeba 5 (minuta godzina dzień miesiąc dzień-tygodnia)."
+        ),
+        "The expression is not valid.": "Wyrażenie jest nieprawidłowe.",
+        "cron second": "sekunda",
+        "cron minute": "minuta",
+        "cron hour": "godzina",
+        "cron day": "dzień miesiąca",
+        "cron month": "miesiąc",
+        "cron weekday": "dzień tygodnia",
     }
 )
+
+_OUTCOMES = {
+    "todo": "waiting in the queue",
+    "doing": "running",
+    "succeeded": "done",
+    "failed": "job failed",
+    "cancelled": "job cancelled",
+    "aborted": "job aborted",
+}
+
+
+def cron_error_text(code: str | None, params: dict[str, Any] | None) -> str:
+    """A refused cron expression in the user's words (from the service's code and parameters)."""
+    p = params or {}
+    if code == "invalid_cron_field":
+        return t(
+            "The {field} field '{value}' is not valid.",
+            field=t(f"cron {p.get('field')}"),
+            value=p.get("value"),
+        )
+    if code == "invalid_cron_fields":
+        return t("It has {count} fields; 5 are needed (minute hour day month weekday).", count=p.get("count"))
+    return t("The expression is not valid.")
 
 
 def _arguments(s: ScheduleInfo) -> str:
@@ -75,10 +117,13 @@ def _arguments(s: ScheduleInfo) -> str:
 
 
 def _last_result(s: ScheduleInfo) -> str:
+    """The last run's real outcome: the queued job's state (a run that queued a job which then failed
+    says so), else the tick's own result. The services' messages are not shown (they are English)."""
     if not s.last_status:
         return ""
-    # Tick statuses of services.schedules.TickStatus, in words of this view (other views say "failed"
-    # of other things, with another Polish ending).
+    if s.last_status == "deferred" and s.last_outcome in _OUTCOMES:
+        return t(_OUTCOMES[s.last_outcome])
+    # Tick statuses of services.schedules.TickStatus, in words of this view.
     words = {
         "deferred": t("job queued"),
         "skipped": t("skipped"),
@@ -86,12 +131,12 @@ def _last_result(s: ScheduleInfo) -> str:
         "failed": t("not queued"),
         "claimed": t("claimed"),
     }
-    text = words.get(s.last_status, s.last_status)
-    return f"{text}: {s.last_message}" if s.last_message else text
+    return words.get(s.last_status, s.last_status)
 
 
 def _result_colour(s: ScheduleInfo) -> str | None:
-    return "#b00020" if s.last_status in ("failed", "task_missing") else None
+    failed = s.last_status in ("failed", "task_missing") or s.last_outcome in ("failed", "aborted")
+    return "#b00020" if failed else None
 
 
 def _next_run(s: ScheduleInfo) -> str:
@@ -158,8 +203,10 @@ class CronDialog(QDialog):
         try:
             runs = next_runs(self.cron)
         except RexbitError as exc:
-            self.preview.setText(t("Not a valid cron expression: {reason}", reason=exc.message))
-            self.preview.setToolTip(exc.hint or "")
+            self.preview.setText(
+                t("Not a valid cron expression: {reason}", reason=cron_error_text(exc.code, exc.params))
+            )
+            self.preview.setToolTip("")
             self.preview.setStyleSheet("color: #b00020")
             ok = False
         else:
@@ -188,7 +235,9 @@ class SchedulesView(ServiceView):
                 Column(
                     t("Cron"),
                     lambda s: s.cron,
-                    tooltip=lambda s: s.cron_error,
+                    tooltip=lambda s: (
+                        cron_error_text(s.cron_error_code, s.cron_error_params) if s.cron_error else None
+                    ),
                     colour=lambda s: "#b00020" if s.cron_error else None,
                 ),
                 Column(
@@ -249,6 +298,7 @@ class SchedulesView(ServiceView):
         selected = selected_record(self.table)
         self.model.set_rows(schedules)
         self.fit_once(self.table)
+        self.fit_columns(self.table)
         if selected is not None:
             for row, s in enumerate(schedules):
                 if s.name == selected.name:
