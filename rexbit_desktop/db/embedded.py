@@ -317,6 +317,17 @@ def start_embedded(data_dir: Path) -> str:
     return str(uri).replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def restart_if_gone(data_dir: Path) -> bool:
+    """For a process attached to the embedded server (a worker, the app): start the server again when its
+    postmaster is gone (killed, crashed). True when it was gone; raises ``DatabaseUnavailable`` when it
+    does not start. Another process restarting it at the same moment is waited for (pgserver's lock)."""
+    pgdata = pgdata_dir(data_dir).resolve()
+    if running_postmaster(pgdata) is not None:
+        return False
+    start_embedded(data_dir)
+    return True
+
+
 def _before_detach(server: Any, pgdata: Path) -> None:
     """Make pgserver's last-handle-stops rule hold after crashes of others: forget dead handles, and
     follow a postmaster restarted by another process (ours may have been killed meanwhile)."""
@@ -327,8 +338,10 @@ def _before_detach(server: Any, pgdata: Path) -> None:
             info = server._postmaster_info
             if info is None or not info.is_running() or running_postmaster(pgdata) != info.pid:
                 fresh = postgres_server.PostmasterInfo.read_from_pgdata(pgdata)
-                if fresh is not None and fresh.is_running():
+                if fresh is not None and fresh.is_running() and running_postmaster(pgdata) == fresh.pid:
                     server._postmaster_info = fresh
+                elif running_postmaster(pgdata) is None:
+                    server._postmaster_info = None  # killed and not started again: nothing to stop
         times_path = pgdata / HANDLE_TIMES_FILE
         times = _read_json(times_path, {})
         if isinstance(times, dict) and times.pop(str(os.getpid()), None) is not None:

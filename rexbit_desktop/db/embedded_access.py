@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from rexbit_desktop.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -267,6 +269,17 @@ def server_class() -> Any:
                     pgexec("pg_ctl", ("-D", str(self.pgdata), "reload"), bin_path=self.bin_path,
                            user=self.system_user)  # fmt: skip
 
+        def _stop(self) -> None:
+            # pgserver signals the postmaster it attached to, which may have been killed meanwhile:
+            # psutil then raised NoSuchProcess as a traceback at exit. Stop only a live one of this pgdata.
+            info = self._postmaster_info
+            if info is None or info.process is None or not _is_live_postmaster(info.process, self.pgdata):
+                return
+            try:
+                super()._stop()
+            except psutil.Error as exc:  # it died while we stopped it: nothing left to stop
+                ps._logger.info("the embedded server was gone while stopping it: %s", exc)
+
         def ensure_postgres_running(self) -> None:
             if not POSIX:
                 super().ensure_postgres_running()
@@ -299,6 +312,15 @@ def server_class() -> Any:
             raise RuntimeError(f"the server in {self.pgdata} did not become ready (see {self.log})")
 
     return PrivateServer
+
+
+def _is_live_postmaster(proc: psutil.Process, pgdata: Path) -> bool:
+    try:
+        if not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return proc.name() == "postgres" and str(pgdata) in " ".join(proc.cmdline())
+    except (psutil.Error, ValueError):
+        return False
 
 
 def get_server(pgdata: Path) -> Any:

@@ -34,10 +34,12 @@ from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 
+from rexbit_desktop import config
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.domain.errors import DatabaseUnavailable
 from rexbit_desktop.domain.secrets import mask_secrets
 from rexbit_desktop.jobs.app import make_job_app, worker_backoff, worker_tries
+from rexbit_desktop.jobs.embedded_keeper import OutageLog, keep_embedded_server
 from rexbit_desktop.jobs.loop import run_loop
 from rexbit_desktop.jobs.worker_db import (
     QUEUE_STATS_MIN_INTERVAL,
@@ -233,6 +235,7 @@ class WorkerGroup:
         self.stop_reason: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
+        self._outage = OutageLog()
         self.started = threading.Event()
 
     @property
@@ -270,6 +273,13 @@ class WorkerGroup:
             side.append(asyncio.create_task(self._enforce_stop(), name="enforce stop"))
             if self.rescue_stalled:
                 side.append(asyncio.create_task(self._rescue_stalled(), name="rescue stalled jobs"))
+            if self.db.embedded:
+                side.append(
+                    asyncio.create_task(
+                        keep_embedded_server(config.data_dir(), poll=self.restart_poll),
+                        name="embedded server",
+                    )
+                )
             max_times = [s.max_time for s in self.settings if s.max_time]
             if max_times:
                 self._loop.call_later(
@@ -330,8 +340,9 @@ class WorkerGroup:
             try:
                 now = await asyncio.to_thread(restart_signal_time, self.db)
             except Exception as exc:  # a database hiccup must not kill the worker
-                log.warning("could not check for 'queue restart': %s", exc)
+                self._outage.failed("check for 'queue restart'", exc)
                 continue
+            self._outage.ok("check for 'queue restart'")
             if now is not None and (seen is None or now > seen):
                 self._stop_all(f"'queue restart' at {now.isoformat(timespec='seconds')}")
                 return
@@ -340,8 +351,9 @@ class WorkerGroup:
         try:
             done = await asyncio.to_thread(refresh_queue_statistics, self.db)
         except Exception as exc:  # statistics are an optimisation: never stop a worker for them
-            log.warning("could not refresh the job table's statistics: %s", exc)
+            self._outage.failed("refresh the job table's statistics", exc)
             return False
+        self._outage.ok("refresh the job table's statistics")
         if done:
             log.debug("job table analyzed (many jobs came or went)")
         return done
@@ -370,7 +382,9 @@ class WorkerGroup:
                 # chunk job failed for good) is failed now, not by the 30-minute sweep.
                 await asyncio.to_thread(fail_orphaned_runs, self.db.uow())
             except Exception as exc:
-                log.warning("could not look for stalled jobs: %s", exc)
+                self._outage.failed("look for stalled jobs", exc)
+            else:
+                self._outage.ok("look for stalled jobs")
             await asyncio.sleep(interval)
 
 

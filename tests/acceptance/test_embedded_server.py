@@ -250,3 +250,86 @@ def test_kill_9_of_a_command_in_the_middle_of_its_work(env: dict[str, str], init
     assert [u["login"] for u in json.loads(listed.stdout)] == ["system"], "the killed demo left no users"
     assert running_postmaster(initialised) is None
     assert handles(initialised) == []
+
+
+def test_an_app_attached_to_a_killed_postmaster_leaves_without_a_traceback(
+    env: dict[str, str], initialised: Path
+) -> None:
+    # pgserver signalled the dead postmaster at exit: "psutil.NoSuchProcess" printed as a traceback.
+    app = start_holder(env)
+    postmaster = running_postmaster(initialised)
+    assert postmaster is not None
+    os.kill(postmaster, signal.SIGKILL)
+    time.sleep(0.2)
+    assert app.stdin is not None and app.stderr is not None
+    app.stdin.close()
+    assert app.wait(timeout=60) == 0
+    stderr = app.stderr.read()
+    assert "Traceback" not in stderr and "NoSuchProcess" not in stderr, stderr
+    status_ok(env)  # and the next command starts the server again
+    assert running_postmaster(initialised) is None
+
+
+def test_a_worker_starts_its_killed_postmaster_again_without_flooding_its_log(
+    env: dict[str, str], initialised: Path, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "rexbit_desktop.cli", "queue", "work", "--queue=default", "--sleep=0.5"],
+            env={**env, "REXBIT_DIAGNOSTIC_TASKS": "1", "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "worker " not in log_path.read_text() and time.monotonic() < deadline:
+            assert worker.poll() is None, log_path.read_text()
+            time.sleep(0.1)
+        postmaster = running_postmaster(initialised)
+        assert postmaster is not None
+        os.kill(postmaster, signal.SIGKILL)
+
+        # Nobody else is attached: the worker itself starts the server again.
+        deadline = time.monotonic() + 30
+        restarted = None
+        while time.monotonic() < deadline:
+            restarted = running_postmaster(initialised)
+            if restarted not in (None, postmaster):
+                break
+            time.sleep(0.2)
+        assert restarted not in (None, postmaster), log_path.read_text()
+
+        # ...and goes on taking jobs.
+        deferred = subprocess.run(
+            [sys.executable, "-c", DEFER_NOOP],
+            env={**env, "REXBIT_DIAGNOSTIC_TASKS": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert deferred.returncode == 0, deferred.stderr
+        deadline = time.monotonic() + 30
+        while "diagnostics:noop succeeded" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "diagnostics:noop succeeded" in log_path.read_text(), log_path.read_text()
+        time.sleep(5)  # what used to be two warnings every 2 s
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=60)
+    text = log_path.read_text()
+    assert code == 0, text
+    rexbit_warnings = [ln for ln in text.splitlines() if "WARNING rexbit" in ln]
+    assert len(rexbit_warnings) <= 8, "\n".join(rexbit_warnings)
+    for what in ("check for 'queue restart'", "refresh the job table's statistics"):
+        assert sum(what in ln for ln in rexbit_warnings) <= 1, "\n".join(rexbit_warnings)
+    assert "NoSuchProcess" not in text
+    # The worker was the last one attached: its exit stops the server it started.
+    wait_stopped(initialised, restarted)
+
+
+DEFER_NOOP = (
+    "from rexbit_desktop.db.session import open_database\n"
+    "from rexbit_desktop.queueing import defer_job\n"
+    "defer_job(open_database(), 'diagnostics:noop')\n"
+)
