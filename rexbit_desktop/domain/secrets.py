@@ -1,7 +1,8 @@
 """Secrets in text that people see: URLs with ``user:password@`` or ``?password=…``/``?token=…``.
 
 ``mask_secrets`` is applied to whatever is displayed or logged (a feed location in ``integration list``,
-a run's message, a failed job's error, a database URL in a connection error); ``mask_url`` to one URL.
+a run's message, a failed job's error, a database URL in a connection error); ``mask_url`` to one URL;
+``restore_secrets`` puts the secrets back into an edited masked URL (the profile editor).
 """
 
 from __future__ import annotations
@@ -62,8 +63,31 @@ def mask_url(url: str | None) -> str:
     return mask_secrets(url)
 
 
+def restore_secrets(edited: str, original: str | None) -> str:
+    """An edited copy of ``mask_secrets(original)`` back to a real URL: each secret still shown as ``***``
+    (the password after ``user:``, a secret query value of the same name) takes the original's value,
+    so a form shows a URL masked and saves it unchanged; a secret typed anew is kept as typed."""
+    if MASK not in edited or not original:
+        return edited
+    found = _USERINFO.search(original)
+    old_password = found["pw"] if found else None
+    if old_password:
+        edited = _USERINFO.sub(
+            lambda m: f"{m['head']}:{old_password}@" if m["pw"] == MASK else m[0], edited, count=1
+        )
+    old_values = {m["name"].lower(): m["value"] for m in _QUERY_PARAM.finditer(original) if m["value"]}
+    return _QUERY_PARAM.sub(
+        lambda m: (
+            m["head"] + old_values[m["name"].lower()]
+            if m["value"] == MASK and m["name"].lower() in old_values
+            else m[0]
+        ),
+        edited,
+    )
+
+
 def has_secrets(text: str | None) -> bool:
     return bool(text) and mask_secrets(text) != text
 
 
-__all__ = ["MASK", "SECRET_PARAMETERS", "has_secrets", "mask_secrets", "mask_url"]
+__all__ = ["MASK", "SECRET_PARAMETERS", "has_secrets", "mask_secrets", "mask_url", "restore_secrets"]

@@ -439,3 +439,53 @@ def test_import_orders_follows_the_integrations_run_permission(qtbot, db, monkey
         from rexbit_desktop.services.shop.orders import sync_orders
 
         sync_orders(db.uow(), view.ctx.actor, integration_id=view.current.id)
+
+
+def test_profile_editor_masks_the_feed_urls_password_and_keeps_it_unless_changed(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    secret_url = "http://anna:Tajne-Haslo9@127.0.0.1:8/stany.csv?token=s3cr3t-tok&format=csv"
+    system = Actor.system()
+    feed = integrations.create_integration(db.uow(), system, type="supplier_feed", name="Hurtownia Kowalski")
+    integrations.create_import_profile(
+        db.uow(),
+        system,
+        integration_id=feed.id,
+        name="Stany",
+        source_location=secret_url,
+        format="csv",
+        mappings={"sku": "Indeks", "stock_quantity": "Stan"},
+    )
+    view = _view(qtbot, db)
+    view.select_integration(feed.id)
+    view.profiles_table.selectRow(0)
+
+    def open_editor() -> ProfileDialog:
+        dialog = view.edit_profile()
+        assert dialog is not None
+        qtbot.addWidget(dialog)
+        return dialog
+
+    dialog = open_editor()
+    shown = dialog.source_edit.text()
+    assert shown == "http://anna:***@127.0.0.1:8/stany.csv?token=***&format=csv"
+    assert "Tajne" not in shown and "s3cr3t" not in shown
+    assert "***" in dialog.source_edit.toolTip()
+    # Saved untouched: the password and the token stay as they were.
+    dialog.save()
+    assert view.ctx.dialogs.errors == []
+    assert dialog.saved is not None and dialog.saved.source_location == secret_url
+
+    # Another host, the password left as ***: kept; a new token typed: saved as typed.
+    dialog = open_editor()
+    dialog.source_edit.setText("http://anna:***@feeds.example.com/stany.csv?token=nowy-token&format=csv")
+    dialog.save()
+    assert view.ctx.dialogs.errors == []
+    assert dialog.saved is not None
+    assert dialog.saved.source_location == (
+        "http://anna:Tajne-Haslo9@feeds.example.com/stany.csv?token=nowy-token&format=csv"
+    )
+    # The list shows it masked too.
+    assert "Tajne" not in dialog.source_edit.text()
+    profile_texts = [
+        str(view.profiles_model.index(0, c).data()) for c in range(view.profiles_model.columnCount())
+    ]
+    assert not any("Tajne" in t or "nowy-token" in t for t in profile_texts), profile_texts

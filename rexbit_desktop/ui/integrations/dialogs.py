@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rexbit_desktop.domain.secrets import has_secrets, mask_url, restore_secrets
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.integrations import FeedPreviewDTO, ImportProfileDTO, IntegrationDTO
 from rexbit_desktop.ui.context import AppContext
@@ -32,6 +33,9 @@ from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 
 register(
     {
+        "The password is hidden (***); it is kept unless you type a new one.": (
+            "Hasło jest ukryte (***); zostaje zapisane, dopóki nie wpiszesz nowego."
+        ),
         "New supplier feed": "Nowy plik dostawcy",
         "Supplier feed": "Plik dostawcy",
         "PrestaShop connection": "Połączenie z PrestaShop",
@@ -260,8 +264,15 @@ class ProfileDialog(QDialog):
 
         self.name_edit = QLineEdit(profile.name if profile else "")
         self.name_edit.setObjectName("name")
-        self.source_edit = QLineEdit(profile.source_location if profile else "")
+        # The location is shown with its password and tokens masked (***) and stays editable: a secret
+        # still shown as *** keeps its saved value (restore_secrets), one typed anew replaces it.
+        self._saved_source = profile.source_location if profile else ""
+        self.source_edit = QLineEdit(mask_url(self._saved_source))
         self.source_edit.setObjectName("source")
+        if has_secrets(self._saved_source):
+            self.source_edit.setToolTip(
+                t("The password is hidden (***); it is kept unless you type a new one.")
+            )
         browse = QPushButton(t("Browse…"))
         browse.clicked.connect(self._browse)
         source_row = QHBoxLayout()
@@ -406,10 +417,14 @@ class ProfileDialog(QDialog):
     def mappings(self) -> dict[str, str]:
         return {f: c.currentText().strip() for f, c in self.mapping_combos.items() if c.currentText().strip()}
 
+    def source_location(self) -> str:
+        """The location as typed, with the saved secrets where it still shows ***."""
+        return restore_secrets(self.source_edit.text().strip(), self._saved_source)
+
     def values(self) -> dict[str, Any]:
         return {
             "name": self.name_edit.text().strip(),
-            "source_location": self.source_edit.text().strip(),
+            "source_location": self.source_location(),
             "format": self.format_combo.currentText(),
             "options": self.options(),
             "mappings": self.mappings(),
