@@ -1,7 +1,8 @@
-"""``kill -9`` of a real worker process at each step of an import through the queue: reading, staging
-each chunk (inside its transaction and just after it), applying (inside the apply's transaction and
-just after it). A second worker rescues the stalled job; the run must end ``succeeded`` with the feed
-applied exactly once — never stay ``running``.
+"""``kill -9`` of a real worker process at each step of an import through the queue: reading (after
+each chunk, and after the last), staging each chunk (inside its transaction and just after it), applying
+(inside the apply's transaction and just after it). A second worker rescues the stalled job; the run must
+end ``succeeded`` with the feed applied exactly once — never stay ``running``. A job killed twice is failed
+and so is its run, with the reason, at once.
 
 The first worker is stopped at the step by ``rexbit_desktop/faults.py`` (``REXBIT_PAUSE_AT``), so the
 kill lands there every time.
@@ -63,7 +64,17 @@ def _setup(db: Any, actor: Any, tmp_path: Path) -> tuple[int, int]:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "step",
-    ["read:1", "read-done", "stage:0", "stage:3", "staged:3", "apply", "applied"],
+    [
+        # reading: after each chunk is stored and its job deferred, then after the count is recorded
+        *(f"read:{n}" for n in range(4)),
+        "read-done",
+        # staging each chunk: inside its transaction (rolled back) and just after its commit
+        *(f"stage:{n}" for n in range(4)),
+        *(f"staged:{n}" for n in range(4)),
+        # applying: inside the apply's transaction and just after it
+        "apply",
+        "applied",
+    ],
 )
 def test_kill_9_at_each_step_of_an_import_ends_the_run_with_the_feed_applied_once(
     db: Any, db_url: str, system_actor: Any, tmp_path: Path, step: str
