@@ -240,6 +240,7 @@ def add_shop_order(
     reference: str = "KHWLILZLL",
     id_carrier: int = INPOST,
     tracking: str | None = None,
+    id_lang: int = 1,
 ) -> None:
     """An order as PrestaShop stores it: customer, delivery and invoice addresses, the order, its lines
     (``{"id_product", "id_attr", "name", "qty", "ref", "ean", "gross", "net", "rate"}``) and its carrier row."""
@@ -270,9 +271,10 @@ def add_shop_order(
             " id_customer, id_cart, id_currency, id_address_delivery, id_address_invoice, current_state, payment,"
             " module, total_paid, total_paid_tax_incl, total_paid_real, total_products_wt,"
             " total_shipping_tax_incl, invoice_date, delivery_date, valid, date_add, date_upd)"
-            " VALUES (%s, %s, 1, 1, %s, 1, %s, %s, 1, %s, %s, %s, 'Przelew bankowy', %s, %s, %s, %s, %s, %s,"
+            " VALUES (%s, %s, 1, 1, %s, %s, %s, %s, 1, %s, %s, %s, 'Przelew bankowy', %s, %s, %s, %s, %s, %s,"
             " NOW(), NOW(), 1, NOW() - INTERVAL %s MINUTE, NOW() - INTERVAL %s MINUTE)",
-            (id_order, reference, id_carrier, id_order, id_order, id_order * 10, id_order * 10 + 1, state, module,
+            (id_order, reference, id_carrier, id_lang, id_order, id_order, id_order * 10, id_order * 10 + 1, state,
+             module,
              paid, paid, total_paid_real if total_paid_real is not None else paid, str(products), shipping,
              minutes_ago + 5, minutes_ago),
         )  # fmt: skip

@@ -28,6 +28,7 @@ ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
         "id_order", "reference", "id_shop", "id_carrier", "id_customer", "id_currency",
         "id_address_delivery", "id_address_invoice", "current_state", "payment", "module", "total_paid",
         "total_paid_real", "total_shipping_tax_incl", "total_discounts_tax_incl", "date_add", "date_upd",
+        "id_lang",
     ),
     "order_detail": (
         "id_order", "id_order_detail", "product_id", "product_attribute_id", "product_name",
@@ -44,6 +45,7 @@ ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
     "customer": ("id_customer", "firstname", "lastname", "email", "company"),
     "country": ("id_country", "iso_code"),
     "currency": ("id_currency", "iso_code"),
+    "lang": ("id_lang", "iso_code"),
 }  # fmt: skip
 
 
@@ -123,6 +125,8 @@ class ShopOrder:
     carrier_name: str | None = None
     carrier_url: str | None = None
     currency: str | None = None
+    language: str | None = None
+    """The customer's language (``iso_code`` of the order's ``id_lang``): the e-mails' language."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +241,7 @@ class ShopOrders:
                 current_state=int(r[7]), payment=str(r[8] or ""), module=_text(r[9]),
                 total_paid=_decimal(r[10]), total_paid_real=_decimal(r[11]), shipping_gross=_decimal(r[12]),
                 discounts_gross=_decimal(r[13]), discounts_net=_decimal(r[14]), date_add=r[15],
-                date_upd=r[16],
+                date_upd=r[16], language=(_text(r[17]) or "").lower() or None,
             )
             for r in rows
         ]  # fmt: skip

@@ -24,8 +24,9 @@ SELECT NOW(),
 SELECT o.id_order, o.reference, o.id_carrier, o.id_customer, o.id_currency, o.id_address_delivery,
        o.id_address_invoice, o.current_state, o.payment, o.module, o.total_paid, o.total_paid_real,
        o.total_shipping_tax_incl, o.total_discounts_tax_incl, o.total_discounts_tax_excl, o.date_add,
-       o.date_upd
+       o.date_upd, l.iso_code
 FROM `{p}orders` o
+LEFT JOIN `{p}lang` l ON l.id_lang = o.id_lang
 WHERE o.id_shop = %(id_shop)s
   AND (o.date_upd > %(after_date)s OR (o.date_upd = %(after_date)s AND o.id_order > %(after_id)s))
 ORDER BY o.date_upd, o.id_order
@@ -36,8 +37,9 @@ LIMIT %(limit)s;
 SELECT o.id_order, o.reference, o.id_carrier, o.id_customer, o.id_currency, o.id_address_delivery,
        o.id_address_invoice, o.current_state, o.payment, o.module, o.total_paid, o.total_paid_real,
        o.total_shipping_tax_incl, o.total_discounts_tax_incl, o.total_discounts_tax_excl, o.date_add,
-       o.date_upd
+       o.date_upd, l.iso_code
 FROM `{p}orders` o
+LEFT JOIN `{p}lang` l ON l.id_lang = o.id_lang
 WHERE o.id_shop = %(id_shop)s AND o.id_order IN %(ids)s
 ORDER BY o.id_order;
 

@@ -10,6 +10,7 @@ e-mail under the key (order, template, "status:<status>@<time of the change>"): 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -60,6 +61,28 @@ def parse_rules(section: Any) -> list[MailRule]:
     return result
 
 
+DEFAULT_LANGUAGE = "pl"
+
+
+def default_language(session: Session) -> str:
+    """The language of e-mails to orders that have none of their own (typed in by hand): kept in the
+    same settings section as the rules (read with the order settings, no extra query)."""
+    section = settings_section(session, SECTION)
+    value = section.get("default_language") if isinstance(section, dict) else None
+    return str(value) if value else DEFAULT_LANGUAGE
+
+
+def _check_language(code: str) -> str:
+    code = code.strip().lower()
+    if not re.fullmatch(r"[a-z]{2}", code):
+        raise ValidationError(
+            f"'{code}' is not a language code (two letters: pl, en, de …).",
+            code="mail_bad_language",
+            params={"language": code},
+        )
+    return code
+
+
 def mail_rules(session: Session) -> list[MailRule]:
     return parse_rules(settings_section(session, SECTION))
 
@@ -75,11 +98,32 @@ def get_mail_rules(uow: UnitOfWork, actor: Actor) -> list[MailRule]:
         return mail_rules(uow.session)
 
 
-def save_mail_rules(uow: UnitOfWork, actor: Actor, rules: list[MailRule]) -> list[MailRule]:
-    """Replace the rules (settings, manager/admin). Unknown statuses and templates are refused."""
+@dataclass(frozen=True)
+class MailSettings:
+    rules: list[MailRule]
+    default_language: str
+
+
+def get_mail_settings(uow: UnitOfWork, actor: Actor) -> MailSettings:
+    actor.require(Permission.VIEW)
+    with uow:
+        return MailSettings(mail_rules(uow.session), default_language(uow.session))
+
+
+def save_mail_rules(
+    uow: UnitOfWork, actor: Actor, rules: list[MailRule], *, default_language: str | None = None
+) -> list[MailRule]:
+    """Replace the rules (settings, manager/admin), and the default language when given (else it is
+    kept). Unknown statuses and templates are refused."""
     actor.require(Permission.SETTINGS_EDIT)
     with uow:
         s = uow.session
+        section = settings_section(s, SECTION)
+        language = (
+            _check_language(default_language)
+            if default_language is not None
+            else (section.get("default_language") if isinstance(section, dict) else None)
+        )
         known = set(s.scalars(select(MailTemplate.code)))
         for rule in rules:
             parse_status(rule.status)
@@ -90,7 +134,9 @@ def save_mail_rules(uow: UnitOfWork, actor: Actor, rules: list[MailRule]) -> lis
                 )
             if rule.sources is not None and not all(isinstance(x, str) and x for x in rule.sources):
                 raise ValidationError("A rule's sources are order sources such as manual or prestashop.")
-        value = {"rules": [asdict(r) for r in rules]}
+        value: dict[str, Any] = {"rules": [asdict(r) for r in rules]}
+        if language:
+            value["default_language"] = language
         s.execute(
             pg_insert(OrderSetting)
             .values(key=SECTION, value=value, updated_by=actor.login)

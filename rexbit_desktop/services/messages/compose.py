@@ -140,6 +140,15 @@ def mail_details(session: Session, orders: list[Order]) -> dict[int, OrderDetail
     }
 
 
+def order_language(session: Session, order: Order) -> str:
+    """The language of the order's e-mails: the order's own (a shop order's, from its ``id_lang``), else
+    the default of the mail settings (orders typed in), else Polish; a template missing in that language
+    falls back to Polish (``load_template``)."""
+    from rexbit_desktop.services.messages.automation import default_language
+
+    return str((order.meta or {}).get("language") or default_language(session))
+
+
 def _recipient(order: Order, detail: Any) -> str:
     email = (order.customer_email or "").strip()
     if not email:
@@ -148,11 +157,13 @@ def _recipient(order: Order, detail: Any) -> str:
         raise ValidationError(
             f"Order {order.number} has no customer e-mail address.",
             hint="Add the e-mail to the customer's address, then send again.",
+            code="mail_no_address",
+            params={"number": order.number},
         )
     return email
 
 
-def _message_id(from_address: str) -> str:
+def message_id_for(from_address: str) -> str:
     domain = from_address.rsplit("@", 1)[-1] or "rexbit.local"
     return f"<rexbit.{uuid.uuid4().hex}@{domain}>"
 
@@ -176,7 +187,7 @@ def prepare(
         row, config = load_account(session, account)
         cache["account", account] = (row.id, config)
     account_id, cfg = cache["account", account]
-    language = str((order.meta or {}).get("language") or "pl")
+    language = order_language(session, order)
     if ("template", template_code, language) not in cache:
         cache["template", template_code, language] = load_template(session, template_code, language)
     template: TemplateSource = cache["template", template_code, language]
@@ -201,7 +212,7 @@ def prepare(
         "template_code": template.code,
         "trigger": trigger[:200],
         "idempotency_key": f"order:{order.id}:{template.code}:{trigger}"[:400],
-        "message_id": _message_id(cfg["from_address"]),
+        "message_id": message_id_for(cfg["from_address"]),
         "from_address": sender(cfg),
         "to_address": to,
         "reply_to": cfg.get("reply_to"),

@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import json
 import uuid
+from email.utils import parseaddr
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from rexbit_desktop.adapters.mail.config import sender
 from rexbit_desktop.db.models.mail import MailMessage
-from rexbit_desktop.db.models.orders import Order
+from rexbit_desktop.db.models.orders import Order, OrderAuditLog
 from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.errors import NotFound, RexbitError, ValidationError
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.services.messages.compose import OutgoingMessage, mail_details, prepare
+from rexbit_desktop.services.messages.accounts import load_account
+from rexbit_desktop.services.messages.compose import OutgoingMessage, mail_details, message_id_for, prepare
 from rexbit_desktop.services.orders.workflow import find_order
 
 SEND_TASK = "mail:send_message"
@@ -157,6 +160,9 @@ def send_order_mail(
 class BulkResult:
     sent: list[OutgoingMessage] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    """Order number → why it got no e-mail (the CLI's text)."""
+    refusals: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
+    """Order number → (error code, params), for the GUI to say it in the user's language."""
 
 
 def send_bulk_mail(
@@ -178,11 +184,91 @@ def send_bulk_mail(
             order = orders.get(number)
             if order is None:
                 result.errors[number] = f"There is no order '{number}'."
+                result.refusals[number] = ("order_not_found", {"number": number})
                 continue
             try:
                 prepared.append(prepare(s, actor, order, details[order.id], template_code, trigger))
             except RexbitError as exc:
                 result.errors[number] = exc.message
+                code = exc.code if isinstance(exc.code, str) else None
+                result.refusals[number] = (code, {**exc.params, "message": exc.message})
         result.sent.extend(_store(s, prepared))
         uow.commit()
     return result
+
+
+RESENDABLE = ("uncertain", "failed")
+
+
+def resend_message(
+    uow: UnitOfWork, actor: Actor, message_id: int, *, request_id: str | None = None
+) -> OutgoingMessage:
+    """Send again an e-mail that may not have arrived (``uncertain``) or that failed: the same text and
+    attachments as a new outbox message (a new idempotency key and ``Message-ID``, so the recipient's
+    mailbox does not take it for the first), queued; the order's audit log records who asked.
+
+    ``request_id`` names the operator's click: the same id twice queues one copy."""
+    actor.require(Permission.ORDERS_EDIT)
+    request = request_id or uuid.uuid4().hex
+    with uow:
+        s = uow.session
+        old = s.get(MailMessage, message_id)
+        if old is None:
+            raise NotFound(f"There is no outbox message {message_id}.")
+        if old.state not in RESENDABLE:
+            raise ValidationError(
+                f"Message {message_id} is {old.state}: only an uncertain or failed e-mail is sent again.",
+                code="mail_not_resendable",
+                params={"state": old.state},
+            )
+        order = s.get(Order, old.order_id) if old.order_id is not None else None
+        account_id, from_address = old.account_id, old.from_address
+        if account_id is None:  # its account was deleted: the default one sends it
+            row, cfg = load_account(s)
+            account_id, from_address = row.id, sender(cfg)
+        template = old.template_code or "custom"
+        trigger = f"resend:{old.id}:{request}"
+        values = {
+            "order_id": old.order_id,
+            "account_id": account_id,
+            "template_code": old.template_code,
+            "trigger": trigger[:200],
+            "idempotency_key": f"order:{old.order_id}:{template}:{trigger}"[:400],
+            "message_id": message_id_for(parseaddr(from_address)[1]),
+            "from_address": from_address,
+            "to_address": old.to_address,
+            "reply_to": old.reply_to,
+            "subject": old.subject,
+            "body_text": old.body_text,
+            "body_html": old.body_html,
+            "attachments": list(old.attachments or []),
+            "created_by": actor.login,
+        }
+        shown = {
+            "order_number": order.number if order is not None else "",
+            "template_code": old.template_code,
+            "to_address": old.to_address,
+            "from_address": from_address,
+            "subject": old.subject,
+            "body_text": old.body_text,
+            "body_html": old.body_html,
+            "attachments": [str(a.get("filename")) for a in old.attachments or [] if isinstance(a, dict)],
+        }
+        result = _store(s, [(values, shown)])[0]
+        if result.created and order is not None:
+            s.add(
+                OrderAuditLog(
+                    order_id=order.id,
+                    actor=actor.login,
+                    action="mail_resent",
+                    details={
+                        "message": old.id,
+                        "state": old.state,
+                        "new_message": result.id,
+                        "subject": old.subject,
+                        "to": old.to_address,
+                    },
+                )
+            )
+        uow.commit()
+        return result

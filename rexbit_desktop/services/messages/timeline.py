@@ -42,6 +42,14 @@ class TimelineEntry:
     attempts: list[AttemptDTO] = field(default_factory=list)
     matched_by: str | None = None
     id: int = 0
+    resend_of: int | None = None
+    """The message this one sends again (``resend_message``)."""
+
+
+def _resend_of(trigger: str) -> int | None:
+    kind, _, rest = trigger.partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if kind == "resend" and number.isdigit() else None
 
 
 def order_timeline(uow: UnitOfWork, actor: Actor, number: str) -> list[TimelineEntry]:
@@ -82,6 +90,7 @@ def order_timeline(uow: UnitOfWork, actor: Actor, number: str) -> list[TimelineE
                 error=m.last_error,
                 attempts=attempts.get(m.id, []),
                 id=m.id,
+                resend_of=_resend_of(m.trigger),
             )
             for m in messages
         ]

@@ -239,5 +239,6 @@ def map_shop_order(o: ShopOrder, shop: ShopContext, catalog: Catalog, run: RunTa
         integration_id=shop.integration.id,
         created_at=o.date_add.replace(tzinfo=shop.zone),
         initial_status=status.value if status else None,
-        metadata={SOURCE: meta},
+        # The customer's language picks the language of the e-mails to them (services/messages).
+        metadata={SOURCE: meta, **({"language": o.language} if o.language else {})},
     )
