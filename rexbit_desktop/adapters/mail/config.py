@@ -43,15 +43,23 @@ KNOWN_KEYS = frozenset(
 SECRET_KEYS = ("password", "imap_password")
 
 
-def _fail(message: str, hint: str | None = None) -> ValidationError:
-    return ValidationError(f"Mail account: {message}", hint=hint)
+def _fail(
+    message: str, hint: str | None = None, *, key: str = "", problem: str = "invalid"
+) -> ValidationError:
+    """``key`` + ``problem`` (required, port, address, env_name, invalid) let the GUI name the field."""
+    return ValidationError(
+        f"Mail account: {message}",
+        hint=hint,
+        code="mail_account_invalid",
+        params={"key": key, "problem": problem},
+    )
 
 
 def _text(cfg: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = cfg.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise _fail(f"'{key}' is required.")
+            raise _fail(f"'{key}' is required.", key=key, problem="required")
         return None
     if not isinstance(value, str):
         raise _fail(f"'{key}' must be a text.")
@@ -63,13 +71,13 @@ def _port(cfg: dict[str, Any], key: str, default: int) -> int:
     if value is None or value == "":
         return default
     if isinstance(value, bool):
-        raise _fail(f"'{key}' must be a port number.")
+        raise _fail(f"'{key}' must be a port number.", key=key, problem="port")
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise _fail(f"'{key}' must be a port number, not '{value}'.") from None
+        raise _fail(f"'{key}' must be a port number, not '{value}'.", key=key, problem="port") from None
     if not 1 <= number <= 65535:
-        raise _fail(f"'{key}' must be between 1 and 65535, not {number}.")
+        raise _fail(f"'{key}' must be between 1 and 65535, not {number}.", key=key, problem="port")
     return number
 
 
@@ -83,7 +91,7 @@ def _security(cfg: dict[str, Any], key: str) -> str:
 def _address(cfg: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = _text(cfg, key, required=required)
     if value is not None and not _ADDRESS.match(value):
-        raise _fail(f"'{key}' is not an e-mail address: '{value}'.")
+        raise _fail(f"'{key}' is not an e-mail address: '{value}'.", key=key, problem="address")
     return value
 
 
@@ -92,7 +100,9 @@ def _secret(cfg: dict[str, Any], out: dict[str, Any], key: str, env_key: str) ->
     if env is not None and env != "":
         if not isinstance(env, str) or not _ENV_NAME.match(env):
             raise _fail(
-                f"'{env_key}' must be the name of an environment variable, e.g. REXBIT_SMTP_PASSWORD."
+                f"'{env_key}' must be the name of an environment variable, e.g. REXBIT_SMTP_PASSWORD.",
+                key=env_key,
+                problem="env_name",
             )
         if cfg.get(key):
             raise _fail(f"give either '{key}' or '{env_key}', not both.")
@@ -125,7 +135,7 @@ def validate_mail_config(cfg: dict[str, Any]) -> dict[str, Any]:
     try:
         Address(display_name=from_name, addr_spec=out["from_address"])
     except (HeaderParseError, ValueError, IndexError) as exc:
-        raise _fail(f"'from_name' / 'from_address' do not make a sender: {exc}") from None
+        raise _fail(f"'from_name' / 'from_address' do not make a sender: {exc}", key="from_name") from None
     out["from_name"] = from_name
     out["reply_to"] = _address(merged, "reply_to")
     timeout = merged.get("timeout")
@@ -170,6 +180,8 @@ def resolve_password(cfg: dict[str, Any], *, imap: bool = False) -> str:
             raise ConfigurationError(
                 f"The mail password's environment variable {env} is not set.",
                 hint=f"Set {env} for the process that sends or fetches mail (the worker, rexbit serve).",
+                code="mail_password_env_missing",
+                params={"env": env},
             )
         return value
     value = cfg.get(key) or ""

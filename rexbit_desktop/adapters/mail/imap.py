@@ -44,6 +44,7 @@ class ImapFolder:
             raise ImapError(
                 "The mail account has no IMAP server for replies.",
                 hint="Set imap_host (and imap_port, imap_folder) on the account.",
+                params={"problem": "no_imap"},
             )
         self.cfg = cfg
         self.imap: imaplib.IMAP4 | None = None
@@ -64,6 +65,7 @@ class ImapFolder:
             raise ImapError(
                 f"TLS with the IMAP server {_where(cfg)} failed: {exc.reason or exc}.",
                 hint="Check the port and the IMAP security setting (SSL: 993, STARTTLS: 143).",
+                params={"problem": "tls", "where": _where(cfg), "reason": str(exc.reason or exc)},
             ) from None
         except (OSError, imaplib.IMAP4.error) as exc:
             reason = (
@@ -74,6 +76,7 @@ class ImapFolder:
             raise ImapError(
                 f"Cannot reach the IMAP server {_where(cfg)}: {reason}.",
                 hint="Check the IMAP host name and port.",
+                params={"problem": "unreachable", "where": _where(cfg), "reason": reason},
             ) from None
         self.imap = imap
         try:
@@ -88,12 +91,14 @@ class ImapFolder:
                 raise ImapError(
                     f"The IMAP server {_where(cfg)} refused the login '{login}': {_reason(exc)}.",
                     hint="Check the IMAP login and password of the mail account.",
+                    params={"problem": "login", "where": _where(cfg), "login": login, "reply": _reason(exc)},
                 ) from None
             status, data = imap.select(_quote(cfg["imap_folder"]), readonly=True)
             if status != "OK":
                 raise ImapError(
                     f"The IMAP folder '{cfg['imap_folder']}' cannot be opened: {_reason(data)}.",
                     hint="Check imap_folder (usually INBOX).",
+                    params={"problem": "folder", "folder": cfg["imap_folder"], "reason": _reason(data)},
                 )
             _, resp = imap.response("UIDVALIDITY")
             self.uidvalidity = int(resp[0]) if resp and resp[0] else 0

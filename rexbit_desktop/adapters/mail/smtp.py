@@ -28,9 +28,17 @@ class MailDeliveryError(RexbitError):
     temporary = False
 
     def __init__(
-        self, message: str, *, code: int | None = None, reply: str | None = None, hint: str | None = None
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        reply: str | None = None,
+        hint: str | None = None,
+        params: dict[str, object] | None = None,
     ):
-        super().__init__(message, hint=hint)
+        # ``params["problem"]`` (login, tls, unreachable, no_starttls, refused) lets the GUI say it in
+        # Polish; ``code`` here is the server's reply code.
+        super().__init__(message, hint=hint, params=params)
         self.code = code
         self.reply = reply
 
@@ -62,9 +70,10 @@ def _text(reply: bytes | str) -> str:
 def refused(code: int, reply: bytes | str, what: str) -> MailDeliveryError:
     text = _text(reply).strip()
     message = f"The mail server answered {code} {text} ({what})."
+    params: dict[str, object] = {"problem": "refused", "reply": f"{code} {text}"}
     if 400 <= code < 500:
-        return TemporaryMailError(message, code=code, reply=f"{code} {text}")
-    return PermanentMailError(message, code=code, reply=f"{code} {text}")
+        return TemporaryMailError(message, code=code, reply=f"{code} {text}", params=params)
+    return PermanentMailError(message, code=code, reply=f"{code} {text}", params=params)
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
@@ -112,6 +121,7 @@ class SmtpSession:
                         raise PermanentMailError(
                             f"The mail server {_where(cfg)} does not offer STARTTLS.",
                             hint="Choose security 'ssl' (port 465) or, on a trusted network only, 'none'.",
+                            params={"problem": "no_starttls", "where": _where(cfg)},
                         )
                     smtp.starttls(context=context)
                     smtp.ehlo()
@@ -128,11 +138,13 @@ class SmtpSession:
                 code=exc.smtp_code,
                 reply=text,
                 hint="Check the login and password of the mail account.",
+                params={"problem": "login", "where": _where(cfg), "login": cfg["login"], "reply": text},
             ) from None
         except ssl.SSLError as exc:
             raise TemporaryMailError(
                 f"TLS with the mail server {_where(cfg)} failed: {exc.reason or exc}.",
                 hint="Check the port and the security setting (STARTTLS: 587, SSL: 465).",
+                params={"problem": "tls", "where": _where(cfg), "reason": str(exc.reason or exc)},
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise refused(exc.smtp_code, exc.smtp_error, f"greeting of {_where(cfg)}") from None
@@ -145,6 +157,7 @@ class SmtpSession:
             raise TemporaryMailError(
                 f"Cannot reach the mail server {_where(cfg)}: {reason}.",
                 hint="Check the host name and port, and that this computer may connect to it.",
+                params={"problem": "unreachable", "where": _where(cfg), "reason": reason},
             ) from None
         self.smtp = smtp
         return self

@@ -55,6 +55,8 @@ def load_account(session: Session, name: str | None = None) -> tuple[MailAccount
         raise NotFound(
             f"There is no mail account '{name}'." if name else "No mail account is set up.",
             hint="Add one: rexbit mail account set NAME --smtp-host=… --from=… (see docs/messages.md).",
+            code="mail_no_account",
+            params={"name": name or ""},
         )
     return row, validate_mail_config(dict(row.config or {}))
 
@@ -146,6 +148,10 @@ class AccountCheck:
     account: str
     ok: bool
     detail: str
+    recipient: str = ""
+    """The test e-mail's recipient."""
+    messages: int | None = None
+    """The messages in the reply folder (the inbox check)."""
 
 
 def send_test_mail(
@@ -172,7 +178,7 @@ def send_test_mail(
         reply = session.send(cfg["from_address"], [recipient], msg.as_bytes(policy=SMTP_POLICY))
     finally:
         session.close()
-    return AccountCheck(name, True, f"sent to {recipient}: {reply.code} {reply.text}")
+    return AccountCheck(name, True, f"sent to {recipient}: {reply.code} {reply.text}", recipient=recipient)
 
 
 def check_inbox(uow: UnitOfWork, actor: Actor, *, account: str | None = None) -> AccountCheck:
@@ -183,4 +189,6 @@ def check_inbox(uow: UnitOfWork, actor: Actor, *, account: str | None = None) ->
         name = row.name
     with ImapFolder(cfg) as folder:
         count = len(folder.uids_after(0))
-    return AccountCheck(name, True, f"folder {cfg['imap_folder']} on {cfg['imap_host']}: {count} message(s)")
+    return AccountCheck(
+        name, True, f"folder {cfg['imap_folder']} on {cfg['imap_host']}: {count} message(s)", messages=count
+    )

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from email.utils import parseaddr
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import select, text

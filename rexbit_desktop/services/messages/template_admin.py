@@ -9,10 +9,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from rexbit_desktop.db.models.mail import MailTemplate
 from rexbit_desktop.db.session import UnitOfWork
+from rexbit_desktop.domain.errors import NotFound
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.services.messages.compose import OutgoingMessage, load_template
+from rexbit_desktop.services.messages.accounts import load_account
+from rexbit_desktop.services.messages.compose import OutgoingMessage, load_template, mail_details
 from rexbit_desktop.services.messages.outbox import enqueue
-from rexbit_desktop.services.messages.templates import VARIABLES, TemplateSource, check_template
+from rexbit_desktop.services.messages.templates import (
+    VARIABLES,
+    RenderedMail,
+    TemplateSource,
+    check_template,
+    order_context,
+    render,
+)
+from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.orders.workflow import find_order
 
 
@@ -77,3 +87,21 @@ def preview_template(uow: UnitOfWork, actor: Actor, number: str, code: str) -> O
     with uow:
         order = find_order(uow.session, number)
         return enqueue(uow.session, actor, order, code, "preview", dry_run=True)
+
+
+def preview_source(uow: UnitOfWork, actor: Actor, number: str, source: TemplateSource) -> RenderedMail:
+    """A template as it is being edited (not saved yet), checked, then rendered for one order."""
+    actor.require(Permission.VIEW)
+    check_template(source)
+    with uow:
+        s = uow.session
+        order = find_order(s, number)
+        try:
+            _row, cfg = load_account(s)
+            documents_url = cfg.get("documents_url") or ""
+        except NotFound:  # no account yet: the link renders empty
+            documents_url = ""
+        context = order_context(
+            mail_details(s, [order])[order.id], load_settings(s), documents_url=documents_url
+        )
+        return render(source, context)

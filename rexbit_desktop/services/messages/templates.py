@@ -192,11 +192,14 @@ _HTML = _environment(True)
 class TemplateRefused(ValidationError):
     """The template cannot be used."""
 
-    def __init__(self, field_name: str, line: int | None, reason: str) -> None:
+    def __init__(self, field_name: str, line: int | None, reason: str, kind: str = "error") -> None:
         where = FIELD_LABELS.get(field_name, field_name) + (f", line {line}" if line else "")
         super().__init__(
             f"The template's {where}: {reason}",
             hint="Use only the variables listed beside the editor, e.g. {{ order.number }}.",
+            code="mail_template_refused",
+            # kind: syntax, unknown (variable), forbidden (the sandbox), error (e.g. {{ 1/0 }})
+            params={"field": field_name, "line": line, "kind": kind, "reason": reason},
         )
         self.field = field_name
         self.line = line
@@ -222,16 +225,16 @@ def render_field(field_name: str, source: str, context: dict[str, Any]) -> str:
     try:
         template = _compiled(field_name == "body_html", source)
     except TemplateSyntaxError as exc:
-        raise TemplateRefused(field_name, exc.lineno, exc.message or str(exc)) from None
+        raise TemplateRefused(field_name, exc.lineno, exc.message or str(exc), "syntax") from None
     try:
         text = template.render(context)
     except TemplateError as exc:  # undefined variable, sandbox refusal
         reason = exc.message or str(exc)
         if "is unsafe" in reason or "SecurityError" in type(exc).__name__:
-            reason = f"not allowed ({reason})"
+            reason, kind = f"not allowed ({reason})", "forbidden"
         else:
-            reason = f"unknown variable ({reason})"
-        raise TemplateRefused(field_name, _template_line(exc.__traceback__), reason) from None
+            reason, kind = f"unknown variable ({reason})", "unknown"
+        raise TemplateRefused(field_name, _template_line(exc.__traceback__), reason, kind) from None
     except Exception as exc:  # e.g. {{ 1/0 }}, a wrong filter argument
         raise TemplateRefused(
             field_name, _template_line(exc.__traceback__), f"{type(exc).__name__}: {exc}"

@@ -45,6 +45,7 @@ from rexbit_desktop.services.orders.queries import (
 )
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_decimal, language, register, t
+from rexbit_desktop.ui.mail.bulk_send import add_bulk_mail
 from rexbit_desktop.ui.orders.bulk import BulkBar
 from rexbit_desktop.ui.orders.labels import (
     FULFILLMENT_LABELS,
@@ -226,6 +227,7 @@ class OrderListPanel(QWidget):
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message_label.hide()
         self.bulk = BulkBar(self)
+        self.bulk_mail = add_bulk_mail(self.bulk)  # ui/mail/bulk_send.py
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         self.filters.search.returnPressed.connect(self._search_entered)
         self._reselect: set[str] = set()

@@ -31,12 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services.messages.compose import OutgoingMessage
-from rexbit_desktop.services.messages.outbox import send_order_mail
+from rexbit_desktop.services.messages.outbox import resend_message, send_order_mail
 from rexbit_desktop.services.messages.template_admin import list_templates, preview_template
 from rexbit_desktop.services.messages.timeline import TimelineEntry
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
+from rexbit_desktop.ui.mail.strings import phrase_mail_error
 from rexbit_desktop.ui.runner import TaskError
 
 register(
@@ -70,8 +72,22 @@ register(
         "Only the plain-text body is sent when you edit it.": (
             "Po zmianie treści wysyłana jest tylko wersja tekstowa."
         ),
+        "Send again…": "Wyślij ponownie…",
+        "Send again": "Wyślij ponownie",
+        "Send the e-mail „{subject}” to {email} again? It may have arrived already.": (
+            "Wysłać ponownie e-mail „{subject}” do {email}? Mógł już dotrzeć."
+        ),
+        "Send the e-mail „{subject}” to {email} again?": "Wysłać ponownie e-mail „{subject}” do {email}?",
+        "Sends again message {n} (the earlier attempt: see above).": (
+            "Ponowna wysyłka wiadomości nr {n} (wcześniejsza próba – patrz wyżej)."
+        ),
+        "The e-mail to {email} is queued again; the tab shows when it was sent.": (
+            "Wiadomość do {email} ponownie czeka w kolejce; zakładka pokaże, kiedy zostanie wysłana."
+        ),
     }
 )
+
+RESENDABLE = ("uncertain", "failed")
 
 STATES = {
     s: f"Mail state {s}" for s in ("queued", "sending", "retrying", "sent", "failed", "uncertain", "received")
@@ -92,6 +108,8 @@ def entry_details(e: TimelineEntry) -> str:
     if e.attachments:
         lines.append(f"{t('Attachments')}: {', '.join(e.attachments)}")
     lines.append("Message-ID: " + e.message_id)
+    if e.resend_of:
+        lines.append(t("Sends again message {n} (the earlier attempt: see above).", n=e.resend_of))
     for a in e.attempts:
         lines.append(
             t("Attempt {n}: {outcome}", n=a.attempt, outcome=a.outcome)
@@ -242,6 +260,11 @@ class MessagesPanel(QWidget):
         self.send_button = QPushButton(t("Send e-mail…"))
         self.send_button.setObjectName("detail_send_mail")
         self.send_button.clicked.connect(self.open_send_dialog)
+        self.resend_button = QPushButton(t("Send again…"))
+        self.resend_button.setObjectName("detail_resend_mail")
+        self.resend_button.setToolTip(t("Mail state uncertain") + " / " + t("Mail state failed"))
+        self.resend_button.setEnabled(False)
+        self.resend_button.clicked.connect(self.resend_selected)
         self.empty = QLabel(t("No messages yet."))
         split = QSplitter()
         split.setOrientation(split.orientation().Vertical)
@@ -250,6 +273,7 @@ class MessagesPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.empty)
         row.addStretch(1)
+        row.addWidget(self.resend_button)
         row.addWidget(self.send_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -279,6 +303,54 @@ class MessagesPanel(QWidget):
     def _show(self, row: int) -> None:
         if 0 <= row < len(self.entries):
             self.details.setPlainText(entry_details(self.entries[row]))
+        entry = self.selected_entry()
+        self.resend_button.setEnabled(
+            entry is not None and entry.kind == "sent" and entry.state in RESENDABLE
+            and self.ctx.can(Permission.ORDERS_EDIT)
+        )  # fmt: skip
+
+    def selected_entry(self) -> TimelineEntry | None:
+        row = self.table.currentRow()
+        return self.entries[row] if 0 <= row < len(self.entries) else None
+
+    def resend_selected(self) -> None:
+        """Send the selected uncertain or failed e-mail again, after a confirmation that defaults to No."""
+        entry = self.selected_entry()
+        if entry is None or entry.kind != "sent" or entry.state not in RESENDABLE:
+            return
+        question = (
+            "Send the e-mail „{subject}” to {email} again? It may have arrived already."
+            if entry.state == "uncertain"
+            else "Send the e-mail „{subject}” to {email} again?"
+        )
+        if not self.ctx.dialogs.confirm(
+            self, t("Send again"), t(question, subject=entry.subject, email=entry.to_address)
+        ):
+            return
+        db, actor, message, request = self.ctx.db, self.ctx.actor, entry.id, uuid.uuid4().hex
+        self.resend_button.setEnabled(False)
+
+        def done(m: OutgoingMessage) -> None:
+            self.sent.emit()
+            self.ctx.dialogs.info(
+                self,
+                t("Mail queued"),
+                t(
+                    "The e-mail to {email} is queued again; the tab shows when it was sent.",
+                    email=m.to_address,
+                ),
+            )
+
+        def failed(error: TaskError) -> None:
+            self._show(self.table.currentRow())
+            message_text, hint = phrase_mail_error(error.exception)
+            self.ctx.dialogs.info(self, t("Send again"), message_text + (f"\n{hint}" if hint else ""))
+
+        self.ctx.runner.submit(
+            lambda _c: resend_message(db.uow(), actor, message, request_id=request),
+            on_result=done,
+            on_error=failed,
+        )
 
     def open_send_dialog(self) -> None:
         dialog = self.ask_dialog()

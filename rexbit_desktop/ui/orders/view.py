@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.mail.panel import add_mail_settings_tab
 from rexbit_desktop.ui.orders.automation_panel import AutomationPanel
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.list_panel import OrderListPanel
@@ -33,6 +34,7 @@ class OrdersView(View):
         self.tabs.addTab(self.settings_panel, t("Settings"))
         self.tabs.addTab(self.automation_panel, t("Automation rules"))
         self.tabs.addTab(self.webhooks_panel, t("Webhooks"))
+        self.mail_panel = add_mail_settings_tab(self.tabs, ctx)  # managers and admins only
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -44,7 +46,7 @@ class OrdersView(View):
         current = self.tabs.currentWidget()
         if current is self.settings_panel:
             self.settings_panel.load()
-        elif current in (self.automation_panel, self.webhooks_panel):
+        elif current in (self.automation_panel, self.webhooks_panel, self.mail_panel):
             current.load()  # type: ignore[attr-defined]
         else:
             self.list_panel.refresh()
