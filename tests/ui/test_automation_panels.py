@@ -104,6 +104,6 @@ def test_orders_view_has_the_two_tabs(qtbot, db) -> None:  # type: ignore[no-unt
     view = OrdersView(make_ctx(db, Role.MANAGER))
     qtbot.addWidget(view)
     names = [view.tabs.tabText(i) for i in range(view.tabs.count())]
-    assert names[-2:] == ["Reguły automatyzacji", "Webhooki"]
+    assert names[-3:] == ["Reguły automatyzacji", "Webhooki", "E-mail"]
     view.tabs.setCurrentWidget(view.automation_panel)
     assert view.automation_panel.table.rowCount() == 3

@@ -205,6 +205,7 @@ def test_orders_view_in_the_main_window(qtbot, db, ctx) -> None:  # type: ignore
         "Ustawienia",
         "Reguły automatyzacji",
         "Webhooki",
+        "E-mail",  # an admin's: operators do not get it (tests/ui/test_mail_settings.py)
     ]
     assert len(view.list_panel.model.rows) == 3
     view.focus_search()
