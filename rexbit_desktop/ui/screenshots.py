@@ -9,7 +9,7 @@ section of a shipped order's detail), ``shipment-dialog.png`` ("Utwórz przesył
 ship), ``order-settings.png`` and one PNG per other view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
 The desk adds ``orders-multiselect.png`` (the list with several orders selected and the bulk actions),
 ``order-pick-check.png`` (an order in picking with one item scanned — the scan is not saved) and
-``print-dialog.png`` (the print dialog for a WZ).
+``print-dialog.png`` (the print dialog for a WZ). The Pulpit adds ``kpi-settings.png`` (its settings editor).
 Nothing is written to the database.
 """
 
@@ -159,6 +159,11 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
                 view.tabs.setCurrentWidget(view.list_panel)
                 continue
         save(window, key)
+        if key == "dashboard" and hasattr(view, "open_settings") and view.settings_button.isVisibleTo(view):
+            view.open_settings()  # the KPI settings editor (closed unsaved)
+            if view.settings_dialog is not None:
+                save(view.settings_dialog, "kpi-settings")
+                view.settings_dialog.reject()
     window.close()
     return written
 

@@ -140,6 +140,7 @@ def test_a_saved_kpi_setting_changes_the_figures_on_the_dashboard(qtbot, fixture
     ctx, view = _dashboard_on_the_fixture_period(qtbot, fixture_db)
     assert view.tiles["late"].value.text() == "33,3 %"  # D and G late of 6 shipped (one handling day)
     assert view.tiles["late_now"].value.text() == "1"
+    assert view.tiles["late_now"].detail.text() == "3 otwarte zamówienia"  # (Polish plural: I, J, K)
     assert view.settings_button.isVisibleTo(view)
     view.open_settings()
     dialog = view.settings_dialog
@@ -147,7 +148,9 @@ def test_a_saved_kpi_setting_changes_the_figures_on_the_dashboard(qtbot, fixture
     assert dialog.handling_days.value() == 1 and dialog.public_holidays.isChecked()
     # Three handling days: D (ready Mon, shipped as Thu) and G (ready Mon, shipped Thu) are on time, and
     # I (ready Fri) is due on Wednesday's close, so not late at Wednesday noon.
+    assert dialog.handling_days.text() == "1 dzień roboczy"
     dialog.handling_days.setValue(3)
+    assert dialog.handling_days.text() == "3 dni robocze"
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert view.tiles["late"].value.text() == "0,0 %"

@@ -15,6 +15,7 @@ def test_screenshots_of_every_main_view(qtbot, db, db_url, tmp_path) -> None:  #
     assert {"orders-list.png", "order-detail.png", "order-settings.png"} <= set(names)
     assert {"products.png", "integrations.png", "queues.png", "schedules.png"} <= set(names)
     assert {"orders-multiselect.png", "order-pick-check.png", "print-dialog.png"} <= set(names)
+    assert {"dashboard.png", "kpi-settings.png"} <= set(names)
     assert not QImage(str(tmp_path / "print-dialog.png")).isNull()
     image = QImage(str(tmp_path / "orders-list.png"))
     assert (image.width(), image.height()) == (1280, 800)

@@ -34,7 +34,7 @@ from rexbit_desktop.domain.errors import RexbitError, ValidationError
 from rexbit_desktop.domain.kpi import KpiSettings, kpi_settings_from_dict
 from rexbit_desktop.services import kpi
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.i18n import t, tn
 from rexbit_desktop.ui.kpi import strings as _strings  # noqa: F401 (registers the Polish words)
 from rexbit_desktop.ui.runner import TaskError
 
@@ -110,7 +110,8 @@ class KpiSettingsDialog(QDialog):
         self.handling_days.setObjectName("handling_days")
         self.handling_days.setRange(0, 60)
         self.handling_days.setValue(settings.handling_days)
-        self.handling_days.setSuffix(" " + t("working days"))
+        self._handling_suffix(settings.handling_days)
+        self.handling_days.valueChanged.connect(self._handling_suffix)
         self.timezone = QLineEdit(settings.timezone)
         self.timezone.setObjectName("timezone")
 
@@ -159,6 +160,10 @@ class KpiSettingsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.resize(620, 520)
+
+    def _handling_suffix(self, n: int) -> None:
+        # "1 dzień roboczy", "2 dni robocze", "5 dni roboczych": the words after the number.
+        self.handling_days.setSuffix(tn("{n} working day", n).removeprefix(str(n)))
 
     def _time_edit(self, name: str, value: str) -> QTimeEdit:
         edit = QTimeEdit(QTime.fromString(value, "HH:mm"))

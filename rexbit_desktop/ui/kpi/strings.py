@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from rexbit_desktop.domain.kpi import DEFINITIONS
-from rexbit_desktop.ui.i18n import register
+from rexbit_desktop.ui.i18n import register, register_plurals
+
+register_plurals(
+    {
+        "{n} open order": (
+            "{n} open orders",
+            "{n} otwarte zamówienie",
+            "{n} otwarte zamówienia",
+            "{n} otwartych zamówień",
+        ),
+        "{n} working day": ("{n} working days", "{n} dzień roboczy", "{n} dni robocze", "{n} dni roboczych"),
+    }
+)
 
 register(
     {
@@ -33,7 +45,6 @@ register(
         "Reservation level": "Poziom rezerwacji",
         "previous: {value}": "poprzednio: {value}",
         "{n} of {total} shipped": "{n} z {total} wysłanych",
-        "{n} open orders": "{n} otwartych zamówień",
         "{done} of {total} lines": "{done} z {total} pozycji",
         "{median} h / {p90} h": "{median} h / {p90} h",
         "working hours": "godziny robocze",
@@ -101,7 +112,6 @@ register(
         "Polish public holidays are days off": "Święta państwowe w Polsce są dniami wolnymi",
         "Extra days off": "Dodatkowe dni wolne",
         "One date a line, e.g. 2026-12-31": "Jedna data w wierszu, np. 2026-12-31",
-        "working days": "dni robocze",
         "Handling days (ready → ship-by date)": "Dni obsługi (gotowe → termin wysyłki)",
         "Per carrier": "Wg przewoźnika",
         "Carrier or delivery method": "Przewoźnik lub sposób dostawy",

@@ -40,7 +40,7 @@ from rexbit_desktop.services import kpi
 from rexbit_desktop.services.kpi.dto import status_look
 from rexbit_desktop.services.orders.queries import MANUAL, order_list_options
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_date, format_datetime, format_decimal, language, t
+from rexbit_desktop.ui.i18n import format_date, format_datetime, format_decimal, language, t, tn
 from rexbit_desktop.ui.kpi.settings import KpiSettingsDialog
 from rexbit_desktop.ui.kpi.widgets import (
     Chart,
@@ -83,6 +83,7 @@ class DashboardView(View):
         self.status_label.setObjectName("dashboard_status")
         if self.full:
             outer.addLayout(self._build_toolbar())
+            outer.addWidget(self.dates_row)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
@@ -116,6 +117,9 @@ class DashboardView(View):
         self.warehouse_combo = QComboBox()
         self.warehouse_combo.setObjectName("dashboard_warehouse")
         for combo in (self.integration_combo, self.warehouse_combo):
+            # Long integration names do not widen the toolbar past the window.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
             combo.addItem(t("All"), None)
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.refresh_button = QPushButton(t("Refresh"))
@@ -132,10 +136,15 @@ class DashboardView(View):
         self.settings_button.setVisible(self.ctx.can(Permission.SETTINGS_EDIT))
         bar.addWidget(QLabel(t("Period:")))
         bar.addWidget(self.period_combo)
-        bar.addWidget(QLabel(t("From")))
-        bar.addWidget(self.from_edit)
-        bar.addWidget(QLabel(t("To")))
-        bar.addWidget(self.to_edit)
+        # The dates of a custom period on a row of their own, shown for it (the toolbar fits 1280 pixels).
+        self.dates_row = QWidget()
+        self.dates_row.setObjectName("dashboard_dates")
+        dates = QHBoxLayout(self.dates_row)
+        dates.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel(t("From")), self.from_edit, QLabel(t("To")), self.to_edit):
+            dates.addWidget(w)
+        dates.addStretch(1)
+        self.dates_row.setVisible(False)
         bar.addSpacing(12)
         bar.addWidget(QLabel(t("Source:")))
         bar.addWidget(self.integration_combo)
@@ -232,6 +241,7 @@ class DashboardView(View):
         custom = self.period_combo.currentData() == "custom"
         self.from_edit.setEnabled(custom)
         self.to_edit.setEnabled(custom)
+        self.dates_row.setVisible(custom)
         self.refresh()
 
     def period(self, today: date) -> Period:
@@ -318,7 +328,7 @@ class DashboardView(View):
         )
         pct = lambda v: (format_decimal(v, 1) + " %") if v is not None else "–"  # noqa: E731
         self.tiles["late"].set(pct(d.late_pct), t("{n} of {total} shipped", n=d.late, total=d.shipped))
-        self.tiles["late_now"].set(format_decimal(d.late_now, 0), t("{n} open orders", n=d.open_orders))
+        self.tiles["late_now"].set(format_decimal(d.late_now, 0), tn("{n} open order", d.open_orders))
         self.tiles["late_now"].value.setStyleSheet(
             "font-size: 18pt; font-weight: 600;" + (" color: #c62828;" if d.late_now else "")
         )
