@@ -206,6 +206,12 @@ def import_(
         else:
             for o in out:
                 typer.echo(f"queued import run {o['run_id']} (profile {o['task_id']}) as job {o['job_id']}")
+        if queued and not queued[0].worker_alive:
+            typer.echo(
+                "warning: no worker takes jobs from the 'import' queue now; the import waits until one starts "
+                "(rexbit serve, or rexbit queue work --queue=import), or run it here with --now.",
+                err=True,
+            )
         return
 
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn

@@ -15,6 +15,7 @@ import datetime as dt
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import procrastinate
@@ -36,6 +37,7 @@ from rexbit_desktop.jobs import (
     tasks_shop,
 )
 from rexbit_desktop.queueing.catalog import DIAGNOSTICS_NAMESPACE, diagnostics_enabled
+from rexbit_desktop.queueing.workers import worker_application_name
 from rexbit_desktop.services.wiring import wire_listeners
 
 AREA_BLUEPRINTS: dict[str, Blueprint] = {
@@ -151,7 +153,13 @@ def _job_pool(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
     return psycopg_pool.AsyncConnectionPool(**kwargs)
 
 
-def make_job_app(db: Database, *, diagnostics: bool | None = None, pool_size: int = 10) -> procrastinate.App:
+def make_job_app(
+    db: Database,
+    *,
+    diagnostics: bool | None = None,
+    pool_size: int = 10,
+    serving: Sequence[str] | None = None,
+) -> procrastinate.App:
     """A procrastinate app on ``db`` with the tasks of all areas (not opened).
 
     Each running worker holds one pooled connection for LISTEN, so ``pool_size`` must exceed the number
@@ -162,7 +170,9 @@ def make_job_app(db: Database, *, diagnostics: bool | None = None, pool_size: in
         conninfo=db.psycopg_conninfo,
         min_size=1,
         max_size=pool_size,
-        kwargs={"application_name": "rexbit-jobs"},
+        # The queues its workers take jobs from (none named: all), so whoever queues a job can tell
+        # whether a live worker will pick it up (``queueing.workers.worker_serves``).
+        kwargs={"application_name": worker_application_name(serving)},
         configure=_autocommit,
         pool_factory=_job_pool,
     )
@@ -177,6 +187,7 @@ __all__ = [
     "backoff_delay",
     "make_job_app",
     "registered_tasks",
+    "worker_application_name",
     "worker_backoff",
     "worker_tries",
 ]

@@ -228,7 +228,11 @@ class WorkerGroup:
             raise ValueError("a worker group needs at least one worker")
         self.db = db
         self.settings = list(settings)
-        self.app = app or make_job_app(db, pool_size=4 + 3 * len(settings))
+        # Its connections name the queues served (None: some worker takes every queue).
+        serving = (
+            None if any(not s.queues for s in settings) else [q for s in settings for q in s.queues or ()]
+        )
+        self.app = app or make_job_app(db, pool_size=4 + 3 * len(settings), serving=serving)
         self.rescue_stalled = rescue_stalled
         self.restart_poll = restart_poll
         self.workers: list[QueueWorker] = []

@@ -274,10 +274,10 @@ def test_import_through_the_queue_in_chunks(db_url: str, tmp_path: Path) -> None
         (HEADER + "".join(f"Q-{i:04d};;P;{i};{i},50;23;24h;szt.\r\n" for i in range(1, 101))).encode("cp1250")
     )
     integration_id, _ = setup_supplier(db_url, tmp_path, feed, options={"chunk_rows": 30})
-    queued = json.loads(
-        ok(rexbit(db_url, "integration", "import", f"--integration={integration_id}", "--json"))
-    )
+    queued_proc = rexbit(db_url, "integration", "import", f"--integration={integration_id}", "--json")
+    queued = json.loads(ok(queued_proc))
     assert len(queued) == 1 and queued[0]["job_id"] > 0
+    assert "no worker takes jobs from the 'import' queue" in queued_proc.stderr  # nobody runs it yet
     assert offers(db_url) == {}  # queued, not run
 
     worker = _worker(db_url, "--stop-when-empty")

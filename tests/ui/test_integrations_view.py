@@ -205,6 +205,8 @@ def test_queue_import_and_link_products(qtbot, db, feed_file, products) -> None:
     view.queue_import_button.click()
     assert view.ctx.dialogs.errors == []
     assert "zadanie" in view.message
+    # No worker runs: the operator is told the import waits (not left to wonder).
+    assert any("Żaden proces nie wykonuje teraz importów" in text for _title, text in view.ctx.dialogs.infos)
     stats = {s.queue: s for s in queue.queue_stats(db.uow(), Actor.system())}
     assert stats["import"].waiting == 1
     assert view.runs_model.rows()[0].status == "queued"

@@ -4,7 +4,7 @@ supplier's profiles, failing them (also the stale ones whose worker died), and t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.domain.secrets import mask_secrets
 from rexbit_desktop.queueing import JobAlreadyQueued, defer_job
+from rexbit_desktop.queueing.workers import worker_serves
 
 NewUow = Callable[[], UnitOfWork]
 
@@ -113,6 +114,8 @@ class QueuedImport:
     task_id: int | None
     job_id: int | None
     """None: the profile's previous import still waits in the queue; the run is failed as skipped."""
+    worker_alive: bool = True
+    """False: no live worker takes jobs from the ``import`` queue now; the job waits until one starts."""
 
 
 def queue_import(
@@ -150,8 +153,9 @@ def queue_import(
             else:
                 run.job_id = job_id
             queued.append(QueuedImport(run.id, run.task_id, job_id))
+        alive = worker_serves(uow.session, "import")
         uow.commit()
-    return queued
+    return [replace(q, worker_alive=alive) for q in queued]
 
 
 def _add_runs(

@@ -35,6 +35,11 @@ from rexbit_desktop.ui.integrations.runs_table import (
 from rexbit_desktop.ui.queue.base import call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 
+NO_IMPORT_WORKER = (
+    "No worker takes imports now, so the import waits in the queue. Turn on “Run queued jobs on this "
+    "computer” in Preferences, or ask the administrator to start the job server."
+)
+
 
 class FeedPage:
     """Part of ``IntegrationsView`` (``view.py``)."""
@@ -234,19 +239,24 @@ class FeedPage:
         self._with_progress(t("Importing {name}", name=integration.name), work, done)
 
     def queue_import(self) -> None:
+        """Queue the import; warn when no live worker takes jobs from the import queue."""
         integration = self.current
         if integration is None:
             return
         ctx, iid, task_id = self.ctx, integration.id, self._profile_id()
 
-        def work(_c: Any) -> list[tuple[int, int | None]]:
+        def work(_c: Any) -> tuple[list[tuple[int, int | None]], bool]:
             queued = imports_runs.queue_import(ctx.db.uow(), ctx.actor, integration_id=iid, task_id=task_id)
-            return [(q.run_id, q.job_id) for q in queued]
+            return [(q.run_id, q.job_id) for q in queued], all(q.worker_alive for q in queued)
 
-        def queued(out: list[tuple[int, int | None]]) -> None:
+        def queued(result: tuple[list[tuple[int, int | None]], bool]) -> None:
+            out, alive = result
             self._say(
                 " ".join(t("Import queued as job {job} (run {run}).", job=job, run=run) for run, job in out)
             )
+            if not alive:
+                # Nothing will pick the job up: say so now, not after a silent wait.
+                self.ctx.dialogs.info(self, t("Import"), t(NO_IMPORT_WORKER))
             self.refresh()
 
         call_service(ctx, self, work, queued)

@@ -26,7 +26,7 @@ from rexbit_desktop.services.integrations import IntegrationDTO
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, SupplierFeedDialog
-from rexbit_desktop.ui.integrations.feed_page import FeedPage
+from rexbit_desktop.ui.integrations.feed_page import NO_IMPORT_WORKER, FeedPage
 from rexbit_desktop.ui.integrations.runs_table import (
     RUNS_POLL_MS,
     _status,
@@ -129,6 +129,10 @@ register(
             "Import – {status}. Odczytane {read}, poprawne {valid}, błędne {invalid}, dopasowane {matched}."
         ),
         "Import queued as job {job} (run {run}).": "Import dodany do kolejki jako zadanie {job} (import {run}).",
+        NO_IMPORT_WORKER: (
+            "Żaden proces nie wykonuje teraz importów, więc import czeka w kolejce. Włącz „Wykonuj zadania z "
+            "kolejek na tym komputerze” w Preferencjach albo poproś administratora o uruchomienie serwera zadań."
+        ),
         "Linked {linked} of {examined} items; ambiguous {ambiguous}, unmatched {unmatched}.": (
             "Powiązano {linked} z {examined} pozycji; niejednoznaczne {ambiguous}, niedopasowane {unmatched}."
         ),
