@@ -552,8 +552,6 @@ def test_chunks_staged_while_the_feed_is_read_are_applied_by_the_reader(
     """Each chunk job is deferred as soon as its chunk is stored. When other workers stage every chunk
     before reading ends, no chunk job knew it was the last (the number of chunks was not known yet): the
     reader must apply the run, or it would stay 'running' with nothing applied."""
-    from rexbit_desktop.jobs import tasks_imports
-
     lines = [f"HX-100{i};;P;{i};1,00;23;24h;szt." for i in (1, 2, 3)]
     integration_id, _ = supplier(
         db, system_actor, wholesaler_csv(tmp_path / "f.csv", lines), options={"chunk_rows": 1}
@@ -566,8 +564,8 @@ def test_chunks_staged_while_the_feed_is_read_are_applied_by_the_reader(
         assert imports.stage_chunk(db.uow, kwargs["run_id"], kwargs["chunk_no"]) is False  # total unknown
         return len(deferred)
 
-    monkeypatch.setattr(tasks_imports, "_defer", a_fast_second_worker)
-    result = tasks_imports.run_queued_import(db, run_id)
+    monkeypatch.setattr(imports, "_defer", a_fast_second_worker)
+    result = imports.run_queued_import(db, run_id)
     assert [kw["chunk_no"] for _, kw in deferred] == [0, 1, 2]  # one job per chunk, deferred while reading
     assert result["status"] == "succeeded", result
     assert _status(db, run_id) == ("succeeded", 3, 3)

@@ -295,7 +295,7 @@ def test_a_retried_reader_whose_reading_had_ended_applies_the_run(
     """The reader applies when every chunk was staged before its reading ended; killed right then, its
     retried job used to find the run 'running' and refuse to start it ("only a queued run can start"),
     leaving the run running with nothing applied."""
-    from rexbit_desktop.jobs.tasks_imports import run_queued_import
+    from rexbit_desktop.services.feeds.imports import run_queued_import
 
     _products(db)
     feed = tmp_path / "feed.csv"

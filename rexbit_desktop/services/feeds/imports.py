@@ -1,11 +1,25 @@
-"""Supplier feed import runs: read the feed in chunks, stage the rows, apply them all at once.
+"""Supplier feed import runs, the protocol written once: read the feed in chunks, stage the rows, apply
+them all at once, finish the run.
 
-A run goes ``queued → running → succeeded | failed | cancelled``. Reading splits the feed into chunks;
-each chunk is staged (values read, rows copied into ``import_staged_rows``) by itself — in a queue job on
-any worker host, or in-process with ``--now``. The chunk that completes the run applies it in ONE
-set-based transaction: matching (normalised SKU, then EAN; several products = ambiguous, never guessed),
-links with supplier availability, stock 0 for items that vanished from the feed. Anything that fails
-before that transaction commits leaves every product's availability as it was.
+A run goes ``queued → running → succeeded | failed | cancelled``. Reading (``reading.py``) splits the feed
+into chunks and hands each to one of two ways of running chunks:
+
+- **inline** (``InlineChunks``, ``import_now``/``execute_run_now``: ``--now``, the desktop's "import
+  now"): each chunk is staged in this process, its values read while a helper thread copies the previous
+  chunk into PostgreSQL;
+- **queued** (``QueuedChunks``, ``run_queued_import``: the ``imports:execute_integration_import`` job):
+  each chunk is stored and its ``imports:process_supplier_availability_chunk`` job deferred at once, so
+  another worker (or slot) stages it while the feed is still being read (``stage_queued_chunk``).
+
+Who applies: the chunk whose staging completes the run (``stage_chunk`` says so once the number of
+chunks is known), or — when every chunk was staged before the reading ended — the reader. The apply
+(``apply.py``) is ONE set-based transaction: matching (normalised SKU, then EAN; several products =
+ambiguous, never guessed), links with supplier availability, stock 0 for items that vanished from the
+feed. Anything that fails before it commits leaves every product's availability as it was.
+
+A queued run that fails (bad feed, refused apply) raises ``ImportRunFailed``: its job fails with the run's
+reason and is not retried by ``--tries`` (the same bad file would be read again); a job put back with
+``queue retry`` starts a fresh run of the profile (``_resume``).
 """
 
 from __future__ import annotations
@@ -16,35 +30,25 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import delete
 
-from rexbit_desktop.adapters.feeds.errors import FeedEmpty, FeedError, FeedMappingError
-from rexbit_desktop.adapters.feeds.reader import open_feed_reader
-from rexbit_desktop.adapters.feeds.source import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, open_feed_file
-from rexbit_desktop.db.models.integrations import (
-    ImportRun,
-    ImportRunChunk,
-    IntegrationTask,
-)
-from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import Cancelled, NotFound, RexbitError, ValidationError
-from rexbit_desktop.domain.feed_values import (
-    FEED_FIELDS,
-    FeedValueReader,
-)
+from rexbit_desktop.db.models.integrations import ImportRun, ImportRunChunk, ImportStagedRow
+from rexbit_desktop.db.session import Database
+from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.feed_values import FeedValueReader
 from rexbit_desktop.domain.messages import one_line
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor
-from rexbit_desktop.faults import pause_point
 from rexbit_desktop.services.feeds.apply import apply_run
+from rexbit_desktop.services.feeds.reading import DEFAULT_CHUNK_ROWS, load_chunk, read_feed, store_chunk
 from rexbit_desktop.services.feeds.runs import (
-    ChunkSink,
     ImportRunDTO,
     NewUow,
     RawRow,
     create_import_runs,
     fail_run,
     get_run,
+    set_run_job,
 )
 from rexbit_desktop.services.feeds.staging import (
     _value_reader,
@@ -53,157 +57,57 @@ from rexbit_desktop.services.feeds.staging import (
     stage_chunk,
 )
 
+__all__ = [
+    "CHUNK_TASK",
+    "DEFAULT_CHUNK_ROWS",
+    "ImportRunDTO",
+    "ImportRunFailed",
+    "InlineChunks",
+    "QueuedChunks",
+    "apply_run",
+    "create_import_runs",
+    "execute_queued_import",
+    "execute_run_now",
+    "get_run",
+    "import_now",
+    "load_chunk",
+    "read_chunk_values",
+    "read_feed",
+    "reading_finished",
+    "run_queued_import",
+    "stage_chunk",
+    "stage_queued_chunk",
+    "store_chunk",
+]
+
 log = logging.getLogger(__name__)
 
-
-DEFAULT_CHUNK_ROWS = 20_000  # fewer per-chunk statements; two chunks in memory stay small
-
-
-# ------------------------------------------------------------------ reading
+CHUNK_TASK = "imports:process_supplier_availability_chunk"
 
 
-def _profile_snapshot(task: IntegrationTask, run: ImportRun) -> dict[str, Any]:
-    return {
-        "source_location": task.source_location,
-        "format": task.format,
-        "options": dict(task.options or {}),
-        "mappings": dict(task.mappings or {}),
-    }
+class ImportRunFailed(RexbitError):
+    """An import run failed: its job fails too (``queue failed``, ``queue monitor``), with the run's reason.
+
+    Not retried by the worker's ``--tries``: a retry would read the same bad feed again (the next
+    scheduled run, or ``queue retry``, starts a fresh run of the profile)."""
+
+    retry = False
 
 
-def read_feed(
-    new_uow: NewUow,
-    run_id: int,
-    sink: ChunkSink,
-    *,
-    chunk_rows: int | None = None,
-    progress: Progress = no_progress,
-    cancel: CancelCheck = never_cancelled,
-) -> int:
-    """Reads the run's feed and hands each chunk to ``sink``; returns the number of chunks.
-
-    ``chunk_rows``: rows per chunk; by default the profile's ``chunk_rows`` option, else 20,000.
-
-    Marks the run running, then records the number of chunks. Raises ``FeedError`` (the run is then
-    failed) when the feed cannot be fetched, read or mapped, or has no rows.
-    """
-    with new_uow() as uow:
-        run = uow.session.get(ImportRun, run_id, with_for_update=True)
-        if run is None:
-            raise NotFound(f"There is no import run {run_id}.")
-        if run.status != "queued":
-            raise ValidationError(f"Import run {run_id} is {run.status}; only a queued run can start.")
-        task = uow.session.get(IntegrationTask, run.task_id) if run.task_id else None
-        if task is None:
-            raise NotFound(f"The import profile of run {run_id} no longer exists.")
-        profile = _profile_snapshot(task, run)
-        run.status = "running"
-        run.started_at = func.now()  # type: ignore[assignment]
-        run.profile = profile
-        limit = run.row_limit
-        uow.commit()
-
-    options = profile["options"]
-    chunk_rows = chunk_rows or int(options.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
-    chunks = rows = 0
-    try:
-        max_bytes = int(options.get("max_bytes") or DEFAULT_MAX_BYTES)
-        timeout_s = float(options.get("timeout_s") or DEFAULT_TIMEOUT_S)
-        with open_feed_file(
-            profile["source_location"],
-            max_bytes=max_bytes,
-            timeout_s=timeout_s,
-            headers=options.get("http_headers"),
-        ) as path:
-            reader = open_feed_reader(path, profile["format"], options, profile["mappings"])
-            total = path.stat().st_size
-            if not ({"sku", "ean"} & set(reader.mappings)):
-                raise FeedMappingError(
-                    "The import profile maps neither sku nor ean; rows could not be matched to products.",
-                    hint='Add e.g. "mappings": {"sku": "Indeks", "ean": "EAN", ...}.',
-                )
-            resolved = {
-                **profile,
-                "mappings": dict(reader.mappings),
-                "decimal": reader.decimal,
-                "value_maps": reader.value_maps,
-            }
-            # Chunks are read with these values (detected decimal separator, preset value maps),
-            # possibly while the feed is still being read: store them before the first chunk.
-            _store_profile(new_uow, run_id, resolved)
-            seen: set[str] = set()
-            positions = {f: i + 1 for i, f in enumerate(FEED_FIELDS)}
-            progress(0, total, "reading the feed")
-            for chunk in reader.chunks(FEED_FIELDS, chunk_rows, limit):
-                if cancel():
-                    raise Cancelled("The import was cancelled; nothing was applied.")
-                for f in reader.explicit_fields - seen:
-                    i = positions.get(f)
-                    if i is not None and any(r[i] is not None for r in chunk):
-                        seen.add(f)
-                sink(chunks, chunk)
-                pause_point(f"read:{chunks}")
-                chunks += 1
-                rows += len(chunk)
-                progress(reader.tell() or total, total, f"read {rows:,} rows".replace(",", " "))
-            if rows == 0:
-                raise FeedEmpty(
-                    "The feed has no rows; nothing was changed.",
-                    hint="An empty feed would zero every product's stock, so it is refused.",
-                )
-            unseen = sorted(f for f in reader.explicit_fields - seen if f in positions and f != "external_id")
-            if profile["format"] == "xml" and unseen:
-                raise FeedMappingError(
-                    "No record of the feed has "
-                    + ", ".join(f"{f} → '{reader.mappings[f]}'" for f in unseen)
-                    + ".",
-                    hint="Record children: " + ", ".join(reader.headers[:30]),
-                )
-            resolved["headers"] = reader.headers
-    except (RexbitError, OSError) as exc:
-        reason = exc.message if isinstance(exc, RexbitError) else f"Cannot read the feed: {exc}"
-        fail_run(new_uow, run_id, reason, status="cancelled" if isinstance(exc, Cancelled) else "failed")
-        if isinstance(exc, OSError):
-            raise FeedError(reason) from exc
-        raise
-
-    with new_uow() as uow:
-        run = uow.session.get(ImportRun, run_id, with_for_update=True)
-        assert run is not None
-        run.profile = resolved
-        run.chunks_total = chunks
-        task = uow.session.get(IntegrationTask, run.task_id) if run.task_id else None
-        if task is not None:
-            task.last_headers = list(resolved["headers"])
-        uow.commit()
-    pause_point("read-done")
-    return chunks
+def _apply_if_complete(new_uow: NewUow, run_id: int, progress: Progress = no_progress) -> ImportRunDTO | None:
+    """The reader's half of "who applies": when every chunk was staged before the reading ended, no chunk
+    could tell it was the last one, so the reader applies (should the last chunk also see it, the run's
+    lock lets one apply and the other find it applied). None: chunks are still to be staged."""
+    if not reading_finished(new_uow, run_id):
+        return None
+    return apply_run(new_uow, run_id, progress=progress)
 
 
-def _store_profile(new_uow: NewUow, run_id: int, profile: dict[str, Any]) -> None:
-    with new_uow() as uow:
-        uow.session.execute(update(ImportRun).where(ImportRun.id == run_id).values(profile=profile))
-        uow.commit()
-
-
-def store_chunk(uow: UnitOfWork, run_id: int, chunk_no: int, rows: list[RawRow]) -> None:
-    """Keeps a chunk in the database for a chunk job (which may run on another host)."""
-    with uow:
-        uow.session.add(ImportRunChunk(run_id=run_id, chunk_no=chunk_no, rows=[list(r) for r in rows]))
-        uow.commit()
-
-
-def load_chunk(uow: UnitOfWork, run_id: int, chunk_no: int) -> list[RawRow] | None:
-    with uow:
-        chunk = uow.session.get(ImportRunChunk, (run_id, chunk_no))
-        return None if chunk is None else list(chunk.rows)
-
-
-# ------------------------------------------------------------------ running in-process
+# ------------------------------------------------------------------ inline: chunks staged in this process
 
 
 @dataclass
-class _InlineSink:
+class InlineChunks:
     """Stages chunks in-process. Values are read here while a helper thread copies the previous chunk
     into PostgreSQL: on two cores, parsing and the server's COPY work overlap."""
 
@@ -245,7 +149,7 @@ def execute_run_now(
     cancel: CancelCheck = never_cancelled,
 ) -> ImportRunDTO:
     """Reads, stages and applies a queued run here (``--now``): the same steps as the queue jobs."""
-    sink = _InlineSink(new_uow, run_id)
+    sink = InlineChunks(new_uow, run_id)
     try:
         try:
             read_feed(new_uow, run_id, sink, chunk_rows=chunk_rows, progress=progress, cancel=cancel)
@@ -258,13 +162,14 @@ def execute_run_now(
         with contextlib.suppress(Exception):
             fail_run(new_uow, run_id, f"The import stopped: {one_line(exc)}")
         raise
-    if not reading_finished(new_uow, run_id):
-        fail_run(new_uow, run_id, "Not every chunk was staged.")
-        return get_run(new_uow(), run_id)
     try:
-        return apply_run(new_uow, run_id, progress=progress)
+        applied = _apply_if_complete(new_uow, run_id, progress)
     except RexbitError:
         return get_run(new_uow(), run_id)
+    if applied is None:  # every chunk is staged by now in this process: one went missing
+        fail_run(new_uow, run_id, "Not every chunk was staged.")
+        return get_run(new_uow(), run_id)
+    return applied
 
 
 def import_now(
@@ -278,7 +183,154 @@ def import_now(
     progress: Progress = no_progress,
     cancel: CancelCheck = never_cancelled,
 ) -> list[ImportRunDTO]:
+    """One run per profile (or the given profile's), each read, staged and applied in this process."""
     runs = create_import_runs(new_uow(), actor, integration_id=integration_id, task_id=task_id, limit=limit)
     return [
         execute_run_now(new_uow, r.id, chunk_rows=chunk_rows, progress=progress, cancel=cancel) for r in runs
     ]
+
+
+# ------------------------------------------------------------------ queued: a chunk job per stored chunk
+
+
+def _defer(db: Database, task: str, **kwargs: Any) -> int:
+    from rexbit_desktop.queueing import defer_job
+
+    return defer_job(db, task, **kwargs)
+
+
+@dataclass
+class QueuedChunks:
+    """Stores each chunk and defers its chunk job at once (the job may run on another host)."""
+
+    db: Database
+    run_id: int
+
+    def __call__(self, chunk_no: int, rows: list[Any]) -> None:
+        store_chunk(self.db.uow(), self.run_id, chunk_no, rows)
+        _defer(self.db, CHUNK_TASK, run_id=self.run_id, chunk_no=chunk_no)
+
+
+def _resume(db: Database, run_id: int) -> tuple[int, str | None, bool]:
+    """Where a (possibly retried) reader job starts: ``(run id, status, reading ended)``.
+
+    A run whose reading was interrupted (its worker was killed) starts the reading over; a run that
+    already failed (a job given back with ``queue retry``) is started again as a fresh run of its profile.
+    """
+    with db.uow() as uow:
+        run = uow.session.get(ImportRun, run_id, with_for_update=True)
+        if run is None:
+            return run_id, None, False
+        if run.status == "running" and run.chunks_total is None:
+            uow.session.execute(delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id))
+            uow.session.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
+            run.status = "queued"
+            run.chunks_done = 0
+            uow.commit()
+            return run_id, "queued", False
+        if run.status in ("failed", "cancelled") and run.task_id is not None:
+            fresh = ImportRun(
+                integration_id=run.integration_id,
+                task_id=run.task_id,
+                status="queued",
+                started_by=run.started_by,
+                row_limit=run.row_limit,
+                job_id=run.job_id,
+            )
+            uow.session.add(fresh)
+            uow.session.flush()
+            fresh_id = int(fresh.id)
+            uow.commit()
+            return fresh_id, "queued", False
+        return run_id, run.status, run.chunks_total is not None
+
+
+def _failed(run_id: int, exc: RexbitError) -> ImportRunFailed:
+    log.warning("import run %s failed: %s", run_id, exc.message)
+    return ImportRunFailed(f"Import run {run_id} failed: {exc.message}")
+
+
+def _applied(run: ImportRunDTO) -> dict[str, Any]:
+    return {"applied": True, "status": run.status, "message": run.message}
+
+
+def _apply_queued(db: Database, run_id: int) -> dict[str, Any] | None:
+    """``_apply_if_complete`` for a job: a refused apply fails the run (its row says why) and the job."""
+    try:
+        run = _apply_if_complete(db.uow, run_id)
+    except RexbitError as exc:
+        raise _failed(run_id, exc) from exc
+    return None if run is None else _applied(run)
+
+
+def run_queued_import(db: Database, run_id: int) -> dict[str, Any]:
+    """Reads one queued run into stored chunks, deferring each chunk's job as soon as it is stored: a
+    second worker (or slot) stages chunks while the feed is still being read.
+
+    Raises ``ImportRunFailed`` when the run fails (bad feed, refused apply): the job fails with it."""
+    run_id, status, read_before = _resume(db, run_id)
+    if status == "running" and read_before:
+        # A retried reader whose reading had ended (killed before or while it applied): apply if every
+        # chunk is staged; otherwise the chunk jobs still in the queue finish the run.
+        applied = _apply_queued(db, run_id)
+        return {"run_id": run_id, **applied} if applied else {"run_id": run_id, "status": "running"}
+    if status != "queued":
+        return {"run_id": run_id, "status": status}
+    try:
+        chunks = read_feed(db.uow, run_id, QueuedChunks(db, run_id))
+    except RexbitError as exc:
+        raise _failed(run_id, exc) from exc
+    applied = _apply_queued(db, run_id)
+    if applied:
+        return {"run_id": run_id, "chunks": chunks, **applied}
+    return {"run_id": run_id, "status": "running", "chunks": chunks}
+
+
+def stage_queued_chunk(db: Database, run_id: int, chunk_no: int) -> dict[str, Any]:
+    """A chunk job: stage one stored chunk; the one that completes the run applies it."""
+    if not stage_chunk(db.uow, run_id, chunk_no):
+        return {"run_id": run_id, "chunk_no": chunk_no, "applied": False}
+    try:
+        run = apply_run(db.uow, run_id)
+    except RexbitError as exc:
+        raise _failed(run_id, exc) from exc
+    return {"run_id": run_id, "chunk_no": chunk_no, **_applied(run)}
+
+
+def execute_queued_import(
+    db: Database,
+    actor: Actor,
+    *,
+    integration_id: int,
+    task_id: int | None = None,
+    limit: int | None = None,
+    run_id: int | None = None,
+    started_by: str | None = None,
+    job_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The reader job: one run per profile (or the given run), each split into chunk jobs. The other
+    profiles still run when one fails; then ``ImportRunFailed`` names every failed run."""
+    if run_id is not None:
+        run_ids = [run_id]
+    else:
+        runs = create_import_runs(
+            db.uow(),
+            actor,
+            integration_id=integration_id,
+            task_id=task_id,
+            limit=limit,
+            started_by=started_by,
+        )
+        run_ids = [r.id for r in runs]
+    results = []
+    failed: list[str] = []
+    for rid in run_ids:
+        if job_id is not None:
+            set_run_job(db.uow(), rid, job_id)
+        try:
+            results.append(run_queued_import(db, rid))
+        except ImportRunFailed as exc:
+            failed.append(exc.message)
+    if failed:
+        raise ImportRunFailed("; ".join(failed))
+    return results

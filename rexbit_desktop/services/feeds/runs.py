@@ -324,3 +324,25 @@ def enabled_supplier_profiles(uow: UnitOfWork) -> list[tuple[int, int]]:
                 .order_by(Integration.id, IntegrationTask.id)
             )
         ]
+
+
+def queue_all_supplier_feeds(new_uow: NewUow, actor: Actor, *, started_by: str | None = None) -> list[int]:
+    """The hourly schedule: first closes the runs whose worker or jobs are gone, then queues one run of
+    every enabled profile (none where the profile's previous run still waits). The queued runs' ids."""
+    from rexbit_desktop.services.feeds.run_liveness import fail_orphaned_runs
+
+    fail_stale_runs(new_uow())
+    fail_orphaned_runs(new_uow())
+    run_ids = []
+    for integration_id, task_id in enabled_supplier_profiles(new_uow()):
+        (queued,) = queue_import(
+            new_uow(),
+            actor,
+            integration_id=integration_id,
+            task_id=task_id,
+            started_by=started_by or actor.login,
+            one_waiting_per_profile=True,
+        )
+        if queued.job_id is not None:
+            run_ids.append(queued.run_id)
+    return run_ids
