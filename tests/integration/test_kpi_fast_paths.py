@@ -1,8 +1,9 @@
 """The dashboard's fast paths give the same numbers as the plain ones they replace.
 
-* Top products: whole months from ``kpi_monthly_products`` + the other days from ``kpi_daily_products`` +
-  marked days live == every day from ``kpi_daily_products`` (+ marked days live), across month boundaries,
-  before and after a change that marks a day of a whole month.
+* Top products: runs of whole months from the running totals (``kpi_product_totals``) + the other days
+  from ``kpi_daily_products`` + marked days live == every day from ``kpi_daily_products`` (+ marked days
+  live), across month boundaries, before and after a change that marks a day of a whole month, with runs
+  split by a marked month and whole months after the last sale.
 * Backlog: comparing each open order's start with a few moments on the calendar == timing each order
   (``open_orders_sql``, what the click-through lists use), on a grid of starts every 20 minutes (and one
   second either side) over five weeks with weekends, two holidays and the end of summer time, for several
@@ -70,7 +71,13 @@ def test_top_products_from_whole_months_equal_the_daily_figures(fixture_db) -> N
             ("M3", "paid", datetime(2026, 11, 30, 23, 59, tzinfo=WAW), [("KPI-1", 1, "21.00")]),
             ("M4", "completed", datetime(2026, 12, 1, 0, 30, tzinfo=WAW), [("KPI-4", 7, "3.00")]),
             ("M5", "cancelled", datetime(2026, 11, 20, 10, 0, tzinfo=WAW), [("KPI-4", 100, "3.00")]),
-            ("M6", "completed", datetime(2026, 9, 30, 12, 0, tzinfo=WAW), [("KPI-1", 9, "20.00")]),
+            # (KPI-9 sold only in September: not a product of any later period)
+            (
+                "M6",
+                "completed",
+                datetime(2026, 9, 30, 12, 0, tzinfo=WAW),
+                [("KPI-1", 9, "20.00"), ("KPI-9", 2, "5.00")],
+            ),
         ],
     )
     kpi.refresh_kpi(fixture_db.uow(), MANAGER)
@@ -86,6 +93,7 @@ def test_top_products_from_whole_months_equal_the_daily_figures(fixture_db) -> N
     rolled_up = _sales(fixture_db, period, monthly=True)
     assert rolled_up == _sales(fixture_db, period, monthly=False)
     by_units = {p.sku: (p.units, p.gross) for p in rolled_up[0]}
+    assert "KPI-9" not in by_units
     # KPI-1: A 3 + E 1 + J 1 + K 2 (fixture, November) + M1 4 (31 Oct) + M3 1 = 12 units,
     # 60 + 20 + 20 + 10 + 80 + 21 = 211.00;
     # KPI-4: M4 7 (1 Dec) = 21.00 (M5 is cancelled); M6 (September) is outside.
@@ -101,6 +109,19 @@ def test_top_products_from_whole_months_equal_the_daily_figures(fixture_db) -> N
     assert {p.sku: p.units for p in changed[0]}["KPI-1"] == Decimal(16)
     kpi.refresh_kpi(fixture_db.uow(), MANAGER)
     assert _sales(fixture_db, period, monthly=True) == changed
+    # Runs of whole months split by a marked day (October), and whole months past the last sale.
+    with fixture_db.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET total_gross = 11 WHERE number = 'M1'"))  # marks 31 October
+    for other in (
+        Period(date(2026, 9, 1), date(2026, 12, 1)),  # September | October (marked) | November, 1 December
+        Period(date(2026, 11, 1), date(2027, 1, 31)),  # November, December, January (nothing sold after)
+        Period(date(2026, 10, 1), date(2026, 10, 31)),
+    ):
+        assert _sales(fixture_db, other, monthly=True) == _sales(fixture_db, other, monthly=False), other
+    kpi.refresh_kpi(fixture_db.uow(), MANAGER)
+    for other in (Period(date(2026, 9, 1), date(2026, 12, 1)), Period(date(2026, 8, 1), date(2026, 8, 31))):
+        assert _sales(fixture_db, other, monthly=True) == _sales(fixture_db, other, monthly=False), other
+    assert _sales(fixture_db, Period(date(2026, 8, 1), date(2026, 8, 31)), monthly=True) == ([], [])
     # The whole dashboard for a period of whole months says the same.
     november = Period(date(2026, 11, 1), date(2026, 11, 30))
     d = kpi.compute_dashboard(fixture_db.uow(), MANAGER, november, now=datetime(2026, 12, 2, 12, tzinfo=WAW))

@@ -30,6 +30,7 @@ from rexbit_desktop.db.models.kpi import (
     KpiDailyShipped,
     KpiDirtyMark,
     KpiMonthlyProduct,
+    KpiProductTotal,
 )
 from rexbit_desktop.db.models.mail import MailAccount, MailAttempt, MailMessage, MailReply, MailTemplate
 from rexbit_desktop.db.models.orders import (
@@ -69,6 +70,7 @@ __all__ = [
     "KpiDailyShipped",
     "KpiDirtyMark",
     "KpiMonthlyProduct",
+    "KpiProductTotal",
     "MailAccount",
     "MailAttempt",
     "MailMessage",

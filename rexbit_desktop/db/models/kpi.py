@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, Integer, PrimaryKeyConstraint, String
+from sqlalchemy import BigInteger, Boolean, Date, Integer, Numeric, PrimaryKeyConstraint, String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -85,6 +85,24 @@ class KpiMonthlyProduct(Base):
     sku: Mapped[str] = mapped_column(String(64))
     units: Mapped[Decimal] = mapped_column(Quantity)
     gross_pln: Mapped[Decimal] = mapped_column(Money)
+    day_rows: Mapped[int] = mapped_column(Integer, server_default="0")
+    """How many ``kpi_daily_products`` rows it sums."""
+
+
+class KpiProductTotal(Base):
+    """What a SKU sold in all months before ``month`` (running totals of ``kpi_monthly_products``):
+    whole months Ma … Mb are totals(Mb + 1 month) − totals(Ma)."""
+
+    __tablename__ = "kpi_product_totals"
+    __table_args__ = (
+        PrimaryKeyConstraint("month", "sku", postgresql_include=["units", "gross_pln", "day_rows"]),
+    )
+
+    month: Mapped[date] = mapped_column(Date)
+    sku: Mapped[str] = mapped_column(String(64))
+    units: Mapped[Decimal] = mapped_column(Numeric(16, 3))
+    gross_pln: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    day_rows: Mapped[int] = mapped_column(BigInteger)
 
 
 class KpiDailyShipped(Base):

@@ -78,6 +78,7 @@ def ensure_calendar(session: Session, settings: KpiSettings, today: date) -> boo
         session.execute(delete(KpiDaily))
         session.execute(delete(KpiDailyProduct))
         session.execute(delete(KpiMonthlyProduct))
+        session.execute(text("DELETE FROM kpi_product_totals"))
         session.execute(
             text(
                 "INSERT INTO kpi_dirty_marks (day, kind)"

@@ -37,6 +37,7 @@ from rexbit_desktop.services.kpi.sql import (
     secs,
     shipped_timed_ctes,
 )
+from rexbit_desktop.services.kpi.totals import whole_month_terms
 
 TOP_PRODUCTS = 10
 TOP_SHORT = 20
@@ -92,8 +93,8 @@ def series(period: Period, days: dict[date, tuple[int, Decimal, int]]) -> tuple[
 
 
 def whole_months(period: Period, dirty: set[date]) -> tuple[list[date], list[date]]:
-    """The calendar months wholly inside the period with no day marked since the refresh (read from
-    ``kpi_monthly_products``), and the period's other unmarked days (read from ``kpi_daily_products``)."""
+    """The calendar months wholly inside the period with no day marked since the refresh (read from the
+    running totals), and the period's other unmarked days (read from ``kpi_daily_products``)."""
     months: list[date] = []
     days: list[date] = []
     day = period.first
@@ -117,8 +118,9 @@ def top_products(
     limit: int = TOP_PRODUCTS,
     monthly: bool = True,
 ) -> tuple[list[ProductSales], list[ProductSales]]:
-    """Top products by units and by value. Unfiltered, whole clean months come from the monthly rollup
-    (``monthly=False``: every day from the daily rows, the reference the tests compare with)."""
+    """Top products by units and by value. Unfiltered, runs of whole clean months come from the running
+    totals of the monthly rollup, two rows per SKU (``monthly=False``: every day from the daily rows, the
+    reference the tests compare with)."""
     params: dict[str, Any] = {"d0": period.first, "d1": period.last, "tz": tz, "top": limit}
     dirty = set(
         session.execute(
@@ -129,7 +131,8 @@ def top_products(
     months, days = whole_months(period, dirty)
     if not monthly or flt.integration_ids or flt.warehouse_ids:  # (the rollup has no source or warehouse)
         days, months = [d for d in period.each_day() if d not in dirty], []
-    params.update({"months": months, "days": days})
+    t_months, t_signs = whole_month_terms(session, months)
+    params.update({"t_months": t_months, "t_signs": t_signs, "days": days})
     agg = aggregate_filters(flt, params)
     live_part = ""
     if dirty:
@@ -144,20 +147,22 @@ def top_products(
         live_part = f"""
                 UNION ALL
                 SELECT coalesce(i.sku, ''), i.quantity,
-                       CASE WHEN o.currency = 'PLN' THEN i.quantity * i.price_gross ELSE 0 END
+                       CASE WHEN o.currency = 'PLN' THEN i.quantity * i.price_gross ELSE 0 END, 1
                 FROM orders o JOIN order_items i ON i.order_id = o.id
                 WHERE ({ranges}) AND o.status NOT IN ('cancelled', 'returned') {order_filters(flt, "o", params)}
         """
     sql = f"""
         WITH sold AS (
             SELECT sku, sum(units) AS units, sum(gross) AS gross FROM (
-                SELECT m.sku, m.units, m.gross_pln AS gross FROM kpi_monthly_products m
-                WHERE m.month = ANY(CAST(:months AS date[]))
+                SELECT t.sku, r.sign * t.units AS units, r.sign * t.gross_pln AS gross, r.sign * t.day_rows AS n
+                FROM unnest(CAST(:t_months AS date[]), CAST(:t_signs AS int[])) AS r (month, sign)
+                JOIN kpi_product_totals t ON t.month = r.month
                 UNION ALL
-                SELECT a.sku, a.units, a.gross_pln AS gross FROM kpi_daily_products a
+                SELECT a.sku, a.units, a.gross_pln, 1 FROM kpi_daily_products a
                 WHERE a.day = ANY(CAST(:days AS date[])) {agg}
 {live_part}
             ) x GROUP BY sku
+            HAVING sum(n) > 0  -- (sold in the period: whole-month totals of other SKUs cancel out)
         ),
         top AS (
             (SELECT 'units' AS kind, sku, units, gross FROM sold ORDER BY units DESC, sku LIMIT :top)

@@ -22,6 +22,7 @@ from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.kpi.calendar import LOCK_SQL, ensure_calendar
 from rexbit_desktop.services.kpi.settings import load_kpi_settings
 from rexbit_desktop.services.kpi.sql import shipped_timed_ctes
+from rexbit_desktop.services.kpi.totals import rebuild_product_totals
 
 # The orders of a set of local days, found through the created_at index one day range at a time.
 _DAY_ORDERS = """
@@ -53,8 +54,8 @@ _REBUILD_PRODUCTS = text(
 
 # The months of the rebuilt days, summed again from their daily rows (all sources and warehouses).
 _REBUILD_MONTHS = text(
-    "INSERT INTO kpi_monthly_products (month, sku, units, gross_pln)"
-    " SELECT date_trunc('month', a.day)::date, a.sku, sum(a.units), sum(a.gross_pln)"
+    "INSERT INTO kpi_monthly_products (month, sku, units, gross_pln, day_rows)"
+    " SELECT date_trunc('month', a.day)::date, a.sku, sum(a.units), sum(a.gross_pln), count(*)"
     " FROM unnest(CAST(:months AS date[])) AS m (month)"
     " JOIN kpi_daily_products a ON a.day >= m.month AND a.day < (m.month + interval '1 month')::date"
     " GROUP BY 1, 2 ORDER BY 1"
@@ -63,13 +64,19 @@ _REBUILD_MONTHS = text(
 BIG_REFRESH_DAYS = 31
 
 
-def rebuild_months(session: Session, days: list[date]) -> None:
-    """Replace ``kpi_monthly_products`` of the months holding these days from ``kpi_daily_products``."""
+def rebuild_months(session: Session, days: list[date], *, every_month: bool = False) -> None:
+    """Replace ``kpi_monthly_products`` of the months holding these days from ``kpi_daily_products``,
+    then the running totals from the first of them on."""
     months = sorted({d.replace(day=1) for d in days})
-    if not months:
-        return
-    session.execute(text("DELETE FROM kpi_monthly_products WHERE month = ANY(:months)"), {"months": months})
-    session.execute(_REBUILD_MONTHS, {"months": months})
+    if months:
+        session.execute(
+            text("DELETE FROM kpi_monthly_products WHERE month = ANY(:months)"), {"months": months}
+        )
+        session.execute(_REBUILD_MONTHS, {"months": months})
+    if every_month:
+        rebuild_product_totals(session, None)
+    elif months:
+        rebuild_product_totals(session, months[0])
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ def refresh_kpi(
         if created_days:
             session.execute(_REBUILD_DAILY, {"days": created_days, "tz": tz})
             session.execute(_REBUILD_PRODUCTS, {"days": created_days, "tz": tz})
-        rebuild_months(session, created_days)
+        rebuild_months(session, created_days, every_month=all_days)
         rebuild_shipped_days(session, settings, shipped_days)
         uow.commit()
     days = sorted(set(created_days) | set(shipped_days))
@@ -152,7 +159,8 @@ def refresh_kpi(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(
                 text(
-                    "VACUUM (ANALYZE) kpi_daily, kpi_daily_products, kpi_monthly_products, kpi_daily_shipped"
+                    "VACUUM (ANALYZE) kpi_daily, kpi_daily_products, kpi_monthly_products, kpi_product_totals,"
+                    " kpi_daily_shipped"
                 )
             )
     return RefreshResult(
