@@ -40,6 +40,9 @@ DEMO_FILL = AdvisoryLock("demo data", 727275, per_object=False)
 """Two ``rexbit demo`` runs at once must not both fill an empty database (``services/demo.py``)."""
 FEED_APPLY = AdvisoryLock("supplier feed apply", 4242, per_object=True)
 """One apply or auto-link per supplier integration at a time: they must not interleave their links."""
+INLINE_IMPORT_RUN = AdvisoryLock("inline import run", 4243, per_object=True)
+"""Held at session level by the process running an import run itself (``--now``, the desktop's "import
+now") for as long as it runs: a 'running' run without a job whose lock is free lost its process."""
 SHOP_AVAILABILITY_SYNC = AdvisoryLock("shop availability sync", 7275, per_object=True)
 """One availability sync per shop (a schedule and an operator would race on ``last_availability``)."""
 SHOP_ORDERS_SYNC = AdvisoryLock("shop orders import", 7276, per_object=True)
@@ -50,6 +53,7 @@ ALL_LOCKS = (
     EMBEDDED_DATABASE_CREATE,
     DEMO_FILL,
     FEED_APPLY,
+    INLINE_IMPORT_RUN,
     SHOP_AVAILABILITY_SYNC,
     SHOP_ORDERS_SYNC,
 )

@@ -11,6 +11,7 @@ kill lands there every time.
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,63 @@ def test_a_reader_killed_twice_fails_its_run_when_its_job_is_failed_not_after_30
     )
     assert query(db_url, "SELECT count(*) FROM import_staged_rows")[0][0] == 0
     assert query(db_url, "SELECT count(*) FROM import_run_chunks")[0][0] == 0
+
+
+@pytest.mark.slow
+def test_an_import_run_here_whose_process_is_killed_is_failed_by_a_worker(
+    db: Any, db_url: str, system_actor: Any, tmp_path: Path
+) -> None:
+    # `integration import --now` runs the import in its own process, without a job: killed, its run was
+    # closed only by the 30-minute sweep. The process holds the run's lock; a worker sees it free.
+    integration_id, queued_run = _setup(db, system_actor, tmp_path)
+    query(db_url, "DELETE FROM procrastinate_jobs")
+    query(db_url, "UPDATE import_runs SET status = 'cancelled' WHERE id = :id", id=queued_run)
+    marker = tmp_path / "now.paused"
+    here = Process(
+        db_url,
+        "integration",
+        "import",
+        f"--integration={integration_id}",
+        "--now",
+        log=tmp_path / "now.log",
+        env={"REXBIT_PAUSE_AT": "stage:1", "REXBIT_PAUSE_FILE": str(marker)},
+    )
+    try:
+        wait_for(
+            lambda: marker.exists() and marker.read_text().strip() != "", timeout=60, what="pause at stage:1"
+        )
+        worker = Process(db_url, "queue", "work", "--queue=import", *FAST, log=tmp_path / "alive.log")
+        wait_for(lambda: " on import " in worker.output(), timeout=60, what="the worker to start")
+        time.sleep(3)  # the worker's sweeps while the importing process lives leave its run alone
+        assert worker.stop() == 0, worker.output()
+        ((status,),) = query(db_url, "SELECT status FROM import_runs WHERE id <> :id", id=queued_run)
+        assert status == "running", here.output()
+    finally:
+        here.signal(signal.SIGKILL)
+        here.wait(10)
+
+    worker = Process(db_url, "queue", "work", "--queue=import", *FAST, log=tmp_path / "worker.log")
+    try:
+        wait_for(
+            lambda: (
+                query(db_url, "SELECT status FROM import_runs WHERE id <> :id", id=queued_run)[0][0]
+                != "running"
+            ),
+            timeout=30,
+            what="the run to end",
+        )
+    finally:
+        assert worker.stop() == 0, worker.output()
+    ((status, message),) = query(
+        db_url, "SELECT status, message FROM import_runs WHERE id <> :id", id=queued_run
+    )
+    assert status == "failed" and "process running it was killed" in message, message
+    assert (
+        query(
+            db_url,
+            "SELECT count(*) FROM integration_product_links WHERE integration_id = :i",
+            i=integration_id,
+        )[0][0]
+        == 0
+    )
+    assert query(db_url, "SELECT count(*) FROM import_staged_rows")[0][0] == 0

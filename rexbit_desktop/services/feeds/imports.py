@@ -41,6 +41,7 @@ from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelle
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.services.feeds.apply import apply_run
 from rexbit_desktop.services.feeds.reading import DEFAULT_CHUNK_ROWS, load_chunk, read_feed, store_chunk
+from rexbit_desktop.services.feeds.run_liveness import run_in_this_process
 from rexbit_desktop.services.feeds.runs import (
     ImportRunDTO,
     NewUow,
@@ -140,6 +141,7 @@ class InlineChunks:
             self._pool.shutdown(wait=True)
 
 
+@run_in_this_process  # a run whose process dies is failed by the workers' sweep (run_liveness)
 def execute_run_now(
     new_uow: NewUow,
     run_id: int,

@@ -8,16 +8,23 @@ job of the profile waited so the rescued one was not run again, a chunk job fail
 flushed or pruned — nobody ever will. A job of a dead worker stays ``doing`` until the workers' rescue
 (heartbeats, ``jobs/worker_db.py``) puts it back or fails it, so this sweep follows the heartbeats.
 
-Runs without a job (``--now``, the desktop's "import now") run in their process; the 30-minute sweep
-closes those.
+Runs without a job (``--now``, the desktop's "import now", ``rexbit demo``) run in their own process,
+which holds the run's ``INLINE_IMPORT_RUN`` advisory lock while it runs (``run_in_this_process``). A
+'running' run without a job whose lock nobody holds lost its process (``kill -9``, a crash, a cut
+connection): PostgreSQL released the lock with the process's connection, and the sweep fails the run.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
+from rexbit_desktop.db.locks import INLINE_IMPORT_RUN, held_while
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.secrets import mask_secrets
 
@@ -25,6 +32,32 @@ log = logging.getLogger(__name__)
 
 RUN_TASKS = ("imports:execute_integration_import", "imports:process_supplier_availability_chunk")
 ORPHANED_MESSAGE = "The run stopped before it finished: none of its jobs waits or runs any more"
+ABANDONED_MESSAGE = (
+    "The run stopped before it finished: the process running it was killed or lost its database connection"
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _engine(uow: UnitOfWork) -> Engine:
+    with uow:
+        bind = uow.session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def run_in_this_process(func: F) -> F:
+    """For ``execute_run_now(new_uow, run_id, …)``: hold the run's lock while it runs here."""
+
+    @functools.wraps(func)
+    def wrapper(new_uow: Callable[[], UnitOfWork], run_id: int, *args: Any, **kwargs: Any) -> Any:
+        from rexbit_desktop.domain.errors import Conflict
+
+        busy = lambda: Conflict(f"Import run {run_id} is already running in another process.")  # noqa: E731
+        with held_while(_engine(new_uow()), INLINE_IMPORT_RUN, run_id, busy=busy):
+            return func(new_uow, run_id, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 # One statement, one snapshot: a job that commits the run's end commits it before the job itself ends,
 # so a run is never seen 'running' with its last job already ended. Rows locked by an apply (which
@@ -77,4 +110,42 @@ def fail_orphaned_runs(uow: UnitOfWork) -> list[int]:
         uow.commit()
     for run_id in failed:
         log.warning("import run %s failed: none of its jobs waits or runs any more", run_id)
+    return failed + _fail_abandoned_inline_runs(uow)
+
+
+def _fail_abandoned_inline_runs(uow: UnitOfWork) -> list[int]:
+    """'running' runs without a job whose process is gone (nobody holds their ``INLINE_IMPORT_RUN`` lock)."""
+    failed: list[int] = []
+    with _engine(uow).connect() as conn:
+        candidates = conn.execute(
+            text("SELECT id FROM import_runs WHERE status = 'running' AND job_id IS NULL ORDER BY id")
+        ).scalars()
+        for run_id in list(candidates):
+            key = {"ns": INLINE_IMPORT_RUN.key, "id": int(run_id)}
+            free = conn.execute(
+                text("SELECT pg_try_advisory_lock(CAST(:ns AS integer), CAST(:id AS integer))"), key
+            ).scalar()
+            if not free:
+                continue
+            try:
+                conn.execute(text("DELETE FROM import_staged_rows WHERE run_id = :id"), {"id": run_id})
+                conn.execute(text("DELETE FROM import_run_chunks WHERE run_id = :id"), {"id": run_id})
+                done = conn.execute(
+                    text(
+                        "UPDATE import_runs SET status = 'failed', message = :message,"
+                        " finished_at = clock_timestamp(),"
+                        " duration_s = extract(epoch FROM clock_timestamp() - started_at)"
+                        " WHERE id = :id AND status = 'running' AND job_id IS NULL"
+                    ),
+                    {"id": run_id, "message": ABANDONED_MESSAGE + "; nothing was applied."},
+                ).rowcount
+                conn.commit()
+            finally:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(CAST(:ns AS integer), CAST(:id AS integer))"), key
+                )
+                conn.commit()
+            if done:
+                failed.append(int(run_id))
+                log.warning("import run %s failed: the process running it is gone", run_id)
     return failed
