@@ -13,6 +13,7 @@ import typer
 from rexbit_desktop.cli.common import JsonOption, cli_context, console, err_console, print_json
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.services.orders import orders
+from rexbit_desktop.services.orders import queries as order_queries
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import reservations as stock_reservations
@@ -77,7 +78,7 @@ def list_(
 ) -> None:
     """List orders, newest first."""
     c = cli_context(ctx)
-    rows = orders.list_orders(c.db.uow(), c.actor, status=status, limit=limit)
+    rows = order_queries.newest_orders(c.db.uow(), c.actor, status=status, limit=limit)
     if json:
         print_json(rows)
         return

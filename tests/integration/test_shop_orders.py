@@ -31,6 +31,7 @@ from rexbit_desktop.db.models import (
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.queries import count_orders
 from rexbit_desktop.services.orders.workflow import (
     OrderStatusChanged,
     OrderWorkflowService,
@@ -169,7 +170,7 @@ def test_new_orders_are_taken_in_with_lines_addresses_payment_and_carrier(
     # Idempotent: nothing new, nothing changed, and the reference shared by both orders changes nothing.
     again = _sync(db, system_actor, integration)
     assert (again.created, again.updated, again.errors) == (0, 0, 0)
-    assert orders.count_orders(db.uow(), system_actor) == 2
+    assert count_orders(db.uow(), system_actor).value == 2
     everything = _sync(db, system_actor, integration, since=date.today() - timedelta(days=2))
     assert (everything.created, everything.updated) == (0, 0) and everything.skipped == everything.examined
 

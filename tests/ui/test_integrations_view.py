@@ -378,7 +378,7 @@ def test_import_orders_takes_in_the_shop_orders_and_lists_the_orders_run(
 ) -> None:  # type: ignore[no-untyped-def]
     from integration.shop_support import add_shop_lines, add_shop_order, line
 
-    from rexbit_desktop.services.orders import orders
+    from rexbit_desktop.services.orders.queries import count_orders
 
     paid = 2  # the fixture's PS_OS_PAYMENT
     add_shop_order(shop, 301, state=paid, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")
@@ -396,7 +396,7 @@ def test_import_orders_takes_in_the_shop_orders_and_lists_the_orders_run(
         "do ponowienia 1."
     ), view.message
     assert "zamówienie w sklepie 302: the shop order has no lines" in view.message
-    assert orders.count_orders(db.uow(), Actor.system()) == 1
+    assert count_orders(db.uow(), Actor.system()).value == 1
     assert view.shop_tabs.currentIndex() == 1 and view.orders_button.isEnabled()
     qtmodeltester.check(view.sync_model)
     [run] = view.sync_model.rows()

@@ -13,6 +13,7 @@ from rexbit_desktop.domain.order_settings import Carrier
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders import settings as order_settings
+from rexbit_desktop.services.orders.queries import newest_orders
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.new_order import NewOrderDialog
@@ -272,7 +273,7 @@ def test_detail_of_an_order_from_the_shop_shows_the_shop_order_id_and_reference(
     integration = create_shop_integration(db, shop)
     add_shop_order(shop, 123, state=2, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")
     assert sync_orders(db.uow(), Actor.system(), integration_id=integration).created == 1
-    [summary] = orders.list_orders(db.uow(), Actor.system())
+    [summary] = newest_orders(db.uow(), Actor.system())
 
     d = _detail(qtbot, ctx, summary.number)
     texts = [w.text() for w in d.payment_box.findChildren(type(d.status_label))]

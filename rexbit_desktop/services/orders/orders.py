@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +39,6 @@ from rexbit_desktop.services.orders.detail import order_detail
 from rexbit_desktop.services.orders.dto import (
     NoteDTO,
     OrderDetailDTO,
-    OrderSummaryDTO,
     PlacedOrderDTO,
 )
 from rexbit_desktop.services.orders.payload import (
@@ -282,35 +281,6 @@ def get_order(uow: UnitOfWork, actor: Actor, number: str) -> OrderDetailDTO:
         return order_detail(uow.session, find_order(uow.session, number))
 
 
-def list_orders(
-    uow: UnitOfWork, actor: Actor, *, status: str | None = None, limit: int = 100, offset: int = 0
-) -> list[OrderSummaryDTO]:
-    """Newest first (the CLI's list; the UI pages through ``order_queries``)."""
-    actor.require(Permission.VIEW)
-    if limit < 1:
-        raise ValidationError(f"--limit must be at least 1 (got {limit}).")
-    if offset < 0:
-        raise ValidationError(f"The offset must not be negative (got {offset}).")
-    stmt = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
-    if status:
-        stmt = stmt.where(Order.status == parse_status(status).value)
-    with uow:
-        return [
-            OrderSummaryDTO(
-                o.id,
-                o.number,
-                o.status,
-                o.payment_status,
-                o.fulfillment_status,
-                o.customer_name,
-                o.total_gross,
-                o.currency,
-                o.created_at,
-            )
-            for o in uow.session.scalars(stmt)
-        ]
-
-
 def add_note(uow: UnitOfWork, actor: Actor, number: str, body: str) -> NoteDTO:
     actor.require(Permission.VIEW)
     body = body.strip()
@@ -434,12 +404,6 @@ def _ship(
         dto = order_detail(s, order) if detail else None
         uow.commit()
     return dto, result, event
-
-
-def count_orders(uow: UnitOfWork, actor: Actor) -> int:
-    actor.require(Permission.VIEW)
-    with uow:
-        return int(uow.session.scalar(select(func.count()).select_from(Order)) or 0)
 
 
 @retry_on_deadlock

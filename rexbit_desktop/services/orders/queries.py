@@ -27,9 +27,10 @@ from rexbit_desktop.db.models.orders import Order, OrderItem, OrderItemReservati
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.csv_safety import csv_writer
 from rexbit_desktop.domain.errors import Cancelled, ValidationError
-from rexbit_desktop.domain.orders import STATUS_ORDER, FulfillmentStatus, PaymentStatus
+from rexbit_desktop.domain.orders import STATUS_ORDER, FulfillmentStatus, PaymentStatus, parse_status
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.domain.roles import Actor, Permission
+from rexbit_desktop.services.orders.dto import OrderSummaryDTO
 from rexbit_desktop.services.orders.settings import load_settings
 
 DEFAULT_PAGE_SIZE = 200
@@ -309,6 +310,38 @@ def list_orders(
         page = [_row(r, srt) for r in rows[:limit]]
         page = _with_partial_reservations(uow.session, page)
     return OrderListPage(page, page[-1].cursor if more and page else None)
+
+
+def newest_orders(
+    uow: UnitOfWork, actor: Actor, *, status: str | None = None, limit: int = 100
+) -> list[OrderSummaryDTO]:
+    """The CLI's list: the newest ``limit`` orders (of one status), read page by page by ``list_orders``."""
+    actor.require(Permission.VIEW)
+    if limit < 1:
+        raise ValidationError(f"--limit must be at least 1 (got {limit}).")
+    flt = OrderListFilter(statuses=(parse_status(status).value,) if status else ())
+    rows: list[OrderListRow] = []
+    after: tuple[Any, ...] | None = None
+    while len(rows) < limit:
+        page = list_orders(uow, actor, filters=flt, after=after, limit=min(MAX_PAGE_SIZE, limit - len(rows)))
+        rows += page.rows
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    return [
+        OrderSummaryDTO(
+            r.id,
+            r.number,
+            r.status,
+            r.payment_status,
+            r.fulfillment_status,
+            r.customer_name or None,
+            r.total_gross,
+            r.currency,
+            r.created_at,
+        )
+        for r in rows
+    ]
 
 
 def _with_partial_reservations(session: Any, page: list[OrderListRow]) -> list[OrderListRow]:
