@@ -28,6 +28,7 @@ def _granted(db, key: int) -> int:  # type: ignore[no-untyped-def]
             conn.execute(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
                 {"key": key},
             ).scalar_one()
