@@ -104,6 +104,12 @@ def best_offer(offers: Iterable[SupplierOffer]) -> SupplierOffer | None:
 
 
 def render_available_later(template: str, delivery_days: int) -> str:
+    """The template with the offer's days; "1 dni" / "1 days" become "1 dzień" / "1 day" (Polish says
+    "dni" for every other number: 2 dni, 5 dni, 22 dni)."""
+    if delivery_days == 1:
+        template = template.replace("{delivery_days} dni", "{delivery_days} dzień").replace(
+            "{delivery_days} days", "{delivery_days} day"
+        )
     return template.format(delivery_days=delivery_days)
 
 

@@ -3,7 +3,12 @@ titles, combo items, placeholders, tooltips, table cells and headers, menu entri
 
 ``language_problems`` flags, in Polish mode, any text that is an English source string of the UI's
 catalogue (``i18n.POLISH`` keys whose translation differs: an untranslated ``t()``), any raw code of a
-status / payment / fulfilment / source / document, and any traceback.
+status / payment / fulfilment / source / document / feed field / integration type (also inside a longer
+text: "nowy status = awaiting_fulfillment"), English service texts ("278 rows: 273 matched…", cron
+errors, "deferred"), a wrong Polish plural ("1 dni", "5 sztuki"), and any traceback.
+
+``english_problems`` flags, in English mode, any text that is a Polish translation of the catalogue
+(a ``t()`` evaluated while the language was Polish, e.g. at import time).
 """
 
 from __future__ import annotations
@@ -32,6 +37,18 @@ RAW_CODES = (
     | {p.value for p in PaymentStatus}
     | {f.value for f in FulfillmentStatus}
     | {"manual", "phone", "prestashop", "issue_wz", "storno", "posted", "partially_released", "supplier_feed"}
+    | {"prestashop_db", "delivery_days", "stock_quantity", "purchase_price", "external_id"}
+)
+_SNAKE = re.compile(r"(?<![.\w])[a-z]+(?:_[a-z]+)+\b")  # not a template variable (order.external_id)
+# What the services say in English and the GUI must phrase itself.
+ENGLISH_SERVICE_TEXT = re.compile(
+    r"\d+ rows: \d+ matched|\bunmatched\b|\bambiguous\b|Invalid cron|Error validating|is not valid|\bdeferred\b"
+)
+# Polish plurals: "1 dzień / 2 dni", "1 sztuka / 2 sztuki / 5 sztuk" (12–14 take the "many" form).
+WRONG_PLURAL = re.compile(
+    r"(?<![\d,.])1 (?:dni|sztuki|sztuk|zamówienia|zamówień|pozycje|pozycji)\b"
+    r"|(?<![\d,.])(?:[2-4]|[02-9][2-4]) (?:sztuk|zamówień|pozycji|dzień)\b"
+    r"|(?<![\d,.])(?:[5-9]|1[0-9]) (?:sztuki|zamówienia|pozycje|dzień)\b"
 )
 _TAG = re.compile(r"<[^>]+>")
 
@@ -97,6 +114,13 @@ def language_problems(texts: Iterable[tuple[str, str]]) -> list[str]:
     for name, text in texts:
         if "Traceback" in text:
             problems.append(f"{name}: a traceback")
+        if ENGLISH_SERVICE_TEXT.search(text):
+            problems.append(f"{name}: English service text {text!r}")
+        if WRONG_PLURAL.search(text):
+            problems.append(f"{name}: wrong Polish plural in {text!r}")
+        for token in _SNAKE.findall(text):
+            if token in RAW_CODES and token != text.strip():
+                problems.append(f"{name}: raw code {token!r} in {text!r}")
         if text.strip() in untranslated:
             problems.append(f"{name}: untranslated {text!r}")
         for part in _clean(text):
@@ -104,4 +128,21 @@ def language_problems(texts: Iterable[tuple[str, str]]) -> list[str]:
                 problems.append(f"{name}: raw code {part!r} in {text!r}")
             elif part in untranslated and part != text.strip():
                 problems.append(f"{name}: untranslated {part!r} in {text!r}")
+    return problems
+
+
+def english_problems(texts: Iterable[tuple[str, str]]) -> list[str]:
+    """In English mode: Polish texts of the UI's catalogue on screen (a ``t()`` run while Polish), and
+    codes with an underscore (``supplier_feed``, ``delivery_days``) where words belong."""
+    polish = {pl for english, pl in POLISH.items() if english != pl} - set(POLISH)
+    problems = []
+    for name, text in texts:
+        if text.strip() in polish:
+            problems.append(f"{name}: Polish {text!r}")
+        for token in _SNAKE.findall(text):
+            if token in RAW_CODES:
+                problems.append(f"{name}: raw code {token!r} in {text!r}")
+        for part in _clean(text):
+            if part in polish and part != text.strip():
+                problems.append(f"{name}: Polish {part!r} in {text!r}")
     return problems

@@ -79,12 +79,10 @@ register(
         ),
         "Detected: {what}": "Wykryto: {what}",
         "(not mapped)": "(bez mapowania)",
-        "external_id": "Id pozycji u dostawcy",
-        "sku": "SKU",
-        "ean": "EAN",
-        "stock_quantity": "Stan",
-        "delivery_days": "Czas dostawy (dni)",
-        "purchase_price": "Cena zakupu",
+        "Supplier's item id": "Id pozycji u dostawcy",
+        "Stock": "Stan",
+        "Delivery time (days)": "Czas dostawy (dni)",
+        "Purchase price": "Cena zakupu",
         "Map SKU or EAN: rows are matched to products by them.": (
             "Zmapuj SKU lub EAN: po nich wiersze są łączone z produktami."
         ),
@@ -99,6 +97,21 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+# A feed profile's fields in words (the codes are the services' names; English mode shows English).
+FEED_FIELDS = {
+    "sku": "SKU",
+    "ean": "EAN",
+    "stock_quantity": "Stock",
+    "delivery_days": "Delivery time (days)",
+    "purchase_price": "Purchase price",
+    "external_id": "Supplier's item id",
+}
+
+
+def feed_field_label(code: str) -> str:
+    return t(FEED_FIELDS[code]) if code in FEED_FIELDS else code
 
 
 class SupplierFeedDialog(QDialog):
@@ -321,7 +334,7 @@ class ProfileDialog(QDialog):
             if edit is not None:
                 edit.setPlaceholderText(t("(not mapped)"))
             self.mapping_combos[field] = combo
-            mf.addRow(t(field), combo)
+            mf.addRow(feed_field_label(field), combo)
         self.headers_note = QLabel(t("Columns come from the last import; Preview reads the feed now."))
         self.headers_note.setWordWrap(True)
         self.headers_note.setStyleSheet("color: palette(mid)")

@@ -25,7 +25,7 @@ from rexbit_desktop.services.feeds import runs as imports_runs
 from rexbit_desktop.services.feeds.runs import ImportRunDTO
 from rexbit_desktop.services.integrations import ImportProfileDTO
 from rexbit_desktop.ui.i18n import format_datetime, t
-from rexbit_desktop.ui.integrations.dialogs import ProfileDialog
+from rexbit_desktop.ui.integrations.dialogs import ProfileDialog, feed_field_label
 from rexbit_desktop.ui.integrations.runs_table import (
     _duration,
     _run_errors,
@@ -55,7 +55,10 @@ class FeedPage:
                     lambda p: mask_url(p.source_location),
                     tooltip=lambda p: mask_url(p.source_location),
                 ),
-                Column(t("Mapped fields"), lambda p: ", ".join(f"{k}←{v}" for k, v in p.mappings.items())),
+                Column(
+                    t("Mapped fields"),
+                    lambda p: ", ".join(f"{feed_field_label(k)}←{v}" for k, v in p.mappings.items()),
+                ),
                 Column(t("Columns"), lambda p: str(len(p.last_headers or [])), numeric=True),
                 Column(t("Enabled"), lambda p: t("yes") if p.enabled else t("no")),
             ]

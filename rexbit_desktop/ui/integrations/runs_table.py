@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rexbit_desktop.services.feeds.runs import ImportRunDTO
-from rexbit_desktop.ui.i18n import format_decimal, t
+from rexbit_desktop.ui.i18n import format_decimal, register, t
 
 RUNS_POLL_MS = 3000
 
@@ -36,6 +36,28 @@ def _duration(seconds: float | None) -> str:
     return "" if seconds is None else t("{s} s", s=format_decimal(seconds, 1))
 
 
+register(
+    {
+        "rows: {read} · matched: {matched} · unmatched: {unmatched} · ambiguous: {ambiguous} · invalid: {invalid}": (
+            "wiersze: {read} · dopasowane: {matched} · niedopasowane: {unmatched} · niejednoznaczne: {ambiguous}"
+            " · błędne: {invalid}"
+        ),
+    }
+)
+
+
+def import_summary(read: int, matched: int, unmatched: int, ambiguous: int, invalid: int) -> str:
+    """What a finished import did, in the UI's language."""
+    return t(
+        "rows: {read} · matched: {matched} · unmatched: {unmatched} · ambiguous: {ambiguous} · invalid: {invalid}",
+        read=read,
+        matched=matched,
+        unmatched=unmatched,
+        ambiguous=ambiguous,
+        invalid=invalid,
+    )
+
+
 def _run_errors(run: ImportRunDTO) -> str:
     lines = [
         t("line {line}: {reason}", line=e.get("line", "?"), reason=e.get("reason", e))
@@ -43,6 +65,11 @@ def _run_errors(run: ImportRunDTO) -> str:
         else str(e)
         for e in run.errors
     ]
-    if run.message:
+    if run.status == "succeeded":
+        # The service's summary is English ("278 rows: 273 matched…"): said here from the counts.
+        lines.insert(
+            0, import_summary(run.rows_read, run.matched, run.unmatched, run.ambiguous, run.rows_invalid)
+        )
+    elif run.message:
         lines.insert(0, run.message)
     return "\n".join(lines) or t("No errors.")

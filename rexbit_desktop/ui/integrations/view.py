@@ -41,8 +41,8 @@ from rexbit_desktop.ui.widgets.progress import ProgressDialog, run_with_progress
 register(
     {
         "Type": "Typ",
-        "supplier_feed": "plik dostawcy",
-        "prestashop_db": "PrestaShop (baza)",
+        "supplier feed": "plik dostawcy",
+        "PrestaShop (database)": "PrestaShop (baza)",
         "Supplier": "Dostawca",
         "Active": "Aktywna",
         "yes": "tak",
@@ -166,6 +166,14 @@ register(
 )
 
 
+INTEGRATION_TYPES = {"supplier_feed": "supplier feed", "prestashop_db": "PrestaShop (database)"}
+
+
+def integration_type_label(code: str) -> str:
+    """An integration's type in words (English mode showed the code ``supplier_feed``)."""
+    return t(INTEGRATION_TYPES[code]) if code in INTEGRATION_TYPES else code
+
+
 class IntegrationsView(ShopPage, FeedPage, ServiceView):
     title = "Integrations"
 
@@ -187,7 +195,7 @@ class IntegrationsView(ShopPage, FeedPage, ServiceView):
         self.model: RecordTableModel[IntegrationDTO] = RecordTableModel(
             [
                 Column(t("Name"), lambda i: i.name),
-                Column(t("Type"), lambda i: t(i.type)),
+                Column(t("Type"), lambda i: integration_type_label(i.type)),
                 Column(t("Supplier"), lambda i: i.contractor_name or ""),
                 Column(
                     t("Active"),
@@ -303,7 +311,9 @@ class IntegrationsView(ShopPage, FeedPage, ServiceView):
             self.detail_title.setText(t("Select an integration."))
         else:
             self.ctx.set_setting("integrations/selected", integration.id)
-            self.detail_title.setText(f"<b>{integration.name}</b> — {t(integration.type)}")
+            self.detail_title.setText(
+                f"<b>{integration.name}</b> — {integration_type_label(integration.type)}"
+            )
             if integration.type == "supplier_feed":
                 self.pages.setCurrentWidget(self.feed_page)
                 self._load_feed(integration.id)

@@ -31,6 +31,10 @@ from PySide6.QtWidgets import (
 from rexbit_desktop.domain.automation import (
     ACTION_LABELS,
     ACTION_PARAMS,
+    BUILTIN_RELEASE,
+    BUILTIN_RESERVE,
+    BUILTIN_RULE_NAMES,
+    BUILTIN_WZ,
     EVENT_LABELS,
     FIELDS,
     ActionType,
@@ -39,10 +43,12 @@ from rexbit_desktop.domain.automation import (
     Rule,
     rule_to_dict,
 )
+from rexbit_desktop.domain.orders import DEFAULT_LABELS
 from rexbit_desktop.domain.roles import Permission
 from rexbit_desktop.services.automation import rules as rule_services
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import register, t
+from rexbit_desktop.ui.i18n import language, register, t
+from rexbit_desktop.ui.orders.labels import payment_label, source_label
 from rexbit_desktop.ui.runner import TaskError
 
 register(
@@ -134,75 +140,114 @@ register(
 )
 
 _EVENT_TEXT = {
-    EventType.ORDER_CREATED: t("Order created"),
-    EventType.STATUS_CHANGED: t("Status changed (from → to)"),
-    EventType.PAYMENT_CHANGED: t("Payment status changed"),
-    EventType.FULLY_RESERVED: t("Stock fully reserved"),
-    EventType.SHORTAGE_FILLED: t("Shortage filled"),
-    EventType.WZ_POSTED: t("WZ posted"),
-    EventType.SHIPPED: t("Shipped (tracking known)"),
-    EventType.MESSAGE_RECEIVED: t("Message received"),
-    EventType.IN_STATUS: t("In status for N days (daily)"),
+    EventType.ORDER_CREATED: "Order created",
+    EventType.STATUS_CHANGED: "Status changed (from → to)",
+    EventType.PAYMENT_CHANGED: "Payment status changed",
+    EventType.FULLY_RESERVED: "Stock fully reserved",
+    EventType.SHORTAGE_FILLED: "Shortage filled",
+    EventType.WZ_POSTED: "WZ posted",
+    EventType.SHIPPED: "Shipped (tracking known)",
+    EventType.MESSAGE_RECEIVED: "Message received",
+    EventType.IN_STATUS: "In status for N days (daily)",
 }
 assert set(_EVENT_TEXT) == set(EVENT_LABELS)
 
 _ACTION_TEXT = {
-    ActionType.SET_STATUS: t("Set status"),
-    ActionType.RESERVE: t("Reserve stock"),
-    ActionType.ISSUE_WZ: t("Issue WZ"),
-    ActionType.ADD_NOTE: t("Add note"),
-    ActionType.SEND_EMAIL: t("Send e-mail template"),
-    ActionType.PRINT_DOCUMENTS: t("Print documents"),
-    ActionType.CALL_WEBHOOK: t("Call webhook"),
-    ActionType.SET_TAG: t("Set tag"),
-    ActionType.ASSIGN_WAREHOUSE: t("Assign warehouse"),
-    ActionType.RELEASE_RESERVATIONS: t("Release reservations"),
+    ActionType.SET_STATUS: "Set status",
+    ActionType.RESERVE: "Reserve stock",
+    ActionType.ISSUE_WZ: "Issue WZ",
+    ActionType.ADD_NOTE: "Add note",
+    ActionType.SEND_EMAIL: "Send e-mail template",
+    ActionType.PRINT_DOCUMENTS: "Print documents",
+    ActionType.CALL_WEBHOOK: "Call webhook",
+    ActionType.SET_TAG: "Set tag",
+    ActionType.ASSIGN_WAREHOUSE: "Assign warehouse",
+    ActionType.RELEASE_RESERVATIONS: "Release reservations",
 }
 assert set(_ACTION_TEXT) == set(ACTION_LABELS)
 
 _FIELD_TEXT = {
-    "status": t("status"),
-    "from_status": t("from_status"),
-    "to_status": t("to_status"),
-    "payment_status": t("payment_status"),
-    "source": t("source"),
-    "integration_id": t("integration_id"),
-    "carrier": t("carrier"),
-    "country": t("country"),
-    "total_gross": t("total_gross"),
-    "sku": t("SKU in the order"),
-    "is_company": t("is_company"),
-    "has_note": t("has_note"),
-    "days_in_status": t("days_in_status"),
-    "tag": t("tag"),
+    "status": "status",
+    "from_status": "from_status",
+    "to_status": "to_status",
+    "payment_status": "payment_status",
+    "source": "source",
+    "integration_id": "integration_id",
+    "carrier": "carrier",
+    "country": "country",
+    "total_gross": "total_gross",
+    "sku": "SKU in the order",
+    "is_company": "is_company",
+    "has_note": "has_note",
+    "days_in_status": "days_in_status",
+    "tag": "tag",
 }
 assert set(_FIELD_TEXT) == set(FIELDS)
 
 _OP_TEXT = {
-    Op.EQ: t("eq"),
-    Op.NE: t("ne"),
-    Op.IN: t("in"),
-    Op.NOT_IN: t("not_in"),
-    Op.GTE: t("gte"),
-    Op.LTE: t("lte"),
-    Op.GT: t("gt"),
-    Op.LT: t("lt"),
-    Op.BETWEEN: t("between"),
-    Op.CONTAINS: t("contains"),
-    Op.IS_TRUE: t("is_true"),
-    Op.IS_FALSE: t("is_false"),
+    Op.EQ: "eq",
+    Op.NE: "ne",
+    Op.IN: "in",
+    Op.NOT_IN: "not_in",
+    Op.GTE: "gte",
+    Op.LTE: "lte",
+    Op.GT: "gt",
+    Op.LT: "lt",
+    Op.BETWEEN: "between",
+    Op.CONTAINS: "contains",
+    Op.IS_TRUE: "is_true",
+    Op.IS_FALSE: "is_false",
 }
 
 
-def _value_text(value: Any) -> str:
+# The dicts above hold the English texts; ``t()`` runs when a text is shown (at import time the language
+# may not be chosen yet: English mode showed Polish words).
+
+
+def _value_text(value: Any, field: str = "") -> str:
+    """A condition's value in words: statuses, payment states and sources by their labels."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return "" if value is None else str(value)
+        return ", ".join(_value_text(v, field) for v in value)
+    if value is None:
+        return ""
+    text = str(value)
+    if field in ("status", "from_status", "to_status") and text in _STATUS_WORDS:
+        pl, en = _STATUS_WORDS[text]
+        return pl if language() == "pl" else en
+    if field == "payment_status":
+        return payment_label(text)
+    if field == "source":
+        return source_label(text)
+    return text
+
+
+_BUILTIN_NAMES = {
+    BUILTIN_RESERVE: "Reserve on 'Awaiting fulfillment'",
+    BUILTIN_WZ: "Issue the WZ",
+    BUILTIN_RELEASE: "Release reservations on cancel",
+}
+register(
+    {
+        "Reserve on 'Awaiting fulfillment'": "Rezerwacja przy „Do realizacji”",
+        "Issue the WZ": "Wystawienie WZ",
+        "Release reservations on cancel": "Zwolnienie rezerwacji przy anulowaniu",
+    }
+)
+
+_STATUS_WORDS = {s.value: (pl, en) for s, (pl, en, _colour) in DEFAULT_LABELS.items()}
+
+
+def rule_name(rule: Rule) -> str:
+    """A built-in rule by its words in the UI's language (its stored name is Polish), else its name."""
+    if rule.builtin in _BUILTIN_NAMES and rule.name == BUILTIN_RULE_NAMES.get(rule.builtin):
+        return f"{t(_BUILTIN_NAMES[rule.builtin])} ({t('built-in')})"
+    return rule.name + (f" ({t('built-in')})" if rule.builtin else "")
 
 
 def conditions_text(rule: Rule) -> str:
     return "; ".join(
-        f"{_FIELD_TEXT.get(c.field, c.field)} {_OP_TEXT.get(Op(c.op), c.op)} {_value_text(c.value)}".strip()
+        f"{t(_FIELD_TEXT.get(c.field, c.field))} {t(_OP_TEXT.get(Op(c.op), c.op))} "
+        f"{_value_text(c.value, c.field)}".strip()
         for c in rule.conditions
     )
 
@@ -212,7 +257,7 @@ def actions_text(rule: Rule) -> str:
     for a in rule.actions:
         kind = ActionType(a.type)
         detail = ", ".join(_value_text(a.params.get(p)) for p in ACTION_PARAMS[kind] if a.params.get(p))
-        parts.append(f"{_ACTION_TEXT[kind]}{': ' + detail if detail else ''}")
+        parts.append(f"{t(_ACTION_TEXT[kind])}{': ' + detail if detail else ''}")
     return " → ".join(parts)
 
 
@@ -226,7 +271,7 @@ class RuleEditorDialog(QDialog):
         self.name = QLineEdit(rule.name if rule else "")
         self.event = QComboBox()
         for event, text in _EVENT_TEXT.items():
-            self.event.addItem(text, event.value)
+            self.event.addItem(t(text), event.value)
         if rule:
             self.event.setCurrentIndex(max(self.event.findData(rule.event), 0))
         self.priority = QSpinBox()
@@ -303,14 +348,14 @@ class RuleEditorDialog(QDialog):
         self.conditions.insertRow(r)
         fields = QComboBox()
         for name, text in _FIELD_TEXT.items():
-            fields.addItem(text, name)
+            fields.addItem(t(text), name)
         ops = QComboBox()
 
         def fill_ops() -> None:
             current = ops.currentData()
             ops.clear()
             for o in sorted(FIELDS[str(fields.currentData())][1], key=list(Op).index):
-                ops.addItem(_OP_TEXT[o], o.value)
+                ops.addItem(t(_OP_TEXT[o]), o.value)
             if current is not None and ops.findData(current) >= 0:
                 ops.setCurrentIndex(ops.findData(current))
 
@@ -328,7 +373,7 @@ class RuleEditorDialog(QDialog):
         kinds = QComboBox()
         for action, text in _ACTION_TEXT.items():
             if action is not ActionType.RELEASE_RESERVATIONS:
-                kinds.addItem(text, action.value)
+                kinds.addItem(t(text), action.value)
         kinds.setCurrentIndex(max(kinds.findData(kind), 0))
         self.actions.setCellWidget(r, 0, kinds)
         self.actions.setItem(r, 1, QTableWidgetItem(parameter))
@@ -425,12 +470,12 @@ class AutomationPanel(QWidget):
         self.rules = found
         self.table.setRowCount(len(found))
         for r, rule in enumerate(found):
-            name = rule.name + (f" ({t('built-in')})" if rule.builtin else "")
+            name = rule_name(rule)
             values = (
                 "✓" if rule.enabled else "",
                 str(rule.priority),
                 name,
-                _EVENT_TEXT[EventType(rule.event)],
+                t(_EVENT_TEXT[EventType(rule.event)]),
                 conditions_text(rule),
                 actions_text(rule),
             )

@@ -25,6 +25,7 @@ from rexbit_desktop.services.ops import queue as queue_service
 from rexbit_desktop.services.ops import queue_activity
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
+from rexbit_desktop.ui.integrations.runs_table import import_summary
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 
@@ -145,6 +146,13 @@ def queue_label(code: str) -> str:
     return f"{t(QUEUE_LABELS[code])} ({code})" if code in QUEUE_LABELS else code
 
 
+def _run_message(run: Any) -> str:
+    """A finished import in words from its counts (its stored summary is English); else the message."""
+    if run.kind == "import" and run.status == "succeeded" and run.counts:
+        return import_summary(*run.counts)
+    return str(run.message or "")
+
+
 class QueuesView(ServiceView):
     title = "Queues"
 
@@ -230,7 +238,7 @@ class QueuesView(ServiceView):
                 Column(t("Status"), lambda r: t(r.status), colour=lambda r: run_colours.get(r.status)),
                 Column(t("Started"), lambda r: format_datetime(r.started_at)),
                 Column(t("Finished"), lambda r: format_datetime(r.finished_at) if r.finished_at else ""),
-                Column(t("Message"), lambda r: r.message or "", tooltip=lambda r: r.message or ""),
+                Column(t("Message"), _run_message, tooltip=_run_message),
             ]
         )
         self.runs_table = QTableView()
