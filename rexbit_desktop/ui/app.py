@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     from rexbit_desktop.ui.preferences import start_local_worker_if_enabled, stop_local_worker
 
     window = build_window(db, actor)
+    window.authenticate = login  # File → Log out / switch user asks the next user here
     window.show()
     start_local_worker_if_enabled(window.ctx)  # single-workstation mode: queued jobs run here
     log.info("rexbit-desktop: %s logged in on %s", actor.login, db.display)

@@ -17,10 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.i18n import register, t
+from rexbit_desktop.ui.login import LoginDialog
 from rexbit_desktop.ui.preferences import PreferencesDialog
 from rexbit_desktop.ui.view import PlaceholderView, View
+
+register({"Log out / switch user…": "Wyloguj / zmień użytkownika…"})
 
 ViewFactory = Callable[[AppContext], View]
 
@@ -76,16 +80,14 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.views: dict[str, View] = {}
         self._keys: list[str] = []
-        for key, title, factory in views or default_views():
-            view = factory(ctx)
-            view.setObjectName(f"view_{key}")
-            self.views[key] = view
-            self._keys.append(key)
-            self.stack.addWidget(view)
-            item = QListWidgetItem(t(title))
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            self.nav.addItem(item)
+        self._view_specs = views or default_views()
+        self._build_views()
         self.nav.currentRowChanged.connect(self._navigate)
+        self.authenticate: Callable[[str, str], Actor] | None = None
+        """Set by the app: checks a login and password (``services.users.authenticate``)."""
+        self.ask_login: Callable[[str], Actor | None] = self._ask_login
+        self._logged_out = False
+        """Asks who logs in next (the login dialog; tests answer it themselves). None: nobody."""
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -95,12 +97,74 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_status_bar()
         self._build_actions()
-        geometry = ctx.setting("window/geometry")
+        self._restore_geometry()
+        self.nav.setCurrentRow(0)
+
+    def _build_views(self) -> None:
+        """The views of the logged-in user (their permissions, their remembered filters and columns)."""
+        for key, title, factory in self._view_specs:
+            view = factory(self.ctx)
+            view.setObjectName(f"view_{key}")
+            self.views[key] = view
+            self._keys.append(key)
+            self.stack.addWidget(view)
+            item = QListWidgetItem(t(title))
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.ctx.setting("window/geometry")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1280, 800)
+
+    def _user_text(self) -> str:
+        actor = self.ctx.actor
+        return f"{t('User')}: {actor.display_name or actor.login} ({t(actor.role.value)})"
+
+    # -- a shared workstation: log out / switch user without quitting ------------------------------
+    def _ask_login(self, last_login: str) -> Actor | None:
+        if self.authenticate is None:
+            return None
+        dialog = LoginDialog(self.authenticate, last_login=last_login, parent=self)
+        return dialog.actor if dialog.exec() == LoginDialog.DialogCode.Accepted else None
+
+    def switch_user(self) -> bool:
+        """Log the current user out (their window layout, filters and columns are saved under their
+        name) and ask who logs in; the views are built again for that user, with their own remembered
+        filters. Nobody logging in closes the window. Returns whether someone logged in."""
+        self.ctx.runner.wait(5000)  # what the last user started finishes under their name
+        self.save_state()
+        previous = self.ctx.actor.login
+        self.hide()
+        actor = self.ask_login(previous)
+        if actor is None:
+            self._logged_out = True
+            self.close()
+            return False
+        self.ctx.actor = actor
+        self.ctx.user_settings().setValue("last_login", actor.login)
+        for view in self.views.values():
+            self.stack.removeWidget(view)
+            view.deleteLater()
+        self.views, self._keys = {}, []
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        self._build_views()
+        self.nav.blockSignals(False)
+        self.user_label.setText(self._user_text())
+        self._restore_geometry()
         self.nav.setCurrentRow(0)
+        self._navigate(0)
+        self.show()
+        return True
+
+    def save_state(self) -> None:
+        """The window's geometry and every view's state, under the logged-in user's name."""
+        self.ctx.set_setting("window/geometry", self.saveGeometry())
+        for view in self.views.values():
+            view.save_state()
 
     # -- status bar -------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -120,8 +184,7 @@ class MainWindow(QMainWindow):
                 )
         self.db_label = QLabel(f"{t('Database')}: {where}")
         self.db_label.setObjectName("status_database")
-        actor = self.ctx.actor
-        self.user_label = QLabel(f"{t('User')}: {actor.display_name or actor.login} ({t(actor.role.value)})")
+        self.user_label = QLabel(self._user_text())
         self.user_label.setObjectName("status_user")
         self.tasks_label = QLabel(t("Background tasks: {n}", n=0))
         self.tasks_label.setObjectName("status_tasks")
@@ -146,8 +209,13 @@ class MainWindow(QMainWindow):
         preferences = QAction(t("Preferences…"), self)
         preferences.setObjectName("preferences")
         preferences.triggered.connect(self.open_preferences)
+        self.switch_user_action = QAction(t("Log out / switch user…"), self)
+        self.switch_user_action.setObjectName("switch_user")
+        self.switch_user_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.switch_user_action.triggered.connect(self.switch_user)
         menu = self.menuBar().addMenu(t("File"))
         menu.addAction(preferences)
+        menu.addAction(self.switch_user_action)
         menu.addAction(quit_)
         view_menu = self.menuBar().addMenu(t("View"))
         view_menu.addAction(refresh)
@@ -180,7 +248,6 @@ class MainWindow(QMainWindow):
         self.current_view().activated()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.ctx.set_setting("window/geometry", self.saveGeometry())
-        for view in self.views.values():
-            view.save_state()
+        if not self._logged_out:  # a logout saved the state already
+            self.save_state()
         super().closeEvent(event)

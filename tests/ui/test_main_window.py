@@ -84,3 +84,53 @@ def test_role_permissions_are_enforced_by_actor() -> None:
 
     with pytest.raises(PermissionDenied):
         operator.require(Permission.SETTINGS_EDIT)
+
+
+def test_log_out_and_switch_user_without_quitting(qtbot, db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    """A shared workstation: File → Log out / switch user asks who is next, rebuilds the views for them
+    (their rights, their own last filters), and back; nobody logging in closes the window."""
+    from conftest import make_ctx  # type: ignore[import-not-found]
+
+    add_user(
+        db.uow(), system_actor, login="anna", role="operator", password="haslo-anny", display_name="Anna"
+    )
+    add_user(
+        db.uow(), system_actor, login="marek", role="manager", password="haslo-marka", display_name="Marek"
+    )
+    anna = authenticate(db.uow(), "anna", "haslo-anny")
+    marek = authenticate(db.uow(), "marek", "haslo-marka")
+    ctx = make_ctx(db, Role.OPERATOR, login="anna")
+    ctx.actor = anna
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.findChild(type(window.switch_user_action), "switch_user") is window.switch_user_action
+    assert window.switch_user_action.text() == "Wyloguj / zmień użytkownika…"
+
+    def orders_search() -> str:
+        panel = window.show_view("orders").list_panel  # type: ignore[attr-defined]
+        return str(panel.filters.search_text())
+
+    def type_search(text: str) -> None:
+        panel = window.show_view("orders").list_panel  # type: ignore[attr-defined]
+        panel.filters.search.setText(text)
+
+    orders_search()
+    type_search("kowalski")
+    asked: list[str] = []
+    window.ask_login = lambda last: asked.append(last) or marek  # type: ignore[func-returns-value]
+    assert window.switch_user()
+    assert asked == ["anna"] and window.isVisible()
+    assert window.ctx.actor.login == "marek" and "Marek" in window.user_label.text()
+    assert orders_search() == ""  # Marek's own (empty) filters, not Anna's
+    type_search("nowak")
+
+    window.ask_login = lambda last: asked.append(last) or anna  # type: ignore[func-returns-value]
+    assert window.switch_user()
+    assert asked == ["anna", "marek"] and window.ctx.actor.login == "anna"
+    assert orders_search() == "kowalski"  # Anna's last filters are hers
+
+    window.ask_login = lambda last: None  # logged out, nobody logs in
+    assert not window.switch_user()
+    assert not window.isVisible()
+    assert ctx.setting("orders/list/filters")["search"] == "kowalski"
