@@ -193,8 +193,10 @@ def _fill(
 
     progress(2, steps, "products")
     products = demo_products()
+    sale = _prices(products)
     with new_uow() as u:
-        u.session.execute(insert(Product), products)
+        # The catalog's sale price is the one the demo orders are sold at.
+        u.session.execute(insert(Product), [{**p, "price_gross": sale[p["sku"]]} for p in products])
         u.commit()
 
     progress(3, steps, "supplier feed")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import make_ctx  # type: ignore[import-not-found]
 from orders_support import add_products, create, setup_warehouse
+from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.order_settings import Carrier
@@ -314,3 +315,74 @@ def test_history_shows_what_automation_did(qtbot, ctx, db, system_actor, order) 
         "Automat: Opłacone do realizacji → Ustaw znacznik: auto",
     ]
     assert _column(d.history_table, 2)[-3] == "Do realizacji"  # the change the rule made, in its place
+
+
+def test_new_order_form_finds_products_and_prefills_price_vat_company_delivery_payment(
+    qtbot, db, system_actor
+) -> None:  # type: ignore[no-untyped-def]
+    """Product lookup by SKU, EAN or name with the catalog's price and VAT; NIP and billing address; the
+    delivery method from the configured carriers; an initial payment."""
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    add_products(db, "WK-100", "WK-200", "ZZ-1")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE products SET name = 'Wkrętarka 18V', ean = '5901234000017', price_gross = 349.00,"
+                " vat_rate = 23 WHERE sku = 'WK-100'"
+            )
+        )
+        conn.execute(text("UPDATE products SET name = 'Nasiona trawy', vat_rate = 8 WHERE sku = 'ZZ-1'"))
+    create(db, system_actor, ("ZZ-1", 1))  # sold once at the helper's price: ZZ-1 has no catalog price
+    ctx = make_ctx(db, Role.OPERATOR)
+    dialog = NewOrderDialog(ctx)
+    qtbot.addWidget(dialog)
+    carriers = [dialog.delivery.itemText(i) for i in range(dialog.delivery.count())]
+    assert "InPost" in carriers and "Odbiór osobisty" in carriers
+
+    qtbot.keyClicks(dialog.search, "5901234000017")  # a scanner's EAN
+    assert [c.sku for c in dialog.choices][:1] == ["WK-100"]
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    assert [dialog.lines.item(0, c).text() for c in range(5)] == [
+        "WK-100",
+        "Wkrętarka 18V",
+        "1",
+        "349,00",
+        "23",
+    ]
+    dialog.search.setText("wkręt")  # by name, then the same product again: quantity 2
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    assert dialog.lines.rowCount() == 1 and dialog.lines.item(0, 2).text() == "2"
+    qtbot.keyClicks(dialog.search, "zz-")  # by SKU prefix; no catalog price: the last sold one
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    assert dialog.lines.item(1, 0).text() == "ZZ-1" and dialog.lines.item(1, 4).text() == "8"
+    assert dialog.lines.item(1, 3).text() != ""
+
+    dialog.address["name"].setText("Jan Nowak")
+    dialog.company_invoice.setChecked(True)
+    dialog.billing["company"].setText("Nowak Budownictwo Sp. z o.o.")
+    dialog.billing["vat_id"].setText("5260250274")
+    dialog.billing["street"].setText("ul. Prosta 1")
+    dialog.billing["postcode"].setText("00-850")
+    dialog.billing["city"].setText("Warszawa")
+    dialog.delivery.setCurrentIndex(dialog.delivery.findText("InPost"))
+    dialog.payment_amount.setText("100,00")
+    dialog.payment_method.setCurrentIndex(dialog.payment_method.findData("transfer"))
+    created: list[str] = []
+    dialog.created.connect(created.append)
+    dialog.submit()
+    assert ctx.dialogs.errors == [] and len(created) == 1
+    detail = orders.get_order(db.uow(), system_actor, created[0])
+    assert detail.delivery_method == "InPost"
+    line = next(i for i in detail.items if i.sku == "WK-100")
+    assert (line.quantity, line.price_gross, line.vat_rate) == (Decimal(2), Decimal("349.00"), Decimal(23))
+    billing = next(a for a in detail.addresses if a.type == "billing")
+    assert (billing.company, billing.vat_id, billing.city) == (
+        "Nowak Budownictwo Sp. z o.o.",
+        "5260250274",
+        "Warszawa",
+    )
+    assert detail.total_paid == Decimal("100.00") and detail.payment_status == "partially_paid"
+    assert [(p.provider, p.amount) for p in detail.payments] == [("transfer", Decimal("100.00"))]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rexbit_desktop.db.base import Base, Quantity, VatRate, created_at_column, updated_at_column
+from rexbit_desktop.db.base import Base, Money, Quantity, VatRate, created_at_column, updated_at_column
 
 
 class Product(Base):
@@ -30,6 +30,8 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(500))
     unit: Mapped[str] = mapped_column(String(20), default="szt.", server_default="szt.")
     vat_rate: Mapped[Decimal] = mapped_column(VatRate, default=Decimal("23"), server_default="23")
+    price_gross: Mapped[Decimal | None] = mapped_column(Money)
+    """The sale price with VAT (what a new order's line gets by default); None: not set."""
     weight: Mapped[Decimal | None] = mapped_column(Quantity)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = created_at_column()

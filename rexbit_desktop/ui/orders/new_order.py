@@ -1,11 +1,16 @@
-"""Create an order by hand: customer, shipping address, delivery, lines (SKU, quantity, gross price, VAT)."""
+"""Create an order by hand: customer and shipping address, a company's NIP and billing address, the
+delivery method from the configured carriers, lines found by SKU / EAN / name with the catalog's price
+and VAT, and an initial payment."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -13,6 +18,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -23,8 +30,13 @@ from PySide6.QtWidgets import (
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.services.orders.dto import OrderDetailDTO
 from rexbit_desktop.services.orders.orders import create_order
+from rexbit_desktop.services.orders.product_lookup import (
+    ProductChoice,
+    delivery_methods,
+    find_products_for_order,
+)
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import register, t
+from rexbit_desktop.ui.i18n import format_decimal, register, t
 from rexbit_desktop.ui.runner import TaskError
 
 register(
@@ -51,8 +63,31 @@ register(
         "Create order": "Utwórz zamówienie",
         "Line {n}: {what}": "Pozycja {n}: {what}",
         "Add at least one line with an SKU.": "Dodaj co najmniej jedną pozycję z SKU.",
+        "Find a product: SKU, EAN or name (Enter adds the first)": (
+            "Znajdź produkt: SKU, EAN lub nazwa (Enter dodaje pierwszy)"
+        ),
+        "Invoice for a company": "Faktura na firmę",
+        "Billing address": "Adres do faktury",
+        "NIP": "NIP",
+        "Initial payment": "Wpłata przy zamówieniu",
+        "Amount": "Kwota",
+        "Payment method": "Forma płatności",
+        "Cash": "Gotówka",
+        "Bank transfer": "Przelew",
+        "Card": "Karta",
+        "Payment amount: {what}": "Kwota wpłaty: {what}",
+        "not a number": "to nie liczba",
     }
 )
+
+PAYMENT_METHODS = [("cash", "Cash"), ("transfer", "Bank transfer"), ("card", "Card")]
+BILLING_FIELDS = [
+    ("company", "Company"),
+    ("vat_id", "NIP"),
+    ("street", "Street"),
+    ("postcode", "Postcode"),
+    ("city", "City"),
+]
 
 LINE_COLUMNS = ["SKU", "Name", "Quantity", "Price gross", "VAT %"]
 ADDRESS_FIELDS = [
@@ -84,12 +119,52 @@ class NewOrderDialog(QDialog):
             edit.setObjectName(f"new_{key}")
             self.address[key] = edit
             form.addRow(t(label), edit)
-        self.delivery = QLineEdit()
+        # The configured carriers (editable: a method typed in is kept as typed).
+        self.delivery = QComboBox()
+        self.delivery.setEditable(True)
         self.delivery.setObjectName("new_delivery")
         form.addRow(t("Delivery method"), self.delivery)
         self.note = QLineEdit()
         self.note.setObjectName("new_note")
         form.addRow(t("Note"), self.note)
+
+        # A company's invoice: its NIP and billing address (else the invoice goes to the customer).
+        self.company_invoice = QCheckBox(t("Invoice for a company"))
+        self.company_invoice.setObjectName("new_company_invoice")
+        self.billing_box = QGroupBox(t("Billing address"))
+        billing_form = QFormLayout(self.billing_box)
+        self.billing: dict[str, QLineEdit] = {}
+        for key, label in BILLING_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(f"new_billing_{key}")
+            self.billing[key] = edit
+            billing_form.addRow(t(label), edit)
+        self.billing_box.setVisible(False)
+        self.company_invoice.toggled.connect(self.billing_box.setVisible)
+
+        # The product search: a scanner's code or a few letters; Enter (or a click) adds the line.
+        self.search = QLineEdit()
+        self.search.setObjectName("new_product_search")
+        self.search.setPlaceholderText(t("Find a product: SKU, EAN or name (Enter adds the first)"))
+        self.search.textChanged.connect(self._search_changed)
+        self.search.returnPressed.connect(self._add_first_found)
+        self.found = QListWidget()
+        self.found.setObjectName("new_product_results")
+        self.found.setMaximumHeight(110)
+        self.found.itemActivated.connect(lambda item: self.add_product(item.data(Qt.ItemDataRole.UserRole)))
+        self.choices: list[ProductChoice] = []
+
+        self.payment_amount = QLineEdit()
+        self.payment_amount.setObjectName("new_payment_amount")
+        self.payment_amount.setPlaceholderText("0,00")
+        self.payment_method = QComboBox()
+        self.payment_method.setObjectName("new_payment_method")
+        for code, label in PAYMENT_METHODS:
+            self.payment_method.addItem(t(label), code)
+        payment_box = QGroupBox(t("Initial payment"))
+        payment_form = QFormLayout(payment_box)
+        payment_form.addRow(t("Amount"), self.payment_amount)
+        payment_form.addRow(t("Payment method"), self.payment_method)
 
         self.lines = QTableWidget(0, len(LINE_COLUMNS))
         self.lines.setObjectName("new_lines")
@@ -101,13 +176,15 @@ class NewOrderDialog(QDialog):
         remove.clicked.connect(lambda: self.lines.removeRow(self.lines.currentRow()))
         lines_box = QGroupBox(t("Lines"))
         ll = QVBoxLayout(lines_box)
+        ll.addWidget(self.search)
+        ll.addWidget(self.found)
         ll.addWidget(self.lines)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(add)
         row.addWidget(remove)
         ll.addLayout(row)
-        self.add_line()
+        self.add_line()  # one empty line to type into by hand
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -118,10 +195,94 @@ class NewOrderDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
+        left = QVBoxLayout()
+        left.addWidget(box)
+        left.addWidget(self.company_invoice)
+        left.addWidget(self.billing_box)
+        left.addWidget(payment_box)
+        left.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(left)
+        columns.addWidget(lines_box, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(box)
-        layout.addWidget(lines_box, 1)
+        layout.addLayout(columns, 1)
         layout.addWidget(buttons)
+        self.resize(1100, 640)
+        for button in (add, remove):
+            button.setAutoDefault(False)  # Enter in the search adds a product, never presses a button
+        self.create_button.setAutoDefault(False)
+        self._load_delivery_methods()
+
+    def _load_delivery_methods(self) -> None:
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def fill(methods: list[tuple[str, str]]) -> None:
+            for _code, name in methods:
+                self.delivery.addItem(name)
+            self.delivery.setCurrentIndex(-1)
+            self.delivery.setEditText("")
+
+        self.ctx.runner.submit(
+            lambda _c: delivery_methods(db.uow(), actor),
+            on_result=fill,
+            on_error=lambda e: self.ctx.dialogs.error(self, e),
+        )
+
+    # -- product search ---------------------------------------------------------------------------
+    def _search_changed(self, text: str) -> None:
+        if len(text.strip()) < 2:
+            self.found.clear()
+            self.choices = []
+            return
+        self.find_products(text)
+
+    def find_products(self, text: str) -> None:
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def show(choices: list[ProductChoice]) -> None:
+            if self.search.text() != text:
+                return  # typed on meanwhile: a newer search follows
+            self.choices = choices
+            self.found.clear()
+            for c in choices:
+                price = format_decimal(c.price_gross, 2) if c.price_gross is not None else "—"
+                item = QListWidgetItem(f"{c.sku} · {c.name} · {price} · VAT {format_decimal(c.vat_rate, 0)}%")
+                item.setData(Qt.ItemDataRole.UserRole, c)
+                self.found.addItem(item)
+
+        self.ctx.runner.submit(
+            lambda _c: find_products_for_order(db.uow(), actor, text),
+            on_result=show,
+            on_error=lambda e: self.ctx.dialogs.error(self, e),
+        )
+
+    def _add_first_found(self) -> None:
+        if self.choices:
+            self.add_product(self.choices[0])
+
+    def add_product(self, choice: ProductChoice) -> None:
+        """A line for ``choice`` with the catalog's name, price and VAT; the same SKU again adds one."""
+        for r in range(self.lines.rowCount()):
+            if self._cell(r, 0).upper() == choice.sku.upper():
+                quantity = Decimal(self._cell(r, 2).replace(",", ".") or "0") + 1
+                self.lines.item(r, 2).setText(format_decimal(quantity, 0))
+                break
+        else:
+            values = (
+                choice.sku,
+                choice.name,
+                "1",
+                format_decimal(choice.price_gross, 2) if choice.price_gross is not None else "",
+                format_decimal(choice.vat_rate, 0),
+            )
+            empty = next((r for r in range(self.lines.rowCount()) if not self._cell(r, 0)), None)
+            if empty is None:
+                self.add_line(*values)
+            else:
+                for c, value in enumerate(values):
+                    self.lines.setItem(empty, c, QTableWidgetItem(value))
+        self.search.clear()
+        self.search.setFocus()
 
     def add_line(
         self, sku: str = "", name: str = "", quantity: str = "1", price: str = "", vat: str = "23"
@@ -156,8 +317,26 @@ class NewOrderDialog(QDialog):
         payload: dict[str, Any] = {"items": items, "source": "manual"}
         if address:
             payload["addresses"] = {"customer": address, "shipping": address}
-        if self.delivery.text().strip():
-            payload["delivery_method"] = self.delivery.text().strip()
+        if self.company_invoice.isChecked():
+            billing = {k: e.text().strip() for k, e in self.billing.items() if e.text().strip()}
+            if billing:
+                billing.setdefault("name", address.get("name", ""))
+                payload.setdefault("addresses", {})["billing"] = billing
+        delivery = self.delivery.currentText().strip()
+        if delivery:
+            payload["delivery_method"] = delivery
+        amount = self.payment_amount.text().strip().replace(",", ".").replace("\u00a0", "").replace(" ", "")
+        if amount:
+            try:
+                paid = Decimal(amount)
+            except InvalidOperation:
+                raise ValidationError(t("Payment amount: {what}", what=t("not a number"))) from None
+            if paid > 0:
+                payload["payment"] = {
+                    "provider": self.payment_method.currentData(),
+                    "status": "paid",
+                    "amount": str(paid),
+                }
         if self.note.text().strip():
             payload["note"] = self.note.text().strip()
         return payload
