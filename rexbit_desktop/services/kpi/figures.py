@@ -154,7 +154,8 @@ def top_products(
     sql = f"""
         WITH sold AS (
             SELECT sku, sum(units) AS units, sum(gross) AS gross FROM (
-                SELECT t.sku, r.sign * t.units AS units, r.sign * t.gross_pln AS gross, r.sign * t.day_rows AS n
+                -- (n: an int, so that its sum stays a bigint: summing into numeric would cost as much as the rest)
+                SELECT t.sku, r.sign * t.units AS units, r.sign * t.gross_pln AS gross, (r.sign * t.day_rows)::int AS n
                 FROM unnest(CAST(:t_months AS date[]), CAST(:t_signs AS int[])) AS r (month, sign)
                 JOIN kpi_product_totals t ON t.month = r.month
                 UNION ALL
