@@ -9,7 +9,8 @@ section of a shipped order's detail), ``shipment-dialog.png`` ("Utwórz przesył
 ship), ``order-settings.png`` and one PNG per other view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
 The desk adds ``orders-multiselect.png`` (the list with several orders selected and the bulk actions),
 ``order-pick-check.png`` (an order in picking with one item scanned — the scan is not saved) and
-``print-dialog.png`` (the print dialog for a WZ). The Pulpit adds ``kpi-settings.png`` (its settings editor).
+``print-dialog.png`` (the print dialog for a WZ) and ``new-order.png`` (the new order form, filled, not
+submitted). The Pulpit adds ``kpi-settings.png`` (its settings editor).
 Nothing is written to the database.
 """
 
@@ -230,6 +231,27 @@ def _desk_screenshots(view, window, size, save) -> None:  # type: ignore[no-unty
     print_dialog.show()
     save(print_dialog, "print-dialog")
     print_dialog.close()
+
+    from rexbit_desktop.ui.orders.new_order import NewOrderDialog
+
+    new = NewOrderDialog(view.ctx, window)  # filled on screen only: it is not submitted
+    new.address["name"].setText("Jan Nowak")
+    new.address["street"].setText("ul. Prosta 1")
+    new.address["postcode"].setText("00-850")
+    new.address["city"].setText("Warszawa")
+    new.company_invoice.setChecked(True)
+    new.billing["company"].setText("Nowak Budownictwo Sp. z o.o.")
+    new.billing["vat_id"].setText("5260250274")
+    new.delivery.setCurrentIndex(max(new.delivery.findText("InPost"), 0))
+    for term in ("HX-0001", "HX-0042"):
+        new.search.setText(term)
+        if new.choices:
+            new.add_product(new.choices[0])
+    new.search.setText("wkręt")  # the search's hits on screen
+    new.payment_amount.setText("100,00")
+    new.show()
+    save(new, "new-order")
+    new.close()
 
 
 if __name__ == "__main__":

@@ -293,3 +293,11 @@ def test_columns_fit_their_titles(qtbot, db, failed_jobs, language) -> None:  # 
     again.show()
     again.refresh()
     assert not _clipped(again.failed_table), _clipped(again.failed_table)
+
+
+def test_every_queue_has_words() -> None:
+    """A queue added later (mail) is named in words too, not by its code alone."""
+    from rexbit_desktop.queueing.queues import QUEUES
+    from rexbit_desktop.ui.queue.view import queue_label
+
+    assert all(queue_label(q) != q for q in QUEUES), [q for q in QUEUES if queue_label(q) == q]

@@ -201,8 +201,12 @@ class NewOrderDialog(QDialog):
         left.addWidget(self.billing_box)
         left.addWidget(payment_box)
         left.addStretch(1)
+        left_panel = QWidget()
+        left_panel.setLayout(left)
+        left_panel.setMinimumWidth(400)  # addresses and company names fit without scrolling
+        left.setContentsMargins(0, 0, 0, 0)
         columns = QHBoxLayout()
-        columns.addLayout(left)
+        columns.addWidget(left_panel)
         columns.addWidget(lines_box, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)

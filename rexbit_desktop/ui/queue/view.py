@@ -73,6 +73,7 @@ register(
         "Imports queue": "Importy",
         "Integrations queue": "Integracje",
         "Other jobs queue": "Pozostałe",
+        "E-mail queue": "E-mail",
         "All queues": "Wszystkie kolejki",
         "Restart workers": "Restartuj workery",
         "Restart workers?": "Zrestartować workery?",
@@ -138,6 +139,7 @@ QUEUE_LABELS = {
     "import": "Imports queue",
     "integrations": "Integrations queue",
     "default": "Other jobs queue",
+    "mail": "E-mail queue",
 }
 
 
