@@ -19,7 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import psycopg
 
 # Real SMTP (aiosmtpd) and IMAP (dovecot) servers for the mail tests: fixtures ``smtp``, ``imap_server``.
-pytest_plugins = ["mail_support", "imap_support"]
+pytest_plugins = ["tests.support.mail", "tests.support.imap"]
 
 REPO = Path(__file__).resolve().parent.parent
 PRESTASHOP_FIXTURES = REPO / "tests" / "fixtures" / "prestashop"

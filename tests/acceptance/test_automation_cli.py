@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook
 from test_orders_cli import run
+
+from tests.support.orders import add_products, create, setup_warehouse
 
 
 @pytest.mark.slow

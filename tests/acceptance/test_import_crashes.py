@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from worker_support import Process, query, wait_for
 
 from rexbit_desktop.queueing import defer_job
 from rexbit_desktop.services import integrations
 from rexbit_desktop.services.feeds import imports
 from rexbit_desktop.services.feeds import runs as import_runs
+from tests.support.wait import wait_for
+from tests.support.workers import Process, query
 
 HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka\r\n"
 MAPPINGS = {"sku": "Indeks", "ean": "EAN", "stock_quantity": "Stan", "purchase_price": "Cena netto"}

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kpi_support import load_kpi_fixture
+from tests.support.kpi import load_kpi_fixture
 
 REXBIT = [str(Path(sys.executable).with_name("rexbit"))]
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mail_support import SmtpServer, free_port
-from worker_support import query, rexbit
+
+from tests.support.mail import SmtpServer, free_port
+from tests.support.workers import query, rexbit
 
 SECRET = "Tajne-Hasło-123"
 
@@ -24,10 +25,9 @@ def smtp() -> Any:
 
 
 def _order(db_url: str) -> str:
-    from orders_support import add_products, create, setup_warehouse
-
     from rexbit_desktop.db.session import open_database
     from rexbit_desktop.services.users import actor_for_login
+    from tests.support.orders import add_products, create, setup_warehouse
 
     db = open_database(db_url)
     try:
@@ -43,7 +43,7 @@ def _set_account(db_url: str, port: int, password: str, *extra: str) -> Any:
     import subprocess
     import sys
 
-    from worker_support import ENV
+    from tests.support.workers import ENV
 
     return subprocess.run(
         [sys.executable, "-m", "rexbit_desktop.cli", "--database-url", db_url, "--verbose", "mail", "account",
@@ -147,7 +147,7 @@ def test_mail_fetch_twice_shows_a_reply_once(db_url: str, smtp: SmtpServer, imap
     import subprocess
     import sys
 
-    from worker_support import ENV
+    from tests.support.workers import ENV
 
     subprocess.run(
         [sys.executable, "-m", "rexbit_desktop.cli", "--database-url", db_url, "mail", "account", "set", "sklep",

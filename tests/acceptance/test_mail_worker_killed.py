@@ -9,15 +9,16 @@ import threading
 from pathlib import Path
 
 import pytest
-from mail_support import SmtpServer
-from orders_support import add_products, create, setup_warehouse
-from worker_support import Process, query, statuses, wait_for
 
 from rexbit_desktop.db.session import open_database
 from rexbit_desktop.services.messages.accounts import set_mail_account
 from rexbit_desktop.services.messages.outbox import send_order_mail
 from rexbit_desktop.services.messages.timeline import order_timeline
 from rexbit_desktop.services.users import actor_for_login
+from tests.support.mail import SmtpServer
+from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.wait import wait_for
+from tests.support.workers import Process, query, statuses
 
 FAST_HEARTBEATS = ["--heartbeat=0.5", "--stalled-after=2", "--sleep=0.2"]
 

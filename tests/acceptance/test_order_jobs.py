@@ -7,7 +7,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from orders_support import add_products, create, level, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.orders import OrderAuditLog
@@ -16,6 +15,7 @@ from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, create, level, setup_warehouse
 
 REXBIT = str(Path(sys.executable).with_name("rexbit"))
 

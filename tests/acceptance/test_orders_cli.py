@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from orders_support import add_products, order_payload
+
+from tests.support.orders import add_products, order_payload
 
 REXBIT = [str(Path(sys.executable).with_name("rexbit"))]
 
@@ -91,10 +92,9 @@ def test_bad_input_gives_a_message_and_an_exit_code(db_url, tmp_path):
 
 def test_transition_to_shipped_records_the_carrier(db, db_url, system_actor):
     """`orders transition --to=shipped` follows the one shipping rule: no carrier, no shipment."""
-    from orders_support import create, setup_warehouse
-
     from rexbit_desktop.services.orders.workflow import transition_order
     from rexbit_desktop.services.stock import stock
+    from tests.support.orders import create, setup_warehouse
 
     setup_warehouse(db, system_actor)
     add_products(db, "HX-2001")

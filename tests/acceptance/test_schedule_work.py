@@ -12,7 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from worker_support import Process, marker_lines, query, rexbit, wait_for
+
+from tests.support.wait import wait_for
+from tests.support.workers import Process, marker_lines, query, rexbit
 
 RUN_SECONDS = 14
 

@@ -9,11 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from worker_support import Process, query, statuses, wait_for
 
 from rexbit_desktop.queueing import defer_job
 from rexbit_desktop.services.orders import orders
-from tests.carriers_support import ShipXServer, add_inpost, no_wz, ready_order
+from tests.support.carriers import ShipXServer, add_inpost, no_wz, ready_order
+from tests.support.wait import wait_for
+from tests.support.workers import Process, query, statuses
 
 FAST_HEARTBEATS = ["--heartbeat=0.5", "--stalled-after=2", "--sleep=0.2"]
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.carriers_support import ORG, TOKEN, ShipXServer, no_wz, ready_order
+from tests.support.carriers import ORG, TOKEN, ShipXServer, no_wz, ready_order
 
 REXBIT = [str(Path(sys.executable).with_name("rexbit"))]
 

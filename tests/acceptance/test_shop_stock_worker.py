@@ -5,21 +5,19 @@ with the PrestaShop tables."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from worker_support import Process, rexbit, wait_for
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))  # the shop helpers live there
-from shop_support import add_our_product, add_shop_product, create_shop_integration
 
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import stock
+from tests.support.shop import add_our_product, add_shop_product, create_shop_integration
+from tests.support.wait import wait_for
+from tests.support.workers import Process, rexbit
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import signal
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Request, Response
-from worker_support import Process, query, wait_for
 
 from rexbit_desktop.services.automation import webhooks
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.wait import wait_for
+from tests.support.workers import Process, query
 
 
 @pytest.mark.slow

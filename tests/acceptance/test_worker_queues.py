@@ -7,7 +7,9 @@ import signal
 from pathlib import Path
 
 import pytest
-from worker_support import Process, defer, marker_lines, rexbit, statuses, wait_for
+
+from tests.support.wait import wait_for
+from tests.support.workers import Process, defer, marker_lines, rexbit, statuses
 
 pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
 

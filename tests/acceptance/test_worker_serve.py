@@ -7,7 +7,9 @@ import signal
 from pathlib import Path
 
 import pytest
-from worker_support import Process, defer, marker_lines, query, statuses, wait_for
+
+from tests.support.wait import wait_for
+from tests.support.workers import Process, defer, marker_lines, query, statuses
 
 
 @pytest.mark.slow

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from worker_support import Process, defer, marker_lines, query, statuses, wait_for
+
+from tests.support.wait import wait_for
+from tests.support.workers import Process, defer, marker_lines, query, statuses
 
 FAST_HEARTBEATS = ["--heartbeat=0.5", "--stalled-after=2", "--sleep=0.2"]
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models import AutomationEvent, AutomationRule, OrderAuditLog
@@ -17,6 +16,7 @@ from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, create, setup_warehouse
 
 PAID_COMPANY_RULE = {
     "name": "Opłacone firmowe ≥ 500 zł",
@@ -54,9 +54,14 @@ def notes(db, number: str, actor) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.mysql
 def test_paid_company_order_of_500_from_the_shop_runs_the_rule_once(db, shop, system_actor) -> None:  # type: ignore[no-untyped-def]
-    from shop_support import add_our_product, add_shop_order, create_shop_integration, line, shop_execute
-
     from rexbit_desktop.services.shop.orders import sync_orders
+    from tests.support.shop import (
+        add_our_product,
+        add_shop_order,
+        create_shop_integration,
+        line,
+        shop_execute,
+    )
 
     integration = create_shop_integration(db, shop)
     add_our_product(db, sku="DUZY", shop_integration=integration, external_id="7:0")
@@ -503,7 +508,7 @@ def test_a_missing_warehouse_fails_the_action_with_its_reason(db, system_actor) 
 
 def test_a_carrier_shipment_fires_shipped_with_its_tracking_number(db, system_actor) -> None:  # type: ignore[no-untyped-def]
     from rexbit_desktop.services.shipping import create_shipment
-    from tests.carriers_support import ShipXServer, add_inpost, no_wz, ready_order
+    from tests.support.carriers import ShipXServer, add_inpost, no_wz, ready_order
 
     with ShipXServer() as shipx:
         no_wz(db, system_actor)

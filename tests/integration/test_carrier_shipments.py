@@ -25,7 +25,7 @@ from rexbit_desktop.services.shipping import (
     shipment_label,
     track_shipments,
 )
-from tests.carriers_support import DpdServer, ShipXServer, add_dpd, add_inpost, no_wz, ready_order
+from tests.support.carriers import DpdServer, ShipXServer, add_dpd, add_inpost, no_wz, ready_order
 
 
 def pdftext(content: bytes, tmp_path: Path) -> str:

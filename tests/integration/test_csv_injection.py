@@ -7,11 +7,11 @@ import io
 from typing import Any
 
 import pytest
-from shop_support import add_shop_order, create_shop_integration, line, shop_execute
 
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services.orders.queries import export_orders_csv
 from rexbit_desktop.services.shop.orders import sync_orders
+from tests.support.shop import add_shop_order, create_shop_integration, line, shop_execute
 
 EVIL = '=HYPERLINK("http://evil.example/x","Kliknij")'
 

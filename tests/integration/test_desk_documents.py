@@ -14,7 +14,6 @@ import subprocess
 from decimal import Decimal
 
 import pytest
-from orders_support import add_products, setup_warehouse
 from pypdf import PdfReader
 from sqlalchemy import update
 
@@ -28,6 +27,7 @@ from rexbit_desktop.services.orders.pdfs import render_order_pdf
 from rexbit_desktop.services.orders.workflow import transition_order
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.services.users import add_user
+from tests.support.orders import add_products, setup_warehouse
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 

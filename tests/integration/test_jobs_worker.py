@@ -23,6 +23,7 @@ from rexbit_desktop.jobs.worker import (
 )
 from rexbit_desktop.queueing import defer_job
 from rexbit_desktop.services.ops.queue import request_worker_restart
+from tests.support.wait import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -36,11 +37,7 @@ def _statuses(db) -> dict[int, str]:  # type: ignore[no-untyped-def]
 
 
 def _wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+    wait_for(predicate, timeout=timeout, interval=0.05)
 
 
 def test_settings_are_checked() -> None:

@@ -12,12 +12,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from kpi_support import MANAGER, NOW, PERIOD, load_kpi_fixture
 from sqlalchemy import text
 
 from rexbit_desktop.domain.kpi import Period
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services import kpi
+from tests.support.kpi import MANAGER, NOW, PERIOD, load_kpi_fixture
 
 
 @pytest.fixture

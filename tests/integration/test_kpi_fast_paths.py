@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kpi_support import MANAGER, WAW, load_kpi_fixture
 from sqlalchemy import text
 
 from rexbit_desktop.domain.kpi import AGE_BUCKETS, Period
@@ -25,6 +24,7 @@ from rexbit_desktop.services import kpi
 from rexbit_desktop.services.kpi import figures
 from rexbit_desktop.services.kpi.calendar import ensure_calendar
 from rexbit_desktop.services.kpi.settings import load_kpi_settings
+from tests.support.kpi import MANAGER, WAW, load_kpi_fixture
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ checks run once per statement, as triggers, instead of foreign keys checked row 
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
 import pytest
 from psycopg import errors
+
+from tests.support.wait import wait_for
 
 
 @pytest.fixture
@@ -35,6 +36,16 @@ def _insert(c: psycopg.Connection, *rows: tuple[int, str, int | None]) -> None:
         " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[])",
         ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
     )
+
+
+def _lock_waits(db_url: str) -> bool:
+    """Someone in this database waits for a row or table lock another transaction holds."""
+    with psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+        row = c.execute(
+            "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE NOT l.granted AND a.datname = current_database() LIMIT 1"
+        ).fetchone()
+    return row is not None
 
 
 def test_a_link_to_a_missing_product_or_integration_is_refused_whole(conn) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +109,7 @@ def test_a_product_deleted_while_an_import_links_it_waits_and_takes_the_link_alo
 
     deleter = threading.Thread(target=delete_product)
     deleter.start()
-    time.sleep(0.5)
+    wait_for(lambda: _lock_waits(db_url), what="the delete to wait for the linking transaction")
     assert not done.is_set(), "the delete must wait for the transaction that links the product"
     conn.commit()
     deleter.join(10)
@@ -120,7 +131,7 @@ def test_linking_a_product_that_another_transaction_deletes_fails(conn, db_url: 
 
         linker = threading.Thread(target=link)
         linker.start()
-        time.sleep(0.5)
+        wait_for(lambda: _lock_waits(db_url) or result, what="the link to wait for the deleting transaction")
         assert not result, "the link must wait for the transaction that deletes its product"
         other.commit()
         linker.join(10)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.mail import MailAttempt, MailMessage
@@ -24,6 +23,7 @@ from rexbit_desktop.services.messages.timeline import order_timeline
 from rexbit_desktop.services.ops.queue import list_failed_jobs
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from tests.support.orders import add_products, create, setup_warehouse
 
 OPERATOR = Actor(login="operator1", role=Role.OPERATOR)
 
@@ -71,9 +71,8 @@ def _pdftotext(data: bytes, tmp_path: Path) -> str:
 def test_shipping_an_imported_order_mails_the_customer_once_with_tracking_and_the_confirmation(
     db, shop, system_actor, smtp, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from shop_support import add_shop_order, create_shop_integration, line
-
     from rexbit_desktop.services.shop.orders import sync_orders
+    from tests.support.shop import add_shop_order, create_shop_integration, line
 
     integration = create_shop_integration(db, shop)
     add_shop_order(shop, 801, state=2, lines=[line(9, "49.90", 2, ref="NIEZNANY")])

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from sqlalchemy import text
 
 from rexbit_desktop.adapters.mail.imap import ImapError
@@ -17,6 +16,7 @@ from rexbit_desktop.services.messages.accounts import check_inbox, set_mail_acco
 from rexbit_desktop.services.messages.inbox import fetch_replies
 from rexbit_desktop.services.messages.outbox import send_order_mail
 from rexbit_desktop.services.messages.timeline import order_timeline
+from tests.support.orders import add_products, create, setup_warehouse
 
 
 def _reply(

@@ -8,7 +8,6 @@ from collections import deque
 from typing import Any
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.mail import MailMessage
@@ -22,6 +21,7 @@ from rexbit_desktop.services.messages.outbox import resend_message, send_bulk_ma
 from rexbit_desktop.services.messages.template_admin import get_template, preview_template, save_template
 from rexbit_desktop.services.messages.templates import TemplateSource
 from rexbit_desktop.services.messages.timeline import order_timeline
+from tests.support.orders import add_products, create, setup_warehouse
 
 OPERATOR = Actor(login="operator1", role=Role.OPERATOR)
 
@@ -125,9 +125,8 @@ def test_orders_typed_in_use_the_default_language_and_a_missing_template_falls_b
 
 @pytest.mark.mysql
 def test_a_shop_order_keeps_its_customers_language_for_its_emails(db, shop, system_actor, smtp) -> None:  # type: ignore[no-untyped-def]
-    from shop_support import add_shop_order, create_shop_integration, line
-
     from rexbit_desktop.services.shop.orders import sync_orders
+    from tests.support.shop import add_shop_order, create_shop_integration, line
 
     integration = create_shop_integration(db, shop)
     add_shop_order(shop, 811, state=2, lines=[line(9, "49.90")], id_lang=2)  # the fixture's "en"

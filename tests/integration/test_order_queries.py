@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from orders_seed import BASE_TIME, seed_orders
 from sqlalchemy import text
 
 from rexbit_desktop.domain.errors import Cancelled, ValidationError
@@ -22,6 +21,7 @@ from rexbit_desktop.services.orders.queries import (
     list_orders,
     order_list_options,
 )
+from tests.support.orders_seed import BASE_TIME, seed_orders
 
 OPERATOR = Actor(login="op", role=Role.OPERATOR)
 

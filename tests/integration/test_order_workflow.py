@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from orders_support import add_products, create, level, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.orders import Order, OrderAuditLog, OrderItem, OrderStatusHistory
@@ -19,6 +18,7 @@ from rexbit_desktop.services.orders.workflow import (
     handle_queued_status_change,
 )
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, create, level, setup_warehouse
 
 D = Decimal
 OPERATOR = Actor(login="operator1", role=Role.OPERATOR)

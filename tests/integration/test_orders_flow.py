@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from orders_support import add_products, create, level, setup_warehouse
 
 from rexbit_desktop.domain.errors import Conflict, NotFound, ValidationError
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.orders.settings import set_order_setting
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, create, level, setup_warehouse
 
 D = Decimal
 

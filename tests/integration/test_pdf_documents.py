@@ -6,7 +6,6 @@ import shutil
 import subprocess
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from sqlalchemy import update
 
 from rexbit_desktop.db.models.catalog import Product
@@ -16,6 +15,7 @@ from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.pdfs import render_document_pdf, render_order_pdf
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, create, setup_warehouse
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 

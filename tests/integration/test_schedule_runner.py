@@ -3,13 +3,14 @@ cron expression logged and skipped."""
 
 from __future__ import annotations
 
-import time
+import logging
 
 import pytest
 from sqlalchemy import text
 
 from rexbit_desktop.jobs.scheduler import ScheduleRunner
 from rexbit_desktop.services.ops.schedules import set_schedule
+from tests.support.wait import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -17,16 +18,26 @@ def _diagnostics(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REXBIT_DIAGNOSTIC_TASKS", "1")
 
 
-def _deferred(db) -> int:  # type: ignore[no-untyped-def]
+def _deferred(db, name: str = "every-second") -> int:  # type: ignore[no-untyped-def]
+    """Jobs deferred by the schedule's ticks."""
     with db.engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one())
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(r.job_id) FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id"
+                    " JOIN procrastinate_jobs j ON j.id = r.job_id WHERE s.name = :name"
+                ),
+                {"name": name},
+            ).scalar_one()
+        )
 
 
 def _wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+    wait_for(predicate, timeout=timeout, what="the scheduler")
+
+
+def _removed(caplog: pytest.LogCaptureFixture) -> bool:
+    return any("removed or disabled" in r.getMessage() for r in caplog.records)
 
 
 def test_runner_follows_the_table(db, system_actor, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
@@ -39,6 +50,7 @@ def test_runner_follows_the_table(db, system_actor, caplog: pytest.LogCaptureFix
                 " ('broken', 'diagnostics:noop', 'not a cron', false)"
             )
         )
+    caplog.set_level(logging.INFO, logger="rexbit.scheduler")  # the reload's "removed or disabled"
     runner = ScheduleRunner(db, poll_interval=0.5)
     runner.start()
     try:
@@ -46,10 +58,20 @@ def test_runner_follows_the_table(db, system_actor, caplog: pytest.LogCaptureFix
         assert any("broken not scheduled" in r.getMessage() for r in caplog.records)
 
         set_schedule(db.uow(), system_actor, "every-second", enabled=False)
-        time.sleep(1.5)  # the next reload removes it
+        _wait_for(lambda: _removed(caplog))  # the next reload removes it
         stopped_at = _deferred(db)
-        time.sleep(2.0)
+        # Nothing fires any more: a witness schedule firing every second shows two more ticks went by.
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO schedules (name, task, cron, without_overlapping, enabled) VALUES"
+                    " ('witness', 'diagnostics:noop', '* * * * * *', false, true)"
+                )
+            )
+        _wait_for(lambda: _deferred(db, "witness") >= 3)
         assert _deferred(db) == stopped_at
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE schedules SET enabled = false WHERE name = 'witness'"))
 
         set_schedule(db.uow(), system_actor, "every-second", enabled=True, cron="*/2 * * * * *")
         _wait_for(lambda: _deferred(db) >= stopped_at + 2)
@@ -58,7 +80,9 @@ def test_runner_follows_the_table(db, system_actor, caplog: pytest.LogCaptureFix
     with db.engine.connect() as conn:
         seconds = conn.execute(
             text(
-                "SELECT extract(second FROM due_at)::int FROM schedule_runs WHERE due_at > now() - interval '3 seconds'"
+                "SELECT extract(second FROM due_at)::int FROM schedule_runs"
+                " WHERE due_at > now() - interval '3 seconds'"
+                " AND schedule_id = (SELECT id FROM schedules WHERE name = 'every-second')"
             )
         ).scalars()
         assert all(s % 2 == 0 for s in seconds)  # the changed cron is the one that fires now

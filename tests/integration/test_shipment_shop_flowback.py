@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from shop_support import add_shop_order, create_shop_integration, line
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models import Order
@@ -15,7 +14,8 @@ from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.services.orders.workflow import OrderStatusChanged, handle_queued_status_change
 from rexbit_desktop.services.shipping import create_shipment
 from rexbit_desktop.services.shop.orders import sync_orders
-from tests.carriers_support import ShipXServer, add_inpost, no_wz
+from tests.support.carriers import ShipXServer, add_inpost, no_wz
+from tests.support.shop import add_shop_order, create_shop_integration, line
 
 PAYMENT, SHIPPING = 2, 4
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shop_support import add_shop_product, create_shop_integration, shop_execute
 from sqlalchemy import select
 
 from rexbit_desktop.db.models import IntegrationProductLink, Product
 from rexbit_desktop.services.shop.catalog import pull_products
+from tests.support.shop import add_shop_product, create_shop_integration, shop_execute
 
 
 def _catalog(db, integration):  # type: ignore[no-untyped-def]

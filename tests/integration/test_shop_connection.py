@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from shop_support import (
+
+from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.services.shop.availability import sync_availability
+from rexbit_desktop.services.shop.connection import check_shop_connection
+from tests.support.shop import (
     Offer,
     add_our_product,
     add_shop_product,
@@ -13,10 +17,6 @@ from shop_support import (
     shop_execute,
     stock_rows,
 )
-
-from rexbit_desktop.domain.errors import NotFound, ValidationError
-from rexbit_desktop.services.shop.availability import sync_availability
-from rexbit_desktop.services.shop.connection import check_shop_connection
 
 
 def _check(db, actor, integration_id):  # type: ignore[no-untyped-def]

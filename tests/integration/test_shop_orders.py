@@ -8,15 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from shop_support import (
-    add_our_product,
-    add_shop_lines,
-    add_shop_order,
-    create_shop_integration,
-    line,
-    set_shop_config,
-    shop_execute,
-)
 from sqlalchemy import func, select, text
 
 from rexbit_desktop.db.models import (
@@ -40,6 +31,15 @@ from rexbit_desktop.services.orders.workflow import (
 from rexbit_desktop.services.shop.order_source import NotAShopIntegration, ShopOrdersUnavailable
 from rexbit_desktop.services.shop.orders import sync_orders
 from rexbit_desktop.services.stock import stock
+from tests.support.shop import (
+    add_our_product,
+    add_shop_lines,
+    add_shop_order,
+    create_shop_integration,
+    line,
+    set_shop_config,
+    shop_execute,
+)
 
 # The fixture's PS_OS_* ids (base_data.sql); the code reads them from the shop's configuration.
 CHEQUE, PAYMENT, PREPARATION, SHIPPING, DELIVERED, CANCELED, ERROR, BANKWIRE = 1, 2, 3, 4, 5, 6, 8, 10
@@ -279,7 +279,7 @@ def test_unreachable_shop_and_wrong_integration_are_clear_errors_and_change_noth
         assert uow.session.get(ShopOrderCursor, integration) is None
         assert uow.session.scalar(select(SyncRun.id).where(SyncRun.kind == "orders")) is None
 
-    from shop_support import create_supplier
+    from tests.support.shop import create_supplier
 
     supplier, _contractor = create_supplier(db)
     with pytest.raises(NotAShopIntegration) as wrong:

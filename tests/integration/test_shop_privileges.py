@@ -9,9 +9,9 @@ from typing import Any
 
 import pymysql
 import pytest
-from shop_support import create_shop_integration
 
 from rexbit_desktop.services.shop.connection import check_shop_connection
+from tests.support.shop import create_shop_integration
 
 pytestmark = pytest.mark.mysql
 

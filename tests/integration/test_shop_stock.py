@@ -9,15 +9,6 @@ from typing import Any
 
 import pymysql
 import pytest
-from shop_support import (
-    add_our_product,
-    add_shop_order,
-    add_shop_product,
-    create_shop_integration,
-    line,
-    set_shop_config,
-    shop_execute,
-)
 from sqlalchemy import text
 
 from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
@@ -34,6 +25,15 @@ from rexbit_desktop.services.shop.stock import (
     push_stock,
 )
 from rexbit_desktop.services.stock import stock
+from tests.support.shop import (
+    add_our_product,
+    add_shop_order,
+    add_shop_product,
+    create_shop_integration,
+    line,
+    set_shop_config,
+    shop_execute,
+)
 
 pytestmark = pytest.mark.mysql
 

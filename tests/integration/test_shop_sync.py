@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from shop_support import (
+
+from rexbit_desktop.domain.availability import DEFAULT_TEXTS
+from rexbit_desktop.services.shop.availability import (
+    ProductListingDisabled,
+    list_sync_runs,
+    sync_availability,
+)
+from tests.support.shop import (
     INITIAL_QUANTITY,
     INITIAL_RESERVED,
     INITIAL_TEXT,
@@ -19,13 +26,6 @@ from shop_support import (
     set_shop_config,
     shop_execute,
     stock_rows,
-)
-
-from rexbit_desktop.domain.availability import DEFAULT_TEXTS
-from rexbit_desktop.services.shop.availability import (
-    ProductListingDisabled,
-    list_sync_runs,
-    sync_availability,
 )
 
 PL_NOW = DEFAULT_TEXTS["pl"]["available_now"]

@@ -8,11 +8,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from orders_support import add_products, order_payload, reserve_worker, setup_warehouse
 from sqlalchemy import text
 
 from rexbit_desktop.services.orders import orders
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, order_payload, reserve_worker, setup_warehouse
 
 PROCESSES = 8
 ORDERS_PER_PROCESS = 3

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from orders_support import add_products, all_totals, create, level, setup_warehouse
 from sqlalchemy import select, text
 
 from rexbit_desktop.db.models.documents import StockMovement, WarehouseDocument
@@ -16,6 +15,7 @@ from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
 from rexbit_desktop.services.stock import reservations as stock_reservations
 from rexbit_desktop.services.stock import stock
+from tests.support.orders import add_products, all_totals, create, level, setup_warehouse
 
 D = Decimal
 

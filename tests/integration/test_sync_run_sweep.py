@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shop_support import Offer, add_our_product, add_shop_product, create_shop_integration, create_supplier
 from sqlalchemy import create_engine, text
 
 from rexbit_desktop.services.shop.availability import list_sync_runs, sync_all_availability, sync_availability
+from tests.support.shop import (
+    Offer,
+    add_our_product,
+    add_shop_product,
+    create_shop_integration,
+    create_supplier,
+)
 
 pytestmark = pytest.mark.mysql
 

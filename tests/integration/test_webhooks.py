@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from orders_support import add_products, create, setup_warehouse
 from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
@@ -17,6 +16,7 @@ from rexbit_desktop.domain.errors import PermissionDenied, ValidationError
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services.automation import engine, webhooks
 from rexbit_desktop.services.orders.workflow import OrderWorkflowService
+from tests.support.orders import add_products, create, setup_warehouse
 
 MANAGER = Actor(login="manager1", role=Role.MANAGER)
 

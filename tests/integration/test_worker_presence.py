@@ -3,10 +3,9 @@ serve in their connections' application_name; a fresh heartbeat says they are al
 
 from __future__ import annotations
 
-import time
-
 from rexbit_desktop.jobs.local_worker import LocalWorker
 from rexbit_desktop.queueing.workers import worker_application_name, worker_serves
+from tests.support.wait import wait_for
 
 
 def _serves(db, queue: str) -> bool:  # type: ignore[no-untyped-def]
@@ -16,12 +15,7 @@ def _serves(db, queue: str) -> bool:  # type: ignore[no-untyped-def]
 
 def _wait_until(check) -> bool:  # type: ignore[no-untyped-def]
     """A started worker registers a moment later (its own thread): wait for it, at most 30 s."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
+    return bool(wait_for(check, timeout=30, what="the worker to register"))
 
 
 def test_application_name_lists_the_queues() -> None:

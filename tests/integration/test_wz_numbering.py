@@ -6,12 +6,12 @@ import multiprocessing
 from datetime import date
 
 import pytest
-from orders_support import numbering_worker
 
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.numbering import NumberPattern, Reset
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.stock.documents import next_number
+from tests.support.orders import numbering_worker
 
 PROCESSES = 8
 PER_PROCESS = 30
@@ -55,7 +55,7 @@ def test_series_restart_per_period(db):
 
 
 def test_order_numbers_follow_the_settings(db, system_actor):
-    from orders_support import create
+    from tests.support.orders import create
 
     first = create(db, system_actor, ("X", 1))
     assert first.number.startswith("ZAM/") and first.number.endswith("/00001")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import make_ctx  # type: ignore[import-not-found]
-from orders_support import add_products, create, setup_warehouse
 from PySide6.QtGui import QGuiApplication
 from pytest_httpserver import HTTPServer
 
@@ -12,6 +11,7 @@ from rexbit_desktop.services.automation import rules, webhooks
 from rexbit_desktop.ui.orders.automation_panel import AutomationPanel, RuleEditorDialog
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.orders.webhooks_panel import WebhooksPanel
+from tests.support.orders import add_products, create, setup_warehouse
 
 
 def _column(table, c: int) -> list[str]:  # type: ignore[no-untyped-def]

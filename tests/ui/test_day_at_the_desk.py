@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QModelIndex, QSettings, Qt
-from ui_language import language_problems, visible_texts  # type: ignore[import-not-found]
 
 from rexbit_desktop.services import demo
 from rexbit_desktop.services.orders import orders
@@ -28,6 +27,7 @@ from rexbit_desktop.ui.main_window import MainWindow
 from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.runner import SyncRunner
+from tests.support.ui_language import language_problems, visible_texts  # type: ignore[import-not-found]
 
 pytestmark = [
     pytest.mark.slow,

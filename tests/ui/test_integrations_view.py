@@ -291,7 +291,7 @@ def test_shop_password_is_never_shown_and_a_bad_connection_is_reported(qtbot, db
 
 @pytest.mark.mysql
 def test_shop_test_connection_pull_and_sync_now(qtbot, db, shop, feed_file, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
-    from integration.shop_support import add_shop_product, product_texts
+    from tests.support.shop import add_shop_product, product_texts
 
     add_shop_product(shop, 101, reference="HX-0001", name="Wiertarka udarowa")
     feed_id = _feed_with_profile(db, feed_file)
@@ -376,9 +376,8 @@ def test_admin_renames_and_disables_a_supplier_feed_operator_may_not(qtbot, db, 
 def test_import_orders_takes_in_the_shop_orders_and_lists_the_orders_run(
     qtbot, db, shop, qtmodeltester
 ) -> None:  # type: ignore[no-untyped-def]
-    from integration.shop_support import add_shop_lines, add_shop_order, line
-
     from rexbit_desktop.services.orders.queries import count_orders
+    from tests.support.shop import add_shop_lines, add_shop_order, line
 
     paid = 2  # the fixture's PS_OS_PAYMENT
     add_shop_order(shop, 301, state=paid, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")

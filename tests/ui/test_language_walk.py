@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QTabWidget
-from ui_language import english_problems, language_problems, visible_texts  # type: ignore[import-not-found]
 
 from rexbit_desktop.domain.availability import DEFAULT_TEXTS, render_available_later
 from rexbit_desktop.services import demo
@@ -18,6 +17,7 @@ from rexbit_desktop.ui.dialogs import RecordingDialogs
 from rexbit_desktop.ui.i18n import set_language
 from rexbit_desktop.ui.main_window import MainWindow
 from rexbit_desktop.ui.runner import SyncRunner
+from tests.support.ui_language import english_problems, language_problems, visible_texts
 
 # The status settings edit the codes' labels: their code and English-label columns are the data edited.
 # (A header view walks its table's model: the table itself is walked.)

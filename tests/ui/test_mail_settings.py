@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 from conftest import make_ctx  # type: ignore[import-not-found]
-from mail_support import SmtpServer, free_port
-from orders_support import add_products, create, setup_warehouse
 from PySide6.QtWidgets import QLineEdit
 from sqlalchemy import select
 
@@ -27,6 +25,8 @@ from rexbit_desktop.services.messages.outbox import send_order_mail
 from rexbit_desktop.ui.mail.accounts_page import MailAccountsPage
 from rexbit_desktop.ui.mail.panel import MailSettingsPanel
 from rexbit_desktop.ui.orders.view import OrdersView
+from tests.support.mail import SmtpServer, free_port
+from tests.support.orders import add_products, create, setup_warehouse
 
 LOGIN, PASSWORD = "sklep@example.pl", "Tajne-hasło-ąę 1"
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from conftest import make_ctx  # type: ignore[import-not-found]
-from orders_support import add_products, create, setup_warehouse
 from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.errors import PermissionDenied
@@ -20,6 +19,7 @@ from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.new_order import NewOrderDialog
 from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
 from rexbit_desktop.ui.orders.view import OrdersView
+from tests.support.orders import add_products, create, setup_warehouse
 
 
 @pytest.fixture
@@ -267,9 +267,8 @@ def test_orders_view_opens_detail_and_settings(qtbot, db, order) -> None:  # typ
 
 @pytest.mark.mysql
 def test_detail_of_an_order_from_the_shop_shows_the_shop_order_id_and_reference(qtbot, ctx, db, shop) -> None:  # type: ignore[no-untyped-def]
-    from integration.shop_support import add_shop_order, create_shop_integration, line
-
     from rexbit_desktop.services.shop.orders import sync_orders
+    from tests.support.shop import add_shop_order, create_shop_integration, line
 
     integration = create_shop_integration(db, shop)
     add_shop_order(shop, 123, state=2, lines=[line(9, "10.00", ref="NIEZNANY")], reference="XKBKNABJK")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import make_ctx  # type: ignore[import-not-found]
-from orders_seed import seed_orders
 from PySide6.QtCore import QDate, QModelIndex, Qt
 
 from rexbit_desktop.domain.roles import Role
@@ -12,6 +11,7 @@ from rexbit_desktop.ui.orders import list_panel as list_module
 from rexbit_desktop.ui.orders.list_panel import OrderListPanel
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.widgets.paged_model import ROW_ROLE
+from tests.support.orders_seed import seed_orders
 
 
 def _num(i: int) -> str:
@@ -97,7 +97,7 @@ def test_filters_narrow_the_list_on_the_server(qtbot, db, ctx) -> None:  # type:
 
 
 def test_date_range_uses_whole_local_days(qtbot, db, ctx) -> None:  # type: ignore[no-untyped-def]
-    from orders_seed import BASE_TIME
+    from tests.support.orders_seed import BASE_TIME
 
     seed_orders(db, 30)
     panel = _panel(qtbot, ctx)

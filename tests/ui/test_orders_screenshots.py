@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from orders_seed import seed_orders
 from PySide6.QtGui import QImage
 
 from rexbit_desktop.ui import screenshots
+from tests.support.orders_seed import seed_orders
 
 
 def test_screenshots_of_every_main_view(qtbot, db, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]

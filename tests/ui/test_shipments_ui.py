@@ -19,7 +19,7 @@ from rexbit_desktop.ui import screenshots
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.list_panel import OrderListPanel
 from rexbit_desktop.ui.orders.shipment_dialog import CreateShipmentDialog, create_for_selection
-from tests.carriers_support import ShipXServer, add_inpost, no_wz, ready_order
+from tests.support.carriers import ShipXServer, add_inpost, no_wz, ready_order
 
 
 @pytest.fixture

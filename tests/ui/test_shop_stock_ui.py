@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 from conftest import make_ctx
-from integration.shop_support import add_our_product, add_shop_product, create_shop_integration
 from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.integrations.view import IntegrationsView
 from rexbit_desktop.ui.products.view import ProductsView
+from tests.support.shop import add_our_product, add_shop_product, create_shop_integration
 
 pytestmark = pytest.mark.mysql
 
@@ -65,7 +65,7 @@ def test_shop_panel_shows_stock_settings_and_pushes_stock(qtbot, db, shop, linke
 
 
 def test_with_stock_sync_off_only_a_dry_run_may_be_started(qtbot, db, shop, linked) -> None:  # type: ignore[no-untyped-def]
-    from integration.shop_support import set_shop_config
+    from tests.support.shop import set_shop_config
 
     set_shop_config(db, linked, stock_sync="off")
     view = IntegrationsView(make_ctx(db, Role.OPERATOR, sync=True))

@@ -27,7 +27,7 @@ from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.workflow import transition_order
 from rexbit_desktop.services.shipping import save_carrier_account
 
-FIXTURES = Path(__file__).parent / "fixtures" / "carriers"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "carriers"
 TOKEN = "test-shipx-token-not-secret"
 ORG = "1234"
 

@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+__all__ = ["ENV", "Process", "defer", "marker_lines", "query", "rexbit", "statuses"]
 
 ENV = {**os.environ, "REXBIT_DIAGNOSTIC_TASKS": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -62,14 +62,6 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def query(db_url: str, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from mail_support import free_port
+
+from tests.support.mail import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "sklep", "imap-secret-ł"
