@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -176,10 +177,11 @@ def push_stock(
             gateway, stock, ctx = open_shop_stock(integration)
             try:
                 status, message = _push(
-                    uow, integration, stock, ctx, counts, details, timings,
-                    skus=skus, full=full, dry_run=dry_run, changed_only=changed_only,
-                    progress=progress, cancel=cancel, before_write=before_write,
-                )  # fmt: skip
+                    PushRun(uow, integration, counts, details, timings),
+                    stock,
+                    ctx,
+                    PushOptions(skus, full, dry_run, changed_only, progress, cancel, before_write),
+                )
             finally:
                 gateway.close()
         except RexbitError as exc:
@@ -216,23 +218,40 @@ def push_stock(
     )
 
 
-def _push(
-    uow: UnitOfWork,
-    integration: ShopIntegration,
-    stock: ShopStock,
-    ctx: StockContext,
-    counts: dict[str, int],
-    details: list[dict[str, Any]],
-    timings: dict[str, float],
-    *,
-    skus: list[str] | None,
-    full: bool,
-    dry_run: bool,
-    changed_only: bool,
-    progress: Progress,
-    cancel: CancelCheck,
-    before_write: Callable[[], None] | None,
-) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class PushOptions:
+    """What a push was asked to do (``push_stock``'s keyword arguments)."""
+
+    skus: list[str] | None = None
+    full: bool = False
+    dry_run: bool = False
+    changed_only: bool = False
+    progress: Progress = no_progress
+    cancel: CancelCheck = never_cancelled
+    before_write: Callable[[], None] | None = None
+
+
+@dataclass
+class PushRun:
+    """One push's context: where it writes and what it counted so far (recorded on its run row)."""
+
+    uow: UnitOfWork
+    integration: ShopIntegration
+    counts: dict[str, int]
+    details: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "shop": 0.0, "marks": 0.0})
+
+
+def _push(run: PushRun, stock: ShopStock, ctx: StockContext, opts: PushOptions) -> tuple[str, str | None]:
+    uow, integration, counts, details, timings = (
+        run.uow,
+        run.integration,
+        run.counts,
+        run.details,
+        run.timings,
+    )
+    skus, full, dry_run, changed_only = opts.skus, opts.full, opts.dry_run, opts.changed_only
+    progress, cancel, before_write = opts.progress, opts.cancel, opts.before_write
     mark = time.perf_counter()
     open_ids: list[int] = []
 
