@@ -101,6 +101,7 @@ def breakdown(db: Any, period: Period, now: datetime) -> dict[str, float]:
         s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         s.execute(text("SET LOCAL work_mem = '64MB'"))
         s.execute(text("SET LOCAL jit = off"))  # (as compute_dashboard)
+        s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         settings = load_kpi_settings(s)
         flt = kpi.KpiFilter()
         start, end = period.bounds(settings.zone)
