@@ -30,9 +30,18 @@ def noop(context: JobContext, marker: str | None = None) -> str:
 
 
 @bp.task(name="sleep", queue="default", pass_context=True)
-def sleep(context: JobContext, seconds: float = 1.0, marker: str | None = None) -> str:
+def sleep(
+    context: JobContext, seconds: float = 1.0, marker: str | None = None, until: str | None = None
+) -> str:
+    """Sleeps ``seconds``; with ``until`` (a file path), ends as soon as that file exists, ``seconds``
+    being then only the upper bound, so a test decides when the job ends instead of racing a clock."""
     _mark(marker, "start", context)
-    time.sleep(seconds)
+    deadline = time.monotonic() + seconds
+    if until is None:
+        time.sleep(seconds)
+    else:
+        while not os.path.exists(until) and time.monotonic() < deadline:
+            time.sleep(0.05)
     _mark(marker, "end", context)
     return f"slept {seconds} s"
 

@@ -87,9 +87,26 @@ def test_sigterm_and_queue_restart_let_the_current_job_finish_then_exit_0(
 ) -> None:
     """Two workers: one gets SIGTERM, the other ``rexbit queue restart``, each in the middle of a job."""
     term_marker, restart_marker = tmp_path / "term", tmp_path / "restart"
-    term_job = defer(db_url, "diagnostics:sleep", queue="default", seconds=2, marker=str(term_marker))
+    # Each job runs until the test creates its release file (at most 120 s), not for a fixed time: the
+    # signals below must reach the workers while the jobs still run, however loaded the machine is.
+    term_release, restart_release = tmp_path / "term.release", tmp_path / "restart.release"
+    term_job = defer(
+        db_url,
+        "diagnostics:sleep",
+        queue="default",
+        seconds=120,
+        marker=str(term_marker),
+        until=str(term_release),
+    )
     term_next = defer(db_url, "diagnostics:noop", queue="default")
-    restart_job = defer(db_url, "diagnostics:sleep", queue="import", seconds=10, marker=str(restart_marker))
+    restart_job = defer(
+        db_url,
+        "diagnostics:sleep",
+        queue="import",
+        seconds=120,
+        marker=str(restart_marker),
+        until=str(restart_release),
+    )
     restart_next = defer(db_url, "diagnostics:noop", queue="import")
     term = Process(db_url, "queue", "work", "--queue=default", "--sleep=0.2", log=tmp_path / "term.log")
     restarted = Process(
@@ -100,13 +117,17 @@ def test_sigterm_and_queue_restart_let_the_current_job_finish_then_exit_0(
     # SIGTERM to one worker, and at the same time 'queue restart' (a process that takes a moment to start)
     term.signal(signal.SIGTERM)
     restart = Process(db_url, "queue", "restart", log=tmp_path / "restart-command.log")
+    wait_for(lambda: "SIGTERM received" in term.output(), what="the worker to take the SIGTERM")
+    assert len(marker_lines(term_marker)) == 1, "the job should still be running"
+    term_release.touch()
     assert term.wait(30) == 0, term.output()
     assert [line[0] for line in marker_lines(term_marker)] == ["start", "end"]
     assert "SIGTERM received" in term.output()
 
     assert restart.wait(30) == 0 and "Restart signal sent" in restart.output()
     assert len(marker_lines(restart_marker)) == 1, "the import job should still be running"
-    assert restarted.wait(30) == 0, restarted.output()
+    restart_release.touch()
+    assert restarted.wait(60) == 0, restarted.output()
     assert [line[0] for line in marker_lines(restart_marker)] == ["start", "end"]
     assert "queue restart" in restarted.output()
 
