@@ -6,7 +6,8 @@ Logs in as the first active admin user (else the built-in system account), opens
 synchronous task runner (each view has its data before it is grabbed) and writes:
 ``orders-list.png``, ``order-detail.png`` (the newest order), ``order-shipments.png`` (the shipments
 section of a shipped order's detail), ``shipment-dialog.png`` ("Utwórz przesyłkę" for an order ready to
-ship), ``order-settings.png`` and one PNG per other view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
+ship), ``order-settings.png``, ``mail-settings.png`` and ``mail-templates.png`` (Zamówienia → E-mail: the
+account, a template previewed for a shipped order) and one PNG per other view of the main window (``products.png``, ``integrations.png``, ``queues.png``, ``schedules.png`` …).
 The desk adds ``orders-multiselect.png`` (the list with several orders selected and the bulk actions),
 ``order-pick-check.png`` (an order in picking with one item scanned — the scan is not saved) and
 ``print-dialog.png`` (the print dialog for a WZ) and ``new-order.png`` (the new order form, filled, not
@@ -157,6 +158,7 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
                 _save_shipments(view, rows, size, save)
                 view.tabs.setCurrentWidget(view.settings_panel)
                 save(window, "order-settings")
+                _mail_settings(view, window, rows, save)
                 view.tabs.setCurrentWidget(view.list_panel)
                 continue
         save(window, key)
@@ -167,6 +169,26 @@ def render_all(app, ctx, outdir: Path, size: tuple[int, int]) -> list[Path]:  # 
                 view.settings_dialog.reject()
     window.close()
     return written
+
+
+def _mail_settings(view, window, rows, save) -> None:  # type: ignore[no-untyped-def]
+    """Zamówienia → E-mail: the mail account, and the "sent" template previewed for a shipped order."""
+    panel = getattr(view, "mail_panel", None)
+    if panel is None:  # not a manager or admin
+        return
+    view.tabs.setCurrentWidget(panel)
+    panel.tabs.setCurrentWidget(panel.accounts)
+    save(window, "mail-settings")
+    page = panel.templates
+    panel.tabs.setCurrentWidget(page)
+    codes = [tpl.code for tpl in page.templates]
+    if "order_shipped" in codes:
+        page.list.setCurrentRow(codes.index("order_shipped"))
+    shipped = next((r for r in rows if r.status in ("shipped", "completed")), rows[0] if rows else None)
+    if shipped is not None:
+        page.order.setText(shipped.number)
+        page.show_preview()
+    save(window, "mail-templates")
 
 
 def _save_shipments(view, rows, size: tuple[int, int], save) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ def test_screenshots_of_every_main_view(qtbot, db, db_url, tmp_path) -> None:  #
     assert screenshots.main([str(tmp_path), "--database-url", db_url, "--size", "1280x800"]) == 0
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert {"orders-list.png", "order-detail.png", "order-settings.png"} <= set(names)
+    assert {"mail-settings.png", "mail-templates.png"} <= set(names)
     assert {"products.png", "integrations.png", "queues.png", "schedules.png"} <= set(names)
     assert {"orders-multiselect.png", "order-pick-check.png", "print-dialog.png"} <= set(names)
     assert {"dashboard.png", "kpi-settings.png"} <= set(names)

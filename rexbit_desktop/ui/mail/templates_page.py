@@ -71,7 +71,8 @@ class MailTemplatesPage(QWidget):
 
         self.list = QListWidget()
         self.list.setObjectName("mail_templates")
-        self.list.setMaximumWidth(260)
+        self.list.setMinimumWidth(290)
+        self.list.setMaximumWidth(320)
         self.list.currentRowChanged.connect(self._selected)
         self.language_button = QPushButton(t("New language version…"))
         self.language_button.setObjectName("mail_template_language")
@@ -150,6 +151,7 @@ class MailTemplatesPage(QWidget):
             item = QListWidgetItem(f"{name} – {description}")
             item.setData(256, insertion(name))  # Qt.UserRole
             self.variables.addItem(item)
+        self.variables.setWordWrap(True)  # long lists of fields: wrapped, not cut off
         self.variables.itemDoubleClicked.connect(lambda item: self.insert_variable(str(item.data(256))))
         side = QWidget()
         right = QVBoxLayout(side)
@@ -165,6 +167,7 @@ class MailTemplatesPage(QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([620, 420])
         layout = QHBoxLayout(self)
         layout.addLayout(left)
         layout.addWidget(split, 1)
