@@ -232,7 +232,7 @@ def test_bulk_send_from_the_orders_list_reports_the_orders_without_an_address(
     panel.refresh()
     panel.select_rows([*with_mail, without])
     button = panel.bulk_mail
-    assert button.parent() is panel.bulk and button.text() == "Wyślij e-mail do zaznaczonych…"
+    assert button.parent() is panel.bulk and button.toolTip() == "Wyślij e-mail do zaznaczonych…"
 
     def ask(templates: list[Any], count: int) -> Any:
         from rexbit_desktop.ui.mail.bulk_send import BulkMailDialog

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 register(
     {
         "Send e-mail to the selected…": "Wyślij e-mail do zaznaczonych…",
+        "E-mail…": "E-mail…",
         "E-mail to the selected orders": "E-mail do zaznaczonych zamówień",
         "Selected: {orders}. Each customer gets one e-mail from the chosen template.": (
             "Zaznaczono: {orders}. Każdy klient dostanie jeden e-mail z wybranego szablonu."
@@ -120,8 +121,9 @@ def result_text(result: BulkResult) -> str:
 
 class BulkMailButton(QPushButton):
     def __init__(self, bar: BulkBar) -> None:
-        super().__init__(t("Send e-mail to the selected…"), bar)
+        super().__init__(t("E-mail…"), bar)  # short: the bulk bar is full; the tooltip says the rest
         self.setObjectName("bulk_mail")
+        self.setToolTip(t("Send e-mail to the selected…"))
         self.bar = bar
         self.ctx = bar.ctx
         self.last_result: BulkResult | None = None

@@ -15,6 +15,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -71,7 +72,7 @@ class MailTemplatesPage(QWidget):
 
         self.list = QListWidget()
         self.list.setObjectName("mail_templates")
-        self.list.setMinimumWidth(290)
+        self.list.setMinimumWidth(200)
         self.list.setMaximumWidth(320)
         self.list.currentRowChanged.connect(self._selected)
         self.language_button = QPushButton(t("New language version…"))
@@ -94,13 +95,12 @@ class MailTemplatesPage(QWidget):
         self.body_html = QPlainTextEdit()
         self.body_html.setObjectName("mail_template_body_html")
         self.attachments: dict[str, QCheckBox] = {}
-        attach_row = QHBoxLayout()
-        for kind in ATTACHMENT_KINDS:
+        attach_row = QGridLayout()
+        for n, kind in enumerate(ATTACHMENT_KINDS):
             box = QCheckBox(t(ATTACHMENT_LABELS.get(kind, kind)))
             box.setObjectName(f"mail_template_attach_{kind}")
             self.attachments[kind] = box
-            attach_row.addWidget(box)
-        attach_row.addStretch(1)
+            attach_row.addWidget(box, n // 2, n % 2)
         self.editor_tabs = QTabWidget()
         self.editor_tabs.addTab(self.body_text, t("Plain-text body"))
         self.editor_tabs.addTab(self.body_html, t("HTML body (optional)"))
@@ -120,6 +120,7 @@ class MailTemplatesPage(QWidget):
         self.order = QLineEdit()
         self.order.setObjectName("mail_preview_order")
         self.order.setPlaceholderText(t("Order number"))
+        self.order.setToolTip(t("Preview for order"))
         self.preview_button = QPushButton(t("Preview"))
         self.preview_button.setObjectName("mail_template_preview")
         self.preview_button.clicked.connect(self.show_preview)
@@ -129,7 +130,6 @@ class MailTemplatesPage(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.save_button)
         actions.addStretch(1)
-        actions.addWidget(QLabel(t("Preview for order")))
         actions.addWidget(self.order)
         actions.addWidget(self.preview_button)
         self.preview_text = QPlainTextEdit()
@@ -151,6 +151,7 @@ class MailTemplatesPage(QWidget):
             item = QListWidgetItem(f"{name} – {description}")
             item.setData(256, insertion(name))  # Qt.UserRole
             self.variables.addItem(item)
+        self.variables.setMinimumWidth(180)
         self.variables.setWordWrap(True)  # long lists of fields: wrapped, not cut off
         self.variables.itemDoubleClicked.connect(lambda item: self.insert_variable(str(item.data(256))))
         side = QWidget()
