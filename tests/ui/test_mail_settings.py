@@ -115,7 +115,7 @@ def test_test_email_in_the_background_then_a_bad_login_unreachable_host_and_tls(
     page.test_button.click()
     text = _wait_result(qtbot, page, "(TLS)")
     assert "Sprawdź port i zabezpieczenie" in text
-    ctx.runner.wait()
+    qtbot.waitUntil(lambda: ctx.runner.running == 0, timeout=30000)  # no callback after the test
 
 
 def test_check_the_inbox_on_a_real_imap_server_and_a_bad_imap_login(qtbot, db, imap_server) -> None:  # type: ignore[no-untyped-def]
@@ -136,7 +136,7 @@ def test_check_the_inbox_on_a_real_imap_server_and_a_bad_imap_login(qtbot, db, i
     page.inbox_button.click()
     text = _wait_result(qtbot, page, "odrzucił logowanie")
     assert f"Serwer poczty 127.0.0.1:{imap_server.port} odrzucił logowanie „{imap_server.user}”" in text
-    ctx.runner.wait()
+    qtbot.waitUntil(lambda: ctx.runner.running == 0, timeout=30000)  # no callback after the test
 
 
 def test_a_template_with_an_unknown_variable_or_a_syntax_error_is_refused_with_its_line(

@@ -105,8 +105,12 @@ class MailTemplatesPage(QWidget):
         self.editor_tabs.addTab(self.body_text, t("Plain-text body"))
         self.editor_tabs.addTab(self.body_html, t("HTML body (optional)"))
         self.last_editor: QLineEdit | QPlainTextEdit = self.body_text
-        for editor in (self.subject, self.body_text, self.body_html):
-            editor.installEventFilter(self)
+        # Where a variable goes: the editor the user last moved the cursor in (signals, not an event
+        # filter: a filter on children is called while the page is being destroyed).
+        self.subject.cursorPositionChanged.connect(lambda *_a: setattr(self, "last_editor", self.subject))
+        self.subject.selectionChanged.connect(lambda: setattr(self, "last_editor", self.subject))
+        for plain in (self.body_text, self.body_html):
+            plain.cursorPositionChanged.connect(lambda e=plain: setattr(self, "last_editor", e))
         form = QFormLayout()
         form.addRow(t("Code"), self.code)
         form.addRow(t("Language"), self.language)
@@ -173,11 +177,6 @@ class MailTemplatesPage(QWidget):
         layout.addLayout(left)
         layout.addWidget(split, 1)
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        if event.type() == event.Type.FocusIn and watched in (self.subject, self.body_text, self.body_html):
-            self.last_editor = watched
-        return super().eventFilter(watched, event)
-
     # -- loading ----------------------------------------------------------------------------------
     def load(self, select: tuple[str, str] | None = None) -> None:
         db, actor = self.ctx.db, self.ctx.actor
@@ -218,6 +217,7 @@ class MailTemplatesPage(QWidget):
         self.body_html.setPlainText(tpl.body_html or "")
         for kind, box in self.attachments.items():
             box.setChecked(kind in tpl.attachments)
+        self.last_editor = self.body_text  # filling the fields moved their cursors
 
     def source(self) -> TemplateSource:
         assert self.current is not None
