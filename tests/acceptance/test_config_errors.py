@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from rexbit_desktop.db.session import head_revision
+from tests.support.wait import wait_for
 
 PASSWORD = "Zażółć-gęślą-1"
 
@@ -102,17 +102,19 @@ def password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **run_as,  # type: ignore[arg-type]
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def accepts() -> bool:
             try:
                 psycopg.connect(
                     f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres", connect_timeout=2
                 ).close()
-                break
             except psycopg.OperationalError:
-                if server.poll() is not None or time.monotonic() > deadline:
+                if server.poll() is not None:
                     raise
-                time.sleep(0.1)
+                return False
+            return True
+
+        wait_for(accepts, timeout=60, what="the password-protected server to accept connections")
         yield f"127.0.0.1:{port}"
     finally:
         server.send_signal(signal.SIGINT)  # fast shutdown

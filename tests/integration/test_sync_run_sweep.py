@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.support.shop import (
     create_shop_integration,
     create_supplier,
 )
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.mysql
 
@@ -72,12 +72,12 @@ def test_a_sync_killed_with_kill_9_is_closed_as_failed_by_the_next_one(
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not (marker.exists() and marker.read_text().strip()):
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                "the sync did not reach its first batch"
-            )
-            time.sleep(0.1)
+
+        def paused() -> bool:
+            assert proc.poll() is None, "the sync ended before its first batch"
+            return marker.exists() and bool(marker.read_text().strip())
+
+        wait_for(paused, timeout=60, what="the sync to reach its first batch")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.mail import free_port
+from tests.support.wait import wait_for
 
 DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "sklep", "imap-secret-ł"
@@ -145,21 +146,20 @@ def imap_server() -> Iterator[ImapServer]:
         [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 15
         import socket
 
-        while True:
+        def listening() -> bool:
             if proc.poll() is not None:
                 out = proc.stdout.read().decode() if proc.stdout else ""
                 log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
                 pytest.fail(f"dovecot did not start: {out}\n{log}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
             except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("dovecot did not open its port in 15 s")
-                time.sleep(0.1)
+                return False
+            return True
+
+        wait_for(listening, timeout=15, what="dovecot to open its port")
         yield ImapServer(port, USER, PASSWORD, root)
     finally:
         proc.send_signal(signal.SIGTERM)
