@@ -3,6 +3,7 @@ from __future__ import annotations
 import typer
 
 from rexbit_desktop.cli.common import JsonOption, cli_context, err_console, print_json
+from rexbit_desktop.cli.errors import cli_phrase
 from rexbit_desktop.domain.errors import RexbitError
 
 
@@ -46,7 +47,8 @@ def register(app: typer.Typer) -> None:
                 )
                 imported = runs[0] if runs else None
             except RexbitError as exc:
-                err_console.print(f"warning: the demo feed import failed: {exc.message}", highlight=False)
+                message, _hint = cli_phrase(exc)
+                err_console.print(f"warning: the demo feed import failed: {message}", highlight=False)
         if json:
             print_json({"demo": summary, "import": imported})
             return

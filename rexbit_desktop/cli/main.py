@@ -11,6 +11,7 @@ import typer
 from rexbit_desktop.bootstrap import bootstrap
 from rexbit_desktop.cli import common
 from rexbit_desktop.cli.common import CliContext, err_console
+from rexbit_desktop.cli.errors import cli_phrase
 from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.domain.messages import one_line
 
@@ -129,9 +130,10 @@ def main() -> None:
     try:
         app(args=hoist_global_options(sys.argv[1:]))
     except RexbitError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err_console.print(exc.hint, highlight=False)
+        message, hint = cli_phrase(exc)
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        if hint:
+            err_console.print(hint, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

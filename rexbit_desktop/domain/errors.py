@@ -6,8 +6,6 @@ subclass is its default message, as in procrastinate's ``exceptions.py``.
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class RexbitError(Exception):
     """Something went wrong."""
@@ -26,8 +24,7 @@ class RexbitError(Exception):
         self.hint = hint
         # ``code`` + ``params`` let a front end phrase the error itself (the GUI in Polish, without the
         # command-line hints that ``message``/``hint`` carry for ``rexbit``).
-        # (Subclasses may keep a code of their own under the same name, e.g. a mail server's reply code.)
-        self.code: Any = code
+        self.code = code
         self.params = dict(params or {})
         super().__init__(self.message)
 

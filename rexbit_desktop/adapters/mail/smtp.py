@@ -31,15 +31,15 @@ class MailDeliveryError(RexbitError):
         self,
         message: str,
         *,
-        code: int | None = None,
+        smtp_code: int | None = None,
         reply: str | None = None,
         hint: str | None = None,
         params: dict[str, object] | None = None,
     ):
         # ``params["problem"]`` (login, tls, unreachable, no_starttls, refused) lets the GUI say it in
-        # Polish; ``code`` here is the server's reply code.
+        # Polish; ``smtp_code`` is the server's reply code (550, 421 …), ``code`` the desk's error code.
         super().__init__(message, hint=hint, params=params)
-        self.code = code
+        self.smtp_code = smtp_code
         self.reply = reply
 
 
@@ -72,8 +72,8 @@ def refused(code: int, reply: bytes | str, what: str) -> MailDeliveryError:
     message = f"The mail server answered {code} {text} ({what})."
     params: dict[str, object] = {"problem": "refused", "reply": f"{code} {text}"}
     if 400 <= code < 500:
-        return TemporaryMailError(message, code=code, reply=f"{code} {text}", params=params)
-    return PermanentMailError(message, code=code, reply=f"{code} {text}", params=params)
+        return TemporaryMailError(message, smtp_code=code, reply=f"{code} {text}", params=params)
+    return PermanentMailError(message, smtp_code=code, reply=f"{code} {text}", params=params)
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
@@ -135,7 +135,7 @@ class SmtpSession:
             kind = TemporaryMailError if 400 <= exc.smtp_code < 500 else PermanentMailError
             raise kind(
                 f"The mail server {_where(cfg)} refused the login '{cfg['login']}': {text}.",
-                code=exc.smtp_code,
+                smtp_code=exc.smtp_code,
                 reply=text,
                 hint="Check the login and password of the mail account.",
                 params={"problem": "login", "where": _where(cfg), "login": cfg["login"], "reply": text},

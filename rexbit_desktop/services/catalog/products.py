@@ -424,7 +424,9 @@ def _product_by(uow: UnitOfWork, *, sku: str | None = None, product_id: int | No
         if len(found) == 1:
             product = found[0]
     if product is None:
-        raise NotFound(f"There is no product with SKU '{sku}'.", hint="List them with: rexbit products list")
+        raise NotFound(
+            f"There is no product with SKU '{sku}'.", code="product_not_found", params={"sku": sku}
+        )
     return product
 
 

@@ -211,20 +211,20 @@ def deliver(db: Database, message_id: int) -> Delivery:
                 POOL.discard(pool_key)
                 raise
         except UncertainDelivery as exc:
-            finish("uncertain", exc.code, exc.message, "uncertain")
+            finish("uncertain", exc.smtp_code, exc.message, "uncertain")
             log.warning("mail %s: %s", message_id, exc.message)
             return Delivery(message_id, "uncertain", attempt, exc.message)
         except TemporaryMailError as exc:
             reply_text = exc.reply or exc.message
             if attempt <= len(delays):
-                finish("retry", exc.code, reply_text, "retrying")
+                finish("retry", exc.smtp_code, reply_text, "retrying")
                 raise RetryLater(f"attempt {attempt}: {exc.message}", delays[attempt - 1]) from None
-            finish("failed", exc.code, reply_text, "failed")
+            finish("failed", exc.smtp_code, reply_text, "failed")
             raise PermanentMailError(
-                f"{exc.message} Gave up after {attempt} attempts.", code=exc.code, reply=exc.reply
+                f"{exc.message} Gave up after {attempt} attempts.", smtp_code=exc.smtp_code, reply=exc.reply
             ) from None
         except MailDeliveryError as exc:
-            finish("failed", exc.code, exc.reply or exc.message, "failed")
+            finish("failed", exc.smtp_code, exc.reply or exc.message, "failed")
             raise
         finish("sent", reply.code, f"{reply.code} {reply.text}", "sent")
         return Delivery(message_id, "sent", attempt, f"{reply.code} {reply.text}")

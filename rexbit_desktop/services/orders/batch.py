@@ -164,7 +164,12 @@ def render_orders_pdf(
     document (no WZ yet) are skipped and reported. Nothing is written when no order has one."""
     actor.require(Permission.VIEW)
     if kind not in KINDS:
-        raise ValidationError(f"Unknown document type '{kind}'.", hint="Use one of: " + ", ".join(KINDS))
+        raise ValidationError(
+            f"Unknown document type '{kind}'.",
+            hint="Use one of: " + ", ".join(KINDS),
+            code="unknown_document_kind",
+            params={"kind": kind, "kinds": list(KINDS)},
+        )
     todo = _numbers(numbers)
     printables: list[PrintableDocument] = []
     documents: list[str] = []

@@ -126,7 +126,9 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
     warehouses = {code: wid for wid, (code, _name, _default) in ledger.warehouse_rows(session).items()}
     for code in warehouse_codes:
         if code not in warehouses:
-            raise ValidationError(f"There is no warehouse '{code}'.")
+            raise ValidationError(
+                f"There is no warehouse '{code}'.", code="warehouse_not_found", params={"code": code}
+            )
     # The order is taken in for a warehouse: the one it names, else today's default (a later change of
     # the default does not move orders already taken in). No default configured: decided at reservation.
     order_warehouse: int | None = warehouses[new.warehouse] if new.warehouse else None
@@ -148,7 +150,8 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         if existing is not None:
             raise Conflict(
                 f"Order {new.external_order_id} from {new.source} was already taken in as {existing}.",
-                hint=f"See it with: rexbit orders show {existing}",
+                code="order_already_imported",
+                params={"external_id": new.external_order_id, "source": new.source, "existing": existing},
             )
     number_day = (new.created_at or now).date()
     # The real number is taken after the rows are written (below): the series row stays locked
@@ -285,7 +288,7 @@ def add_note(uow: UnitOfWork, actor: Actor, number: str, body: str) -> NoteDTO:
     actor.require(Permission.VIEW)
     body = body.strip()
     if not body:
-        raise ValidationError("A note cannot be empty.")
+        raise ValidationError("A note cannot be empty.", code="note_empty")
     with uow:
         order = find_order(uow.session, number)
         note = OrderNote(order_id=order.id, author=actor.login, body=body)
@@ -304,7 +307,11 @@ def reserve_order(uow: UnitOfWork, actor: Actor, number: str) -> ReservationResu
         s = uow.session
         order = find_order(s, number, lock=True)
         if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
-            raise TransitionRefused(f"Order {order.number} is {order.status}: there is nothing to reserve.")
+            raise TransitionRefused(
+                f"Order {order.number} is {order.status}: there is nothing to reserve.",
+                code="nothing_to_reserve",
+                params={"number": order.number, "status": order.status},
+            )
         result = stock_reservations.reserve_for_order(s, actor, order, load_settings(s), stock.now_utc())
         uow.commit()
     return result
@@ -326,7 +333,7 @@ def _parcel(carrier: str, tracking: str) -> tuple[str, str]:
     number too, unless the carrier's settings say otherwise: ``workflow.shipping_rule``)."""
     carrier, tracking = carrier.strip(), tracking.strip()
     if not carrier:
-        raise ValidationError("Name the carrier (--carrier=inpost).", code="carrier_required")
+        raise ValidationError("Name the carrier.", code="carrier_required")
     return carrier, tracking
 
 
@@ -414,7 +421,11 @@ def issue_warehouse_documents(uow: UnitOfWork, actor: Actor, number: str) -> lis
         s = uow.session
         order = find_order(s, number, lock=True)
         if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
-            raise TransitionRefused(f"Order {order.number} is {order.status}: no WZ can be issued.")
+            raise TransitionRefused(
+                f"Order {order.number} is {order.status}: no WZ can be issued.",
+                code="wz_not_allowed",
+                params={"number": order.number, "status": order.status},
+            )
         numbers = issues.issue_wz_for_order(s, actor, order, stock.now_utc())
         uow.commit()
     return numbers

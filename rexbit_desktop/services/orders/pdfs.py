@@ -201,7 +201,6 @@ def reservation_document(order: OrderDetailDTO, settings: OrderSettings) -> Prin
     if number is None:
         raise ValidationError(
             f"Order {order.number} has no reservation yet.",
-            hint=f"Reserve it: rexbit orders reserve {order.number}",
             code="no_reservation",
             params={"number": order.number},
         )
@@ -323,7 +322,12 @@ def _wz_documents(session: Session, order_id: int) -> list[tuple[WarehouseDocume
 def build_order_documents(session: Session, number: str, kind: str) -> list[PrintableDocument]:
     kind = kind.strip().lower()
     if kind not in KINDS:
-        raise ValidationError(f"Unknown document type '{kind}'.", hint="Use one of: " + ", ".join(KINDS))
+        raise ValidationError(
+            f"Unknown document type '{kind}'.",
+            hint="Use one of: " + ", ".join(KINDS),
+            code="unknown_document_kind",
+            params={"kind": kind, "kinds": list(KINDS)},
+        )
     order = find_order(session, number)
     settings = load_settings(session)
     if kind == "wz":
@@ -331,7 +335,6 @@ def build_order_documents(session: Session, number: str, kind: str) -> list[Prin
         if not wzs:
             raise NotFound(
                 f"Order {order.number} has no WZ yet.",
-                hint=f"It is issued on '{settings.automation.issue_wz_on}' (rexbit orders transition).",
                 code="no_wz",
                 params={"number": order.number, "status": settings.automation.issue_wz_on},
             )
@@ -354,7 +357,9 @@ def render_order_pdf(uow: UnitOfWork, actor: Actor, number: str, *, kind: str, o
         try:
             render_pdf(doc, path)
         except OSError as exc:
-            raise ValidationError(f"Cannot write {path}: {exc.strerror}.") from None
+            raise ValidationError(
+                f"Cannot write {path}: {exc.strerror}.", code="cannot_write", params={"path": str(path)}
+            ) from None
         paths.append(path)
     return paths
 
@@ -388,7 +393,11 @@ def render_document_pdf(uow: UnitOfWork, actor: Actor, document_number: str, out
         s = uow.session
         doc = s.scalar(select(WarehouseDocument).where(WarehouseDocument.number == document_number.strip()))
         if doc is None:
-            raise NotFound(f"There is no warehouse document '{document_number}'.")
+            raise NotFound(
+                f"There is no warehouse document '{document_number}'.",
+                code="document_not_found",
+                params={"number": document_number},
+            )
         storno = (
             s.scalar(
                 select(WarehouseDocument.number).where(

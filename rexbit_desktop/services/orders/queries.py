@@ -199,7 +199,11 @@ def _search_conditions(search: str) -> list[ColumnElement[bool]]:
     if not term:
         return []
     if len(term) > 200:
-        raise ValidationError("The search text is too long (at most 200 characters).")
+        raise ValidationError(
+            "The search text is too long (at most 200 characters).",
+            code="search_too_long",
+            params={"max": 200},
+        )
     return [
         SEARCH_TEXT.ilike(f"%{_escape_like(term)}%", escape="\\"),
         Order.id.in_(
@@ -212,7 +216,9 @@ def _search_conditions(search: str) -> list[ColumnElement[bool]]:
 
 def _validate(flt: OrderListFilter) -> None:
     if flt.created_from and flt.created_to and flt.created_from >= flt.created_to:
-        raise ValidationError("The date range is empty: the start date is after the end date.")
+        raise ValidationError(
+            "The date range is empty: the start date is after the end date.", code="date_range_empty"
+        )
 
 
 def _order_by(stmt: Any, key: Any, ident: Any, sort: OrderSort) -> Any:
@@ -488,7 +494,11 @@ def export_orders_csv(
     srt = sort or OrderSort()
     _validate(flt)
     if headers is not None and len(headers) != len(EXPORT_COLUMNS) + len(code_columns):
-        raise ValidationError(f"The export needs {len(EXPORT_COLUMNS) + len(code_columns)} column titles.")
+        raise ValidationError(
+            f"The export needs {len(EXPORT_COLUMNS) + len(code_columns)} column titles.",
+            code="export_titles",
+            params={"count": len(EXPORT_COLUMNS) + len(code_columns)},
+        )
     total = count_orders(uow, actor, filters=flt)
     stmt = _list_select(flt, srt)
     writer = csv_writer(out, delimiter=delimiter, lineterminator="\r\n")
@@ -500,7 +510,7 @@ def export_orders_csv(
         result = session.execute(stmt.execution_options(stream_results=True, yield_per=batch))
         for chunk in result.partitions(batch):
             if cancelled():
-                raise Cancelled("The export was cancelled; the file is incomplete.")
+                raise Cancelled("The export was cancelled; the file is incomplete.", code="export_cancelled")
             for r in chunk:
                 row = _row(r, srt)
                 values: list[str] = []

@@ -160,9 +160,7 @@ def _store(session: Session, settings: OrderSettings, actor: Actor) -> None:
 
 def _check_warehouse(session: Session, code: str | None) -> None:
     if code is not None and session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is None:
-        raise NotFound(
-            f"There is no warehouse '{code}'.", hint="Add it with: rexbit warehouse add --code=..."
-        )
+        raise NotFound(f"There is no warehouse '{code}'.", code="warehouse_not_found", params={"code": code})
 
 
 def get_order_settings(uow: UnitOfWork, actor: Actor) -> OrderSettings:
@@ -186,7 +184,7 @@ def set_order_setting(uow: UnitOfWork, actor: Actor, key: str, value: Any) -> Or
     """Change one dotted key (``automation.issue_wz_on``, ``statuses.paid.colour`` …)."""
     actor.require(Permission.SETTINGS_EDIT)
     if not key.strip():
-        raise ValidationError("Name the setting to change.")
+        raise ValidationError("Name the setting to change.", code="setting_name_missing")
     with uow:
         new = apply_setting(load_settings(uow.session), key, value)
         _check_warehouse(uow.session, new.default_warehouse)

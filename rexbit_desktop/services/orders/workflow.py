@@ -121,7 +121,6 @@ def find_order(session: Session, number: str, *, lock: bool = False) -> Order:
     if row is None:
         raise NotFound(
             f"There is no order '{number}'.",
-            hint="List orders with: rexbit orders list",
             code="order_not_found",
             params={"number": number},
         )
@@ -181,7 +180,7 @@ def shipping_rule(settings: OrderSettings, context: dict[str, Any]) -> tuple[str
     known = settings.carrier(carrier)
     if not tracking and (known is None or known.tracking_required) and "shop_state" not in context:
         raise ValidationError(
-            "Give the tracking number (--tracking=...).",
+            "Give the tracking number.",
             code="tracking_required",
             params={"carrier": known.name if known else carrier},
         )

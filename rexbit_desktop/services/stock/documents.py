@@ -189,5 +189,9 @@ def get_document(uow: UnitOfWork, actor: Actor, number: str) -> WarehouseDocumen
     with uow:
         doc = uow.session.scalar(select(WarehouseDocument).where(WarehouseDocument.number == number.strip()))
         if doc is None:
-            raise NotFound(f"There is no warehouse document '{number}'.")
+            raise NotFound(
+                f"There is no warehouse document '{number}'.",
+                code="document_not_found",
+                params={"number": number},
+            )
         return document_dto(uow.session, doc)

@@ -128,7 +128,6 @@ def issue_wz_for_order(session: Session, actor: Actor, order: Order, now: dateti
     if short:
         raise ValidationError(
             f"Cannot issue a WZ for order {order.number}: not enough stock ({'; '.join(short)}).",
-            hint="Receive the goods (rexbit stock receive) or reserve them first.",
             code="wz_not_enough_stock",
             params={"order": order.number, "items": short_items},
         )

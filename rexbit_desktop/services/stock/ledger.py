@@ -55,11 +55,23 @@ def parse_quantity(value: Any, what: str = "quantity") -> Decimal:
     try:
         qty = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"The {what} '{value}' is not a number.") from None
+        raise ValidationError(
+            f"The {what} '{value}' is not a number.",
+            code="quantity_not_a_number",
+            params={"what": what, "value": str(value)},
+        ) from None
     if not qty.is_finite() or qty <= 0:
-        raise ValidationError(f"The {what} must be greater than zero, not '{value}'.")
+        raise ValidationError(
+            f"The {what} must be greater than zero, not '{value}'.",
+            code="quantity_not_positive",
+            params={"what": what, "value": str(value)},
+        )
     if qty != qty.quantize(Decimal("0.001")):
-        raise ValidationError(f"The {what} '{value}' has more than 3 decimal places.")
+        raise ValidationError(
+            f"The {what} '{value}' has more than 3 decimal places.",
+            code="quantity_too_precise",
+            params={"what": what, "value": str(value), "places": 3},
+        )
     return qty
 
 
@@ -69,9 +81,9 @@ def _warehouse_by_code(session: Session, code: str) -> Warehouse:
         codes = session.scalars(select(Warehouse.code).order_by(Warehouse.code)).all()
         raise NotFound(
             f"There is no warehouse '{code}'.",
-            hint=("Known warehouses: " + ", ".join(codes))
-            if codes
-            else "Add one with: rexbit warehouse add --code=MAG1 --name=... --default",
+            hint=("Known warehouses: " + ", ".join(codes)) if codes else None,
+            code="warehouse_not_found",
+            params={"code": code, "known": list(codes)},
         )
     return wh
 
@@ -79,7 +91,9 @@ def _warehouse_by_code(session: Session, code: str) -> Warehouse:
 def _product_by_sku(session: Session, sku: str) -> Product:
     product = session.scalar(select(Product).where(Product.sku == sku.strip()))
     if product is None:
-        raise NotFound(f"There is no product with SKU '{sku}'.")
+        raise NotFound(
+            f"There is no product with SKU '{sku}'.", code="product_not_found", params={"sku": sku}
+        )
     return product
 
 
@@ -130,8 +144,7 @@ def default_warehouse_id(session: Session, settings: OrderSettings) -> int:
         return next(iter(warehouses))
     raise ValidationError(
         "There is no default warehouse to reserve from.",
-        hint="Mark one: rexbit warehouse add --code=MAG1 --name=... --default "
-        "(or rexbit orders settings set default_warehouse MAG1).",
+        code="no_default_warehouse",
     )
 
 

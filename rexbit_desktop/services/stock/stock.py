@@ -71,13 +71,19 @@ def add_warehouse(
     actor.require(Permission.SETTINGS_EDIT)
     code, name = code.strip(), name.strip()
     if not code or len(code) > 20:
-        raise ValidationError("A warehouse code must have 1 to 20 characters.")
+        raise ValidationError(
+            "A warehouse code must have 1 to 20 characters.",
+            code="warehouse_code_invalid",
+            params={"max": 20},
+        )
     if not name:
-        raise ValidationError("Give the warehouse a name.")
+        raise ValidationError("Give the warehouse a name.", code="warehouse_name_missing")
     with uow:
         s = uow.session
         if s.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
-            raise ValidationError(f"Warehouse '{code}' already exists.")
+            raise ValidationError(
+                f"Warehouse '{code}' already exists.", code="warehouse_exists", params={"code": code}
+            )
         first = s.scalar(select(func.count()).select_from(Warehouse)) == 0
         if default:
             s.execute(update(Warehouse).values(is_default=False))

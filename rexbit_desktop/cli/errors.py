@@ -1,0 +1,65 @@
+"""The command line's words for the services' errors.
+
+A service error says what failed in plain English (``message``) and carries which object and value
+(``params``) under a stable ``code``. What to type next — flags, ``rexbit …`` commands — is the CLI's
+business and lives here, keyed by that code: ``MESSAGES`` replaces the message where the CLI names the
+option the person typed ("--limit must be at least 1."), ``HINTS`` adds the advice. An error without an
+entry prints its own message and hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.phrasing import fill
+
+# A template filled with the params, or a function of the params (None: nothing to add).
+Words = str | Callable[[Mapping[str, Any]], str | None]
+
+
+def _limit(p: Mapping[str, Any]) -> str:
+    got = f" (got {p['value']})" if "value" in p else ""
+    return f"--{p.get('option', 'limit')} must be at least {p.get('min', 1)}{got}."
+
+
+def _warehouse_not_found(p: Mapping[str, Any]) -> str | None:
+    return None if p.get("known") else "Add one with: rexbit warehouse add --code=MAG1 --name=... --default"
+
+
+MESSAGES: dict[str, Words] = {
+    "carrier_required": "Name the carrier (--carrier=inpost).",
+    "tracking_required": "Give the tracking number (--tracking=...).",
+    "limit_too_small": _limit,
+}
+
+HINTS: dict[str, Words] = {
+    # orders
+    "order_not_found": "List orders with: rexbit orders list",
+    "no_reservation": "Reserve it: rexbit orders reserve {number}",
+    "no_wz": "It is issued on '{status}' (rexbit orders transition).",
+    "order_already_imported": "See it with: rexbit orders show {existing}",
+    # stock
+    "wz_not_enough_stock": "Receive the goods (rexbit stock receive) or reserve them first.",
+    "warehouse_not_found": _warehouse_not_found,
+    "no_default_warehouse": (
+        "Mark one: rexbit warehouse add --code=MAG1 --name=... --default "
+        "(or rexbit orders settings set default_warehouse MAG1)."
+    ),
+    "product_not_found": "List them with: rexbit products list",
+}
+
+
+def _say(words: Words, params: Mapping[str, Any]) -> str | None:
+    return fill(words, params) if isinstance(words, str) else words(params)
+
+
+def cli_phrase(exc: RexbitError) -> tuple[str, str | None]:
+    """(message, hint) as ``rexbit`` prints them."""
+    code = exc.code
+    message = (_say(MESSAGES[code], exc.params) if code in MESSAGES else None) or exc.message
+    advice = _say(HINTS[code], exc.params) if code in HINTS else None
+    if advice and exc.hint:
+        return message, f"{exc.hint}\n{advice}"
+    return message, advice or exc.hint

@@ -1,0 +1,125 @@
+"""The GUI's words for the errors of orders: finding, changing, shipping, printing, exporting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rexbit_desktop.ui.error_strings.common import Phrase, status_label, tr
+from rexbit_desktop.ui.i18n import register, t
+
+register(
+    {
+        "Enter the tracking number.": "Wpisz numer przesyłki.",
+        "The carrier {carrier} needs a tracking number for every parcel.": (
+            "Przewoźnik {carrier} wymaga numeru przesyłki dla każdej paczki."
+        ),
+        "Choose the carrier.": "Wybierz przewoźnika.",
+        "There is no order {number}.": "Nie ma zamówienia {number}.",
+        "Check the number, or clear the filters of the list.": "Sprawdź numer albo wyczyść filtry listy.",
+        "An order in status „{from_}” cannot go to „{to}”.": (
+            "Zamówienie w statusie „{from_}” nie może przejść do „{to}”."
+        ),
+        "Allowed from here: {allowed}.": "Dozwolone stąd: {allowed}.",
+        "„{from_}” is final: no further status change is possible.": (
+            "„{from_}” to status końcowy: dalsza zmiana nie jest możliwa."
+        ),
+        "Order {number} has no reservation yet.": "Zamówienie {number} nie ma jeszcze rezerwacji.",
+        "Reserve the stock first (Reserve stock).": "Najpierw zarezerwuj towar (Rezerwuj towar).",
+        "Order {number} has no WZ yet.": "Zamówienie {number} nie ma jeszcze WZ.",
+        "The WZ is issued when the order enters „{status}”.": "WZ jest wystawiane przy przejściu do „{status}”.",
+        "Order {number} is „{status}”: there is nothing to reserve.": (
+            "Zamówienie {number} ma status „{status}”: nie ma czego rezerwować."
+        ),
+        "Order {number} is „{status}”: no WZ can be issued.": (
+            "Zamówienie {number} ma status „{status}”: nie można wystawić WZ."
+        ),
+        "Order {external_id} from {source} was already taken in as {existing}.": (
+            "Zamówienie {external_id} ze źródła {source} zostało już przyjęte jako {existing}."
+        ),
+        "Open order {existing} from the list.": "Otwórz zamówienie {existing} z listy.",
+        "At most {max} orders at once.": "Najwyżej {max} zamówień naraz.",
+        "Select fewer orders and repeat for the rest.": "Zaznacz mniej zamówień i powtórz dla pozostałych.",
+        "The printing was cancelled.": "Drukowanie przerwano.",
+        "Cannot write {path}.": "Nie można zapisać pliku {path}.",
+        "Check that the folder exists and that you may write to it.": (
+            "Sprawdź, czy folder istnieje i czy masz prawo w nim zapisywać."
+        ),
+        "Unknown document type „{kind}”.": "Nieznany rodzaj dokumentu „{kind}”.",
+        "Known types: {kinds}.": "Znane rodzaje: {kinds}.",
+        "There is no warehouse document {number}.": "Nie ma dokumentu magazynowego {number}.",
+        "The search text is too long (at most {max} characters).": (
+            "Szukany tekst jest za długi (najwyżej {max} znaków)."
+        ),
+        "The date range is empty: the start date is after the end date.": (
+            "Zakres dat jest pusty: data początkowa jest późniejsza niż końcowa."
+        ),
+        "The export needs {count} column titles.": "Eksport potrzebuje {count} nagłówków kolumn.",
+        "The export was cancelled; the file is incomplete.": "Eksport przerwano; plik nie został zapisany.",
+        "The number of rows must be at least {min}.": "Liczba wierszy musi wynosić co najmniej {min}.",
+        "The offset must not be negative.": "Przesunięcie nie może być ujemne.",
+        "A note cannot be empty.": "Notatka nie może być pusta.",
+        "Name the setting to change.": "Wskaż ustawienie do zmiany.",
+    }
+)
+
+
+def _transition_refused(p: dict[str, Any]) -> tuple[str, str]:
+    from_, to = status_label(str(p.get("from", ""))), status_label(str(p.get("to", "")))
+    allowed = [status_label(a) for a in p.get("allowed", [])]
+    hint = (
+        t("Allowed from here: {allowed}.", allowed=", ".join(allowed))
+        if allowed
+        else t("„{from_}” is final: no further status change is possible.", from_=from_)
+    )
+    return t("An order in status „{from_}” cannot go to „{to}”.", from_=from_, to=to), hint
+
+
+def _with_status(template: str) -> Phrase:
+    def phrase(p: dict[str, Any]) -> tuple[str, str]:
+        return tr(template, {**p, "status": status_label(str(p.get("status", "")))}), ""
+
+    return phrase
+
+
+def _tracking_required(p: dict[str, Any]) -> tuple[str, str]:
+    hint = "The carrier {carrier} needs a tracking number for every parcel." if p.get("carrier") else ""
+    return t("Enter the tracking number."), tr(hint, p)
+
+
+def _no_wz(p: dict[str, Any]) -> tuple[str, str]:
+    return (
+        tr("Order {number} has no WZ yet.", p),
+        tr(
+            "The WZ is issued when the order enters „{status}”.",
+            {"status": status_label(str(p.get("status", "")))},
+        ),
+    )
+
+
+PHRASES: dict[str, Phrase] = {
+    "tracking_required": _tracking_required,
+    "carrier_required": ("Choose the carrier.", ""),
+    "order_not_found": ("There is no order {number}.", "Check the number, or clear the filters of the list."),
+    "transition_refused": _transition_refused,
+    "no_reservation": ("Order {number} has no reservation yet.", "Reserve the stock first (Reserve stock)."),
+    "no_wz": _no_wz,
+    "nothing_to_reserve": _with_status("Order {number} is „{status}”: there is nothing to reserve."),
+    "wz_not_allowed": _with_status("Order {number} is „{status}”: no WZ can be issued."),
+    "order_already_imported": (
+        "Order {external_id} from {source} was already taken in as {existing}.",
+        "Open order {existing} from the list.",
+    ),
+    "batch_too_big": ("At most {max} orders at once.", "Select fewer orders and repeat for the rest."),
+    "cancelled": ("The printing was cancelled.", ""),
+    "cannot_write": ("Cannot write {path}.", "Check that the folder exists and that you may write to it."),
+    "unknown_document_kind": ("Unknown document type „{kind}”.", "Known types: {kinds}."),
+    "document_not_found": ("There is no warehouse document {number}.", ""),
+    "search_too_long": ("The search text is too long (at most {max} characters).", ""),
+    "date_range_empty": ("The date range is empty: the start date is after the end date.", ""),
+    "export_titles": ("The export needs {count} column titles.", ""),
+    "export_cancelled": ("The export was cancelled; the file is incomplete.", ""),
+    "limit_too_small": ("The number of rows must be at least {min}.", ""),
+    "offset_negative": ("The offset must not be negative.", ""),
+    "note_empty": ("A note cannot be empty.", ""),
+    "setting_name_missing": ("Name the setting to change.", ""),
+}

@@ -1,0 +1,270 @@
+"""Service errors carry a code and params; the CLI and the GUI phrase them, each in its own words.
+
+The AST walks read every ``raise SomeError(...)`` under ``services/``, ``domain/``, ``queueing/`` and
+``adapters/``: no raise-site text may hold a CLI flag or a ``rexbit`` command, and every ``code`` raised
+has a GUI phrase in Polish and English (with placeholders the raise site gives).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import typer
+
+import rexbit_desktop
+from rexbit_desktop.cli import errors as cli_errors
+from rexbit_desktop.cli.errors import cli_phrase
+from rexbit_desktop.cli.main import app
+from rexbit_desktop.domain.errors import NotFound, RexbitError, TransitionRefused, ValidationError
+from rexbit_desktop.ui import error_strings
+from rexbit_desktop.ui.i18n import POLISH, set_language
+from rexbit_desktop.ui.messages import phrase_error
+
+PACKAGE = Path(rexbit_desktop.__file__).resolve().parent
+LAYERS = ("services", "domain", "queueing", "adapters")
+# Modules whose raise sites still hold command-line text; each landing shrinks the set to nothing.
+CLI_TEXT_LEFT = {
+    "services/automation/rules.py",
+    "services/automation/webhooks.py",
+    "services/demo.py",
+    "services/feeds/runs.py",
+    "services/integrations.py",
+    "services/messages/accounts.py",
+    "services/ops/queue.py",
+    "services/ops/queue_activity.py",
+    "services/ops/schedules.py",
+    "services/shipping/accounts.py",
+    "services/shipping/shipments.py",
+    "services/shop/availability.py",
+    "services/shop/connection.py",
+    "services/shop/order_source.py",
+    "services/shop/orders.py",
+    "services/shop/stock.py",
+    "services/users.py",
+    "domain/webhooks.py",
+    "queueing/defer.py",
+    "adapters/carriers/manual.py",
+    "adapters/mail/config.py",
+}
+
+
+@dataclass(frozen=True)
+class RaiseSite:
+    path: Path
+    line: int
+    texts: list[str]  # the string literals of the message and of hint=
+    code: str | None
+    params: set[str] | None  # the keys of a literal params={...}, None when not a literal
+
+    def __str__(self) -> str:
+        return f"{self.path.relative_to(PACKAGE)}:{self.line}"
+
+
+def _strings(node: ast.AST) -> Iterator[str]:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            yield sub.value
+
+
+def raise_sites() -> list[RaiseSite]:
+    sites = []
+    for layer in LAYERS:
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                call = node.exc
+                texts = [s for a in call.args[:1] for s in _strings(a)]
+                code = params = None
+                for kw in call.keywords:
+                    if kw.arg == "hint":
+                        texts.extend(_strings(kw.value))
+                    elif kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                        code = kw.value.value
+                    elif kw.arg == "params" and isinstance(kw.value, ast.Dict):
+                        params = {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
+                sites.append(RaiseSite(path, node.lineno, texts, code, params))
+    return sites
+
+
+SITES = raise_sites()
+CODED = [s for s in SITES if s.code]
+
+
+def cli_commands() -> set[str]:
+    return set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_the_walk_finds_the_raise_sites() -> None:
+    # a walk that finds nothing would make every test below pass
+    assert len(SITES) > 200 and len(CODED) > 30
+
+
+def test_no_service_error_text_holds_a_cli_flag_or_command() -> None:
+    commands = "|".join(sorted(cli_commands()))
+    cli = re.compile(rf"(?<![\w-])--[a-z]|\brexbit (?:{commands})\b")
+    offending = [
+        f"{s}: {text!r}"
+        for s in SITES
+        for text in s.texts
+        if cli.search(text) and str(s.path.relative_to(PACKAGE)) not in CLI_TEXT_LEFT
+    ]
+    assert offending == []
+
+
+def test_the_cli_check_catches_a_command_and_a_flag() -> None:
+    commands = "|".join(sorted(cli_commands()))
+    cli = re.compile(rf"(?<![\w-])--[a-z]|\brexbit (?:{commands})\b")
+    assert cli.search("Reserve it: rexbit orders reserve ZAM/1")
+    assert cli.search("Name the carrier (--carrier=inpost).")
+    assert not cli.search("this rexbit has no mail module; 2026-12-02 -- noon")
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+
+
+SAMPLES: dict[str, object] = {
+    "items": [{"sku": "A-1", "qty": Decimal("2"), "warehouse": "MAG"}],
+    "allowed": ["new", "cancelled"],
+    "known": ["MAG", "SKL"],
+    "kinds": ["invoice", "wz"],
+}
+
+
+def _sample(keys: set[str] | None) -> dict[str, object]:
+    return {k: SAMPLES.get(k, f"<{k}>") for k in keys or set()}
+
+
+@pytest.mark.parametrize("site", CODED, ids=str)
+def test_every_code_raised_has_a_gui_phrase_in_polish_and_english(site: RaiseSite) -> None:
+    phrase = error_strings.PHRASES.get(site.code or "")
+    assert phrase is not None, f"{site}: no GUI phrase for {site.code!r} (ui/error_strings/)"
+    if not callable(phrase):
+        for template in phrase:
+            assert not template or template in POLISH, f"{site.code}: no Polish for {template!r}"
+            if site.params is not None:
+                missing = _placeholders(template) - site.params
+                assert not missing, (
+                    f"{site}: {site.code} phrase needs {missing}, the raise gives {site.params}"
+                )
+    exc = RexbitError("x", code=site.code, params=_sample(site.params))
+    try:
+        set_language("en")
+        english = phrase_error(exc)
+        set_language("pl")
+        polish = phrase_error(exc)
+    finally:
+        set_language("pl")
+    assert english[0] and polish[0]
+    for text in (*english, *polish):
+        assert "--" not in text and "rexbit " not in text
+
+
+def test_every_cli_entry_is_a_code_that_is_raised() -> None:
+    raised = {s.code for s in CODED}
+    dead = sorted((set(cli_errors.MESSAGES) | set(cli_errors.HINTS)) - raised)
+    assert dead == []
+
+
+def test_codes_are_unique_across_the_gui_areas() -> None:
+    seen: dict[str, str] = {}
+    for area in error_strings.AREAS:
+        for code in area.PHRASES:
+            assert code not in seen, f"{code} in {area.__name__} and {seen[code]}"
+            seen[code] = area.__name__
+
+
+def test_modules_left_with_cli_text_still_have_some() -> None:
+    commands = "|".join(sorted(cli_commands()))
+    cli = re.compile(rf"(?<![\w-])--[a-z]|\brexbit (?:{commands})\b")
+    offenders = {str(s.path.relative_to(PACKAGE)) for s in SITES for text in s.texts if cli.search(text)}
+    assert sorted(CLI_TEXT_LEFT - offenders) == []  # cleaned: take it off the list
+
+
+# -- the phrasing itself -------------------------------------------------------------------------
+def test_cli_adds_its_command_to_a_missing_reservation() -> None:
+    exc = ValidationError(
+        "Order ZAM/7 has no reservation yet.", code="no_reservation", params={"number": "ZAM/7"}
+    )
+    assert cli_phrase(exc) == (
+        "Order ZAM/7 has no reservation yet.",
+        "Reserve it: rexbit orders reserve ZAM/7",
+    )
+
+
+def test_cli_names_the_option_the_person_typed() -> None:
+    exc = ValidationError(
+        "The limit must be at least 1 (got 0).",
+        code="limit_too_small",
+        params={"option": "limit", "min": 1, "value": 0},
+    )
+    assert cli_phrase(exc) == ("--limit must be at least 1 (got 0).", None)
+    assert cli_phrase(ValidationError("Name the carrier.", code="carrier_required"))[0] == (
+        "Name the carrier (--carrier=inpost)."
+    )
+
+
+def test_cli_keeps_the_service_hint_and_adds_its_advice_only_when_it_helps() -> None:
+    known = NotFound(
+        "There is no warehouse 'X'.",
+        hint="Known warehouses: MAG",
+        code="warehouse_not_found",
+        params={"code": "X", "known": ["MAG"]},
+    )
+    assert cli_phrase(known) == ("There is no warehouse 'X'.", "Known warehouses: MAG")
+    none = NotFound(
+        "There is no warehouse 'X'.", code="warehouse_not_found", params={"code": "X", "known": []}
+    )
+    assert cli_phrase(none)[1] == "Add one with: rexbit warehouse add --code=MAG1 --name=... --default"
+    plain = ValidationError("Something odd.", hint="Look here.")
+    assert cli_phrase(plain) == ("Something odd.", "Look here.")
+
+
+def test_gui_phrases_in_polish_and_in_english() -> None:
+    exc = ValidationError(
+        "Order ZAM/7 has no reservation yet.", code="no_reservation", params={"number": "ZAM/7"}
+    )
+    try:
+        assert phrase_error(exc) == (
+            "Zamówienie ZAM/7 nie ma jeszcze rezerwacji.",
+            "Najpierw zarezerwuj towar (Rezerwuj towar).",
+        )
+        set_language("en")
+        assert phrase_error(exc) == (
+            "Order ZAM/7 has no reservation yet.",
+            "Reserve the stock first (Reserve stock).",
+        )
+    finally:
+        set_language("pl")
+
+
+def test_gui_shows_status_labels_and_quantities_in_the_language() -> None:
+    refused = TransitionRefused(
+        "x", code="nothing_to_reserve", params={"number": "ZAM/1", "status": "cancelled"}
+    )
+    short = ValidationError(
+        "x",
+        code="wz_not_enough_stock",
+        params={"order": "ZAM/2", "items": [{"sku": "A-1", "qty": Decimal("1.500"), "warehouse": "MAG"}]},
+    )
+    try:
+        assert phrase_error(refused)[0] == "Zamówienie ZAM/1 ma status „Anulowane”: nie ma czego rezerwować."
+        assert phrase_error(short)[0].endswith("A-1: brakuje 1,5 w MAG")
+        set_language("en")
+        assert phrase_error(refused)[0] == "Order ZAM/1 is „Cancelled”: there is nothing to reserve."
+        assert phrase_error(short)[0].endswith("A-1: 1.5 missing in MAG")
+    finally:
+        set_language("pl")
+
+
+def test_an_error_without_a_code_loses_its_command_line_text_in_the_gui() -> None:
+    message, hint = phrase_error(NotFound("Gone (rexbit orders list).", hint="Use --force."))
+    assert (message, hint) == ("Gone.", "")
