@@ -28,8 +28,14 @@ def _warehouse_not_found(p: Mapping[str, Any]) -> str | None:
     return None if p.get("known") else "Add one with: rexbit warehouse add --code=MAG1 --name=... --default"
 
 
+def _carrier_required(p: Mapping[str, Any]) -> str:
+    if p.get("via") == "transition":  # orders transition --to=shipped
+        return "Shipping records the carrier: give --carrier (and --tracking when the carrier needs one)."
+    return "Name the carrier (--carrier=inpost)."
+
+
 MESSAGES: dict[str, Words] = {
-    "carrier_required": "Name the carrier (--carrier=inpost).",
+    "carrier_required": _carrier_required,
     "tracking_required": "Give the tracking number (--tracking=...).",
     "limit_too_small": _limit,
 }
@@ -40,6 +46,9 @@ HINTS: dict[str, Words] = {
     "no_reservation": "Reserve it: rexbit orders reserve {number}",
     "no_wz": "It is issued on '{status}' (rexbit orders transition).",
     "order_already_imported": "See it with: rexbit orders show {existing}",
+    "carrier_required": lambda p: (
+        "rexbit orders ship NUMBER --carrier=inpost --tracking=..." if p.get("via") == "transition" else None
+    ),
     # stock
     "wz_not_enough_stock": "Receive the goods (rexbit stock receive) or reserve them first.",
     "warehouse_not_found": _warehouse_not_found,
@@ -48,6 +57,12 @@ HINTS: dict[str, Words] = {
         "(or rexbit orders settings set default_warehouse MAG1)."
     ),
     "product_not_found": "List them with: rexbit products list",
+    # shipping
+    "carrier_account_not_found": "Add one with: rexbit shipments carrier-set CODE --service=inpost|dpd --config=FILE",
+    "shipment_cancelled": "Create the next package: --package={next_package}",
+    "manual_carrier": "Record the parcel with: rexbit orders ship NUMBER --carrier=… --tracking=…",
+    "carrier_not_chosen": "Name it: --carrier=inpost or --carrier=dpd",
+    "no_shipment": "Create one: rexbit shipments create {number}",
 }
 
 

@@ -40,8 +40,6 @@ CLI_TEXT_LEFT = {
     "services/ops/queue.py",
     "services/ops/queue_activity.py",
     "services/ops/schedules.py",
-    "services/shipping/accounts.py",
-    "services/shipping/shipments.py",
     "services/shop/availability.py",
     "services/shop/connection.py",
     "services/shop/order_source.py",
@@ -50,7 +48,6 @@ CLI_TEXT_LEFT = {
     "services/users.py",
     "domain/webhooks.py",
     "queueing/defer.py",
-    "adapters/carriers/manual.py",
     "adapters/mail/config.py",
 }
 

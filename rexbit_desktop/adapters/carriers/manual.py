@@ -23,7 +23,7 @@ class ManualClient:
     def create(self, request: ShipmentRequest) -> CarrierShipment:
         raise ValidationError(
             "A manual carrier creates no shipments.",
-            hint="Record the parcel with its tracking number: rexbit orders ship NUMBER --carrier=… --tracking=…",
+            code="manual_carrier",
         )
 
     def find(self, reference: str, since: datetime) -> CarrierShipment | None:

@@ -173,9 +173,9 @@ def shipping_rule(settings: OrderSettings, context: dict[str, Any]) -> tuple[str
     tracking = str(context.get("tracking") or "").strip()
     if not carrier:
         raise ValidationError(
-            "Shipping records the carrier: give --carrier (and --tracking when the carrier needs one).",
-            hint="rexbit orders ship NUMBER --carrier=inpost --tracking=...",
+            "Shipping records the carrier (and the tracking number when the carrier needs one).",
             code="carrier_required",
+            params={"via": "transition"},
         )
     known = settings.carrier(carrier)
     if not tracking and (known is None or known.tracking_required) and "shop_state" not in context:

@@ -53,9 +53,17 @@ def save_carrier_account(
     actor.require(Permission.INTEGRATIONS_EDIT)
     code = code.strip().lower()
     if not code:
-        raise ValidationError("A carrier account needs a code (the carrier code of the order settings).")
+        raise ValidationError(
+            "A carrier account needs a code (the carrier code of the order settings).",
+            code="carrier_account_code_missing",
+        )
     if service not in CARRIER_SERVICES:
-        raise ValidationError(f"Unknown carrier service '{service}'.", hint="Use inpost, dpd or manual.")
+        raise ValidationError(
+            f"Unknown carrier service '{service}'.",
+            hint="Use inpost, dpd or manual.",
+            code="unknown_carrier_service",
+            params={"service": service},
+        )
     cfg = validate_carrier_config(service, dict(config or {}))
     with uow:
         s = uow.session
@@ -84,10 +92,15 @@ def find_account(session: Session, code: str) -> CarrierAccount:
     if row is None:
         raise NotFound(
             f"There is no carrier account '{code}'.",
-            hint="Add one with: rexbit shipments carrier-set CODE --service=inpost|dpd --config=FILE",
+            code="carrier_account_not_found",
+            params={"code": code},
         )
     if not row.enabled:
-        raise ValidationError(f"The carrier account '{row.code}' is switched off.")
+        raise ValidationError(
+            f"The carrier account '{row.code}' is switched off.",
+            code="carrier_account_off",
+            params={"code": row.code},
+        )
     return row
 
 

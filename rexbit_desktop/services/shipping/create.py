@@ -135,7 +135,11 @@ def _store_intent(
         s = uow.session
         order = find_order(s, number, lock=True)
         if order.status in (OrderStatus.CANCELLED, OrderStatus.DRAFT):
-            raise ValidationError(f"Order {order.number} is {order.status}: no shipment can be created.")
+            raise ValidationError(
+                f"Order {order.number} is {order.status}: no shipment can be created.",
+                code="shipment_not_allowed",
+                params={"number": order.number, "status": order.status},
+            )
         key = idempotency_key(order.number, package_no)
         row = s.scalar(select(OrderShipment).where(OrderShipment.idempotency_key == key).with_for_update())
         if row is not None and row.status not in (
@@ -146,13 +150,18 @@ def _store_intent(
             if row.status == ShipmentStatus.CANCELLED:
                 raise Conflict(
                     f"Shipment {key} was cancelled.",
-                    hint=f"Create the next package: --package={package_no + 1}",
+                    code="shipment_cancelled",
+                    params={"shipment": key, "next_package": package_no + 1},
                 )
             return shipment_dto(s, row, order.number)
         if row is not None and row.status != ShipmentStatus.FAILED:
             account = s.get(CarrierAccount, row.carrier_account_id) if row.carrier_account_id else None
             if account is None:
-                raise NotFound(f"The carrier account of shipment {key} no longer exists.")
+                raise NotFound(
+                    f"The carrier account of shipment {key} no longer exists.",
+                    code="shipment_account_gone",
+                    params={"shipment": key},
+                )
             spec = ParcelSpec.from_json(dict(row.parcel))
         else:
             if carrier:
@@ -165,13 +174,15 @@ def _store_intent(
                 if code is None:
                     raise ValidationError(
                         f"Which carrier should take order {order.number}?",
-                        hint="Name it: --carrier=inpost or --carrier=dpd",
+                        code="carrier_not_chosen",
+                        params={"number": order.number},
                     )
                 account = find_account(s, code)
             if account.service == "manual":
                 raise ValidationError(
                     f"'{account.code}' is a manual carrier: it creates no shipments.",
-                    hint="Record the parcel with: rexbit orders ship NUMBER --carrier=… --tracking=…",
+                    code="manual_carrier",
+                    params={"code": account.code},
                 )
             spec = parcel or _default_parcel(s, order, account.service, size)
             if parcel is not None and size and not parcel.size:
@@ -243,7 +254,7 @@ def create_shipment(
     move the order to ``shipped``. Safe to run again: the same order and package never make two."""
     actor.require(Permission.ORDERS_EDIT)
     if package_no < 1:
-        raise ValidationError("The package number starts at 1.")
+        raise ValidationError("The package number starts at 1.", code="package_number_too_small")
     found = _store_intent(uow, actor, number, carrier, parcel, size, package_no)
     if isinstance(found, ShipmentDTO):
         return found
@@ -329,6 +340,8 @@ def _reach_carrier(
             raise CarrierUnavailable(
                 f"{client.name} has not confirmed shipment {shipment.external_id} yet.",
                 hint="It is kept: create the shipment again later and it is picked up where it stopped.",
+                code="carrier_not_confirmed",
+                params={"carrier": client.name, "shipment": shipment.external_id},
             )
         sleep(interval)
         shipment = client.get(shipment.external_id)

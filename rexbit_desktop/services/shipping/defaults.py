@@ -86,7 +86,11 @@ def find_pickup_points(
     """Parcel lockers by code (``KRA010``) or postcode (``31-147``), for the target point."""
     actor.require(Permission.VIEW)
     if len(query.strip()) < 2:
-        raise ValidationError("Type at least two characters of a locker code or a postcode.")
+        raise ValidationError(
+            "Type at least two characters of a locker code or a postcode.",
+            code="point_search_too_short",
+            params={"min": 2},
+        )
     with uow:
         account = find_account(uow.session, carrier)
         service, config = account.service, dict(account.config)

@@ -61,7 +61,11 @@ def _label_of(uow: UnitOfWork, row_id: int, client_factory: ClientFactory) -> by
             row.status in (ShipmentStatus.PENDING, ShipmentStatus.CREATED, ShipmentStatus.FAILED)
             or not row.external_id
         ):
-            raise ValidationError(f"Shipment {row.idempotency_key} has no label: it is {row.status}.")
+            raise ValidationError(
+                f"Shipment {row.idempotency_key} has no label: it is {row.status}.",
+                code="label_missing",
+                params={"shipment": row.idempotency_key, "status": row.status},
+            )
         account = account_of(s, row)
         service, config, shipment = account.service, dict(account.config), carrier_shipment(row)
     client = client_factory(service, config)
@@ -100,7 +104,8 @@ def shipment_label(
         if row_id is None:
             raise NotFound(
                 f"Order {order.number} has no carrier shipment.",
-                hint=f"Create one: rexbit shipments create {order.number}",
+                code="no_shipment",
+                params={"number": order.number},
             )
     return _label_of(uow, row_id, client_factory)
 
@@ -155,7 +160,9 @@ def labels_for_orders(
             labels += 1
         included.append(number)
     if labels == 0:
-        raise NotFound("None of the chosen orders has a label.", hint="Create their shipments first.")
+        raise NotFound(
+            "None of the chosen orders has a label.", hint="Create their shipments first.", code="no_labels"
+        )
     out = io.BytesIO()
     writer.write(out)
     return LabelsPdf(out.getvalue(), included, labels, missing)

@@ -41,7 +41,11 @@ def handover_protocol(
         s = uow.session
         account = find_account(s, carrier)
         if account.service != "dpd":
-            raise ValidationError(f"'{account.code}' is not a DPD account: only DPD has handover protocols.")
+            raise ValidationError(
+                f"'{account.code}' is not a DPD account: only DPD has handover protocols.",
+                code="not_dpd_account",
+                params={"code": account.code},
+            )
         start = datetime.combine(day, datetime.min.time()).astimezone()
         rows = list(
             s.scalars(
@@ -57,7 +61,11 @@ def handover_protocol(
             )
         )
         if not rows:
-            raise NotFound(f"No DPD parcels of {day.isoformat()} wait for a protocol.")
+            raise NotFound(
+                f"No DPD parcels of {day.isoformat()} wait for a protocol.",
+                code="no_parcels_for_protocol",
+                params={"day": day.isoformat()},
+            )
         shipments = [carrier_shipment(r) for r in rows]
         row_ids = [r.id for r in rows]
         orders = list(

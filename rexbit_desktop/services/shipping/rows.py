@@ -45,6 +45,8 @@ def key_lock(engine: Engine, key: str) -> Iterator[None]:
             raise Conflict(
                 f"Shipment {key} is being created right now on another workstation or worker.",
                 hint="Wait a moment and look at the order again.",
+                code="shipment_in_progress",
+                params={"shipment": key},
             )
         try:
             yield
@@ -101,7 +103,11 @@ def receiver_of(session: Session, order: Order) -> Party:
     ship = addresses.get("shipping") or addresses.get("customer") or addresses.get("billing")
     contact = addresses.get("customer") or ship
     if ship is None:
-        raise ValidationError(f"Order {order.number} has no shipping or customer address.")
+        raise ValidationError(
+            f"Order {order.number} has no shipping or customer address.",
+            code="order_without_address",
+            params={"number": order.number},
+        )
 
     def pick(attr: str) -> str:
         value = getattr(ship, attr, None) or (getattr(contact, attr, None) if contact is not None else None)
@@ -164,5 +170,9 @@ def label_page(service: str, config: dict[str, Any]) -> str:
 def account_of(session: Session, row: OrderShipment) -> CarrierAccount:
     account = session.get(CarrierAccount, row.carrier_account_id) if row.carrier_account_id else None
     if account is None:
-        raise NotFound(f"Shipment {row.idempotency_key or row.id} has no carrier account.")
+        raise NotFound(
+            f"Shipment {row.idempotency_key or row.id} has no carrier account.",
+            code="shipment_without_account",
+            params={"shipment": row.idempotency_key or row.id},
+        )
     return account

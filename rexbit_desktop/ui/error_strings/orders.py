@@ -14,6 +14,9 @@ register(
             "Przewoźnik {carrier} wymaga numeru przesyłki dla każdej paczki."
         ),
         "Choose the carrier.": "Wybierz przewoźnika.",
+        "Shipping records the carrier, and the tracking number when the carrier needs one.": (
+            "Wysyłka zapisuje przewoźnika oraz numer przesyłki, jeśli przewoźnik go wymaga."
+        ),
         "There is no order {number}.": "Nie ma zamówienia {number}.",
         "Check the number, or clear the filters of the list.": "Sprawdź numer albo wyczyść filtry listy.",
         "An order in status „{from_}” cannot go to „{to}”.": (
@@ -98,7 +101,10 @@ def _no_wz(p: dict[str, Any]) -> tuple[str, str]:
 
 PHRASES: dict[str, Phrase] = {
     "tracking_required": _tracking_required,
-    "carrier_required": ("Choose the carrier.", ""),
+    "carrier_required": (
+        "Choose the carrier.",
+        "Shipping records the carrier, and the tracking number when the carrier needs one.",
+    ),
     "order_not_found": ("There is no order {number}.", "Check the number, or clear the filters of the list."),
     "transition_refused": _transition_refused,
     "no_reservation": ("Order {number} has no reservation yet.", "Reserve the stock first (Reserve stock)."),
