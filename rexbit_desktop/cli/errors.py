@@ -63,6 +63,10 @@ HINTS: dict[str, Words] = {
     "manual_carrier": "Record the parcel with: rexbit orders ship NUMBER --carrier=… --tracking=…",
     "carrier_not_chosen": "Name it: --carrier=inpost or --carrier=dpd",
     "no_shipment": "Create one: rexbit shipments create {number}",
+    # automation
+    "rule_not_found": "List them with: rexbit rules list",
+    "endpoint_not_found": "List them with: rexbit webhooks list",
+    "url_private": "An administrator can allow private addresses for this endpoint (--allow-private).",
 }
 
 

@@ -41,14 +41,18 @@ def secret_key(secret: str) -> bytes:
     text = secret.strip()
     if not text.startswith(SECRET_PREFIX):
         raise ValidationError(
-            "A webhook secret starts with 'whsec_'.", hint="Leave it empty to get a new one."
+            "A webhook secret starts with 'whsec_'.",
+            hint="Leave it empty to get a new one.",
+            code="secret_prefix",
         )
     try:
         key = base64.b64decode(text[len(SECRET_PREFIX) :], validate=True)
     except ValueError:
-        raise ValidationError("The webhook secret after 'whsec_' is not base64.") from None
+        raise ValidationError(
+            "The webhook secret after 'whsec_' is not base64.", code="secret_not_base64"
+        ) from None
     if not 24 <= len(key) <= 64:
-        raise ValidationError("A webhook secret holds 24 to 64 bytes.")
+        raise ValidationError("A webhook secret holds 24 to 64 bytes.", code="secret_length")
     return key
 
 
@@ -158,13 +162,20 @@ def parse_url(url: str) -> Target:
         raise ValidationError(
             f"'{text}' is not a web address.",
             hint="A webhook URL looks like https://example.com/hooks/rexbit.",
+            code="url_invalid",
+            params={"url": text},
         )
     if parts.username or parts.password:
-        raise ValidationError("Put no user name or password in the webhook URL; the signature authenticates.")
+        raise ValidationError(
+            "Put no user name or password in the webhook URL; the signature authenticates.",
+            code="url_credentials",
+        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ValidationError(f"The port in '{text}' is not a number.") from None
+        raise ValidationError(
+            f"The port in '{text}' is not a number.", code="url_port_invalid", params={"url": text}
+        ) from None
     return Target(parts.scheme, parts.hostname, port)
 
 
@@ -187,12 +198,17 @@ def private_address(address: str) -> bool:
 def check_addresses(host: str, addresses: list[str], *, allow_private: bool) -> None:
     """Refuse a target whose host resolves to a private or loopback address (SSRF), unless allowed."""
     if not addresses:
-        raise ValidationError(f"The host '{host}' of the webhook URL cannot be resolved.")
+        raise ValidationError(
+            f"The host '{host}' of the webhook URL cannot be resolved.",
+            code="url_unresolved",
+            params={"host": host},
+        )
     if allow_private:
         return
     bad = [a for a in addresses if private_address(a)]
     if bad:
         raise ValidationError(
             f"The webhook URL points to a private or local address ({host} → {bad[0]}).",
-            hint="An administrator can allow private addresses for this endpoint (--allow-private).",
+            code="url_private",
+            params={"host": host, "address": bad[0]},
         )

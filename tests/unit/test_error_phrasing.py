@@ -31,8 +31,6 @@ PACKAGE = Path(rexbit_desktop.__file__).resolve().parent
 LAYERS = ("services", "domain", "queueing", "adapters")
 # Modules whose raise sites still hold command-line text; each landing shrinks the set to nothing.
 CLI_TEXT_LEFT = {
-    "services/automation/rules.py",
-    "services/automation/webhooks.py",
     "services/demo.py",
     "services/feeds/runs.py",
     "services/integrations.py",
@@ -46,7 +44,6 @@ CLI_TEXT_LEFT = {
     "services/shop/orders.py",
     "services/shop/stock.py",
     "services/users.py",
-    "domain/webhooks.py",
     "queueing/defer.py",
     "adapters/mail/config.py",
 }

@@ -71,7 +71,9 @@ def list_rules(uow: UnitOfWork, actor: Actor) -> list[Rule]:
 def _get(session: Session, rule_id: int) -> AutomationRule:
     row = session.get(AutomationRule, rule_id)
     if row is None:
-        raise NotFound(f"There is no automation rule {rule_id}.", hint="List them with: rexbit rules list")
+        raise NotFound(
+            f"There is no automation rule {rule_id}.", code="rule_not_found", params={"rule": rule_id}
+        )
     return row
 
 
@@ -96,6 +98,8 @@ def save_rule(uow: UnitOfWork, actor: Actor, data: dict[str, Any], *, rule_id: i
                 raise ValidationError(
                     f"'{row.name}' is a built-in rule: only switch it on or off.",
                     hint="Its status is chosen in the order settings (automation.issue_wz_on).",
+                    code="builtin_rule_fixed",
+                    params={"name": row.name},
                 )
         stored = rule_to_dict(rule)
         row.name, row.event, row.enabled = rule.name, rule.event, rule.enabled
@@ -165,7 +169,11 @@ def delete_rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> None:
     with uow:
         row = _get(uow.session, rule_id)
         if row.builtin is not None:
-            raise ValidationError(f"'{row.name}' is a built-in rule: switch it off instead of deleting it.")
+            raise ValidationError(
+                f"'{row.name}' is a built-in rule: switch it off instead of deleting it.",
+                code="builtin_rule_not_deleted",
+                params={"name": row.name},
+            )
         uow.session.execute(text("DELETE FROM automation_runs WHERE rule_id = :r"), {"r": rule_id})
         uow.session.execute(delete(AutomationRule).where(AutomationRule.id == rule_id))
         uow.commit()

@@ -51,7 +51,10 @@ def _types(event_types: list[str] | None) -> list[str]:
     bad = [t for t in chosen if t not in WEBHOOK_TYPES]
     if bad:
         raise ValidationError(
-            f"Unknown webhook type '{bad[0]}'.", hint="Types: " + ", ".join(WEBHOOK_TYPES) + "."
+            f"Unknown webhook type '{bad[0]}'.",
+            hint="Types: " + ", ".join(WEBHOOK_TYPES) + ".",
+            code="unknown_webhook_type",
+            params={"type": bad[0], "types": list(WEBHOOK_TYPES)},
         )
     return chosen
 
@@ -91,14 +94,18 @@ def add_endpoint(
         actor.require(Permission.INTEGRATIONS_EDIT)
     name = name.strip()
     if not name:
-        raise ValidationError("Give the endpoint a name.")
+        raise ValidationError("Give the endpoint a name.", code="endpoint_name_missing")
     check_url(url, allow_private=allow_private)
     secret = (secret or "").strip() or wh.generate_secret()
     wh.secret_key(secret)
     with uow:
         s = uow.session
         if s.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)) is not None:
-            raise ValidationError(f"There is already a webhook endpoint '{name}'.")
+            raise ValidationError(
+                f"There is already a webhook endpoint '{name}'.",
+                code="endpoint_exists",
+                params={"name": name},
+            )
         row = WebhookEndpoint(
             name=name,
             url=url.strip(),
@@ -121,7 +128,9 @@ def find_endpoint(session: Session, key: str | int) -> WebhookEndpoint:
         cond = cond | (WebhookEndpoint.id == int(text_key))
     row = session.scalars(select(WebhookEndpoint).where(cond).limit(1)).first()
     if row is None:
-        raise NotFound(f"There is no webhook endpoint '{key}'.", hint="List them with: rexbit webhooks list")
+        raise NotFound(
+            f"There is no webhook endpoint '{key}'.", code="endpoint_not_found", params={"name": key}
+        )
     return row
 
 

@@ -97,11 +97,17 @@ def send_again(uow: UnitOfWork, actor: Actor, delivery_id: int) -> None:
         s = uow.session
         d = s.get(WebhookDelivery, delivery_id)
         if d is None:
-            raise NotFound(f"There is no webhook delivery {delivery_id}.")
+            raise NotFound(
+                f"There is no webhook delivery {delivery_id}.",
+                code="delivery_not_found",
+                params={"delivery": delivery_id},
+            )
         endpoint = s.get(WebhookEndpoint, d.endpoint_id)
         if endpoint is None or not endpoint.enabled:
             raise ValidationError(
-                "The endpoint of this delivery is switched off.", hint="Switch it on first, then send again."
+                "The endpoint of this delivery is switched off.",
+                hint="Switch it on first, then send again.",
+                code="delivery_endpoint_off",
             )
         now = datetime.now(UTC)
         d.status, d.next_attempt_at, d.created_at, d.finished_at = "pending", now, now, None
@@ -118,7 +124,11 @@ def test_endpoint(db: Database, actor: Actor, key: str | int) -> DeliveryDTO:
         s = uow.session
         row = find_endpoint(s, key)
         if not row.enabled:
-            raise ValidationError(f"The webhook endpoint '{row.name}' is switched off.")
+            raise ValidationError(
+                f"The webhook endpoint '{row.name}' is switched off.",
+                code="endpoint_off",
+                params={"name": row.name},
+            )
         check_url(row.url, allow_private=row.allow_private)
         delivery = WebhookDelivery(
             endpoint_id=row.id,

@@ -127,7 +127,11 @@ def enqueue_for_orders(
         s = uow.session
         row = find_endpoint(s, endpoint)
         if not row.enabled:
-            raise ValidationError(f"The webhook endpoint '{row.name}' is switched off.")
+            raise ValidationError(
+                f"The webhook endpoint '{row.name}' is switched off.",
+                code="endpoint_off",
+                params={"name": row.name},
+            )
         snaps = load_facts(s, order_ids)
         sequences: dict[int, int] = dict(
             s.execute(
