@@ -3,8 +3,9 @@
 A service error says what failed in plain English (``message``) and carries which object and value
 (``params``) under a stable ``code``. What to type next — flags, ``rexbit …`` commands — is the CLI's
 business and lives here, keyed by that code: ``MESSAGES`` replaces the message where the CLI names the
-option the person typed ("--limit must be at least 1."), ``HINTS`` adds the advice. An error without an
-entry prints its own message and hint.
+option the person typed ("--limit must be at least 1."), ``HINTS`` gives the advice (in place of the
+service's own hint; a function may return None to keep it). An error without an entry prints its own
+message and hint.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ HINTS: dict[str, Words] = {
     "rule_not_found": "List them with: rexbit rules list",
     "endpoint_not_found": "List them with: rexbit webhooks list",
     "url_private": "An administrator can allow private addresses for this endpoint (--allow-private).",
+    # mail
+    "mail_no_account": "Add one: rexbit mail account set NAME --smtp-host=… --from=… (see docs/messages.md).",
+    "mail_password_env_missing": "Set {env} for the process that sends or fetches mail (the worker, rexbit serve).",
 }
 
 
@@ -79,6 +83,4 @@ def cli_phrase(exc: RexbitError) -> tuple[str, str | None]:
     code = exc.code
     message = (_say(MESSAGES[code], exc.params) if code in MESSAGES else None) or exc.message
     advice = _say(HINTS[code], exc.params) if code in HINTS else None
-    if advice and exc.hint:
-        return message, f"{exc.hint}\n{advice}"
     return message, advice or exc.hint

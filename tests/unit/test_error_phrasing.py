@@ -34,7 +34,6 @@ CLI_TEXT_LEFT = {
     "services/demo.py",
     "services/feeds/runs.py",
     "services/integrations.py",
-    "services/messages/accounts.py",
     "services/ops/queue.py",
     "services/ops/queue_activity.py",
     "services/ops/schedules.py",
@@ -45,7 +44,6 @@ CLI_TEXT_LEFT = {
     "services/shop/stock.py",
     "services/users.py",
     "queueing/defer.py",
-    "adapters/mail/config.py",
 }
 
 

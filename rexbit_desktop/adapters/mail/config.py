@@ -179,7 +179,7 @@ def resolve_password(cfg: dict[str, Any], *, imap: bool = False) -> str:
         if value is None:
             raise ConfigurationError(
                 f"The mail password's environment variable {env} is not set.",
-                hint=f"Set {env} for the process that sends or fetches mail (the worker, rexbit serve).",
+                hint=f"Set {env} for the process that sends or fetches mail (the worker).",
                 code="mail_password_env_missing",
                 params={"env": env},
             )

@@ -54,7 +54,6 @@ def load_account(session: Session, name: str | None = None) -> tuple[MailAccount
     if row is None:
         raise NotFound(
             f"There is no mail account '{name}'." if name else "No mail account is set up.",
-            hint="Add one: rexbit mail account set NAME --smtp-host=… --from=… (see docs/messages.md).",
             code="mail_no_account",
             params={"name": name or ""},
         )

@@ -8,10 +8,10 @@ service gives.
 
 from __future__ import annotations
 
-from rexbit_desktop.ui.error_strings import automation, kpi, ops, orders, shipping, stock
+from rexbit_desktop.ui.error_strings import automation, kpi, mail, ops, orders, shipping, stock
 from rexbit_desktop.ui.error_strings.common import Phrase
 
-AREAS = (orders, stock, shipping, automation, ops, kpi)
+AREAS = (orders, stock, shipping, automation, ops, kpi, mail)
 
 PHRASES: dict[str, Phrase] = {}
 for _area in AREAS:
