@@ -25,6 +25,12 @@ def _limit(p: Mapping[str, Any]) -> str:
     return f"--{p.get('option', 'limit')} must be at least {p.get('min', 1)}{got}."
 
 
+def _user_not_found(p: Mapping[str, Any]) -> str:
+    if p.get("acting"):  # --user / REXBIT_USER names nobody
+        return "Add one with: rexbit user add --login=..."
+    return "See the users with: rexbit user list"
+
+
 def _warehouse_not_found(p: Mapping[str, Any]) -> str | None:
     return None if p.get("known") else "Add one with: rexbit warehouse add --code=MAG1 --name=... --default"
 
@@ -39,6 +45,8 @@ MESSAGES: dict[str, Words] = {
     "carrier_required": _carrier_required,
     "tracking_required": "Give the tracking number (--tracking=...).",
     "limit_too_small": _limit,
+    "limit_and_hours_too_small": "--limit and --hours must be at least 1.",
+    "value_negative": "--{option} must be 0 or more.",
 }
 
 HINTS: dict[str, Words] = {
@@ -70,6 +78,17 @@ HINTS: dict[str, Words] = {
     "url_private": "An administrator can allow private addresses for this endpoint (--allow-private).",
     # mail
     "mail_no_account": "Add one: rexbit mail account set NAME --smtp-host=… --from=… (see docs/messages.md).",
+    # integrations, feeds, shop
+    "integration_not_found": "List them with: rexbit integration list",
+    "no_import_profile": "Add one with: rexbit integration task-create --integration=ID --config=FILE.json",
+    "shop_schema_incomplete": "Check 'prefix' and 'database'; 'rexbit integration test' shows the full report.",
+    "skus_not_linked": "See 'rexbit products list' and 'rexbit products pull'.",
+    # operations, users, demo
+    "failed_job_not_found": "List failed jobs with 'rexbit queue failed'.",
+    "job_already_queued": "Wait until it starts, or look at it with 'rexbit queue monitor'.",
+    "user_not_found": _user_not_found,
+    "user_without_password": "An admin sets one with: rexbit user password --login={login}",
+    "demo_database_not_empty": "Use a new database, or run 'rexbit demo --if-empty' to skip quietly.",
     "mail_password_env_missing": "Set {env} for the process that sends or fetches mail (the worker, rexbit serve).",
 }
 

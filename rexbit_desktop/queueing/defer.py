@@ -98,6 +98,8 @@ def defer_job_with_arguments(
         if is_queueing_lock_conflict(exc):
             raise JobAlreadyQueued(
                 f"A '{task_name}' job with the queueing lock '{queueing_lock}' is already waiting.",
-                hint="Wait until it starts, or look at it with 'rexbit queue monitor'.",
+                hint="Wait until it starts.",
+                code="job_already_queued",
+                params={"task": task_name, "lock": queueing_lock},
             ) from exc
         raise

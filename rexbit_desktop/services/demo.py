@@ -140,7 +140,8 @@ def fill_demo(
                 "The database already has data ("
                 + ", ".join(f"{n} {what}" for what, n in found.items())
                 + "); the demo fills only an empty database.",
-                hint="Use a new database, or run 'rexbit demo --if-empty' to skip quietly.",
+                code="demo_database_not_empty",
+                params={"found": {what: n for what, n in found.items()}},
             )
         connection = outer.connection()
 

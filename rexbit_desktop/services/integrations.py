@@ -180,7 +180,9 @@ def update_integration(
         integration = s.get(Integration, integration_id, with_for_update=True)
         if integration is None:
             raise NotFound(
-                f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+                f"There is no integration {integration_id}.",
+                code="integration_not_found",
+                params={"integration": integration_id},
             )
         if name is not None:
             name = name.strip()
@@ -269,7 +271,9 @@ def get_integration(uow: UnitOfWork, actor: Actor, integration_id: int) -> Integ
         found = _integration_dtos(uow, Integration.id == integration_id)
     if not found:
         raise NotFound(
-            f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+            f"There is no integration {integration_id}.",
+            code="integration_not_found",
+            params={"integration": integration_id},
         )
     return found[0]
 

@@ -100,7 +100,7 @@ def add_user(
 def _user(uow: UnitOfWork, login: str) -> User:
     user = uow.session.scalar(select(User).where(User.login == login.strip()))
     if user is None or user.login == SYSTEM_LOGIN:
-        raise NotFound(f"There is no user '{login}'.", hint="See the users with: rexbit user list")
+        raise NotFound(f"There is no user '{login}'.", code="user_not_found", params={"login": login})
     return user
 
 
@@ -162,9 +162,13 @@ def actor_for_login(uow: UnitOfWork, login: str | None) -> Actor:
     with uow:
         user = uow.session.scalar(select(User).where(User.login == login))
         if user is None:
-            raise NotFound(f"There is no user '{login}'.", hint="Add one with: rexbit user add --login=...")
+            raise NotFound(
+                f"There is no user '{login}'.", code="user_not_found", params={"login": login, "acting": True}
+            )
         if not user.active:
-            raise PermissionDenied(f"User '{login}' is deactivated.")
+            raise PermissionDenied(
+                f"User '{login}' is deactivated.", code="user_deactivated", params={"login": login}
+            )
         return Actor(login=user.login, role=Role(user.role), user_id=user.id, display_name=user.display_name)
 
 
@@ -173,16 +177,17 @@ def authenticate(uow: UnitOfWork, login: str, password: str) -> Actor:
     with uow:
         user = uow.session.scalar(select(User).where(User.login == login.strip()))
         if user is None or not user.active or user.login == SYSTEM_LOGIN:
-            raise PermissionDenied("Wrong login or password.")
+            raise PermissionDenied("Wrong login or password.", code="wrong_login")
         if not user.password_hash:
             raise PermissionDenied(
                 f"User '{user.login}' has no password yet.",
-                hint=f"An admin sets one with: rexbit user password --login={user.login}",
+                code="user_without_password",
+                params={"login": user.login},
             )
         try:
             _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
-            raise PermissionDenied("Wrong login or password.") from None
+            raise PermissionDenied("Wrong login or password.", code="wrong_login") from None
         if _hasher.check_needs_rehash(user.password_hash):  # argon2 parameters were raised since
             user.password_hash = _hasher.hash(password)
             uow.commit()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from rexbit_desktop.domain.errors import RexbitError
 from rexbit_desktop.domain.roles import Actor
 from rexbit_desktop.ui.i18n import t
+from rexbit_desktop.ui.messages import phrase_error
 
 
 class LoginDialog(QDialog):
@@ -64,7 +65,8 @@ class LoginDialog(QDialog):
         try:
             self.actor = self._authenticate(self.login_edit.text(), self.password_edit.text())
         except RexbitError as exc:
-            self.error_label.setText(t(exc.message))
+            message, hint = phrase_error(exc)
+            self.error_label.setText(f"{message}\n{hint}" if hint else message)
             self.password_edit.selectAll()
             self.password_edit.setFocus()
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from rexbit_desktop.cli.errors import cli_phrase
 from rexbit_desktop.db.models import User
 from rexbit_desktop.domain.errors import NotFound, PermissionDenied, ValidationError
 from rexbit_desktop.domain.roles import SYSTEM_LOGIN, Role
@@ -39,7 +40,7 @@ def test_user_without_password_cannot_log_in_until_one_is_set(db, system_actor) 
     for attempt in ("", "anything-long"):
         with pytest.raises(PermissionDenied, match="has no password yet") as info:
             users.authenticate(db.uow(), "magazyn1", attempt)
-        assert "rexbit user password --login=magazyn1" in (info.value.hint or "")
+        assert "rexbit user password --login=magazyn1" in (cli_phrase(info.value)[1] or "")
     # The CLI may act as that user all the same.
     assert users.actor_for_login(db.uow(), "magazyn1").role is Role.OPERATOR
 

@@ -57,3 +57,19 @@ def test_the_real_message_box_shows_the_phrase_and_no_command(qtbot) -> None:  #
     assert box.text() == "Nie ma zamówienia ZAM/9."
     assert box.informativeText() == "Sprawdź numer albo wyczyść filtry listy."
     assert "rexbit" not in box.text() + box.informativeText() and box.detailedText() == ""
+
+
+def test_login_without_a_password_says_so_in_polish_without_the_cli_command(qtbot, db, system_actor) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.services.users import add_user, authenticate
+    from rexbit_desktop.ui.login import LoginDialog
+
+    add_user(db.uow(), system_actor, login="magazyn1", role="operator")
+    dialog = LoginDialog(lambda login, pw: authenticate(db.uow(), login, pw))
+    qtbot.addWidget(dialog)
+    dialog.login_edit.setText("magazyn1")
+    dialog.password_edit.setText("cokolwiek")
+    dialog._try_login()
+    assert dialog.actor is None
+    assert dialog.error_label.text() == (
+        "Użytkownik magazyn1 nie ma jeszcze hasła.\nPoproś administratora o ustawienie hasła."
+    )

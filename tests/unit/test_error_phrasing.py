@@ -30,21 +30,7 @@ from rexbit_desktop.ui.messages import phrase_error
 PACKAGE = Path(rexbit_desktop.__file__).resolve().parent
 LAYERS = ("services", "domain", "queueing", "adapters")
 # Modules whose raise sites still hold command-line text; each landing shrinks the set to nothing.
-CLI_TEXT_LEFT = {
-    "services/demo.py",
-    "services/feeds/runs.py",
-    "services/integrations.py",
-    "services/ops/queue.py",
-    "services/ops/queue_activity.py",
-    "services/ops/schedules.py",
-    "services/shop/availability.py",
-    "services/shop/connection.py",
-    "services/shop/order_source.py",
-    "services/shop/orders.py",
-    "services/shop/stock.py",
-    "services/users.py",
-    "queueing/defer.py",
-}
+CLI_TEXT_LEFT: set[str] = set()
 
 
 @dataclass(frozen=True)

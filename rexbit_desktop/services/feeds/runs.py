@@ -168,11 +168,15 @@ def _add_runs(
 ) -> tuple[list[ImportRun], list[ImportRunDTO]]:
     actor.require(Permission.INTEGRATIONS_RUN)
     if limit is not None and limit < 1:
-        raise ValidationError("--limit must be at least 1.")
+        raise ValidationError(
+            "The limit must be at least 1.", code="limit_too_small", params={"option": "limit", "min": 1}
+        )
     integration = uow.session.get(Integration, integration_id)
     if integration is None:
         raise NotFound(
-            f"There is no integration {integration_id}.", hint="List them with: rexbit integration list"
+            f"There is no integration {integration_id}.",
+            code="integration_not_found",
+            params={"integration": integration_id},
         )
     if integration.type != "supplier_feed":
         raise ValidationError(
@@ -187,10 +191,15 @@ def _add_runs(
     tasks = list(uow.session.scalars(query.order_by(IntegrationTask.id)))
     if not tasks:
         if task_id is not None:
-            raise NotFound(f"Integration {integration_id} has no import profile {task_id}.")
+            raise NotFound(
+                f"Integration {integration_id} has no import profile {task_id}.",
+                code="import_profile_not_found",
+                params={"integration": integration_id, "profile": task_id},
+            )
         raise ValidationError(
             f"Integration {integration_id} ({integration.name}) has no enabled import profile.",
-            hint="Add one with: rexbit integration task-create --integration=ID --config=FILE.json",
+            code="no_import_profile",
+            params={"integration": integration_id, "name": integration.name},
         )
     runs = [
         ImportRun(
@@ -292,7 +301,11 @@ def list_runs(
     """Run history, newest first, with the first errors of each run (for the UI and the CLI)."""
     actor.require(Permission.VIEW)
     if limit < 1:
-        raise ValidationError(f"--limit must be at least 1 (got {limit}).")
+        raise ValidationError(
+            f"The limit must be at least 1 (got {limit}).",
+            code="limit_too_small",
+            params={"option": "limit", "min": 1, "value": limit},
+        )
     with uow:
         query = (
             select(ImportRun, IntegrationTask.name, Integration.name)

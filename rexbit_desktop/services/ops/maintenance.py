@@ -34,7 +34,11 @@ def vacuum_tables(engine: Engine, tables: list[str] | tuple[str, ...] = BULK_TAB
     """
     unknown = [t for t in tables if t not in BULK_TABLES]
     if unknown:
-        raise ValidationError(f"Not a table that is vacuumed after bulk writes: {', '.join(unknown)}.")
+        raise ValidationError(
+            f"Not a table that is vacuumed after bulk writes: {', '.join(unknown)}.",
+            code="not_a_bulk_table",
+            params={"tables": list(unknown)},
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))

@@ -155,7 +155,9 @@ def monitor_queues(
 ) -> MonitorReport:
     """``queue monitor``: which queues have more than ``max_waiting`` jobs waiting."""
     if max_waiting < 0:
-        raise ValidationError("--max must be 0 or more.")
+        raise ValidationError(
+            "The maximum must be 0 or more.", code="value_negative", params={"option": "max"}
+        )
     stats = queue_stats(uow, actor, queues=queues or None)
     return MonitorReport(
         queues=stats, max_waiting=max_waiting, over_limit=[s.queue for s in stats if s.waiting > max_waiting]
@@ -216,7 +218,7 @@ def failed_job_detail(uow: UnitOfWork, actor: Actor, job_id: int) -> FailedJobDe
         )
         if row is None:
             raise NotFound(
-                f"There is no failed job {job_id}.", hint="List failed jobs with 'rexbit queue failed'."
+                f"There is no failed job {job_id}.", code="failed_job_not_found", params={"job": job_id}
             )
         attempts = [
             FailedAttempt(
@@ -357,7 +359,9 @@ def prune_failed_jobs(uow: UnitOfWork, actor: Actor, *, hours: float) -> int:
     """Delete failed jobs that failed more than ``hours`` ago; returns how many."""
     actor.require(Permission.QUEUE_MANAGE)
     if hours < 0:
-        raise ValidationError("--hours must be 0 or more.")
+        raise ValidationError(
+            "The hours must be 0 or more.", code="value_negative", params={"option": "hours"}
+        )
     with uow:
         count = _delete_failed(
             uow,

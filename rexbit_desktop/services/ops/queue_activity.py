@@ -65,7 +65,9 @@ def list_retrying_jobs(
     """Jobs that failed and wait for their next try, soonest first."""
     actor.require(Permission.VIEW)
     if limit < 1:
-        raise ValidationError("--limit must be at least 1.")
+        raise ValidationError(
+            "The limit must be at least 1.", code="limit_too_small", params={"option": "limit", "min": 1}
+        )
     params: dict[str, Any] = {"limit": limit}
     if queue:
         params["queue"] = check_queue(queue)
@@ -107,7 +109,10 @@ def list_recent_runs(uow: UnitOfWork, actor: Actor, *, hours: int = 24, limit: i
     """Import and shop-sync runs that are queued or running, then those of the last ``hours``, newest first."""
     actor.require(Permission.VIEW)
     if limit < 1 or hours < 1:
-        raise ValidationError("--limit and --hours must be at least 1.")
+        raise ValidationError(
+            "The limit and the hours must be at least 1.",
+            code="limit_and_hours_too_small",
+        )
     with uow:
         return [
             RunState(

@@ -312,7 +312,7 @@ def get_schedule(uow: UnitOfWork, actor: Actor, name: str) -> ScheduleInfo:
     for info in list_schedules(uow, actor):
         if info.name == name:
             return info
-    raise NotFound(f"There is no schedule '{name}'.", hint="List schedules with 'rexbit schedule list'.")
+    raise NotFound(f"There is no schedule '{name}'.", code="schedule_not_found", params={"name": name})
 
 
 def set_schedule(
@@ -335,7 +335,12 @@ def set_schedule(
         schedule = uow.session.scalars(select(Schedule).where(Schedule.name == name)).first()
         if schedule is None:
             names = ", ".join(uow.session.scalars(select(Schedule.name).order_by(Schedule.name)))
-            raise NotFound(f"There is no schedule '{name}'.", hint=f"Schedules: {names or 'none'}.")
+            raise NotFound(
+                f"There is no schedule '{name}'.",
+                hint=f"Schedules: {names or 'none'}.",
+                code="schedule_not_found",
+                params={"name": name},
+            )
         if cron is not None:
             schedule.cron = cron
         if enabled is not None:
@@ -388,7 +393,11 @@ def fire_schedule(
         session = uow.session
         schedule = session.get(Schedule, schedule_id)
         if schedule is None:
-            raise NotFound(f"There is no schedule {schedule_id}.")
+            raise NotFound(
+                f"There is no schedule {schedule_id}.",
+                code="schedule_not_found",
+                params={"name": schedule_id},
+            )
         claim = (
             insert(ScheduleRun)
             .values(schedule_id=schedule.id, due_at=due_at, host=host[:200], status="claimed")

@@ -324,7 +324,11 @@ def newest_orders(
     """The CLI's list: the newest ``limit`` orders (of one status), read page by page by ``list_orders``."""
     actor.require(Permission.VIEW)
     if limit < 1:
-        raise ValidationError(f"--limit must be at least 1 (got {limit}).")
+        raise ValidationError(
+            f"The limit must be at least 1 (got {limit}).",
+            code="limit_too_small",
+            params={"option": "limit", "min": 1, "value": limit},
+        )
     flt = OrderListFilter(statuses=(parse_status(status).value,) if status else ())
     rows: list[OrderListRow] = []
     after: tuple[Any, ...] | None = None

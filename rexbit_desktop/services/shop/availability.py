@@ -84,7 +84,9 @@ def sync_availability(
     """Write the best supplier offer's availability into the shop. See the module docstring."""
     actor.require(Permission.INTEGRATIONS_RUN)
     if limit is not None and limit < 1:
-        raise ValidationError("--limit must be at least 1.")
+        raise ValidationError(
+            "The limit must be at least 1.", code="limit_too_small", params={"option": "limit", "min": 1}
+        )
     if batch_size is not None and batch_size < 1:
         raise ValidationError("The batch size must be at least 1.")
     started = time.perf_counter()

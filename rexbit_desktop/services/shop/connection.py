@@ -41,7 +41,11 @@ class ShopIntegration:
 def load_shop_integration(session: Session, integration_id: int) -> ShopIntegration:
     row = session.get(Integration, integration_id)
     if row is None:
-        raise NotFound(f"Integration {integration_id} does not exist.", hint="See 'rexbit integration list'.")
+        raise NotFound(
+            f"Integration {integration_id} does not exist.",
+            code="integration_not_found",
+            params={"integration": integration_id},
+        )
     if row.type != PRESTASHOP_TYPE:
         raise ValidationError(
             f"Integration {integration_id} ({row.name}) is a {row.type} integration, not a PrestaShop database.",
@@ -104,7 +108,15 @@ def open_shop(integration: ShopIntegration) -> tuple[PrestaShopGateway, ShopCont
                     [*(f"table {gateway.prefix}{t}" for t in schema.missing_tables), *schema.missing_columns]
                 )
                 + ".",
-                hint="Check 'prefix' and 'database'; 'rexbit integration test' shows the full report.",
+                hint="Check 'prefix' and 'database' of the integration.",
+                code="shop_schema_incomplete",
+                params={
+                    "target": integration.target,
+                    "missing": [
+                        *(f"{gateway.prefix}{t}" for t in schema.missing_tables),
+                        *schema.missing_columns,
+                    ],
+                },
             )
         info = gateway.shop_info(integration.config["id_shop"])
         language_ids = resolve_languages(info, integration.config["languages"])

@@ -47,7 +47,9 @@ def _load_integration(uow: UnitOfWork, integration_id: int) -> ShopIntegration:
     row = uow.session.get(Integration, integration_id)
     if row is None:
         raise NotAShopIntegration(
-            f"Integration {integration_id} does not exist.", hint="See 'rexbit integration list'."
+            f"Integration {integration_id} does not exist.",
+            code="integration_not_found",
+            params={"integration": integration_id},
         )
     if row.type != PRESTASHOP_TYPE:
         raise NotAShopIntegration(

@@ -374,9 +374,15 @@ def sync_orders(
     """
     actor.require(Permission.INTEGRATIONS_RUN)
     if limit is not None and limit < 1:
-        raise ValidationError("--limit must be at least 1.")
+        raise ValidationError(
+            "The limit must be at least 1.", code="limit_too_small", params={"option": "limit", "min": 1}
+        )
     if days < 1:
-        raise ValidationError("--days must be at least 1.")
+        raise ValidationError(
+            "The number of days must be at least 1.",
+            code="limit_too_small",
+            params={"option": "days", "min": 1},
+        )
     if page_size < 1:
         raise ValidationError("The page size must be at least 1.")
     started = time.perf_counter()

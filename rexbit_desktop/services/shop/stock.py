@@ -266,7 +266,8 @@ def _push(run: PushRun, stock: ShopStock, ctx: StockContext, opts: PushOptions) 
     if skus and not read.items:
         raise NotFound(
             f"No product with SKU {', '.join(skus)} is linked to integration {integration.id}.",
-            hint="See 'rexbit products list' and 'rexbit products pull'.",
+            code="skus_not_linked",
+            params={"skus": list(skus), "integration": integration.id},
         )
     for bad in read.bad_links:
         counts["errors"] += 1

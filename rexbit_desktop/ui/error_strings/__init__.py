@@ -8,10 +8,20 @@ service gives.
 
 from __future__ import annotations
 
-from rexbit_desktop.ui.error_strings import automation, kpi, mail, ops, orders, shipping, stock
+from rexbit_desktop.ui.error_strings import (
+    automation,
+    integrations,
+    kpi,
+    mail,
+    ops,
+    orders,
+    shipping,
+    stock,
+    users,
+)
 from rexbit_desktop.ui.error_strings.common import Phrase
 
-AREAS = (orders, stock, shipping, automation, ops, kpi, mail)
+AREAS = (orders, stock, shipping, integrations, automation, ops, users, kpi, mail)
 
 PHRASES: dict[str, Phrase] = {}
 for _area in AREAS:

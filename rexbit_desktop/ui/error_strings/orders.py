@@ -59,6 +59,12 @@ register(
         "The export needs {count} column titles.": "Eksport potrzebuje {count} nagłówków kolumn.",
         "The export was cancelled; the file is incomplete.": "Eksport przerwano; plik nie został zapisany.",
         "The number of rows must be at least {min}.": "Liczba wierszy musi wynosić co najmniej {min}.",
+        "The number of days must be at least {min}.": "Liczba dni musi wynosić co najmniej {min}.",
+        "The number of rows and of hours must be at least 1.": (
+            "Liczba wierszy i liczba godzin muszą wynosić co najmniej 1."
+        ),
+        "The maximum must be 0 or more.": "Maksimum musi wynosić 0 lub więcej.",
+        "The number of hours must be 0 or more.": "Liczba godzin musi wynosić 0 lub więcej.",
         "The offset must not be negative.": "Przesunięcie nie może być ujemne.",
         "A note cannot be empty.": "Notatka nie może być pusta.",
         "Name the setting to change.": "Wskaż ustawienie do zmiany.",
@@ -124,7 +130,25 @@ PHRASES: dict[str, Phrase] = {
     "date_range_empty": ("The date range is empty: the start date is after the end date.", ""),
     "export_titles": ("The export needs {count} column titles.", ""),
     "export_cancelled": ("The export was cancelled; the file is incomplete.", ""),
-    "limit_too_small": ("The number of rows must be at least {min}.", ""),
+    "limit_too_small": lambda p: (
+        tr(
+            "The number of days must be at least {min}."
+            if p.get("option") == "days"
+            else "The number of rows must be at least {min}.",
+            p,
+        ),
+        "",
+    ),
+    "limit_and_hours_too_small": ("The number of rows and of hours must be at least 1.", ""),
+    "value_negative": lambda p: (
+        tr(
+            "The maximum must be 0 or more."
+            if p.get("option") == "max"
+            else "The number of hours must be 0 or more.",
+            p,
+        ),
+        "",
+    ),
     "offset_negative": ("The offset must not be negative.", ""),
     "note_empty": ("A note cannot be empty.", ""),
     "setting_name_missing": ("Name the setting to change.", ""),
