@@ -80,7 +80,7 @@ register(
         "Detected: {what}": "Wykryto: {what}",
         "(not mapped)": "(bez mapowania)",
         "Supplier's item id": "Id pozycji u dostawcy",
-        "Stock": "Stan",
+        "Stock": "Stan magazynowy",
         "Delivery time (days)": "Czas dostawy (dni)",
         "Purchase price": "Cena zakupu",
         "Map SKU or EAN: rows are matched to products by them.": (
