@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from rexbit_desktop.domain.roles import Actor, Role
-from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.dialogs import RecordingDialogs
 from rexbit_desktop.ui.i18n import set_language
-from rexbit_desktop.ui.runner import SyncRunner
+from tests.support.ui import make_ctx
+
+__all__ = ["make_ctx"]  # older tests import it from here
 
 
 @pytest.fixture(autouse=True)
@@ -21,20 +20,6 @@ def _polish_and_isolated_settings(tmp_path, monkeypatch):  # type: ignore[no-unt
     set_language("pl")
     yield
     set_language("pl")
-
-
-def make_ctx(db, role: Role = Role.ADMIN, login: str | None = None, sync: bool = True) -> AppContext:  # type: ignore[no-untyped-def]
-    from rexbit_desktop.ui.runner import TaskRunner
-
-    actor = Actor(login=login or role.value, role=role, display_name=(login or role.value).title())
-    settings = QSettings("rexbit-test", "rexbit-desktop")
-    return AppContext(
-        db=db,
-        actor=actor,
-        runner=SyncRunner() if sync else TaskRunner(),
-        dialogs=RecordingDialogs(),
-        settings=settings,
-    )
 
 
 @pytest.fixture

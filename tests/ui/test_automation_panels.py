@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import make_ctx  # type: ignore[import-not-found]
 from PySide6.QtGui import QGuiApplication
 from pytest_httpserver import HTTPServer
 
@@ -12,6 +11,7 @@ from rexbit_desktop.ui.orders.automation_panel import AutomationPanel, RuleEdito
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.orders.webhooks_panel import WebhooksPanel
 from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.ui import make_ctx
 
 
 def _column(table, c: int) -> list[str]:  # type: ignore[no-untyped-def]

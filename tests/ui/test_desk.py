@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_ctx  # type: ignore[import-not-found]
 from pypdf import PdfReader
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication, QShortcut
@@ -31,6 +30,7 @@ from rexbit_desktop.ui.orders.ship_dialog import ShipDialog
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.runner import TaskError
 from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.ui import make_ctx
 
 
 @pytest.fixture

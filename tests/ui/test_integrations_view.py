@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import make_ctx
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QPushButton
 from sqlalchemy import text
@@ -22,6 +21,7 @@ from rexbit_desktop.services.feeds import runs as imports_runs
 from rexbit_desktop.services.ops import queue
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog
 from rexbit_desktop.ui.integrations.view import IntegrationsView
+from tests.support.ui import make_ctx
 
 FEED = (
     "Indeks;Nazwa;EAN;Stan;Dni;Cena netto\n"

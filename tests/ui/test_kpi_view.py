@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_ctx  # type: ignore[import-not-found]
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QImage
 
@@ -17,6 +16,7 @@ from rexbit_desktop.services import kpi
 from rexbit_desktop.ui.kpi.view import DashboardView
 from rexbit_desktop.ui.main_window import MainWindow
 from tests.support.kpi import MANAGER, NOW, PERIOD, load_kpi_fixture
+from tests.support.ui import make_ctx
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from collections import deque
 from typing import Any
 
 import pytest
-from conftest import make_ctx  # type: ignore[import-not-found]
 from PySide6.QtWidgets import QLineEdit
 from sqlalchemy import select
 
@@ -27,6 +26,7 @@ from rexbit_desktop.ui.mail.panel import MailSettingsPanel
 from rexbit_desktop.ui.orders.view import OrdersView
 from tests.support.mail import SmtpServer, free_port
 from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.ui import make_ctx
 
 LOGIN, PASSWORD = "sklep@example.pl", "Tajne-hasło-ąę 1"
 

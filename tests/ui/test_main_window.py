@@ -96,7 +96,7 @@ def test_role_permissions_are_enforced_by_actor() -> None:
 def test_log_out_and_switch_user_without_quitting(qtbot, db, system_actor) -> None:  # type: ignore[no-untyped-def]
     """A shared workstation: File → Log out / switch user asks who is next, rebuilds the views for them
     (their rights, their own last filters), and back; nobody logging in closes the window."""
-    from conftest import make_ctx  # type: ignore[import-not-found]
+    from tests.support.ui import make_ctx
 
     add_user(
         db.uow(), system_actor, login="anna", role="operator", password="haslo-anny", display_name="Anna"

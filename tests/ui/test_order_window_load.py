@@ -6,13 +6,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import make_ctx  # type: ignore[import-not-found]
 from sqlalchemy import event
 
 from rexbit_desktop.domain.roles import Role
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.ui import make_ctx
 
 
 class _Watch:

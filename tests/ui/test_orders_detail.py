@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_ctx  # type: ignore[import-not-found]
 from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.errors import PermissionDenied
@@ -20,6 +19,7 @@ from rexbit_desktop.ui.orders.new_order import NewOrderDialog
 from rexbit_desktop.ui.orders.settings_panel import OrderSettingsPanel
 from rexbit_desktop.ui.orders.view import OrdersView
 from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.ui import make_ctx
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import make_ctx  # type: ignore[import-not-found]
 from PySide6.QtCore import QDate, QModelIndex, Qt
 
 from rexbit_desktop.domain.roles import Role
@@ -12,6 +11,7 @@ from rexbit_desktop.ui.orders.list_panel import OrderListPanel
 from rexbit_desktop.ui.orders.view import OrdersView
 from rexbit_desktop.ui.widgets.paged_model import ROW_ROLE
 from tests.support.orders_seed import seed_orders
+from tests.support.ui import make_ctx
 
 
 def _num(i: int) -> str:

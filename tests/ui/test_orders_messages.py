@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections import deque
 
-from conftest import make_ctx  # type: ignore[import-not-found]
-
 from rexbit_desktop.domain.roles import Role
 from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
 from rexbit_desktop.services.messages.accounts import set_mail_account
 from rexbit_desktop.ui.orders.detail import OrderDetailDialog
 from rexbit_desktop.ui.orders.messages import SendMailDialog
 from tests.support.orders import add_products, create, setup_warehouse
+from tests.support.ui import make_ctx
 
 
 def _column(table, c: int) -> list[str]:  # type: ignore[no-untyped-def]

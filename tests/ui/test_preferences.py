@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from conftest import make_ctx
-
 from rexbit_desktop.domain.roles import Role
 from rexbit_desktop.queueing import defer_job
 from rexbit_desktop.services.ops import queue as queue_service
@@ -16,6 +14,7 @@ from rexbit_desktop.ui.preferences import (
     start_local_worker_if_enabled,
     stop_local_worker,
 )
+from tests.support.ui import make_ctx
 
 
 def test_language_is_saved_for_the_next_start(qtbot, db) -> None:  # type: ignore[no-untyped-def]

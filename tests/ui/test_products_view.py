@@ -7,7 +7,6 @@ import time
 from decimal import Decimal
 
 import pytest
-from conftest import make_ctx
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 
 from rexbit_desktop.domain.errors import PermissionDenied
@@ -17,6 +16,7 @@ from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.products.view import ProductsView
+from tests.support.ui import make_ctx
 
 CATALOG = (
     "sku;ean;name;unit\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import make_ctx
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 
 from rexbit_desktop.domain.errors import PermissionDenied
@@ -14,6 +13,7 @@ from rexbit_desktop.jobs.worker import WorkerSettings, run_workers
 from rexbit_desktop.queueing import defer_job
 from rexbit_desktop.services.ops import queue as queue_service
 from rexbit_desktop.ui.queue.view import QueuesView
+from tests.support.ui import make_ctx
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import make_ctx
 from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.errors import PermissionDenied
 from rexbit_desktop.domain.roles import Actor, Role
 from rexbit_desktop.services.ops import schedules as schedule_service
 from rexbit_desktop.ui.schedules.view import CronDialog, SchedulesView
+from tests.support.ui import make_ctx
 
 DEFAULTS = {
     "fetch-mail",

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_ctx
 from PySide6.QtCore import Qt
 
 from rexbit_desktop.domain.roles import Actor, Role
@@ -12,6 +11,7 @@ from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.integrations.view import IntegrationsView
 from rexbit_desktop.ui.products.view import ProductsView
 from tests.support.shop import add_our_product, add_shop_product, create_shop_integration
+from tests.support.ui import make_ctx
 
 pytestmark = pytest.mark.mysql
 
