@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import make_ctx
 from PySide6.QtWidgets import QMessageBox
 
 from rexbit_desktop.domain.errors import NotFound
@@ -15,6 +14,7 @@ from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.ui.dialogs import DialogService
 from rexbit_desktop.ui.i18n import set_language
 from rexbit_desktop.ui.products.view import ProductsView
+from tests.support.ui import make_ctx
 
 
 @pytest.fixture
