@@ -11,7 +11,7 @@ import typer
 
 from rexbit_desktop.cli.common import JsonOption, cli_context, print_json
 from rexbit_desktop.domain.errors import NotFound, ValidationError
-from rexbit_desktop.services.messages import accounts, automation, inbox, template_admin
+from rexbit_desktop.services.messages import accounts, automation, inbox, outbox, template_admin
 from rexbit_desktop.services.messages.templates import TemplateSource
 
 app = typer.Typer(
@@ -319,3 +319,38 @@ def rules_remove(
         raise ValidationError(f"There is no rule {status} → {template}.", hint="See: rexbit mail rules show")
     automation.save_mail_rules(c.db.uow(), c.actor, kept)
     typer.echo(f"rule {status} → {template} removed")
+
+
+@rules_app.command("language")
+def rules_language(
+    ctx: typer.Context,
+    language: str = typer.Argument(
+        None, help="Two letters, e.g. pl or en; without it: show the current one."
+    ),
+) -> None:
+    """The language of e-mails to orders without one of their own (typed in); shop orders keep their
+    customer's language, a template missing in a language is sent in Polish."""
+    c = cli_context(ctx)
+    settings = automation.get_mail_settings(c.db.uow(), c.actor)
+    if language is None:
+        typer.echo(settings.default_language)
+        return
+    automation.save_mail_rules(c.db.uow(), c.actor, settings.rules, default_language=language)
+    typer.echo(f"default language of e-mails: {language.strip().lower()}")
+
+
+@app.command("resend")
+def resend(
+    ctx: typer.Context,
+    message: int = typer.Argument(
+        ..., help="The outbox message id (rexbit orders mail … --json, the timeline)."
+    ),
+    json: bool = JsonOption,
+) -> None:
+    """Send again an e-mail that failed or may not have arrived (uncertain): a copy with a new Message-ID."""
+    c = cli_context(ctx)
+    m = outbox.resend_message(c.db.uow(), c.actor, message)
+    if json:
+        print_json(m)
+        return
+    typer.echo(f"message {message} queued again as {m.id} to {m.to_address} ({m.message_id})")

@@ -171,3 +171,28 @@ def test_mail_fetch_twice_shows_a_reply_once(db_url: str, smtp: SmtpServer, imap
     assert second.returncode == 0 and "0 new message(s)" in second.stdout
     assert query(db_url, "SELECT count(*), min(subject) FROM mail_replies") == [(1, f"Re: {sent['subject']}")]
     assert socket
+
+
+@pytest.mark.slow
+def test_resend_and_the_default_language_from_the_command_line(db_url: str, smtp: SmtpServer) -> None:
+    assert _set_account(db_url, smtp.port, SECRET).returncode == 0
+    assert rexbit(db_url, "mail", "rules", "language").stdout.strip() == "pl"
+    assert rexbit(db_url, "mail", "rules", "language", "en").returncode == 0
+    assert rexbit(db_url, "mail", "rules", "language").stdout.strip() == "en"
+    bad = rexbit(db_url, "mail", "rules", "language", "english")
+    assert bad.returncode != 0 and "not a language code" in bad.stderr
+
+    number = _order(db_url)
+    smtp.handler.answers.append("550 5.2.2 Mailbox full")
+    queued = json.loads(
+        rexbit(db_url, "orders", "mail", number, "--template=payment_received", "--json").stdout
+    )
+    rexbit(db_url, "queue", "work", "--queue=mail", "--stop-when-empty", "--sleep=0.2")
+    assert query(db_url, f"SELECT state FROM mail_messages WHERE id = {queued['id']}") == [("failed",)]
+    again = json.loads(rexbit(db_url, "mail", "resend", str(queued["id"]), "--json").stdout)
+    assert again["id"] != queued["id"] and again["message_id"] != queued["message_id"]
+    rexbit(db_url, "queue", "work", "--queue=mail", "--stop-when-empty", "--sleep=0.2")
+    [got] = smtp.received
+    assert got.message["Message-ID"] == again["message_id"]
+    refused = rexbit(db_url, "mail", "resend", str(again["id"]))
+    assert refused.returncode != 0 and "only an uncertain or failed e-mail" in refused.stderr
