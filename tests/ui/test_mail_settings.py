@@ -27,6 +27,7 @@ from rexbit_desktop.ui.orders.view import OrdersView
 from tests.support.mail import SmtpServer, free_port
 from tests.support.orders import add_products, create, setup_warehouse
 from tests.support.ui import make_ctx
+from tests.support.ui_language import language_problems, visible_texts
 
 LOGIN, PASSWORD = "sklep@example.pl", "Tajne-hasło-ąę 1"
 
@@ -204,6 +205,10 @@ def test_rules_per_status_and_source_and_the_default_language(qtbot, db) -> None
     panel.load()
     page = panel.rules
     assert page.table.rowCount() == 4 and not any(r.enabled for r in page.rules())
+    panel.show()
+    for tab in (panel.accounts, panel.templates, panel.rules):  # everything a person reads is Polish
+        panel.tabs.setCurrentWidget(tab)
+        assert language_problems(visible_texts(tab)) == []
     page.table.cellWidget(1, 0).setChecked(True)  # shipped → order_shipped
     page.table.cellWidget(1, 3).setText("prestashop")
     page.save_button.click()
