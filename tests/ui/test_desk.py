@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication, QShortcut
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QStyle
 
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.roles import Role
@@ -168,7 +168,32 @@ def test_partly_reserved_order_says_so_with_the_shortage(qtbot, db, stocked) -> 
     panel = OrderListPanel(ctx)
     qtbot.addWidget(panel)
     panel.refresh()
-    assert panel.model.index(0, 5).data() == "Częściowo zarezerwowane (brakuje 2 szt.)"
+    assert panel.model.index(0, 5).data() == "Częściowo (brakuje 2 szt.)"
+    assert (
+        panel.model.index(0, 5).data(Qt.ItemDataRole.ToolTipRole)
+        == "Częściowo zarezerwowane (brakuje 2 szt.)"
+    )
+
+
+def test_partly_reserved_label_fits_its_column_at_the_default_window_size(qtbot, db, stocked) -> None:  # type: ignore[no-untyped-def]
+    order = create(db, stocked, ("A-1", 1), ("B-2", 3))
+    transition_order(db.uow(), stocked, order.number, "awaiting_fulfillment")
+    ctx = make_ctx(db, Role.OPERATOR)
+    view = OrdersView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1280, 800)  # the main window's default size
+    view.show()
+    view.activated()
+    table = view.list_panel.table
+    qtbot.waitUntil(lambda: view.list_panel.model.rowCount() == 1)
+    text = view.list_panel.model.index(0, 5).data()
+    assert text.startswith("Częściowo")
+    # The text plus the cell's margins (Qt's item view margin on each side) fits the column.
+    needed = table.fontMetrics().horizontalAdvance(text) + 2 * (
+        table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+    )
+    assert table.horizontalHeader().sectionSize(5) >= needed
+    assert table.horizontalHeader().sectionSize(5) >= table.sizeHintForColumn(5)
 
 
 # -- defect 9: colour editor, settings applied at once ------------------------------------------

@@ -41,6 +41,7 @@ register(
         "API": "API",
         "Partly reserved": "Częściowo zarezerwowane",
         "Partly reserved ({short})": "Częściowo zarezerwowane ({short})",
+        "Partly ({short})": "Częściowo ({short})",
         "Unpaid": "Nieopłacone",
         "Partially paid": "Częściowo opłacone",
         "Paid": "Opłacone",
@@ -66,8 +67,11 @@ def source_label(code: str) -> str:
     return t(SOURCE_LABELS[code]) if code in SOURCE_LABELS else code
 
 
-def order_fulfillment_label(code: str, reserved: object = 0, missing: object = 0) -> str:
-    """The fulfilment word; an order that is reserved only in part says so, with what it lacks."""
+def order_fulfillment_label(
+    code: str, reserved: object = 0, missing: object = 0, *, short_form: bool = False
+) -> str:
+    """The fulfilment word; an order that is reserved only in part says so, with what it lacks.
+    ``short_form`` is the list's cell ("Częściowo (brakuje 2 szt.)"); its tooltip has the full text."""
     from decimal import Decimal
 
     from rexbit_desktop.ui.i18n import format_quantity, tn
@@ -77,6 +81,6 @@ def order_fulfillment_label(code: str, reserved: object = 0, missing: object = 0
         if short > 0:
             n = int(short) if short == short.to_integral_value() else None
             text = tn("{n} unit short", n) if n is not None else format_quantity(short)
-            return t("Partly reserved ({short})", short=text)
+            return t("Partly ({short})" if short_form else "Partly reserved ({short})", short=text)
         return t("Partly reserved")
     return fulfillment_label(code)

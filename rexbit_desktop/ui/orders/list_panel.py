@@ -55,6 +55,7 @@ from rexbit_desktop.ui.orders.labels import (
 )
 from rexbit_desktop.ui.orders.model import OrdersTableModel
 from rexbit_desktop.ui.orders.shipment_dialog import create_for_selection, dpd_protocol
+from rexbit_desktop.ui.queue.base import widen_to_contents
 from rexbit_desktop.ui.runner import TaskContext, TaskError
 from rexbit_desktop.ui.widgets.filter_bar import FilterBar
 from rexbit_desktop.ui.widgets.progress import run_with_progress
@@ -232,6 +233,8 @@ class OrderListPanel(QWidget):
         self.filters.search.returnPressed.connect(self._search_entered)
         self._reselect: set[str] = set()
         self.model.page_loaded.connect(lambda _n: self._restore_selection())
+        fulfilment = self.model.column_index(SortKey.FULFILLMENT.value)  # "Częściowo (brakuje 2 szt.)" whole
+        self.model.page_loaded.connect(lambda _n: widen_to_contents(self.table, fulfilment))
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label)

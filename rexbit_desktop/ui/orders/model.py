@@ -68,7 +68,9 @@ class OrdersTableModel(PagedTableModel[OrderListRow]):
         if key == SortKey.PAYMENT:
             return payment_label(row.payment_status)
         if key == SortKey.FULFILLMENT:
-            return order_fulfillment_label(row.fulfillment_status, row.reserved_qty, row.missing_qty)
+            return order_fulfillment_label(
+                row.fulfillment_status, row.reserved_qty, row.missing_qty, short_form=True
+            )
         if key == SortKey.WAREHOUSE:
             return row.warehouse
         if key == SortKey.INTEGRATION:
@@ -80,6 +82,9 @@ class OrdersTableModel(PagedTableModel[OrderListRow]):
     def tooltip(self, row: OrderListRow, key: str) -> str | None:
         if key == SortKey.CUSTOMER and row.customer_email:
             return row.customer_email
+        if key == SortKey.FULFILLMENT:
+            full = order_fulfillment_label(row.fulfillment_status, row.reserved_qty, row.missing_qty)
+            return full if full != self.display(row, key) else None
         return None
 
     def decoration(self, row: OrderListRow, key: str) -> QColor | None:

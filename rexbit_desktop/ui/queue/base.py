@@ -131,3 +131,10 @@ def fit_to_titles_and_contents(table: QTableView, max_width: int = 380) -> None:
             needed = max(needed, min(table.sizeHintForColumn(column), max_width))
         if header.sectionSize(column) < needed:
             header.resizeSection(column, needed)
+
+
+def widen_to_contents(table: QTableView, column: int) -> None:
+    """Widen one column to its loaded cells (also over a remembered width); never narrows it."""
+    needed = table.sizeHintForColumn(column)
+    if table.horizontalHeader().sectionSize(column) < needed:
+        table.horizontalHeader().resizeSection(column, needed)
