@@ -98,7 +98,9 @@ def _shown_config(integration: Integration) -> dict[str, Any]:
 
 def _validate_config(type_: str, config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(config, dict):
-        raise ValidationError("The integration config must be a JSON object.")
+        raise ValidationError(
+            "The integration config must be a JSON object.", code="integration_config_not_object"
+        )
     if type_ == "prestashop_db":
         try:
             from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
@@ -123,10 +125,17 @@ def create_integration(
     actor.require(Permission.INTEGRATIONS_EDIT)
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("An integration needs a name of 1 to 200 characters.")
+        raise ValidationError(
+            "An integration needs a name of 1 to 200 characters.",
+            code="integration_name_invalid",
+            params={"max": 200},
+        )
     if type not in INTEGRATION_TYPES:
         raise ValidationError(
-            f"Unknown integration type '{type}'.", hint="Use supplier_feed or prestashop_db."
+            f"Unknown integration type '{type}'.",
+            hint="Use supplier_feed or prestashop_db.",
+            code="integration_type_unknown",
+            params={"type": type},
         )
     config = dict(config or {})
     contractor_data = config.pop("contractor", None) if type == "supplier_feed" else None
@@ -135,16 +144,28 @@ def create_integration(
     with uow:
         s = uow.session
         if s.scalar(select(Integration.id).where(Integration.name == name)) is not None:
-            raise ValidationError(f"An integration named '{name}' already exists.")
+            raise ValidationError(
+                f"An integration named '{name}' already exists.",
+                code="integration_exists",
+                params={"name": name},
+            )
         if contractor_id is not None:
             if s.get(Contractor, contractor_id) is None:
-                raise NotFound(f"There is no contractor {contractor_id}.")
+                raise NotFound(
+                    f"There is no contractor {contractor_id}.",
+                    code="contractor_not_found",
+                    params={"contractor": contractor_id},
+                )
         elif type == "supplier_feed":
             data = contractor_data if isinstance(contractor_data, dict) else {}
             allowed = {"name", "nip", "street", "postcode", "city", "country", "email", "phone"}
             unknown = set(data) - allowed
             if unknown:
-                raise ValidationError(f"Unknown contractor fields: {', '.join(sorted(unknown))}.")
+                raise ValidationError(
+                    f"Unknown contractor fields: {', '.join(sorted(unknown))}.",
+                    code="contractor_fields_unknown",
+                    params={"unknown": sorted(unknown)},
+                )
             contractor = Contractor(**{"name": name, **{k: v for k, v in data.items() if v is not None}})
             s.add(contractor)
             s.flush()
@@ -187,16 +208,26 @@ def update_integration(
         if name is not None:
             name = name.strip()
             if not name or len(name) > 200:
-                raise ValidationError("An integration needs a name of 1 to 200 characters.")
+                raise ValidationError(
+                    "An integration needs a name of 1 to 200 characters.",
+                    code="integration_name_invalid",
+                    params={"max": 200},
+                )
             clash = s.scalar(
                 select(Integration.id).where(Integration.name == name, Integration.id != integration_id)
             )
             if clash is not None:
-                raise ValidationError(f"An integration named '{name}' already exists.")
+                raise ValidationError(
+                    f"An integration named '{name}' already exists.",
+                    code="integration_exists",
+                    params={"name": name},
+                )
             integration.name = name
         if config is not None:
             if not isinstance(config, dict):
-                raise ValidationError("The integration config must be a JSON object.")
+                raise ValidationError(
+                    "The integration config must be a JSON object.", code="integration_config_not_object"
+                )
             changes = {k: v for k, v in config.items() if k != "contractor"}
             if integration.type == "prestashop_db" and changes.get("password") in ("", None):
                 changes.pop("password", None)  # an empty password field means "keep the saved one"
@@ -301,28 +332,49 @@ def validate_profile(
     """Checks an import profile; returns it cleaned. Raises ``ValidationError`` naming the fault."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("An import profile needs a name of 1 to 200 characters.")
+        raise ValidationError(
+            "An import profile needs a name of 1 to 200 characters.",
+            code="profile_name_invalid",
+            params={"max": 200},
+        )
     source_location = (source_location or "").strip()
     if not source_location:
-        raise ValidationError("An import profile needs a source_location (a path or an http(s):// URL).")
+        raise ValidationError(
+            "An import profile needs a source_location (a path or an http(s):// URL).",
+            code="profile_source_missing",
+        )
     format = (format or "").strip().lower()
     if format not in FEED_FORMATS:
-        raise ValidationError(f"Unknown feed format '{format}'.", hint="Use csv or xml.")
+        raise ValidationError(
+            f"Unknown feed format '{format}'.",
+            hint="Use csv or xml.",
+            code="feed_format_unknown",
+            params={"format": format},
+        )
     options = options or {}
     if not isinstance(options, dict):
-        raise ValidationError("options must be a JSON object.")
+        raise ValidationError("options must be a JSON object.", code="profile_options_not_object")
     unknown = sorted(set(options) - set(PROFILE_OPTIONS))
     if unknown:
         raise ValidationError(
-            f"Unknown option(s): {', '.join(unknown)}.", hint="Known options: " + ", ".join(PROFILE_OPTIONS)
+            f"Unknown option(s): {', '.join(unknown)}.",
+            hint="Known options: " + ", ".join(PROFILE_OPTIONS),
+            code="profile_options_unknown",
+            params={"unknown": list(unknown), "known": list(PROFILE_OPTIONS)},
         )
     mappings = mappings or {}
     if not isinstance(mappings, dict):
-        raise ValidationError("mappings must be a JSON object: our field → the feed's column or path.")
+        raise ValidationError(
+            "mappings must be a JSON object: our field → the feed's column or path.",
+            code="profile_mappings_not_object",
+        )
     unknown = sorted(set(mappings) - set(FEED_FIELDS))
     if unknown:
         raise ValidationError(
-            f"Unknown mapped field(s): {', '.join(unknown)}.", hint="Fields: " + ", ".join(FEED_FIELDS)
+            f"Unknown mapped field(s): {', '.join(unknown)}.",
+            hint="Fields: " + ", ".join(FEED_FIELDS),
+            code="profile_fields_unknown",
+            params={"unknown": list(unknown), "known": list(FEED_FIELDS)},
         )
     cleaned = {k: str(v).strip() for k, v in mappings.items() if v not in (None, "")}
     # XML presets bring their own mappings; anything else must say how rows are matched.
@@ -330,6 +382,7 @@ def validate_profile(
         raise ValidationError(
             "mappings must include sku or ean: rows are matched to products by them.",
             hint='e.g. "mappings": {"sku": "Indeks", "ean": "EAN", "stock_quantity": "Stan"}',
+            code="profile_needs_sku_or_ean",
         )
     headers = options.get("http_headers")
     if headers is not None and (
@@ -340,20 +393,29 @@ def validate_profile(
         raise ValidationError(
             "options.http_headers must be a JSON object of header names to text values.",
             hint='e.g. "http_headers": {"Authorization": "Bearer TOKEN"}',
+            code="profile_headers_invalid",
         )
     if "timeout_s" in options:
         try:
             if float(options["timeout_s"]) <= 0:
                 raise ValueError
         except (TypeError, ValueError):
-            raise ValidationError("options.timeout_s must be a number of seconds above 0.") from None
+            raise ValidationError(
+                "options.timeout_s must be a number of seconds above 0.",
+                code="profile_option_not_positive",
+                params={"option": "timeout_s"},
+            ) from None
     for key in ("max_bytes", "chunk_rows", "header_line"):
         if key in options:
             try:
                 if int(options[key]) < 1:
                     raise ValueError
             except (TypeError, ValueError):
-                raise ValidationError(f"options.{key} must be a positive whole number.") from None
+                raise ValidationError(
+                    f"options.{key} must be a positive whole number.",
+                    code="profile_option_not_positive",
+                    params={"option": key},
+                ) from None
     return name, source_location, format, dict(options), cleaned
 
 
@@ -376,10 +438,16 @@ def create_import_profile(
     with uow:
         integration = uow.session.get(Integration, integration_id)
         if integration is None:
-            raise NotFound(f"There is no integration {integration_id}.")
+            raise NotFound(
+                f"There is no integration {integration_id}.",
+                code="integration_not_found",
+                params={"integration": integration_id},
+            )
         if integration.type != "supplier_feed":
             raise ValidationError(
-                f"Integration {integration_id} is a {integration.type}; import profiles belong to supplier feeds."
+                f"Integration {integration_id} is a {integration.type}; import profiles belong to supplier feeds.",
+                code="profile_on_wrong_integration",
+                params={"integration": integration_id, "type": integration.type},
             )
         task = IntegrationTask(
             integration_id=integration_id,
@@ -403,11 +471,19 @@ def update_import_profile(uow: UnitOfWork, actor: Actor, profile_id: int, **chan
     allowed = {"name", "source_location", "format", "options", "mappings", "enabled"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} of an import profile.")
+        raise ValidationError(
+            f"Cannot change {', '.join(sorted(unknown))} of an import profile.",
+            code="profile_fields_fixed",
+            params={"fields": sorted(unknown)},
+        )
     with uow:
         task = uow.session.get(IntegrationTask, profile_id)
         if task is None:
-            raise NotFound(f"There is no import profile {profile_id}.")
+            raise NotFound(
+                f"There is no import profile {profile_id}.",
+                code="profile_not_found",
+                params={"profile": profile_id},
+            )
         merged: dict[str, Any] = {
             "name": task.name,
             "source_location": task.source_location,

@@ -47,7 +47,10 @@ def _parse_role(role: str) -> Role:
         return Role(role)
     except ValueError:
         raise ValidationError(
-            f"Unknown role '{role}'.", hint="Use one of: " + ", ".join(r.value for r in Role)
+            f"Unknown role '{role}'.",
+            hint="Use one of: " + ", ".join(r.value for r in Role),
+            code="role_unknown",
+            params={"role": role},
         ) from None
 
 
@@ -56,6 +59,8 @@ def _check_password(password: str) -> str:
         raise ValidationError(
             f"A password must have at least {MIN_PASSWORD_LENGTH} characters.",
             hint="Choose a longer password (a short sentence is easy to remember).",
+            code="password_too_short",
+            params={"min": MIN_PASSWORD_LENGTH},
         )
     return _hasher.hash(password)
 
@@ -75,14 +80,20 @@ def add_user(
         raise ValidationError(
             f"'{login}' is not a valid login.",
             hint="Use 1 to 64 letters, digits, dots, dashes, underscores or @, without spaces.",
+            code="login_invalid",
+            params={"login": login},
         )
     if login.lower() == SYSTEM_LOGIN or login.startswith("job:"):
-        raise ValidationError(f"'{login}' is reserved for the built-in account.")
+        raise ValidationError(
+            f"'{login}' is reserved for the built-in account.", code="login_reserved", params={"login": login}
+        )
     parsed = _parse_role(role)
     password_hash = _check_password(password) if password else None
     with uow:
         if uow.session.scalar(select(User).where(func.lower(User.login) == login.lower())):
-            raise ValidationError(f"User '{login}' already exists.")
+            raise ValidationError(
+                f"User '{login}' already exists.", code="user_exists", params={"login": login}
+            )
         user = User(
             login=login,
             role=parsed.value,
@@ -120,7 +131,7 @@ def set_password(uow: UnitOfWork, actor: Actor, *, login: str, password: str) ->
 def set_active(uow: UnitOfWork, actor: Actor, *, login: str, active: bool) -> UserDTO:
     actor.require(Permission.USERS_EDIT)
     if not active and actor.login == login.strip():
-        raise ValidationError("You cannot deactivate yourself.")
+        raise ValidationError("You cannot deactivate yourself.", code="cannot_deactivate_self")
     with uow:
         user = _user(uow, login)
         user.active = active

@@ -140,7 +140,7 @@ def test_profile_editor_offers_last_headers_and_refuses_a_profile_without_sku_or
     dialog.mapping_combos["sku"].setCurrentText("")
     dialog.save()
     assert dialog.saved is None
-    assert view.ctx.dialogs.errors and "sku or ean" in view.ctx.dialogs.errors[-1][0]
+    assert view.ctx.dialogs.errors and "Zmapuj SKU lub EAN" in view.ctx.dialogs.errors[-1][0]
 
 
 def test_import_now_shows_the_run_with_errors_and_line_numbers(

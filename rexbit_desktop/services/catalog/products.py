@@ -5,27 +5,25 @@ Over 500 lines: the catalog's use cases share their row mappers and SQL; next to
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select, text
 
-from rexbit_desktop.adapters.feeds.csv_reader import detect_delimiter
 from rexbit_desktop.db.locks import FEED_APPLY, hold_for_transaction
 from rexbit_desktop.db.models.catalog import Product, Warehouse, WarehouseStockTotal
 from rexbit_desktop.db.models.contractors import Contractor
 from rexbit_desktop.db.models.integrations import Integration, IntegrationProductLink
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
-from rexbit_desktop.domain.feed_values import FeedValueError, gtin_to_ean13, item_key, normalise_gtin
+from rexbit_desktop.domain.feed_values import item_key
 from rexbit_desktop.domain.roles import Actor, Permission
-
-CATALOG_COLUMNS = ("sku", "ean", "name", "unit", "vat_rate")
-MAX_CATALOG_ERRORS = 20
+from rexbit_desktop.services.catalog.catalog_file import (
+    read_catalog_file,
+)
 
 
 @dataclass(frozen=True)
@@ -123,96 +121,11 @@ class LinkResultDTO:
 # ------------------------------------------------------------------ import
 
 
-def _read_catalog(path: Path) -> tuple[list[tuple[str, str | None, str, str, Decimal]], set[str]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            f"{path.name} is not UTF-8 text (byte 0x{raw[exc.start]:02X} at {exc.start}).",
-            hint="Save the catalog as CSV UTF-8.",
-        ) from None
-    delimiter = detect_delimiter(content[:65536], '"')
-    import pandas as pd  # on first use: the UI lists products without it
-
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            encoding="utf-8-sig",
-            skip_blank_lines=True,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise ValidationError(f"{path.name} is not a readable CSV file: {exc}") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in ("sku", "name") if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            f"{path.name} has no column {', '.join(missing)}.",
-            hint="The header row needs sku, ean, name and optionally unit, vat_rate.",
-        )
-    if len(frame) == 0:
-        raise ValidationError(f"{path.name} has no rows.")
-    n = len(frame)
-    col = {c: (frame[c].tolist() if c in frame.columns else [""] * n) for c in CATALOG_COLUMNS}
-    errors: list[str] = []
-    seen: dict[str, int] = {}
-    out = []
-    for i in range(n):
-        line = i + 2
-        sku = col["sku"][i].strip()
-        name = col["name"][i].strip()
-        unit = col["unit"][i].strip() or "szt."
-        reasons = []
-        if not sku:
-            reasons.append("no sku")
-        elif len(sku) > 64:
-            reasons.append("sku longer than 64 characters")
-        elif sku.upper() in seen:
-            reasons.append(f"sku {sku} repeats line {seen[sku.upper()]}")
-        else:
-            seen[sku.upper()] = line
-        if not name:
-            reasons.append("no name")
-        ean: str | None = None
-        try:
-            gtin = normalise_gtin(col["ean"][i])
-            ean = gtin_to_ean13(gtin) if gtin else None
-        except FeedValueError as exc:
-            reasons.append(str(exc))
-        vat_text = col["vat_rate"][i].strip().replace(",", ".").rstrip("%") or "23"
-        try:
-            vat = Decimal(vat_text)
-            if not Decimal(0) <= vat <= Decimal(100):
-                raise InvalidOperation
-        except InvalidOperation:
-            reasons.append(f"vat_rate '{col['vat_rate'][i]}' is not a rate between 0 and 100")
-            vat = Decimal(23)
-        if reasons:
-            if len(errors) < MAX_CATALOG_ERRORS:
-                errors.append(f"line {line}: {'; '.join(reasons)}")
-            continue
-        out.append((sku, ean, name[:500], unit[:20], vat))
-    if errors:
-        raise ValidationError(
-            f"{path.name}: {len(errors)}{'+' if len(errors) >= MAX_CATALOG_ERRORS else ''} invalid row(s); "
-            "nothing was imported.\n" + "\n".join(errors)
-        )
-    return out, {c for c in ("unit", "vat_rate") if c in frame.columns}
-
-
 def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImportDTO:
     """Our own catalog from CSV (UTF-8; sku, ean, name, optionally unit, vat_rate). Re-import updates
     by SKU. All or nothing: one invalid row and nothing is imported."""
     actor.require(Permission.SETTINGS_EDIT)
-    rows, optional_columns = _read_catalog(Path(file))
+    rows, optional_columns = read_catalog_file(Path(file))
     # A column the file does not have keeps its value on existing products.
     keep = {c: c not in optional_columns for c in ("unit", "vat_rate")}
     with uow:
@@ -412,10 +325,14 @@ def _product_by(uow: UnitOfWork, *, sku: str | None = None, product_id: int | No
     if product_id is not None:
         product = s.get(Product, product_id)
         if product is None:
-            raise NotFound(f"There is no product {product_id}.")
+            raise NotFound(
+                f"There is no product {product_id}.",
+                code="product_id_not_found",
+                params={"product": product_id},
+            )
         return product
     if not sku or not sku.strip():
-        raise ValidationError("Give a SKU.")
+        raise ValidationError("Give a SKU.", code="sku_missing")
     product = s.scalar(select(Product).where(Product.sku == sku.strip()))
     if product is None:
         found = list(
@@ -477,7 +394,11 @@ def link_offer(
         product = _product_by(uow, sku=sku, product_id=product_id)
         integration = s.get(Integration, integration_id)
         if integration is None:
-            raise NotFound(f"There is no integration {integration_id}.")
+            raise NotFound(
+                f"There is no integration {integration_id}.",
+                code="integration_not_found",
+                params={"integration": integration_id},
+            )
         link = s.scalar(
             select(IntegrationProductLink).where(
                 IntegrationProductLink.integration_id == integration_id,
@@ -488,6 +409,8 @@ def link_offer(
             raise NotFound(
                 f"Integration {integration_id} has no item '{external_id}'.",
                 hint="Import the feed first: its items appear as unlinked offers.",
+                code="feed_item_not_found",
+                params={"integration": integration_id, "item": external_id},
             )
         link.product_id = product.id
         link.link_source = "manual"
@@ -511,7 +434,11 @@ def unlink_offer(uow: UnitOfWork, actor: Actor, *, integration_id: int, external
             )
         )
         if integration is None or link is None:
-            raise NotFound(f"Integration {integration_id} has no item '{external_id}'.")
+            raise NotFound(
+                f"Integration {integration_id} has no item '{external_id}'.",
+                code="feed_item_not_found",
+                params={"integration": integration_id, "item": external_id},
+            )
         link.product_id = None
         link.link_source = "manual"
         s.flush()
@@ -529,7 +456,11 @@ def list_unlinked_offers(
         s = uow.session
         integration = s.get(Integration, integration_id)
         if integration is None:
-            raise NotFound(f"There is no integration {integration_id}.")
+            raise NotFound(
+                f"There is no integration {integration_id}.",
+                code="integration_not_found",
+                params={"integration": integration_id},
+            )
         links = s.scalars(
             select(IntegrationProductLink)
             .where(
@@ -585,7 +516,11 @@ def link_integration_products(uow: UnitOfWork, actor: Actor, *, integration_id: 
         s = uow.session
         integration = s.get(Integration, integration_id)
         if integration is None:
-            raise NotFound(f"There is no integration {integration_id}.")
+            raise NotFound(
+                f"There is no integration {integration_id}.",
+                code="integration_not_found",
+                params={"integration": integration_id},
+            )
         hold_for_transaction(s, FEED_APPLY, integration_id)
         examined, linked, ambiguous, _changed = s.execute(
             text(_AUTO_LINK), {"integration_id": integration_id}

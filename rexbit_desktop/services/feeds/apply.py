@@ -221,7 +221,9 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
         s = uow.session
         run = s.get(ImportRun, run_id, with_for_update=True)
         if run is None:
-            raise NotFound(f"There is no import run {run_id}.")
+            raise NotFound(
+                f"There is no import run {run_id}.", code="import_run_not_found", params={"run": run_id}
+            )
         if run.status != "running":
             return _run_dto(run)
         integration = s.get(Integration, run.integration_id)
@@ -255,10 +257,14 @@ def _apply(new_uow: NewUow, run_id: int, progress: Progress) -> ImportRunDTO:
             )
         ]
         if rows_read == 0:
-            raise FeedEmpty("The feed has no rows; nothing was changed.")
+            raise FeedEmpty("The feed has no rows; nothing was changed.", code="feed_empty")
         if rows_valid == 0:
             first = f" First: line {errors[0]['line']}: {errors[0]['reason']}." if errors else ""
-            raise FeedError(f"None of the {rows_read} rows is valid; nothing was changed.{first}")
+            raise FeedError(
+                f"None of the {rows_read} rows is valid; nothing was changed.{first}",
+                code="feed_no_valid_rows",
+                params={"rows": rows_read},
+            )
         progress(0, None, "matching products")
         profile = dict(run.profile or {})
         options = profile.get("options") or {}

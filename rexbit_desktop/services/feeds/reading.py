@@ -58,12 +58,22 @@ def read_feed(
     with new_uow() as uow:
         run = uow.session.get(ImportRun, run_id, with_for_update=True)
         if run is None:
-            raise NotFound(f"There is no import run {run_id}.")
+            raise NotFound(
+                f"There is no import run {run_id}.", code="import_run_not_found", params={"run": run_id}
+            )
         if run.status != "queued":
-            raise ValidationError(f"Import run {run_id} is {run.status}; only a queued run can start.")
+            raise ValidationError(
+                f"Import run {run_id} is {run.status}; only a queued run can start.",
+                code="import_run_not_queued",
+                params={"run": run_id, "status": run.status},
+            )
         task = uow.session.get(IntegrationTask, run.task_id) if run.task_id else None
         if task is None:
-            raise NotFound(f"The import profile of run {run_id} no longer exists.")
+            raise NotFound(
+                f"The import profile of run {run_id} no longer exists.",
+                code="import_run_profile_gone",
+                params={"run": run_id},
+            )
         profile = _profile_snapshot(task, run)
         run.status = "running"
         run.started_at = func.now()  # type: ignore[assignment]
@@ -89,6 +99,7 @@ def read_feed(
                 raise FeedMappingError(
                     "The import profile maps neither sku nor ean; rows could not be matched to products.",
                     hint='Add e.g. "mappings": {"sku": "Indeks", "ean": "EAN", ...}.',
+                    code="profile_needs_sku_or_ean",
                 )
             resolved = {
                 **profile,
@@ -104,7 +115,7 @@ def read_feed(
             progress(0, total, "reading the feed")
             for chunk in reader.chunks(FEED_FIELDS, chunk_rows, limit):
                 if cancel():
-                    raise Cancelled("The import was cancelled; nothing was applied.")
+                    raise Cancelled("The import was cancelled; nothing was applied.", code="import_cancelled")
                 for f in reader.explicit_fields - seen:
                     i = positions.get(f)
                     if i is not None and any(r[i] is not None for r in chunk):
@@ -118,6 +129,7 @@ def read_feed(
                 raise FeedEmpty(
                     "The feed has no rows; nothing was changed.",
                     hint="An empty feed would zero every product's stock, so it is refused.",
+                    code="feed_empty",
                 )
             unseen = sorted(f for f in reader.explicit_fields - seen if f in positions and f != "external_id")
             if profile["format"] == "xml" and unseen:
@@ -126,6 +138,11 @@ def read_feed(
                     + ", ".join(f"{f} → '{reader.mappings[f]}'" for f in unseen)
                     + ".",
                     hint="Record children: " + ", ".join(reader.headers[:30]),
+                    code="feed_mapping_unseen",
+                    params={
+                        "fields": {f: reader.mappings[f] for f in unseen},
+                        "headers": reader.headers[:30],
+                    },
                 )
             resolved["headers"] = reader.headers
     except (RexbitError, OSError) as exc:

@@ -182,6 +182,8 @@ def _add_runs(
         raise ValidationError(
             f"Integration {integration_id} ({integration.name}) is a {integration.type}, not a supplier feed.",
             hint="Feeds are imported from supplier_feed integrations.",
+            code="not_a_supplier_feed",
+            params={"integration": integration_id, "name": integration.name},
         )
     query = select(IntegrationTask).where(IntegrationTask.integration_id == integration_id)
     if task_id is not None:
@@ -286,7 +288,9 @@ def get_run(uow: UnitOfWork, run_id: int) -> ImportRunDTO:
             .where(ImportRun.id == run_id)
         ).one_or_none()
         if row is None:
-            raise NotFound(f"There is no import run {run_id}.")
+            raise NotFound(
+                f"There is no import run {run_id}.", code="import_run_not_found", params={"run": run_id}
+            )
         return _run_dto(row[0], row[1], row[2])
 
 

@@ -377,12 +377,17 @@ def render_detail_pdf(order: OrderDetailDTO, settings: OrderSettings, *, kind: s
     builder = DETAIL_BUILDERS.get(kind.strip().lower())
     if builder is None:
         raise ValidationError(
-            f"Unknown document type '{kind}'.", hint="Use one of: " + ", ".join(DETAIL_BUILDERS)
+            f"Unknown document type '{kind}'.",
+            hint="Use one of: " + ", ".join(DETAIL_BUILDERS),
+            code="unknown_document_kind",
+            params={"kind": kind, "kinds": list(DETAIL_BUILDERS)},
         )
     try:
         render_pdf(builder(order, settings), out)
     except OSError as exc:
-        raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from None
+        raise ValidationError(
+            f"Cannot write {out}: {exc.strerror}.", code="cannot_write", params={"path": str(out)}
+        ) from None
     return out
 
 

@@ -88,7 +88,7 @@ def sync_availability(
             "The limit must be at least 1.", code="limit_too_small", params={"option": "limit", "min": 1}
         )
     if batch_size is not None and batch_size < 1:
-        raise ValidationError("The batch size must be at least 1.")
+        raise ValidationError("The batch size must be at least 1.", code="batch_size_too_small")
     started = time.perf_counter()
     with uow, _one_sync_per_shop(uow, integration_id):
         integration = load_shop_integration(uow.session, integration_id)
@@ -210,10 +210,15 @@ def _refuse_unless_listing(integration: ShopIntegration) -> None:
             f"Product listing is disabled for integration {integration.id} ({integration.name}): "
             "the availability sync writes nothing to this shop.",
             hint='Set "product_listing_enabled": true in the integration\'s configuration to allow it.',
+            code="product_listing_disabled",
+            params={"integration": integration.id, "name": integration.name},
         )
     if not integration.enabled:
         raise ValidationError(
-            f"Integration {integration.id} ({integration.name}) is disabled.", hint="Enable it first."
+            f"Integration {integration.id} ({integration.name}) is disabled.",
+            hint="Enable it first.",
+            code="integration_disabled",
+            params={"integration": integration.id, "name": integration.name},
         )
 
 

@@ -50,6 +50,8 @@ def load_shop_integration(session: Session, integration_id: int) -> ShopIntegrat
         raise ValidationError(
             f"Integration {integration_id} ({row.name}) is a {row.type} integration, not a PrestaShop database.",
             hint="Give the id of a prestashop_db integration.",
+            code="not_a_shop",
+            params={"integration": integration_id, "name": row.name},
         )
     return ShopIntegration(row.id, row.name, row.enabled, validate_prestashop_config(dict(row.config or {})))
 
@@ -80,6 +82,11 @@ def resolve_languages(info: ShopInfo, configured: list[int] | None) -> tuple[int
                 f"Language id(s) {', '.join(map(str, unknown))} are not languages of shop {info.id_shop}.",
                 hint="Shop languages: "
                 + ", ".join(f"{lang.id_lang}={lang.iso_code}" for lang in info.languages),
+                code="shop_languages_unknown",
+                params={
+                    "languages": [str(u) for u in unknown],
+                    "known": [lang.iso_code for lang in info.languages],
+                },
             )
         return tuple(configured)
     return tuple(lang.id_lang for lang in info.languages if lang.active)

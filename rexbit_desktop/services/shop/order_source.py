@@ -55,6 +55,8 @@ def _load_integration(uow: UnitOfWork, integration_id: int) -> ShopIntegration:
         raise NotAShopIntegration(
             f"Integration {integration_id} ({row.name}) is a {row.type} integration, not a PrestaShop database.",
             hint="Give the id of a prestashop_db integration.",
+            code="not_a_shop",
+            params={"integration": integration_id, "name": row.name},
         )
     return load_shop_integration(uow.session, integration_id)
 
@@ -80,6 +82,8 @@ def _connect(integration: ShopIntegration) -> tuple[PrestaShopGateway, ShopOrder
         raise ShopOrdersUnavailable(
             f"The shop database {integration.target} lacks " + ", ".join(missing[:10]) + ".",
             hint="Check 'prefix' and 'database' in the integration's configuration.",
+            code="shop_schema_incomplete",
+            params={"target": integration.target, "missing": missing[:10]},
         )
     return gateway, shop
 

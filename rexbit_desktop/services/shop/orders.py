@@ -384,13 +384,16 @@ def sync_orders(
             params={"option": "days", "min": 1},
         )
     if page_size < 1:
-        raise ValidationError("The page size must be at least 1.")
+        raise ValidationError("The page size must be at least 1.", code="batch_size_too_small")
     started = time.perf_counter()
     with uow:
         integration = _load_integration(uow, integration_id)
         if not integration.enabled:
             raise ValidationError(
-                f"Integration {integration.id} ({integration.name}) is disabled.", hint="Enable it first."
+                f"Integration {integration.id} ({integration.name}) is disabled.",
+                hint="Enable it first.",
+                code="integration_disabled",
+                params={"integration": integration.id, "name": integration.name},
             )
         engine = _engine(uow)
     gateway, shop_orders = _connect(integration)

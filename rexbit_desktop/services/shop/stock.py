@@ -101,6 +101,8 @@ def _one_push_per_shop(engine: Engine, integration_id: int) -> Iterator[None]:
             raise Conflict(
                 f"A stock push to integration {integration_id} is already running.",
                 hint="Wait for it to finish, then push again if needed.",
+                code="stock_push_running",
+                params={"integration": integration_id},
             )
         try:
             yield
@@ -144,6 +146,8 @@ def push_stock(
             + ("" if integration.enabled else " (it is disabled)")
             + ".",
             hint='Set "stock_sync": "on" in the integration\'s configuration (and enable it).',
+            code="stock_sync_off",
+            params={"integration": integration.id, "name": integration.name},
         )
     if changed_only:
         with uow:

@@ -66,6 +66,8 @@ def warehouse_ids(uow: UnitOfWork, integration: ShopIntegration) -> list[int]:
                 f"Integration {integration.id}: no warehouse is marked as default, and 'stock_warehouses' "
                 "is not set.",
                 hint="Name the warehouses whose stock the shop gets in 'stock_warehouses'.",
+                code="stock_warehouses_missing",
+                params={"integration": integration.id},
             )
         return ids
     by_code = {code: wid for wid, code, _default in rows}
@@ -76,6 +78,8 @@ def warehouse_ids(uow: UnitOfWork, integration: ShopIntegration) -> list[int]:
             + ", ".join(unknown)
             + ".",
             hint="Known warehouses: " + ", ".join(sorted(by_code)),
+            code="stock_warehouses_unknown",
+            params={"integration": integration.id, "unknown": list(unknown), "known": sorted(by_code)},
         )
     return [by_code[c] for c in codes]
 

@@ -118,7 +118,7 @@ def product_shop_stock(uow: UnitOfWork, actor: Actor, *, sku: str) -> list[ShopS
     with uow:
         product_id = uow.session.scalar(select(Product.id).where(Product.sku == sku.strip()))
         if product_id is None:
-            raise NotFound(f"No product with SKU {sku}.")
+            raise NotFound(f"No product with SKU {sku}.", code="product_not_found", params={"sku": sku})
         rows = uow.session.execute(
             text(
                 "SELECT DISTINCT i.id FROM integration_product_links l JOIN integrations i"

@@ -3,7 +3,7 @@ the catalog."""
 
 from __future__ import annotations
 
-from rexbit_desktop.ui.error_strings.common import Phrase
+from rexbit_desktop.ui.error_strings.common import Phrase, tr
 from rexbit_desktop.ui.i18n import register
 
 register(
@@ -23,6 +23,97 @@ register(
         ),
         "No product with SKU {skus} is linked to the shop.": "Żaden produkt o SKU {skus} nie jest połączony ze sklepem.",
         "Pull the catalog from the shop first.": "Najpierw pobierz katalog ze sklepu.",
+        "There is no import run {run}.": "Nie ma przebiegu importu {run}.",
+        "The feed has no rows; nothing was changed.": "Plik nie ma wierszy; niczego nie zmieniono.",
+        "An empty feed would zero every product's stock, so it is refused.": (
+            "Pusty plik wyzerowałby stany wszystkich produktów, dlatego jest odrzucany."
+        ),
+        "None of the {rows} rows is valid; nothing was changed.": (
+            "Żaden z {rows} wierszy nie jest poprawny; niczego nie zmieniono."
+        ),
+        "The run's errors list what is wrong with each row.": "Błędy przebiegu mówią, co jest nie tak z każdym wierszem.",
+        "Integration {name} is not a supplier feed.": "Integracja {name} nie jest plikiem dostawcy.",
+        "Import run {run} is „{status}”; only a queued run can start.": (
+            "Przebieg importu {run} ma stan „{status}”; rozpocząć można tylko przebieg w kolejce."
+        ),
+        "The import profile of run {run} no longer exists.": "Profil importu przebiegu {run} już nie istnieje.",
+        "No record of the feed has the mapped fields {fields}.": "Żaden rekord pliku nie ma mapowanych pól {fields}.",
+        "The feed's records have: {headers}.": "Rekordy pliku mają: {headers}.",
+        "The import was cancelled; nothing was applied.": "Import przerwano; niczego nie zastosowano.",
+        "The shop's stock warehouses name unknown warehouses: {unknown}.": (
+            "Magazyny stanów sklepu wskazują nieznane magazyny: {unknown}."
+        ),
+        "No warehouse is default and the shop's stock warehouses are not set.": (
+            "Żaden magazyn nie jest domyślny, a magazyny stanów sklepu nie są ustawione."
+        ),
+        "Choose the warehouses whose stock the shop gets in the integration's settings.": (
+            "Wybierz w ustawieniach integracji magazyny, których stan dostaje sklep."
+        ),
+        "Integration {name} is not a PrestaShop database.": "Integracja {name} nie jest bazą PrestaShop.",
+        "The languages {languages} are not languages of the shop.": "Języki {languages} nie są językami sklepu.",
+        "Shop languages: {known}.": "Języki sklepu: {known}.",
+        "The batch size must be at least 1.": "Rozmiar paczki musi wynosić co najmniej 1.",
+        "Product listing is off for integration {name}: the availability sync writes nothing to this shop.": (
+            "Wystawianie produktów jest wyłączone dla integracji {name}: synchronizacja dostępności nic nie zapisuje."
+        ),
+        "Allow product listing in the integration's settings.": "Zezwól na wystawianie produktów w ustawieniach integracji.",
+        "Integration {name} is switched off.": "Integracja {name} jest wyłączona.",
+        "Switch it on first.": "Najpierw ją włącz.",
+        "Integration {name} does not push stock.": "Integracja {name} nie wysyła stanów.",
+        "Switch the stock sync on in the integration's settings.": "Włącz synchronizację stanów w ustawieniach integracji.",
+        "A stock push to this shop is already running.": "Wysyłka stanów do tego sklepu już trwa.",
+        "Wait for it to finish, then push again if needed.": "Poczekaj, aż się skończy, i w razie potrzeby wyślij ponownie.",
+        "The integration settings must be a JSON object.": "Ustawienia integracji muszą być obiektem JSON.",
+        "An integration needs a name of 1 to {max} characters.": "Integracja potrzebuje nazwy o długości od 1 do {max} znaków.",
+        "An integration named „{name}” already exists.": "Integracja o nazwie „{name}” już istnieje.",
+        "Unknown integration type „{type}”.": "Nieznany typ integracji „{type}”.",
+        "Choose a supplier feed or a PrestaShop database.": "Wybierz plik dostawcy albo bazę PrestaShop.",
+        "An import profile needs a name of 1 to {max} characters.": (
+            "Profil importu potrzebuje nazwy o długości od 1 do {max} znaków."
+        ),
+        "An import profile needs a source: a file path or an http(s):// address.": (
+            "Profil importu potrzebuje źródła: ścieżki pliku albo adresu http(s)://."
+        ),
+        "Unknown feed format „{format}”.": "Nieznany format pliku „{format}”.",
+        "Choose CSV or XML.": "Wybierz CSV albo XML.",
+        "The profile's options must be a JSON object.": "Opcje profilu muszą być obiektem JSON.",
+        "Unknown options: {unknown}.": "Nieznane opcje: {unknown}.",
+        "Known options: {known}.": "Znane opcje: {known}.",
+        "The profile's mappings must be a JSON object.": "Mapowania profilu muszą być obiektem JSON.",
+        "Unknown mapped fields: {unknown}.": "Nieznane mapowane pola: {unknown}.",
+        "Known fields: {known}.": "Znane pola: {known}.",
+        "Map SKU or EAN: rows are matched to products by them.": (
+            "Zmapuj SKU lub EAN: po nich wiersze są łączone z produktami."
+        ),
+        "The HTTP headers must be header names with text values.": (
+            "Nagłówki HTTP muszą być nazwami nagłówków z wartościami tekstowymi."
+        ),
+        "The option {option} must be a number above 0.": "Opcja {option} musi być liczbą większą od 0.",
+        "Cannot change {fields} of an import profile.": "Nie można zmienić pól {fields} profilu importu.",
+        "Integration {integration} is not a supplier feed: import profiles belong to supplier feeds.": (
+            "Integracja {integration} nie jest plikiem dostawcy: profile importu należą do plików dostawców."
+        ),
+        "There is no import profile {profile}.": "Nie ma profilu importu {profile}.",
+        "There is no contractor {contractor}.": "Nie ma kontrahenta {contractor}.",
+        "Unknown contractor fields: {unknown}.": "Nieznane pola kontrahenta: {unknown}.",
+        "{file} lacks the columns {missing}.": "W pliku {file} brakuje kolumn: {missing}.",
+        "The header row needs sku, ean, name and optionally unit, vat_rate.": (
+            "Wiersz nagłówka potrzebuje kolumn sku, ean, name i opcjonalnie unit, vat_rate."
+        ),
+        "{file} has no rows.": "Plik {file} nie ma wierszy.",
+        "{file}: invalid rows; nothing was imported.": "{file}: błędne wiersze; niczego nie zaimportowano.",
+        "Give a SKU.": "Podaj SKU.",
+        "Cannot read {path}.": "Nie można odczytać pliku {path}.",
+        "{file} is not UTF-8 text.": "Plik {file} nie jest tekstem UTF-8.",
+        "Save the catalog as CSV UTF-8.": "Zapisz katalog jako CSV UTF-8.",
+        "{file} is not a readable CSV file.": "Plik {file} nie jest czytelnym plikiem CSV.",
+        "There is no product {product}.": "Nie ma produktu {product}.",
+        "The feed of integration {integration} has no item {item}.": (
+            "Plik integracji {integration} nie ma pozycji {item}."
+        ),
+        "Import the feed first: its items appear as unlinked offers.": (
+            "Najpierw zaimportuj plik: jego pozycje pojawią się jako niepołączone oferty."
+        ),
     }
 )
 
@@ -39,6 +130,99 @@ PHRASES: dict[str, Phrase] = {
     "shop_schema_incomplete": (
         "The shop database {target} lacks {missing}.",
         "Check the table prefix and the database name of the integration.",
+    ),
+    "integration_config_not_object": ("The integration settings must be a JSON object.", ""),
+    "integration_name_invalid": ("An integration needs a name of 1 to {max} characters.", ""),
+    "integration_exists": ("An integration named „{name}” already exists.", ""),
+    "integration_type_unknown": (
+        "Unknown integration type „{type}”.",
+        "Choose a supplier feed or a PrestaShop database.",
+    ),
+    "profile_name_invalid": ("An import profile needs a name of 1 to {max} characters.", ""),
+    "profile_source_missing": ("An import profile needs a source: a file path or an http(s):// address.", ""),
+    "feed_format_unknown": ("Unknown feed format „{format}”.", "Choose CSV or XML."),
+    "profile_options_not_object": ("The profile's options must be a JSON object.", ""),
+    "profile_options_unknown": ("Unknown options: {unknown}.", "Known options: {known}."),
+    "profile_mappings_not_object": ("The profile's mappings must be a JSON object.", ""),
+    "profile_fields_unknown": ("Unknown mapped fields: {unknown}.", "Known fields: {known}."),
+    "profile_needs_sku_or_ean": ("Map SKU or EAN: rows are matched to products by them.", ""),
+    "profile_headers_invalid": ("The HTTP headers must be header names with text values.", ""),
+    "profile_option_not_positive": ("The option {option} must be a number above 0.", ""),
+    "profile_fields_fixed": ("Cannot change {fields} of an import profile.", ""),
+    "profile_on_wrong_integration": (
+        "Integration {integration} is not a supplier feed: import profiles belong to supplier feeds.",
+        "",
+    ),
+    "profile_not_found": (
+        "There is no import profile {profile}.",
+        "Refresh the list: someone may have deleted it.",
+    ),
+    "contractor_not_found": ("There is no contractor {contractor}.", ""),
+    "contractor_fields_unknown": ("Unknown contractor fields: {unknown}.", ""),
+    "catalog_columns_missing": (
+        "{file} lacks the columns {missing}.",
+        "The header row needs sku, ean, name and optionally unit, vat_rate.",
+    ),
+    "catalog_empty": ("{file} has no rows.", ""),
+    "catalog_rows_invalid": lambda p: (
+        tr("{file}: invalid rows; nothing was imported.", p),
+        "\n".join(str(r) for r in p.get("rows", [])),
+    ),
+    "sku_missing": ("Give a SKU.", ""),
+    "cannot_read": ("Cannot read {path}.", ""),
+    "catalog_not_utf8": ("{file} is not UTF-8 text.", "Save the catalog as CSV UTF-8."),
+    "catalog_not_csv": ("{file} is not a readable CSV file.", ""),
+    "product_id_not_found": ("There is no product {product}.", ""),
+    "feed_item_not_found": (
+        "The feed of integration {integration} has no item {item}.",
+        "Import the feed first: its items appear as unlinked offers.",
+    ),
+    "import_run_not_found": ("There is no import run {run}.", ""),
+    "feed_empty": (
+        "The feed has no rows; nothing was changed.",
+        "An empty feed would zero every product's stock, so it is refused.",
+    ),
+    "feed_no_valid_rows": (
+        "None of the {rows} rows is valid; nothing was changed.",
+        "The run's errors list what is wrong with each row.",
+    ),
+    "not_a_supplier_feed": ("Integration {name} is not a supplier feed.", ""),
+    "import_run_not_queued": lambda p: (
+        tr("Import run {run} is „{status}”; only a queued run can start.", p),
+        "",
+    ),
+    "import_run_profile_gone": ("The import profile of run {run} no longer exists.", ""),
+    "feed_mapping_unseen": lambda p: (
+        tr("No record of the feed has the mapped fields {fields}.", {"fields": list(p.get("fields") or {})}),
+        tr("The feed's records have: {headers}.", p),
+    ),
+    "import_cancelled": ("The import was cancelled; nothing was applied.", ""),
+    "stock_warehouses_unknown": (
+        "The shop's stock warehouses name unknown warehouses: {unknown}.",
+        "Known warehouses: {known}.",
+    ),
+    "stock_warehouses_missing": (
+        "No warehouse is default and the shop's stock warehouses are not set.",
+        "Choose the warehouses whose stock the shop gets in the integration's settings.",
+    ),
+    "not_a_shop": ("Integration {name} is not a PrestaShop database.", ""),
+    "shop_languages_unknown": (
+        "The languages {languages} are not languages of the shop.",
+        "Shop languages: {known}.",
+    ),
+    "batch_size_too_small": ("The batch size must be at least 1.", ""),
+    "product_listing_disabled": (
+        "Product listing is off for integration {name}: the availability sync writes nothing to this shop.",
+        "Allow product listing in the integration's settings.",
+    ),
+    "integration_disabled": ("Integration {name} is switched off.", "Switch it on first."),
+    "stock_sync_off": (
+        "Integration {name} does not push stock.",
+        "Switch the stock sync on in the integration's settings.",
+    ),
+    "stock_push_running": (
+        "A stock push to this shop is already running.",
+        "Wait for it to finish, then push again if needed.",
     ),
     "skus_not_linked": (
         "No product with SKU {skus} is linked to the shop.",
