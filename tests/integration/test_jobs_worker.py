@@ -202,6 +202,18 @@ def _planner_rows(db) -> float:  # type: ignore[no-untyped-def]
         )
 
 
+def _changes_counted(db) -> int:  # type: ignore[no-untyped-def]
+    """Rows changed in the job table since its last ANALYZE, as the statistics collector has them now."""
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'procrastinate_jobs'"
+                )
+            ).scalar_one()
+        )
+
+
 def _no_autovacuum(db) -> None:  # type: ignore[no-untyped-def]
     # Only the workers may analyze here: the test must fail if they do not.
     with db.engine.begin() as conn:
@@ -222,7 +234,7 @@ def test_a_burst_of_jobs_gets_the_job_table_analyzed(db) -> None:  # type: ignor
 def test_a_worker_group_analyzes_a_backlog_before_it_starts(db) -> None:  # type: ignore[no-untyped-def]
     _no_autovacuum(db)
     _defer_noops(db, 600)
-    time.sleep(1.5)  # let the change counters arrive, as they would for a backlog that waited
+    _wait_for(lambda: _changes_counted(db) >= 600)  # the change counters arrive, as for a backlog that waited
     group = WorkerGroup(db, [WorkerSettings(queues=("default",), once=True)])
     asyncio.run(group.run())
     assert group.jobs_done == 1
@@ -248,7 +260,7 @@ def test_a_worker_whose_user_does_not_own_the_job_table_still_runs(db, db_url: s
     try:
         _no_autovacuum(db)
         _defer_noops(db, 600)
-        time.sleep(1.5)
+        _wait_for(lambda: _changes_counted(db) >= 600)
         from sqlalchemy.engine import make_url
 
         # (the embedded server's URL is postgres:@/…?host=…, a server's postgres@host/…: set the user)
