@@ -140,6 +140,46 @@ def test_check_the_inbox_on_a_real_imap_server_and_a_bad_imap_login(qtbot, db, i
     qtbot.waitUntil(lambda: ctx.runner.running == 0, timeout=30000)  # no callback after the test
 
 
+def test_a_separate_imap_login_set_in_the_form_is_used_by_check_the_inbox(qtbot, db, imap_server) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_ctx(db, Role.ADMIN, sync=False)
+    page = MailAccountsPage(ctx)
+    qtbot.addWidget(page)
+    assert page.imap_login.placeholderText() == "puste: jak dla SMTP"
+    # The SMTP login is not a user of the inbox: only the IMAP login and password typed here get in.
+    _fill(page, 25)
+    page.imap_host.setText("127.0.0.1")
+    page.imap_security.setCurrentIndex(page.imap_security.findData("none"))
+    page.imap_port.setValue(imap_server.port)
+    page.inbox_button.click()
+    assert f"odrzucił logowanie „{LOGIN}”" in _wait_result(qtbot, page, "odrzucił logowanie")
+    qtbot.waitUntil(lambda: page.inbox_button.isEnabled(), timeout=10000)
+
+    page.imap_login.setText(imap_server.user)
+    page.imap_password.setText(imap_server.password)
+    page.inbox_button.click()
+    assert _wait_result(qtbot, page, "Skrzynka działa") == "Skrzynka działa: folder INBOX, wiadomości: 0."
+    qtbot.waitUntil(lambda: ctx.runner.running == 0, timeout=30000)
+    qtbot.waitUntil(lambda: page.current is not None and page.list.count() == 1, timeout=10000)
+    with db.uow() as uow:
+        [cfg] = uow.session.scalars(select(MailAccount.config))
+    assert (cfg["login"], cfg["password"]) == (LOGIN, PASSWORD)  # the SMTP ones are untouched
+    assert (cfg["imap_login"], cfg["imap_password"]) == (imap_server.user, imap_server.password)
+    # Shown back: the login, never the password (masked like the SMTP one).
+    assert page.imap_login.text() == imap_server.user and page.imap_password.text() == ""
+    assert page.imap_password.echoMode() == QLineEdit.EchoMode.Password
+    assert page.imap_password.placeholderText() == "bez zmian (zostaw puste)"
+    assert page.imap_password_state.text() == "Hasło jest ustawione."
+    assert not any(imap_server.password in w.text() for w in page.findChildren(QLineEdit))
+    [dto] = list_mail_accounts(db.uow(), ctx.actor)
+    assert dto.config["imap_password"] == "***"
+
+    # Saved again without retyping: the IMAP password is kept and the check still gets in.
+    page.inbox_button.click()
+    qtbot.waitUntil(lambda: "Sprawdzanie" not in page.result.text(), timeout=30000)
+    assert page.result.text() == "Skrzynka działa: folder INBOX, wiadomości: 0."
+    qtbot.waitUntil(lambda: ctx.runner.running == 0, timeout=30000)  # no callback after the test
+
+
 def test_a_template_with_an_unknown_variable_or_a_syntax_error_is_refused_with_its_line(
     qtbot, db, system_actor
 ) -> None:  # type: ignore[no-untyped-def]

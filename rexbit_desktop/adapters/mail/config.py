@@ -185,7 +185,7 @@ def resolve_password(cfg: dict[str, Any], *, imap: bool = False) -> str:
             )
         return value
     value = cfg.get(key) or ""
-    if imap and not value and not cfg.get("imap_login"):
+    if imap and not value:
         return resolve_password(cfg)
     return str(value)
 

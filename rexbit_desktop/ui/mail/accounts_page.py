@@ -162,11 +162,24 @@ class MailAccountsPage(QWidget):
         _follow_security(self.imap_security, self.imap_port, IMAP_SECURITY)
         self.imap_folder = QLineEdit()
         self.imap_folder.setObjectName("mail_imap_folder")
+        # Optional: an inbox with its own login; empty fields log in with the SMTP login and password.
+        self.imap_login = QLineEdit()
+        self.imap_login.setObjectName("mail_imap_login")
+        self.imap_login.setPlaceholderText(t("empty: as for SMTP"))
+        self.imap_password = QLineEdit()  # never filled from the saved account
+        self.imap_password.setObjectName("mail_imap_password")
+        self.imap_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.imap_password_state = QLabel("")
+        self.imap_password_state.setObjectName("mail_imap_password_state")
+        self.imap_password_state.setStyleSheet("color: palette(mid)")
         imap = QFormLayout()
         imap.addRow(t("IMAP server"), self.imap_host)
         imap.addRow(t("Security"), self.imap_security)
         imap.addRow(t("Port"), self.imap_port)
         imap.addRow(t("Folder"), self.imap_folder)
+        imap.addRow(t("Login"), self.imap_login)
+        imap.addRow(t("Password"), self.imap_password)
+        imap.addRow("", self.imap_password_state)
         imap_box = QGroupBox(t("Replies (IMAP, optional)"))
         imap_box.setLayout(imap)
 
@@ -283,6 +296,18 @@ class MailAccountsPage(QWidget):
         )
         self.imap_port.setValue(int(cfg.get("imap_port") or 993))
         self.imap_folder.setText(str(cfg.get("imap_folder") or "INBOX"))
+        self.imap_login.setText(str(cfg.get("imap_login") or ""))
+        self.imap_password.clear()
+        imap_env = str(cfg.get("imap_password_env") or "")
+        if imap_env:
+            self.imap_password.setPlaceholderText("")
+            self.imap_password_state.setText(t("The password is read from {env}.", env=imap_env))
+        elif cfg.get("imap_password"):
+            self.imap_password.setPlaceholderText(t("unchanged (leave empty to keep the saved password)"))
+            self.imap_password_state.setText(t("The password is set."))
+        else:
+            self.imap_password.setPlaceholderText(t("empty: as for SMTP"))
+            self.imap_password_state.setText("")
         self.delete_button.setEnabled(bool(name))
         self._password_fields()
 
@@ -313,7 +338,11 @@ class MailAccountsPage(QWidget):
             "imap_security": self.imap_security.currentData() if imap_host else None,
             "imap_port": self.imap_port.value() if imap_host else None,
             "imap_folder": text(self.imap_folder) if imap_host else None,
+            "imap_login": text(self.imap_login) if imap_host else None,
         }
+        if imap_host and self.imap_password.text():
+            changes["imap_password"] = self.imap_password.text()
+            changes["imap_password_env"] = None
         if self.password_source.currentData() == "env":
             changes["password_env"] = text(self.password_env)
         elif self.password.text():
@@ -343,6 +372,7 @@ class MailAccountsPage(QWidget):
         saved, check = result
         self._busy(False)
         self.password.clear()
+        self.imap_password.clear()
         self.current = saved  # the reload keeps it selected and keeps the result line
         self.load(select=saved.name)
         if isinstance(check, AccountCheck):

@@ -49,6 +49,7 @@ register(
         "Reply-to": "Odpowiedzi na adres",
         "Folder": "Folder",
         "IMAP login (empty: as SMTP)": "Login IMAP (puste: jak SMTP)",
+        "empty: as for SMTP": "puste: jak dla SMTP",
         "Link to documents": "Link do dokumentów",
         "Save account": "Zapisz konto",
         "Send a test e-mail": "Wyślij testowy e-mail",
