@@ -168,7 +168,7 @@ def test_a_worker_outlives_lost_database_connections(db) -> None:  # type: ignor
             killed = conn.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE application_name = 'rexbit-jobs' AND datname = current_database()"
+                    " WHERE application_name LIKE 'rexbit-jobs%' AND datname = current_database()"
                 )
             ).scalar_one()
         assert killed >= 2
