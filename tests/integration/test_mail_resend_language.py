@@ -92,7 +92,7 @@ def test_a_bulk_send_reports_the_refused_orders_with_codes(db, system_actor, man
     assert len(smtp.received) == 1
 
 
-def test_orders_typed_in_use_the_default_language_and_a_missing_template_falls_back_to_polish(
+def test_orders_typed_in_keep_the_default_language_of_the_day_they_were_taken_in(
     db, system_actor, manual_order
 ) -> None:  # type: ignore[no-untyped-def]
     base = get_template(db.uow(), system_actor, "order_received")
@@ -111,13 +111,28 @@ def test_orders_typed_in_use_the_default_language_and_a_missing_template_falls_b
         db.uow(), system_actor, get_mail_settings(db.uow(), system_actor).rules, default_language="en"
     )
     assert get_mail_settings(db.uow(), system_actor).default_language == "en"
-    english = preview_template(db.uow(), system_actor, manual_order, "order_received")
-    assert english.subject == f"We received order {manual_order}"
+    typed_in_english = create(db, system_actor, ("A-1", 1)).number
+    english = preview_template(db.uow(), system_actor, typed_in_english, "order_received")
+    assert english.subject == f"We received order {typed_in_english}"
+    # The order taken in before the change keeps Polish.
+    assert preview_template(db.uow(), system_actor, manual_order, "order_received").subject.startswith(
+        "Przyjęliśmy"
+    )
     # No English "payment received": the Polish one is sent.
     assert (
         "płatność"
-        in preview_template(db.uow(), system_actor, manual_order, "payment_received").subject.lower()
+        in preview_template(db.uow(), system_actor, typed_in_english, "payment_received").subject.lower()
     )
+    # Back to Polish: the English order stays English.
+    save_mail_rules(
+        db.uow(), system_actor, get_mail_settings(db.uow(), system_actor).rules, default_language="pl"
+    )
+    assert preview_template(db.uow(), system_actor, typed_in_english, "order_received").subject == (
+        f"We received order {typed_in_english}"
+    )
+    with db.uow() as uow:
+        languages = dict(uow.session.execute(text("SELECT number, metadata->>'language' FROM orders")).all())
+    assert languages == {manual_order: "pl", typed_in_english: "en"}
     with pytest.raises(ValidationError) as bad:
         save_mail_rules(db.uow(), system_actor, [], default_language="english")
     assert bad.value.code == "mail_bad_language"

@@ -119,6 +119,17 @@ def _insert_order_rows(
     session.execute(last.add_cte(*(cte.cte(f"rows_{n}") for n, cte in enumerate(ctes))))
 
 
+def _with_language(session: Session, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The order keeps the language of its e-mails: a shop order brings its customer's, an order typed
+    in takes today's default of the mail settings (a later change of the default does not touch it)."""
+    from rexbit_desktop.services.messages.automation import default_language  # messages sit on orders
+
+    meta = dict(metadata or {})
+    if not meta.get("language"):
+        meta["language"] = default_language(session)
+    return meta
+
+
 def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) -> Order:
     products, settings = _products_and_settings(session, {i.sku for i in new.items})
     warehouse_codes = {c for c in [new.warehouse, *(i.warehouse for i in new.items)] if c}
@@ -173,7 +184,7 @@ def _insert_order(session: Session, actor: Actor, new: NewOrder, now: datetime) 
         customer_name=(customer.get("company") or customer.get("name")),
         customer_email=customer.get("email"),
         shipping_gross=new.shipping_gross,
-        meta=dict(new.metadata or {}),
+        meta=_with_language(session, new.metadata),
     )
     if new.created_at is not None:
         order.created_at = new.created_at
