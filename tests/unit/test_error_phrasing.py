@@ -40,6 +40,8 @@ class RaiseSite:
     texts: list[str]  # the string literals of the message and of hint=
     code: str | None
     params: set[str] | None  # the keys of a literal params={...}, None when not a literal
+    error: str = ""  # the raised class's name
+    passes_code: bool = False  # code=exc.code: passes on the code of the error it wraps
 
     def __str__(self) -> str:
         return f"{self.path.relative_to(PACKAGE)}:{self.line}"
@@ -61,14 +63,23 @@ def raise_sites() -> list[RaiseSite]:
                 call = node.exc
                 texts = [s for a in call.args[:1] for s in _strings(a)]
                 code = params = None
+                extra: list[str] = []
+                name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
                 for kw in call.keywords:
                     if kw.arg == "hint":
                         texts.extend(_strings(kw.value))
                     elif kw.arg == "code" and isinstance(kw.value, ast.Constant):
                         code = kw.value.value
+                    elif kw.arg == "code" and isinstance(kw.value, ast.IfExp):  # one of two codes
+                        code = kw.value.body.value if isinstance(kw.value.body, ast.Constant) else None
+                        other = kw.value.orelse
+                        if isinstance(other, ast.Constant):
+                            extra.append(other.value)
                     elif kw.arg == "params" and isinstance(kw.value, ast.Dict):
                         params = {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
-                sites.append(RaiseSite(path, node.lineno, texts, code, params))
+                passes = any(k.arg == "code" and isinstance(k.value, ast.Attribute) for k in call.keywords)
+                sites.append(RaiseSite(path, node.lineno, texts, code, params, name, passes))
+                sites.extend(RaiseSite(path, node.lineno, texts, c, params, name) for c in extra)
     return sites
 
 
@@ -144,6 +155,50 @@ def test_every_code_raised_has_a_gui_phrase_in_polish_and_english(site: RaiseSit
     assert english[0] and polish[0]
     for text in (*english, *polish):
         assert "--" not in text and "rexbit " not in text
+
+
+def _rexbit_error_names() -> set[str]:
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.walk_packages([str(PACKAGE / "services")], prefix="rexbit_desktop.services."):
+        importlib.import_module(mod.name)
+    names, todo = set(), [RexbitError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+# Service modules whose errors are not all coded yet, and why. The mail area (services/messages) phrases
+# its errors in ui/mail/strings.py by code where a person meets them; the import run wrappers pass on
+# the message of the error that failed the run (its own code is on that error).
+NOT_ALL_CODED = {
+    "services/messages/accounts.py",
+    "services/messages/automation.py",
+    "services/messages/compose.py",
+    "services/messages/delivery.py",
+    "services/messages/outbox.py",
+    "services/messages/templates.py",
+    "services/feeds/imports.py",
+    "services/feeds/reading.py",
+}
+
+
+def test_every_service_error_carries_a_code() -> None:
+    errors = _rexbit_error_names()
+    uncoded = sorted(
+        {
+            str(s.path.relative_to(PACKAGE))
+            for s in SITES
+            if s.error in errors
+            and not (s.code or s.passes_code)
+            and str(s.path.relative_to(PACKAGE)).startswith("services/")
+        }
+        - NOT_ALL_CODED
+    )
+    assert uncoded == []
 
 
 def test_every_cli_entry_is_a_code_that_is_raised() -> None:
@@ -246,3 +301,17 @@ def test_gui_shows_status_labels_and_quantities_in_the_language() -> None:
 def test_an_error_without_a_code_loses_its_command_line_text_in_the_gui() -> None:
     message, hint = phrase_error(NotFound("Gone (rexbit orders list).", hint="Use --force."))
     assert (message, hint) == ("Gone.", "")
+
+
+def test_a_refused_price_of_a_new_order_names_the_field_in_polish() -> None:
+    from rexbit_desktop.services.orders.payload import parse_order_payload
+
+    with pytest.raises(ValidationError) as info:
+        parse_order_payload({"items": [{"sku": "A-1", "price_gross": "dwanaście"}]})
+    assert info.value.message == "Price of item 1 (A-1) 'dwanaście' is not a number."  # the CLI's words
+    try:
+        assert phrase_error(info.value)[0] == "Cena pozycji 1 (A-1): „dwanaście” nie jest liczbą."
+        set_language("en")
+        assert phrase_error(info.value)[0] == "Price of item 1 (A-1): „dwanaście” is not a number."
+    finally:
+        set_language("pl")

@@ -111,7 +111,7 @@ def push_order_status(uow: UnitOfWork, actor: Actor, *, order_id: int, status: s
                 return None  # a status with no shop state: not written
             outcome = shop_orders.write_state(int(external), integration.config["id_shop"], state, tracking)
         except ShopDatabaseError as exc:
-            raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
+            raise ShopOrdersUnavailable(exc.message, hint=exc.hint, code=exc.code, params=exc.params) from exc
     finally:
         gateway.close()
     if outcome.state_before is None:

@@ -70,13 +70,13 @@ def _connect(integration: ShopIntegration) -> tuple[PrestaShopGateway, ShopOrder
     try:
         gateway = PrestaShopGateway.connect(integration.config)
     except ShopDatabaseError as exc:
-        raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
+        raise ShopOrdersUnavailable(exc.message, hint=exc.hint, code=exc.code, params=exc.params) from exc
     shop = ShopOrders(gateway)
     try:
         missing = shop.missing_columns()
     except ShopDatabaseError as exc:
         gateway.close()
-        raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
+        raise ShopOrdersUnavailable(exc.message, hint=exc.hint, code=exc.code, params=exc.params) from exc
     if missing:
         gateway.close()
         raise ShopOrdersUnavailable(

@@ -401,7 +401,7 @@ def sync_orders(
         try:
             shop = _shop_context(uow, gateway, shop_orders, integration)
         except ShopDatabaseError as exc:
-            raise ShopOrdersUnavailable(exc.message, hint=exc.hint) from exc
+            raise ShopOrdersUnavailable(exc.message, hint=exc.hint, code=exc.code, params=exc.params) from exc
         with _one_orders_sync_per_shop(engine, integration.id):
             fail_abandoned_sync_runs(uow, integration_id=integration.id, kind=KIND, lock_held=True)
             with uow:

@@ -68,6 +68,32 @@ register(
         "The offset must not be negative.": "Przesunięcie nie może być ujemne.",
         "A note cannot be empty.": "Notatka nie może być pusta.",
         "Name the setting to change.": "Wskaż ustawienie do zmiany.",
+        "VAT rate": "Stawka VAT",
+        "Quantity": "Ilość",
+        "Price": "Cena",
+        "Payment amount": "Kwota płatności",
+        "Shipping cost": "Koszt wysyłki",
+        "{field} of item {item} ({sku})": "{field} pozycji {item} ({sku})",
+        "{field}: „{value}” is not a number.": "{field}: „{value}” nie jest liczbą.",
+        "{field} must be zero or more, not „{value}”.": "{field} musi wynosić zero lub więcej, a nie „{value}”.",
+        "{field} must be more than zero, not „{value}”.": "{field} musi być większa od zera, a nie „{value}”.",
+        "{field}: „{value}” has more than {places} decimal places.": (
+            "{field}: „{value}” ma więcej niż {places} miejsc po przecinku."
+        ),
+        "The order data is not valid.": "Dane zamówienia są nieprawidłowe.",
+        "Send the details to the administrator.": "Przekaż szczegóły administratorowi.",
+        "An order needs at least one item.": "Zamówienie potrzebuje co najmniej jednej pozycji.",
+        "Currency „{currency}” is not a 3-letter code such as PLN.": (
+            "Waluta „{currency}” nie jest trzyliterowym kodem, takim jak PLN."
+        ),
+        "Item {item} has no SKU.": "Pozycja {item} nie ma SKU.",
+        "Item {item} ({sku}) has no price.": "Pozycja {item} ({sku}) nie ma ceny.",
+        "The VAT rate of item {item} ({sku}) is more than 100%.": (
+            "Stawka VAT pozycji {item} ({sku}) przekracza 100%."
+        ),
+        "Country „{country}” is not a 2-letter code such as PL.": (
+            "Kraj „{country}” nie jest dwuliterowym kodem, takim jak PL."
+        ),
     }
 )
 
@@ -105,7 +131,39 @@ def _no_wz(p: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+_NUMBER_FIELDS = {
+    "vat_rate": "VAT rate",
+    "quantity": "Quantity",
+    "price_gross": "Price",
+    "payment_amount": "Payment amount",
+    "shipping_gross": "Shipping cost",
+}
+
+
+def _order_number(template: str) -> Phrase:
+    """A number field of a new order (price, quantity …) refused: the field named in the language."""
+
+    def phrase(p: dict[str, Any]) -> tuple[str, str]:
+        field = t(_NUMBER_FIELDS.get(str(p.get("field")), str(p.get("field", ""))))
+        if p.get("item"):
+            field = t("{field} of item {item} ({sku})", field=field, item=p["item"], sku=p.get("sku", ""))
+        return tr(template, {**p, "field": field}), ""
+
+    return phrase
+
+
 PHRASES: dict[str, Phrase] = {
+    "order_number_invalid": _order_number("{field}: „{value}” is not a number."),
+    "order_number_negative": _order_number("{field} must be zero or more, not „{value}”."),
+    "order_number_not_positive": _order_number("{field} must be more than zero, not „{value}”."),
+    "order_number_too_precise": _order_number("{field}: „{value}” has more than {places} decimal places."),
+    "order_data_invalid": ("The order data is not valid.", "Send the details to the administrator."),
+    "order_without_items": ("An order needs at least one item.", ""),
+    "currency_invalid": ("Currency „{currency}” is not a 3-letter code such as PLN.", ""),
+    "item_without_sku": ("Item {item} has no SKU.", ""),
+    "item_without_price": ("Item {item} ({sku}) has no price.", ""),
+    "vat_rate_over_100": ("The VAT rate of item {item} ({sku}) is more than 100%.", ""),
+    "country_invalid": ("Country „{country}” is not a 2-letter code such as PL.", ""),
     "tracking_required": _tracking_required,
     "carrier_required": (
         "Choose the carrier.",
