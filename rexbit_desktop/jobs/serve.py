@@ -15,7 +15,8 @@ from pathlib import Path
 from rexbit_desktop import config
 from rexbit_desktop.db.session import Database
 from rexbit_desktop.jobs.loop import run_loop
-from rexbit_desktop.queueing import QUEUES
+from rexbit_desktop.jobs.worker_settings import WorkerSettings
+from rexbit_desktop.queueing import QUEUES, queue_concurrency
 
 log = logging.getLogger("rexbit.serve")
 
@@ -67,6 +68,12 @@ def default_log_file() -> Path:
     return config.data_dir() / "logs" / "rexbit-serve.log"
 
 
+def serve_workers(base: WorkerSettings) -> list[WorkerSettings]:
+    """One worker per queue, each at its queue's concurrency (the mail worker runs four jobs at once, as
+    the packaging's ``rexbit-mail`` worker does)."""
+    return [replace(base, queues=(q,), name=f"serve-{q}", concurrency=queue_concurrency(q)) for q in QUEUES]
+
+
 def serve(
     db: Database,
     *,
@@ -81,7 +88,7 @@ def serve(
     """Run until SIGTERM/SIGINT: one worker per queue (a long import never holds up orders) and the
     scheduler in a background thread."""
     from rexbit_desktop.jobs.scheduler import ScheduleRunner
-    from rexbit_desktop.jobs.worker import WorkerGroup, WorkerSettings
+    from rexbit_desktop.jobs.worker import WorkerGroup
 
     base = WorkerSettings(
         tries=tries,
@@ -90,7 +97,7 @@ def serve(
         heartbeat_interval=heartbeat_interval,
         stalled_after=stalled_after,
     )
-    group = WorkerGroup(db, [replace(base, queues=(q,), name=f"serve-{q}") for q in QUEUES])
+    group = WorkerGroup(db, serve_workers(base))
     runner = ScheduleRunner(db, poll_interval=scheduler_poll) if with_scheduler else None
     log.info(
         "rexbit serve on %s: workers for %s%s", db.display, ", ".join(QUEUES), ", scheduler" if runner else ""

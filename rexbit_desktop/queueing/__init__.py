@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from rexbit_desktop.queueing.catalog import TASKS, TaskSpec, UnknownTask, resolve_task, task_catalog
 from rexbit_desktop.queueing.defer import JobAlreadyQueued, defer_job, defer_job_with_arguments
-from rexbit_desktop.queueing.queues import QUEUES, UnknownQueue, check_queue
+from rexbit_desktop.queueing.queues import (
+    QUEUE_CONCURRENCY,
+    QUEUES,
+    UnknownQueue,
+    check_queue,
+    queue_concurrency,
+)
 
 __all__ = [
     "QUEUES",
+    "QUEUE_CONCURRENCY",
     "TASKS",
     "JobAlreadyQueued",
     "TaskSpec",
@@ -19,6 +26,7 @@ __all__ = [
     "check_queue",
     "defer_job",
     "defer_job_with_arguments",
+    "queue_concurrency",
     "resolve_task",
     "task_catalog",
 ]

@@ -7,6 +7,14 @@ from rexbit_desktop.domain.errors import ValidationError
 QUEUES: tuple[str, ...] = ("integrations", "import", "default", "orders", "mail")
 """Named queues, in the order workers and the monitor list them."""
 
+QUEUE_CONCURRENCY: dict[str, int] = {"mail": 4}
+"""Jobs at a time for a queue's own worker (``rexbit serve``; the packaging's per-queue workers say the
+same): e-mail waits on the SMTP server's answers, so four run at once; the other queues run one."""
+
+
+def queue_concurrency(queue: str) -> int:
+    return QUEUE_CONCURRENCY.get(queue, 1)
+
 
 class UnknownQueue(ValidationError):
     """No such queue."""

@@ -39,9 +39,11 @@ def test_serve_runs_jobs_of_every_queue_and_schedules_then_stops_on_sigterm(
             for q in ("integrations", "import", "default", "orders", "mail")
         ]
         wait_for(
-            lambda: all(statuses(db_url)[j] == "succeeded" for j in jobs), 60, "a job in every queue to run"
+            lambda: all(statuses(db_url)[j] == "succeeded" for j in jobs),
+            60,
+            what="a job in every queue to run",
         )
-        wait_for(lambda: len(marker_lines(ticks)) >= 2, 60, "two scheduled ticks to run")
+        wait_for(lambda: len(marker_lines(ticks)) >= 2, 60, what="two scheduled ticks to run")
     finally:
         server.signal(signal.SIGTERM)
         code = server.wait(40)
