@@ -21,7 +21,11 @@ def _num(value: object) -> str:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Path = typer.Option(..., "--file", help="CSV (UTF-8): sku, ean, name, optionally unit, vat_rate."),
+    file: Path = typer.Option(
+        ...,
+        "--file",
+        help="CSV (UTF-8): sku, ean, name, optionally unit, vat_rate, price_gross (or cena_brutto).",
+    ),
     json: bool = JsonOption,
 ) -> None:
     """Import our own catalog; a re-import updates products by SKU. One bad row and nothing changes."""
@@ -80,6 +84,7 @@ def show(ctx: typer.Context, sku: str = typer.Option(..., "--sku"), json: bool =
     typer.echo(f"{p.sku}  {p.name}")
     typer.echo(
         f"  EAN {p.ean or '-'}  unit {p.unit}  VAT {p.vat_rate}%  {'active' if p.active else 'inactive'}"
+        f"  price {_num(p.price_gross)} gross"
     )
     for st in p.stock:
         typer.echo(f"  warehouse {st.warehouse_code}: on hand {st.on_hand}, reserved {st.reserved}")
@@ -90,6 +95,33 @@ def show(ctx: typer.Context, sku: str = typer.Option(..., "--sku"), json: bool =
             f"  offer {o.supplier_name or o.integration_name} (integration {o.integration_id}, item {o.external_id},"
             f" {o.link_source}): stock {_num(o.stock_quantity)}, delivery {_num(o.delivery_days)} d,"
             f" price {_num(o.purchase_price)}, updated {o.updated_at or '-'}"
+        )
+
+
+@app.command("price")
+def price(
+    ctx: typer.Context,
+    sku: str = typer.Option(..., "--sku"),
+    gross: str = typer.Option(
+        None, "--gross", help="Sale price with VAT, e.g. 129.99 (non-negative, two decimals)."
+    ),
+    clear: bool = typer.Option(False, "--clear", help="No price: the order form takes the last sold one."),
+    json: bool = JsonOption,
+) -> None:
+    """Set a product's sale price with VAT (the new order form prefills it)."""
+    from rexbit_desktop.services.catalog import prices
+
+    if (gross is None) == (not clear):
+        raise ValidationError("Give either --gross=PRICE or --clear.")
+    c = cli_context(ctx)
+    p = prices.set_sale_price(c.db.uow(), c.actor, sku=sku, price_gross=None if clear else gross)
+    if json:
+        print_json(p)
+    else:
+        typer.echo(
+            f"{p.sku}: price {_num(p.price_gross)} gross"
+            if p.price_gross is not None
+            else f"{p.sku}: no price"
         )
 
 

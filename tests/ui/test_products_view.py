@@ -293,3 +293,43 @@ def test_the_detail_follows_a_search_that_narrows_the_list(qtbot, db, catalog_da
     view.refresh()
     assert view.model.rowCount() == 0 and view.detail is None
     assert view.detail_title.text() == "Wybierz produkt."
+
+
+def test_manager_edits_the_sale_price_checked_in_polish(qtbot, db, catalog_data) -> None:  # type: ignore[no-untyped-def]
+    operator = _view(qtbot, db, Role.OPERATOR)
+    operator.refresh()
+    _select(operator, "HX-0002")
+    assert not operator.edit_button.isEnabled()  # operators do not edit products
+
+    view = _view(qtbot, db, Role.MANAGER)
+    view.refresh()
+    _select(view, "HX-0002")
+    assert view.edit_button.isEnabled() and view.edit_button.text() == "Edytuj produkt…"
+    assert "bez ceny" in view.detail_title.text()
+    view.edit_button.click()
+    dialog = view.edit_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.addWidget(dialog)
+    for typed, said in (
+        ("-5", "Cena nie może być ujemna („-5”)."),
+        ("12,345", "Cena „12,345” ma więcej niż dwa miejsca po przecinku."),
+        ("dwadzieścia", "Cena „dwadzieścia” nie jest liczbą. Wpisz cenę brutto, np. 129,99."),
+    ):
+        dialog.price.setText(typed)
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+        assert dialog.isVisible() and dialog.error_label.text() == said  # stays open, nothing saved
+    assert catalog.show_product(db.uow(), Actor.system(), sku="HX-0002").price_gross is None
+    dialog.price.setText("1 249,90")
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert not dialog.isVisible() and view.ctx.dialogs.errors == []
+    assert catalog.show_product(db.uow(), Actor.system(), sku="HX-0002").price_gross == Decimal("1249.90")
+    assert view.message == "Zapisano cenę sprzedaży." and "1249,90" in view.detail_title.text().replace(
+        "\xa0", ""
+    ).replace(" ", "")
+
+    view.edit_button.click()  # a blank price clears it
+    assert view.edit_dialog is not None and view.edit_dialog.price.text() == "1\xa0249,90"
+    qtbot.addWidget(view.edit_dialog)
+    view.edit_dialog.price.setText("")
+    view.edit_dialog.accept()
+    assert catalog.show_product(db.uow(), Actor.system(), sku="HX-0002").price_gross is None

@@ -10,12 +10,16 @@ from pathlib import Path
 from rexbit_desktop.adapters.feeds.csv_reader import detect_delimiter
 from rexbit_desktop.domain.errors import ValidationError
 from rexbit_desktop.domain.feed_values import FeedValueError, gtin_to_ean13, normalise_gtin
+from rexbit_desktop.domain.prices import parse_sale_price
 
-CATALOG_COLUMNS = ("sku", "ean", "name", "unit", "vat_rate")
+CATALOG_COLUMNS = ("sku", "ean", "name", "unit", "vat_rate", "price_gross")
+OPTIONAL_COLUMNS = ("unit", "vat_rate", "price_gross")  # a file without one keeps its values
 MAX_CATALOG_ERRORS = 20
 
 
-def read_catalog_file(path: Path) -> tuple[list[tuple[str, str | None, str, str, Decimal]], set[str]]:
+def read_catalog_file(
+    path: Path,
+) -> tuple[list[tuple[str, str | None, str, str, Decimal, Decimal | None]], set[str]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -52,11 +56,12 @@ def read_catalog_file(path: Path) -> tuple[list[tuple[str, str | None, str, str,
             params={"file": path.name},
         ) from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = frame.rename(columns={"cena_brutto": "price_gross"})  # the Polish header is welcome too
     missing = [c for c in ("sku", "name") if c not in frame.columns]
     if missing:
         raise ValidationError(
             f"{path.name} has no column {', '.join(missing)}.",
-            hint="The header row needs sku, ean, name and optionally unit, vat_rate.",
+            hint="The header row needs sku, ean, name and optionally unit, vat_rate, price_gross.",
             code="catalog_columns_missing",
             params={"file": path.name, "missing": list(missing)},
         )
@@ -97,11 +102,18 @@ def read_catalog_file(path: Path) -> tuple[list[tuple[str, str | None, str, str,
         except InvalidOperation:
             reasons.append(f"vat_rate '{col['vat_rate'][i]}' is not a rate between 0 and 100")
             vat = Decimal(23)
+        price: Decimal | None = None
+        try:
+            price = parse_sale_price(col["price_gross"][i])
+        except ValidationError:
+            reasons.append(
+                f"price_gross '{col['price_gross'][i]}' is not a price (non-negative, two decimals)"
+            )
         if reasons:
             if len(errors) < MAX_CATALOG_ERRORS:
                 errors.append(f"line {line}: {'; '.join(reasons)}")
             continue
-        out.append((sku, ean, name[:500], unit[:20], vat))
+        out.append((sku, ean, name[:500], unit[:20], vat, price))
     if errors:
         raise ValidationError(
             f"{path.name}: {len(errors)}{'+' if len(errors) >= MAX_CATALOG_ERRORS else ''} invalid row(s); "
@@ -109,4 +121,4 @@ def read_catalog_file(path: Path) -> tuple[list[tuple[str, str | None, str, str,
             code="catalog_rows_invalid",
             params={"file": path.name, "count": len(errors), "rows": list(errors)},
         )
-    return out, {c for c in ("unit", "vat_rate") if c in frame.columns}
+    return out, {c for c in OPTIONAL_COLUMNS if c in frame.columns}

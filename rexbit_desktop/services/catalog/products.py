@@ -21,9 +21,7 @@ from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import NotFound, ValidationError
 from rexbit_desktop.domain.feed_values import item_key
 from rexbit_desktop.domain.roles import Actor, Permission
-from rexbit_desktop.services.catalog.catalog_file import (
-    read_catalog_file,
-)
+from rexbit_desktop.services.catalog.catalog_file import OPTIONAL_COLUMNS, read_catalog_file
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,7 @@ class ProductRowDTO:
     reserved: Decimal
     stock: list[WarehouseStockDTO]
     best_offer: SupplierOfferDTO | None
+    price_gross: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,7 @@ class ProductDetailDTO:
     weight: Decimal | None
     active: bool
     created_at: datetime
+    price_gross: Decimal | None
     stock: list[WarehouseStockDTO]
     offers: list[SupplierOfferDTO]
     shop_links: list[ShopLinkDTO] = field(default_factory=list)
@@ -122,44 +122,48 @@ class LinkResultDTO:
 
 
 def import_products(uow: UnitOfWork, actor: Actor, *, file: Path) -> CatalogImportDTO:
-    """Our own catalog from CSV (UTF-8; sku, ean, name, optionally unit, vat_rate). Re-import updates
-    by SKU. All or nothing: one invalid row and nothing is imported."""
+    """Our own catalog from CSV (UTF-8; sku, ean, name, optionally unit, vat_rate, price_gross /
+    cena_brutto). Re-import updates by SKU; a price column's blank cell clears the price. All or nothing:
+    one invalid row and nothing is imported."""
     actor.require(Permission.SETTINGS_EDIT)
     rows, optional_columns = read_catalog_file(Path(file))
     # A column the file does not have keeps its value on existing products.
-    keep = {c: c not in optional_columns for c in ("unit", "vat_rate")}
+    keep = {c: c not in optional_columns for c in OPTIONAL_COLUMNS}
     with uow:
         s = uow.session
         s.execute(
             text(
-                "CREATE TEMP TABLE catalog_in (sku text, ean text, name text, unit text, vat_rate numeric)"
+                "CREATE TEMP TABLE catalog_in (sku text, ean text, name text, unit text, vat_rate numeric,"
+                " price_gross numeric)"
                 " ON COMMIT DROP"
             )
         )
         raw: Any = s.connection().connection.driver_connection
         with (
             raw.cursor() as cur,
-            cur.copy("COPY catalog_in (sku, ean, name, unit, vat_rate) FROM STDIN") as copy,
+            cur.copy("COPY catalog_in (sku, ean, name, unit, vat_rate, price_gross) FROM STDIN") as copy,
         ):
             for row in rows:
                 copy.write_row(row)
         result = s.execute(
             text(
                 """
-                INSERT INTO products AS p (sku, ean, name, unit, vat_rate)
-                SELECT sku, ean, name, unit, vat_rate FROM catalog_in
+                INSERT INTO products AS p (sku, ean, name, unit, vat_rate, price_gross)
+                SELECT sku, ean, name, unit, vat_rate, price_gross FROM catalog_in
                 ON CONFLICT (sku) DO UPDATE SET
                     ean = EXCLUDED.ean, name = EXCLUDED.name,
                     unit = CASE WHEN :keep_unit THEN p.unit ELSE EXCLUDED.unit END,
                     vat_rate = CASE WHEN :keep_vat THEN p.vat_rate ELSE EXCLUDED.vat_rate END,
+                    price_gross = CASE WHEN :keep_price THEN p.price_gross ELSE EXCLUDED.price_gross END,
                     updated_at = now()
                 WHERE (p.ean, p.name) IS DISTINCT FROM (EXCLUDED.ean, EXCLUDED.name)
                    OR (NOT :keep_unit AND p.unit IS DISTINCT FROM EXCLUDED.unit)
                    OR (NOT :keep_vat AND p.vat_rate IS DISTINCT FROM EXCLUDED.vat_rate)
+                   OR (NOT :keep_price AND p.price_gross IS DISTINCT FROM EXCLUDED.price_gross)
                 RETURNING (xmax = 0) AS created
                 """
             ),
-            {"keep_unit": keep["unit"], "keep_vat": keep["vat_rate"]},
+            {"keep_unit": keep["unit"], "keep_vat": keep["vat_rate"], "keep_price": keep["price_gross"]},
         ).all()
         created = sum(1 for r in result if r[0])
         updated = len(result) - created
@@ -315,9 +319,15 @@ def list_products(
                     reserved=sum((x.reserved for x in st), Decimal(0)),
                     stock=st,
                     best_offer=best,
+                    price_gross=_price(p.price_gross),
                 )
             )
     return ProductPageDTO(rows=rows, total=total, offset=offset, limit=limit)
+
+
+def _price(value: Decimal | None) -> Decimal | None:
+    """A sale price with its two decimals (stored as Numeric(14, 4))."""
+    return None if value is None else value.quantize(Decimal("0.01"))
 
 
 def _product_by(uow: UnitOfWork, *, sku: str | None = None, product_id: int | None = None) -> Product:
@@ -364,6 +374,7 @@ def show_product(
             weight=p.weight,
             active=p.active,
             created_at=p.created_at,
+            price_gross=_price(p.price_gross),
             stock=_stock_for(uow, [p.id]).get(p.id, []),
             offers=_offers_for(uow, [p.id]).get(p.id, []),
             shop_links=_shop_links_for(uow, p.id),

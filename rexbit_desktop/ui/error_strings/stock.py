@@ -33,6 +33,11 @@ register(
         "A warehouse code must have 1 to {max} characters.": "Kod magazynu musi mieć od 1 do {max} znaków.",
         "Give the warehouse a name.": "Podaj nazwę magazynu.",
         "Warehouse {code} already exists.": "Magazyn {code} już istnieje.",
+        "The price „{value}” is not a number.": "Cena „{value}” nie jest liczbą.",
+        "The price cannot be negative („{value}”).": "Cena nie może być ujemna („{value}”).",
+        "The price „{value}” has more than two decimal places.": "Cena „{value}” ma więcej niż dwa miejsca po przecinku.",
+        "The price „{value}” is too large.": "Cena „{value}” jest za duża.",
+        "Type the gross price, e.g. 129,99.": "Wpisz cenę brutto, np. 129,99.",
     }
 )
 
@@ -72,4 +77,8 @@ PHRASES: dict[str, Phrase] = {
     "warehouse_code_invalid": ("A warehouse code must have 1 to {max} characters.", ""),
     "warehouse_name_missing": ("Give the warehouse a name.", ""),
     "warehouse_exists": ("Warehouse {code} already exists.", ""),
+    "price_not_a_number": ("The price „{value}” is not a number.", "Type the gross price, e.g. 129,99."),
+    "price_negative": ("The price cannot be negative („{value}”).", ""),
+    "price_too_precise": ("The price „{value}” has more than two decimal places.", ""),
+    "price_too_large": ("The price „{value}” is too large.", ""),
 }

@@ -1,4 +1,4 @@
-"""The dialogs of the products view: receive stock (a PZ) and link a supplier's offer."""
+"""The dialogs of the products view: receive stock (a PZ), link a supplier's offer, edit the sale price."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rexbit_desktop.domain.errors import RexbitError
+from rexbit_desktop.domain.prices import parse_sale_price
 from rexbit_desktop.services import integrations as integration_service
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.catalog.products import (
@@ -26,7 +28,8 @@ from rexbit_desktop.services.catalog.products import (
     SupplierOfferDTO,
 )
 from rexbit_desktop.ui.context import AppContext
-from rexbit_desktop.ui.i18n import format_money, format_quantity, language, t
+from rexbit_desktop.ui.i18n import format_decimal, format_money, format_quantity, language, register, t
+from rexbit_desktop.ui.messages import phrase_error
 from rexbit_desktop.ui.queue.base import call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 
@@ -186,3 +189,60 @@ class LinkDialog(QDialog):
     def _accept_if_selected(self) -> None:
         if self.selected() is not None:
             self.accept()
+
+
+register(
+    {
+        "Edit product": "Edycja produktu",
+        "Sale price (gross)": "Cena sprzedaży brutto",
+        "no price": "bez ceny",
+        "Save": "Zapisz",
+    }
+)
+
+
+class ProductEditDialog(QDialog):
+    """A product's sale price with VAT (what the new order form prefills); checked before it is saved:
+    non-negative, at most two decimals, blank for no price."""
+
+    def __init__(self, product: ProductDetailDTO, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(t("Edit product") + f" — {product.sku}")
+        self.price = QLineEdit()
+        self.price.setObjectName("price_gross")
+        self.price.setPlaceholderText(t("no price"))
+        if product.price_gross is not None:
+            self.price.setText(format_decimal(product.price_gross, 2))
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("error")
+        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(QLabel(f"<b>{product.sku}</b> {product.name}"))
+        form.addRow(t("Sale price (gross)"), self.price)
+        form.addRow(QLabel(t("VAT {rate}%", rate=format_quantity(product.vat_rate))))
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(t("Save"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(t("Cancel"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(420)
+
+    def accept(self) -> None:
+        try:
+            parse_sale_price(self.price.text())
+        except RexbitError as exc:
+            message, hint = phrase_error(exc)
+            self.error_label.setText(f"{message} {hint}".strip())
+            self.price.setFocus()
+            return
+        super().accept()
+
+    def price_gross(self) -> Decimal | None:
+        return parse_sale_price(self.price.text())

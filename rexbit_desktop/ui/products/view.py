@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from rexbit_desktop.domain.roles import Permission
+from rexbit_desktop.services.catalog import prices
 from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.catalog.products import (
     ProductDetailDTO,
@@ -28,7 +29,7 @@ from rexbit_desktop.services.catalog.products import (
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_money, format_quantity, register, t
-from rexbit_desktop.ui.products.dialogs import LinkDialog, ReceiveDialog
+from rexbit_desktop.ui.products.dialogs import LinkDialog, ProductEditDialog, ReceiveDialog
 from rexbit_desktop.ui.products.model import ProductsModel, _delivery
 from rexbit_desktop.ui.products.shop_stock import ShopStockBox
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
@@ -37,6 +38,9 @@ from rexbit_desktop.ui.widgets.filter_bar import FilterBar
 
 register(
     {
+        "Edit product…": "Edytuj produkt…",
+        "Only managers and administrators edit products.": "Produkty edytują kierownicy i administratorzy.",
+        "Sale price saved.": "Zapisano cenę sprzedaży.",
         "SKU": "SKU",
         "EAN": "EAN",
         "Name": "Nazwa",
@@ -123,6 +127,8 @@ class ProductsView(ServiceView):
         super().__init__(ctx, parent)
         self.may_link = ctx.can(Permission.INTEGRATIONS_RUN)
         self.may_receive = ctx.can(Permission.STOCK_RECEIVE)
+        self.may_edit = ctx.can(Permission.SETTINGS_EDIT)
+        self.edit_dialog: ProductEditDialog | None = None
         self.detail: ProductDetailDTO | None = None
         self.message = ""
         self.receive_dialog: ReceiveDialog | None = None
@@ -221,6 +227,11 @@ class ProductsView(ServiceView):
         self.receive_button = QPushButton(t("Receive stock (PZ)…"))
         self.receive_button.setObjectName("receive")
         self.receive_button.clicked.connect(lambda: self.receive_stock())
+        self.edit_button = QPushButton(t("Edit product…"))
+        self.edit_button.setObjectName("edit_product")
+        self.edit_button.clicked.connect(lambda: self.edit_product())
+        if not self.may_edit:
+            self.edit_button.setToolTip(t("Only managers and administrators edit products."))
         self.link_button = QPushButton(t("Link a supplier item…"))
         self.link_button.setObjectName("link")
         self.link_button.clicked.connect(lambda: self.link_item())
@@ -255,6 +266,7 @@ class ProductsView(ServiceView):
         dl.addWidget(self.shop_stock)
         actions = QHBoxLayout()
         actions.addWidget(self.receive_button)
+        actions.addWidget(self.edit_button)
         actions.addStretch(1)
         dl.addLayout(actions)
         dl.addWidget(self.message_label)
@@ -343,7 +355,8 @@ class ProductsView(ServiceView):
         self.detail_title.setText(
             f"<b>{detail.sku}</b> — {detail.name}{flags}<br>"
             f"<span style='color:#606060'>{t('Unit')}: {detail.unit}{ean} · "
-            f"{t('VAT {rate}%', rate=format_quantity(detail.vat_rate))}</span>"
+            f"{t('VAT {rate}%', rate=format_quantity(detail.vat_rate))} · {t('Sale price (gross)')}: "
+            f"{format_money(detail.price_gross) if detail.price_gross is not None else t('no price')}</span>"
         )
         self.stock_model.set_rows(detail.stock)
         self.offers_model.set_rows(detail.offers)
@@ -358,6 +371,7 @@ class ProductsView(ServiceView):
     def _update_buttons(self) -> None:
         has = self.detail is not None
         self.receive_button.setEnabled(has and self.may_receive)
+        self.edit_button.setEnabled(has and self.may_edit)
         self.link_button.setEnabled(has and self.may_link)
         self.unlink_button.setEnabled(
             has and self.may_link and selected_record(self.offers_table) is not None
@@ -414,6 +428,29 @@ class ProductsView(ServiceView):
             lambda _c: stock.receive_stock(ctx.db.uow(), ctx.actor, sku=detail.sku, **values),
             received,
         )
+
+    def edit_product(self) -> None:
+        """The shown product's sale price with VAT, in a dialog that checks it before saving."""
+        detail = self.detail
+        if detail is None:
+            return
+        dialog = ProductEditDialog(detail, self)
+        ctx = self.ctx
+
+        def save() -> None:
+            price = dialog.price_gross()
+            call_service(
+                ctx,
+                self,
+                lambda _c: prices.set_sale_price(
+                    ctx.db.uow(), ctx.actor, product_id=detail.id, price_gross=price
+                ),
+                lambda shown: (self._show_detail(shown), self._say(t("Sale price saved."))),
+            )
+
+        dialog.accepted.connect(save)
+        dialog.open()
+        self.edit_dialog = dialog
 
     def link_item(self, integration_id: int | None = None, external_id: str | None = None) -> None:
         """Link a supplier's item to the shown product; without an item, let the user pick one."""
