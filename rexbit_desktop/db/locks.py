@@ -6,7 +6,8 @@ a new process run the same guarded work at once). Two forms:
 - a single key (``SCHEMA_UPGRADE``, ``EMBEDDED_DATABASE_CREATE``, ``DEMO_FILL``): ``pg_advisory_xact_lock(key)``
   (the schema upgrade and the embedded server hold theirs at session level, in their own modules);
 - a namespace plus an object id (``FEED_APPLY`` per supplier integration, ``SHOP_AVAILABILITY_SYNC`` and
-  ``SHOP_ORDERS_SYNC`` per shop integration): ``pg_advisory_xact_lock(namespace, id)``.
+  ``SHOP_ORDERS_SYNC``, ``SHOP_STOCK_PUSH`` per shop integration, ``SHIPMENT_KEY`` per shipment key):
+  ``pg_advisory_xact_lock(namespace, id)``. Every key and namespace here is distinct (a unit test checks).
 
 ``hold_for_transaction`` waits for a transaction-level lock (released by the commit or rollback).
 ``held_while`` tries a session-level lock on a connection of its own and holds it for a ``with`` block
@@ -47,6 +48,11 @@ SHOP_AVAILABILITY_SYNC = AdvisoryLock("shop availability sync", 7275, per_object
 """One availability sync per shop (a schedule and an operator would race on ``last_availability``)."""
 SHOP_ORDERS_SYNC = AdvisoryLock("shop orders import", 7276, per_object=True)
 """One orders import per shop; it may run beside the availability sync of the same shop."""
+SHOP_STOCK_PUSH = AdvisoryLock("shop stock push", 7277, per_object=True)
+"""One stock push per shop (``services/shop/stock.py``); it commits several times, so held at session level."""
+SHIPMENT_KEY = AdvisoryLock("shipment creation", 7278, per_object=True)
+"""One creation per shipment key (``services/shipping/rows.py``; the id is ``hashtext(key)``). It shared
+the stock push's namespace 7277 once, so a key whose hash equalled a shop's integration id blocked both."""
 
 ALL_LOCKS = (
     SCHEMA_UPGRADE,
@@ -56,6 +62,8 @@ ALL_LOCKS = (
     INLINE_IMPORT_RUN,
     SHOP_AVAILABILITY_SYNC,
     SHOP_ORDERS_SYNC,
+    SHOP_STOCK_PUSH,
+    SHIPMENT_KEY,
 )
 
 

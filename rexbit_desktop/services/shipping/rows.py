@@ -15,6 +15,7 @@ from rexbit_desktop.adapters.carriers.base import (
     CarrierShipment,
     Party,
 )
+from rexbit_desktop.db.locks import SHIPMENT_KEY
 from rexbit_desktop.db.models.orders import Order, OrderAddress, OrderPayment, OrderShipment
 from rexbit_desktop.db.models.shipping import CarrierAccount, ShipmentLabel
 from rexbit_desktop.db.session import UnitOfWork
@@ -29,8 +30,6 @@ from rexbit_desktop.services.shipping.dto import (
     ShipmentDTO,
 )
 
-_LOCK_NAMESPACE = 7277  # shop_sync 7275, shop_orders 7276
-
 
 def engine_of(uow: UnitOfWork) -> Engine:
     bind = uow.session.get_bind()
@@ -40,7 +39,7 @@ def engine_of(uow: UnitOfWork) -> Engine:
 @contextmanager
 def key_lock(engine: Engine, key: str) -> Iterator[None]:
     with engine.connect() as conn:
-        params = {"ns": _LOCK_NAMESPACE, "key": key}
+        params = {"ns": SHIPMENT_KEY.key, "key": key}
         if not conn.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:key))"), params).scalar():
             raise Conflict(
                 f"Shipment {key} is being created right now on another workstation or worker.",

@@ -37,6 +37,7 @@ from sqlalchemy import Engine, select, text
 
 from rexbit_desktop.adapters.prestashop.gateway import PrestaShopGateway
 from rexbit_desktop.adapters.prestashop.stock import ShopStock, StockBatchOutcome, StockContext
+from rexbit_desktop.db.locks import SHOP_STOCK_PUSH
 from rexbit_desktop.db.models import Integration, SyncRun
 from rexbit_desktop.db.session import UnitOfWork
 from rexbit_desktop.domain.errors import Conflict, NotFound, RexbitError, ValidationError
@@ -79,8 +80,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 10_000
 SHOP_WRITERS = 2
 MAX_ERROR_DETAILS = 50
-# Advisory lock namespace of stock pushes (two-key form; the key is the integration id).
-_PUSH_LOCK_NAMESPACE = 7277
 
 JSON_KEYS = StockPushResult.JSON_KEYS
 
@@ -96,7 +95,7 @@ class StockSyncOff(ValidationError):
 def _one_push_per_shop(engine: Engine, integration_id: int) -> Iterator[None]:
     """A session-level advisory lock on a connection of its own (the push commits several times)."""
     with engine.connect() as conn:
-        key = {"ns": _PUSH_LOCK_NAMESPACE, "id": integration_id}
+        key = {"ns": SHOP_STOCK_PUSH.key, "id": integration_id}
         if not conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"), key).scalar():
             raise Conflict(
                 f"A stock push to integration {integration_id} is already running.",
