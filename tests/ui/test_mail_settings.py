@@ -333,8 +333,20 @@ def test_resend_a_failed_email_from_the_messages_tab_after_a_confirmation(
     ctx.dialogs.answer = True  # type: ignore[attr-defined]
     panel.resend_button.click()
     assert "ponownie czeka w kolejce" in ctx.dialogs.infos[-1][1]  # type: ignore[attr-defined]
+    # The history shows the request (who asked) before the copy has gone out.
+    detail.load()
+    history = [
+        [detail.history_table.item(r, c).text() for c in (3, 4)]
+        for r in range(detail.history_table.rowCount())
+    ]
+    requested = [row for row in history if row[1].startswith("Zlecono ponowne wysłanie e-maila: ")]
+    assert len(requested) == 1 and requested[0][0] == "jan"
+    assert "Przyjęliśmy zamówienie" in requested[0][1]
+    assert not any(row[1].startswith("Wysłano e-mail") for row in history)
     run_workers(db, [WorkerSettings(stop_when_empty=True, sleep=0.1)])
     detail.load()
+    comments = [detail.history_table.item(r, 4).text() for r in range(detail.history_table.rowCount())]
+    assert [c.split(":")[0] for c in comments[-2:]] == ["Zlecono ponowne wysłanie e-maila", "Wysłano e-mail"]
     states = [panel.table.item(r, 3).text() for r in range(panel.table.rowCount())]
     assert states == ["błąd wysyłki", "wysłana"]
     panel.table.selectRow(1)

@@ -44,6 +44,8 @@ class TimelineEntry:
     id: int = 0
     resend_of: int | None = None
     """The message this one sends again (``resend_message``)."""
+    requested_at: datetime | None = None
+    """When it was asked for (queued); ``at`` is when it went out."""
 
 
 def _resend_of(trigger: str) -> int | None:
@@ -91,6 +93,7 @@ def order_timeline(uow: UnitOfWork, actor: Actor, number: str) -> list[TimelineE
                 attempts=attempts.get(m.id, []),
                 id=m.id,
                 resend_of=_resend_of(m.trigger),
+                requested_at=m.created_at,
             )
             for m in messages
         ]

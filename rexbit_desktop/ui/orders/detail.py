@@ -379,6 +379,19 @@ class OrderDetailDialog(DetailActions, DetailTabs, QDialog):
             for m in messages
             if m.kind == "sent" and m.state == "sent"
         ]
+        # A resend asked for (the order's mail_resent audit row): who asked and when, sent or not yet.
+        rows += [
+            (
+                m.requested_at or m.at,
+                format_datetime(m.requested_at or m.at),
+                "",
+                "",
+                m.by,
+                t("Sending the e-mail again requested: {subject}", subject=m.subject),
+            )
+            for m in messages
+            if m.kind == "sent" and m.resend_of is not None
+        ]
         rows.sort(key=lambda r: r[0])
         fill_table(self.history_table, [r[1:] for r in rows])
         self.messages_panel.set_entries(messages)

@@ -68,6 +68,7 @@ register(
         "Attempt {n}: {outcome}": "Próba {n}: {outcome}",
         "Server answer": "Odpowiedź serwera",
         "E-mail sent: {subject}": "Wysłano e-mail: {subject}",
+        "Sending the e-mail again requested: {subject}": "Zlecono ponowne wysłanie e-maila: {subject}",
         "No messages yet.": "Brak wiadomości.",
         "Only the plain-text body is sent when you edit it.": (
             "Po zmianie treści wysyłana jest tylko wersja tekstowa."
