@@ -78,7 +78,10 @@ def validate_pattern(pattern: str, reset: Reset | str, padding: int = 0) -> None
         reset = Reset(reset)
     except ValueError:
         raise ValidationError(
-            f"Unknown numbering reset '{reset}'.", hint="Use one of: never, yearly, monthly."
+            f"Unknown numbering reset '{reset}'.",
+            hint="Use one of: never, yearly, monthly.",
+            code="numbering_reset_unknown",
+            params={"reset": reset},
         ) from None
     tokens = _TOKEN.findall(pattern)
     unknown = [t for t in tokens if t not in _KNOWN and set(t) != {"n"}]
@@ -86,26 +89,36 @@ def validate_pattern(pattern: str, reset: Reset | str, padding: int = 0) -> None
         raise ValidationError(
             f"Unknown placeholder {{{unknown[0]}}} in the numbering pattern '{pattern}'.",
             hint="Use {yyyy}, {yy}, {mm}, {dd} and {n} or {nnnn} (zero-padded to 4 digits).",
+            code="numbering_placeholder_unknown",
+            params={"placeholder": unknown[0], "pattern": pattern},
         )
     sequence = [t for t in tokens if set(t) == {"n"}]
     if len(sequence) != 1:
         raise ValidationError(
             f"The numbering pattern '{pattern}' must contain the sequence exactly once.",
             hint="Add {n} or {nnnn}, e.g. WZ/{yyyy}/{mm}/{nnnn}.",
+            code="numbering_sequence_missing",
+            params={"pattern": pattern},
         )
     has_year = "yyyy" in tokens or "yy" in tokens
     if reset is Reset.YEARLY and not has_year:
         raise ValidationError(
             f"A yearly reset needs the year in the pattern '{pattern}', else numbers repeat.",
             hint="Add {yyyy} or {yy}.",
+            code="numbering_year_missing",
+            params={"pattern": pattern},
         )
     if reset is Reset.MONTHLY and not (has_year and "mm" in tokens):
         raise ValidationError(
             f"A monthly reset needs the year and the month in the pattern '{pattern}', else numbers repeat.",
             hint="Add {yyyy} and {mm}.",
+            code="numbering_month_missing",
+            params={"pattern": pattern},
         )
     if not 0 <= padding <= 12:
-        raise ValidationError("Number padding must be between 0 and 12 digits.")
+        raise ValidationError(
+            "Number padding must be between 0 and 12 digits.", code="numbering_padding", params={"max": 12}
+        )
 
 
 WZ_PATTERN = NumberPattern("WZ/{yyyy}/{mm}/{nnnn}", Reset.MONTHLY)

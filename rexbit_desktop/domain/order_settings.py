@@ -178,18 +178,24 @@ def validate_settings(settings: OrderSettings) -> None:
         raise ValidationError(
             f"Unknown WZ automation '{settings.automation.issue_wz_on}'.",
             hint="Use picking, ready_for_shipment or never.",
+            code="wz_automation_unknown",
+            params={"value": settings.automation.issue_wz_on},
         )
     if settings.reservation_expiry_hours < 0:
-        raise ValidationError("Reservation expiry must be 0 (never) or a number of hours.")
+        raise ValidationError(
+            "Reservation expiry must be 0 (never) or a number of hours.", code="reservation_expiry_invalid"
+        )
     for status, entry in settings.statuses.items():
         parse_status(status)
         if not (entry.colour.startswith("#") and len(entry.colour) in _COLOUR_LEN):
             raise ValidationError(
-                f"Colour of status '{status}' must look like #1e88e5, not '{entry.colour}'."
+                f"Colour of status '{status}' must look like #1e88e5, not '{entry.colour}'.",
+                code="status_colour_invalid",
+                params={"status": status, "colour": entry.colour},
             )
     codes = [c.code.lower() for c in settings.carriers]
     if len(codes) != len(set(codes)) or any(not c for c in codes):
-        raise ValidationError("Carrier codes must be unique and not empty.")
+        raise ValidationError("Carrier codes must be unique and not empty.", code="carrier_codes_invalid")
 
 
 # ``rexbit orders settings set KEY VALUE``: dotted keys and the section they live in.

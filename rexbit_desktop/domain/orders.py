@@ -97,7 +97,10 @@ def parse_status(value: str) -> OrderStatus:
         return OrderStatus(value.strip().lower())
     except ValueError:
         raise ValidationError(
-            f"Unknown order status '{value}'.", hint="Use one of: " + ", ".join(s.value for s in OrderStatus)
+            f"Unknown order status '{value}'.",
+            hint="Use one of: " + ", ".join(s.value for s in OrderStatus),
+            code="status_unknown",
+            params={"status": value},
         ) from None
 
 

@@ -81,6 +81,35 @@ register(
             "{field}: „{value}” ma więcej niż {places} miejsc po przecinku."
         ),
         "The order data is not valid.": "Dane zamówienia są nieprawidłowe.",
+        "Unknown placeholder {{{placeholder}}} in the numbering pattern {pattern}.": (
+            "Nieznany znacznik {{{placeholder}}} we wzorze numeracji {pattern}."
+        ),
+        "Use {{yyyy}}, {{yy}}, {{mm}}, {{dd}} and {{n}} or {{nnnn}} (zero-padded to 4 digits).": (
+            "Użyj {{yyyy}}, {{yy}}, {{mm}}, {{dd}} oraz {{n}} lub {{nnnn}} (uzupełniane zerami do 4 cyfr)."
+        ),
+        "The numbering pattern {pattern} must contain the sequence exactly once.": (
+            "Wzór numeracji {pattern} musi zawierać numer kolejny dokładnie raz."
+        ),
+        "Add {{n}} or {{nnnn}}, e.g. WZ/{{yyyy}}/{{mm}}/{{nnnn}}.": "Dodaj {{n}} lub {{nnnn}}, np. WZ/{{yyyy}}/{{mm}}/{{nnnn}}.",
+        "A yearly reset needs the year in the pattern {pattern}, else numbers repeat.": (
+            "Zerowanie co rok wymaga roku we wzorze {pattern}, inaczej numery się powtórzą."
+        ),
+        "Add {{yyyy}} or {{yy}}.": "Dodaj {{yyyy}} lub {{yy}}.",
+        "A monthly reset needs the year and the month in the pattern {pattern}, else numbers repeat.": (
+            "Zerowanie co miesiąc wymaga roku i miesiąca we wzorze {pattern}, inaczej numery się powtórzą."
+        ),
+        "Add {{yyyy}} and {{mm}}.": "Dodaj {{yyyy}} i {{mm}}.",
+        "Number padding must be between 0 and {max} digits.": "Dopełnienie numeru musi mieć od 0 do {max} cyfr.",
+        "Unknown numbering reset „{reset}”.": "Nieznany sposób zerowania numeracji „{reset}”.",
+        "Unknown WZ automation „{value}”.": "Nieznana automatyzacja WZ „{value}”.",
+        "Reservation expiry must be 0 (never) or a number of hours.": (
+            "Wygaśnięcie rezerwacji to 0 (nigdy) albo liczba godzin."
+        ),
+        "Carrier codes must be unique and not empty.": "Kody przewoźników muszą być niepuste i niepowtarzalne.",
+        "The colour of status „{status}” must look like #1e88e5, not „{colour}”.": (
+            "Kolor statusu „{status}” musi mieć postać #1e88e5, a nie „{colour}”."
+        ),
+        "Unknown order status „{status}”.": "Nieznany status zamówienia „{status}”.",
         "Send the details to the administrator.": "Przekaż szczegóły administratorowi.",
         "An order needs at least one item.": "Zamówienie potrzebuje co najmniej jednej pozycji.",
         "Currency „{currency}” is not a 3-letter code such as PLN.": (
@@ -157,6 +186,35 @@ PHRASES: dict[str, Phrase] = {
     "order_number_negative": _order_number("{field} must be zero or more, not „{value}”."),
     "order_number_not_positive": _order_number("{field} must be more than zero, not „{value}”."),
     "order_number_too_precise": _order_number("{field}: „{value}” has more than {places} decimal places."),
+    "numbering_placeholder_unknown": (
+        "Unknown placeholder {{{placeholder}}} in the numbering pattern {pattern}.",
+        "Use {{yyyy}}, {{yy}}, {{mm}}, {{dd}} and {{n}} or {{nnnn}} (zero-padded to 4 digits).",
+    ),
+    "numbering_sequence_missing": (
+        "The numbering pattern {pattern} must contain the sequence exactly once.",
+        "Add {{n}} or {{nnnn}}, e.g. WZ/{{yyyy}}/{{mm}}/{{nnnn}}.",
+    ),
+    "numbering_year_missing": (
+        "A yearly reset needs the year in the pattern {pattern}, else numbers repeat.",
+        "Add {{yyyy}} or {{yy}}.",
+    ),
+    "numbering_month_missing": (
+        "A monthly reset needs the year and the month in the pattern {pattern}, else numbers repeat.",
+        "Add {{yyyy}} and {{mm}}.",
+    ),
+    "numbering_padding": ("Number padding must be between 0 and {max} digits.", ""),
+    "numbering_reset_unknown": ("Unknown numbering reset „{reset}”.", ""),
+    "wz_automation_unknown": ("Unknown WZ automation „{value}”.", ""),
+    "reservation_expiry_invalid": ("Reservation expiry must be 0 (never) or a number of hours.", ""),
+    "carrier_codes_invalid": ("Carrier codes must be unique and not empty.", ""),
+    "status_colour_invalid": lambda p: (
+        tr(
+            "The colour of status „{status}” must look like #1e88e5, not „{colour}”.",
+            {**p, "status": status_label(str(p.get("status", "")))},
+        ),
+        "",
+    ),
+    "status_unknown": ("Unknown order status „{status}”.", ""),
     "order_data_invalid": ("The order data is not valid.", "Send the details to the administrator."),
     "order_without_items": ("An order needs at least one item.", ""),
     "currency_invalid": ("Currency „{currency}” is not a 3-letter code such as PLN.", ""),
