@@ -29,8 +29,6 @@ from rexbit_desktop.ui.messages import phrase_error
 
 PACKAGE = Path(rexbit_desktop.__file__).resolve().parent
 LAYERS = ("services", "domain", "queueing", "adapters")
-# Modules whose raise sites still hold command-line text; each landing shrinks the set to nothing.
-CLI_TEXT_LEFT: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -99,12 +97,7 @@ def test_the_walk_finds_the_raise_sites() -> None:
 def test_no_service_error_text_holds_a_cli_flag_or_command() -> None:
     commands = "|".join(sorted(cli_commands()))
     cli = re.compile(rf"(?<![\w-])--[a-z]|\brexbit (?:{commands})\b")
-    offending = [
-        f"{s}: {text!r}"
-        for s in SITES
-        for text in s.texts
-        if cli.search(text) and str(s.path.relative_to(PACKAGE)) not in CLI_TEXT_LEFT
-    ]
+    offending = [f"{s}: {text!r}" for s in SITES for text in s.texts if cli.search(text)]
     assert offending == []
 
 
@@ -213,13 +206,6 @@ def test_codes_are_unique_across_the_gui_areas() -> None:
         for code in area.PHRASES:
             assert code not in seen, f"{code} in {area.__name__} and {seen[code]}"
             seen[code] = area.__name__
-
-
-def test_modules_left_with_cli_text_still_have_some() -> None:
-    commands = "|".join(sorted(cli_commands()))
-    cli = re.compile(rf"(?<![\w-])--[a-z]|\brexbit (?:{commands})\b")
-    offenders = {str(s.path.relative_to(PACKAGE)) for s in SITES for text in s.texts if cli.search(text)}
-    assert sorted(CLI_TEXT_LEFT - offenders) == []  # cleaned: take it off the list
 
 
 # -- the phrasing itself -------------------------------------------------------------------------
