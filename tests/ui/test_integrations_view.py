@@ -19,6 +19,7 @@ from rexbit_desktop.services.catalog import products as catalog
 from rexbit_desktop.services.feeds import imports
 from rexbit_desktop.services.feeds import runs as imports_runs
 from rexbit_desktop.services.ops import queue
+from rexbit_desktop.ui.i18n import set_language
 from rexbit_desktop.ui.integrations.dialogs import PrestaShopDialog, ProfileDialog
 from rexbit_desktop.ui.integrations.view import IntegrationsView
 from tests.support.ui import make_ctx
@@ -490,3 +491,43 @@ def test_profile_editor_masks_the_feed_urls_password_and_keeps_it_unless_changed
         str(view.profiles_model.index(0, c).data()) for c in range(view.profiles_model.columnCount())
     ]
     assert not any("Tajne" in t or "nowy-token" in t for t in profile_texts), profile_texts
+
+
+def test_a_failed_run_says_why_in_polish_in_integrations_and_queues(qtbot, db, tmp_path, products) -> None:  # type: ignore[no-untyped-def]
+    from rexbit_desktop.ui.queue.view import _run_message
+
+    system = Actor.system()
+    empty = tmp_path / "pusty.csv"
+    empty.write_text("Indeks;Stan\n", encoding="utf-8")
+    feed = integrations.create_integration(db.uow(), system, type="supplier_feed", name="Hurtownia Pusta")
+    for name, source in (("Pusty", empty), ("Brak pliku", tmp_path / "nie-ma.csv")):
+        integrations.create_import_profile(
+            db.uow(),
+            system,
+            integration_id=feed.id,
+            name=name,
+            source_location=str(source),
+            format="csv",
+            mappings={"sku": "Indeks", "stock_quantity": "Stan"},
+        )
+    imports.import_now(db.uow, system, integration_id=feed.id)
+    runs = imports_runs.list_runs(db.uow(), system, integration_id=feed.id)
+    assert [r.status for r in runs] == ["failed", "failed"], runs
+    view = _view(qtbot, db, Role.OPERATOR)
+    view.select_integration(feed.id)
+    said = []
+    for row in range(view.runs_model.rowCount()):
+        view.runs_table.selectRow(row)
+        said.append(view.run_errors.toPlainText())
+    from rexbit_desktop.services.ops.queue_activity import list_recent_runs
+
+    states = list_recent_runs(db.uow(), system)
+    said += [_run_message(s) for s in states if s.kind == "import"]
+    missing = "Nie udało się pobrać pliku dostawcy; nic nie zmieniono."
+    empty_said = (
+        "Plik nie ma wierszy; niczego nie zmieniono. "
+        "Pusty plik wyzerowałby stany wszystkich produktów, dlatego jest odrzucany."
+    )
+    assert sorted(said) == [missing, missing, empty_said, empty_said]  # the runs' English text nowhere
+    set_language("en")
+    assert sorted(_run_message(s) for s in states if s.kind == "import")[0].startswith("The feed has no rows")

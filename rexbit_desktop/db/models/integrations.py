@@ -86,6 +86,9 @@ class ImportRun(Base):
     # First errors: [{"line": 12, "reason": "..."}]
     errors: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     message: Mapped[str | None] = mapped_column(Text)
+    # Why a run failed, for the GUI to phrase (the message is English for the CLI and the log).
+    message_code: Mapped[str | None] = mapped_column(String(64))
+    message_params: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     started_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None]
     duration_s: Mapped[float | None] = mapped_column(Float)

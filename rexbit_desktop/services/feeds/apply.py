@@ -27,6 +27,7 @@ from rexbit_desktop.services.feeds.runs import (
     NewUow,
     _run_dto,
     fail_run,
+    failure_code,
 )
 from rexbit_desktop.services.ops.maintenance import ask_for_vacuum
 
@@ -205,13 +206,13 @@ def apply_run(new_uow: NewUow, run_id: int, *, progress: Progress = no_progress)
     try:
         return _apply(new_uow, run_id, progress)
     except RexbitError as exc:
-        fail_run(new_uow, run_id, exc.message)
+        fail_run(new_uow, run_id, exc.message, **failure_code(exc))
         raise
     except Exception as exc:
         # One readable line for the run (no SQL statement with its parameters); the details go to the log.
         log.exception("applying import run %s failed", run_id)
         with contextlib.suppress(Exception):  # the database may be gone: the sweep fails the run later
-            fail_run(new_uow, run_id, f"Applying the run failed: {one_line(exc)}")
+            fail_run(new_uow, run_id, f"Applying the run failed: {one_line(exc)}", code="import_apply_failed")
         raise
 
 

@@ -162,14 +162,14 @@ def execute_run_now(
     except BaseException as exc:
         log.exception("import run %s stopped", run_id)
         with contextlib.suppress(Exception):
-            fail_run(new_uow, run_id, f"The import stopped: {one_line(exc)}")
+            fail_run(new_uow, run_id, f"The import stopped: {one_line(exc)}", code="import_stopped")
         raise
     try:
         applied = _apply_if_complete(new_uow, run_id, progress)
     except RexbitError:
         return get_run(new_uow(), run_id)
     if applied is None:  # every chunk is staged by now in this process: one went missing
-        fail_run(new_uow, run_id, "Not every chunk was staged.")
+        fail_run(new_uow, run_id, "Not every chunk was staged.", code="import_chunk_missing")
         return get_run(new_uow(), run_id)
     return applied
 

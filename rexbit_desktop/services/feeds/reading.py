@@ -25,7 +25,7 @@ from rexbit_desktop.domain.errors import Cancelled, NotFound, RexbitError, Valid
 from rexbit_desktop.domain.feed_values import FEED_FIELDS
 from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelled, no_progress
 from rexbit_desktop.faults import pause_point
-from rexbit_desktop.services.feeds.runs import ChunkSink, NewUow, RawRow, fail_run
+from rexbit_desktop.services.feeds.runs import ChunkSink, NewUow, RawRow, fail_run, failure_code
 
 DEFAULT_CHUNK_ROWS = 20_000  # fewer per-chunk statements; two chunks in memory stay small
 
@@ -147,7 +147,13 @@ def read_feed(
             resolved["headers"] = reader.headers
     except (RexbitError, OSError) as exc:
         reason = exc.message if isinstance(exc, RexbitError) else f"Cannot read the feed: {exc}"
-        fail_run(new_uow, run_id, reason, status="cancelled" if isinstance(exc, Cancelled) else "failed")
+        fail_run(
+            new_uow,
+            run_id,
+            reason,
+            status="cancelled" if isinstance(exc, Cancelled) else "failed",
+            **failure_code(exc),
+        )
         if isinstance(exc, OSError):
             raise FeedError(reason) from exc
         raise

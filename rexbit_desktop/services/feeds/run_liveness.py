@@ -100,7 +100,7 @@ def fail_orphaned_runs(uow: UnitOfWork) -> list[int]:
             s.execute(
                 text(
                     "UPDATE import_runs SET status = 'failed', message = :message,"
-                    " finished_at = clock_timestamp(),"
+                    " message_code = 'import_run_orphaned', finished_at = clock_timestamp(),"
                     " duration_s = extract(epoch FROM clock_timestamp() - started_at)"
                     " WHERE id = :id"
                 ),
@@ -133,7 +133,7 @@ def _fail_abandoned_inline_runs(uow: UnitOfWork) -> list[int]:
                 done = conn.execute(
                     text(
                         "UPDATE import_runs SET status = 'failed', message = :message,"
-                        " finished_at = clock_timestamp(),"
+                        " message_code = 'import_run_abandoned', finished_at = clock_timestamp(),"
                         " duration_s = extract(epoch FROM clock_timestamp() - started_at)"
                         " WHERE id = :id AND status = 'running' AND job_id IS NULL"
                     ),

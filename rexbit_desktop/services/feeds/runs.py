@@ -3,8 +3,9 @@ supplier's profiles, failing them (also the stale ones whose worker died), and t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from rexbit_desktop.db.models.integrations import (
     IntegrationTask,
 )
 from rexbit_desktop.db.session import UnitOfWork
-from rexbit_desktop.domain.errors import NotFound, ValidationError
+from rexbit_desktop.domain.errors import NotFound, RexbitError, ValidationError
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.domain.secrets import mask_secrets
 from rexbit_desktop.queueing import JobAlreadyQueued, defer_job
@@ -62,6 +63,8 @@ class ImportRunDTO:
     row_limit: int | None = None
     task_name: str | None = None
     integration_name: str | None = None
+    message_code: str | None = None
+    message_params: dict[str, Any] = field(default_factory=dict)
 
 
 def _run_dto(
@@ -89,6 +92,8 @@ def _run_dto(
         row_limit=run.row_limit,
         task_name=task_name,
         integration_name=integration_name,
+        message_code=run.message_code,
+        message_params=dict(run.message_params or {}),
     )
 
 
@@ -149,7 +154,7 @@ def queue_import(
                 )
             except JobAlreadyQueued:
                 job_id = None
-                _end(uow.session, run, SKIPPED_STILL_QUEUED, "failed")
+                _end(uow.session, run, SKIPPED_STILL_QUEUED, "failed", code="import_skipped_still_queued")
             else:
                 run.job_id = job_id
             queued.append(QueuedImport(run.id, run.task_id, job_id))
@@ -225,8 +230,17 @@ def set_run_job(uow: UnitOfWork, run_id: int, job_id: int) -> None:
         uow.commit()
 
 
-def fail_run(new_uow: NewUow, run_id: int, reason: str, *, status: str = "failed") -> None:
-    """Ends a run without applying it: its staged rows go, availability stays as it was."""
+def fail_run(
+    new_uow: NewUow,
+    run_id: int,
+    reason: str,
+    *,
+    status: str = "failed",
+    code: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Ends a run without applying it: its staged rows go, availability stays as it was. ``code`` +
+    ``params`` (a service error's) let the GUI say why in the user's language."""
     with new_uow() as uow:
         s = uow.session
         run = s.get(ImportRun, run_id, with_for_update=True)
@@ -234,19 +248,55 @@ def fail_run(new_uow: NewUow, run_id: int, reason: str, *, status: str = "failed
             return
         s.execute(delete(ImportStagedRow).where(ImportStagedRow.run_id == run_id))
         s.execute(delete(ImportRunChunk).where(ImportRunChunk.run_id == run_id))
-        _end(s, run, reason, status)
+        _end(s, run, reason, status, code=code, params=params)
         uow.commit()
 
 
-def _end(s: Session, run: ImportRun, reason: str, status: str) -> None:
+def _end(
+    s: Session,
+    run: ImportRun,
+    reason: str,
+    status: str,
+    *,
+    code: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> None:
     run.status = status
     run.message = mask_secrets(reason)
+    run.message_code = code
+    run.message_params = _json_params(params)
     # clock_timestamp(), not now(): now() is when this transaction began, before the work it did.
     run.finished_at = func.clock_timestamp()  # type: ignore[assignment]
     s.flush()
     s.refresh(run)
     if run.finished_at is not None:
         run.duration_s = (run.finished_at - run.started_at).total_seconds()
+
+
+# Feed errors raised without a code (the adapters' download and parsing): their class says why.
+_FEED_ERROR_CODES = {
+    "FeedUnreachable": "feed_unreachable",
+    "FeedTooLarge": "feed_too_large",
+    "FeedUnreadable": "feed_unreadable",
+    "FeedUnsafe": "feed_unsafe",
+    "FeedMappingError": "feed_mapping_error",
+    "FeedEmpty": "feed_empty",
+}
+
+
+def failure_code(exc: BaseException) -> dict[str, Any]:
+    """``code``/``params`` for ``fail_run`` from what stopped the run."""
+    if isinstance(exc, RexbitError) and exc.code:
+        return {"code": exc.code, "params": exc.params}
+    if isinstance(exc, RexbitError):
+        return {"code": _FEED_ERROR_CODES.get(type(exc).__name__, "import_failed")}
+    return {"code": "feed_cannot_read" if isinstance(exc, OSError) else "import_failed"}
+
+
+def _json_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """Params as JSON keeps them (anything else, e.g. a Decimal, as text)."""
+    result: dict[str, Any] = json.loads(json.dumps(params or {}, default=str))
+    return result
 
 
 def fail_stale_runs(uow: UnitOfWork, *, older_than_s: float = STALE_AFTER_S) -> list[int]:
@@ -272,6 +322,7 @@ def fail_stale_runs(uow: UnitOfWork, *, older_than_s: float = STALE_AFTER_S) -> 
                     status="failed",
                     message="The run stopped before it finished (worker killed or job lost); "
                     "nothing was applied.",
+                    message_code="import_run_stalled",
                     finished_at=func.now(),
                 )
             )

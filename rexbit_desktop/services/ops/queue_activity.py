@@ -46,6 +46,9 @@ class RunState:
     job_id: int | None = None
     counts: tuple[int, int, int, int, int] | None = None
     """A finished import's rows read, matched, unmatched, ambiguous, invalid (None: a shop sync)."""
+    message_code: str | None = None
+    message_params: dict[str, Any] | None = None
+    """Why an import failed, for the GUI to phrase (``message`` is English)."""
 
 
 _RETRYING_SQL = """
@@ -91,12 +94,13 @@ _RUNS_SQL = """
     SELECT * FROM (
         SELECT 'import' AS kind, r.id, r.integration_id, i.name, r.status, r.started_at, r.finished_at,
                r.message, r.job_id,
-               ARRAY[r.rows_read, r.matched, r.unmatched, r.ambiguous, r.rows_invalid] AS counts
+               ARRAY[r.rows_read, r.matched, r.unmatched, r.ambiguous, r.rows_invalid] AS counts,
+               r.message_code, r.message_params
           FROM import_runs r JOIN integrations i ON i.id = r.integration_id
          WHERE r.status IN ('queued', 'running') OR r.started_at > now() - make_interval(hours => :hours)
         UNION ALL
         SELECT s.kind, s.id, s.integration_id, i.name, s.status, s.started_at, s.finished_at, s.message, NULL,
-               NULL
+               NULL, NULL, NULL
           FROM sync_runs s JOIN integrations i ON i.id = s.integration_id
          WHERE s.status = 'running' OR s.started_at > now() - make_interval(hours => :hours)
     ) runs
@@ -126,6 +130,8 @@ def list_recent_runs(uow: UnitOfWork, actor: Actor, *, hours: int = 24, limit: i
                 message=mask_secrets(r["message"]) if r["message"] else None,
                 job_id=r["job_id"],
                 counts=tuple(int(c or 0) for c in r["counts"]) if r["counts"] else None,  # type: ignore[arg-type]
+                message_code=r["message_code"],
+                message_params=r["message_params"],
             )
             for r in uow.session.execute(text(_RUNS_SQL), {"hours": hours, "limit": limit}).mappings()
         ]

@@ -25,7 +25,7 @@ from rexbit_desktop.services.ops import queue as queue_service
 from rexbit_desktop.services.ops import queue_activity
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_datetime, register, t
-from rexbit_desktop.ui.integrations.runs_table import import_summary
+from rexbit_desktop.ui.integrations.runs_table import failed_run_message, import_summary
 from rexbit_desktop.ui.queue.base import ServiceView, call_service, configure_table, selected_record
 from rexbit_desktop.ui.queue.table import Column, RecordTableModel
 
@@ -152,6 +152,8 @@ def _run_message(run: Any) -> str:
     """A finished import in words from its counts (its stored summary is English); else the message."""
     if run.kind == "import" and run.status == "succeeded" and run.counts:
         return import_summary(*run.counts)
+    if run.kind == "import" and getattr(run, "message_code", None):
+        return failed_run_message(run)
     return str(run.message or "")
 
 
