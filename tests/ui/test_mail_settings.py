@@ -152,6 +152,10 @@ def test_a_separate_imap_login_set_in_the_form_is_used_by_check_the_inbox(qtbot,
     page.imap_port.setValue(imap_server.port)
     page.inbox_button.click()
     assert f"odrzucił logowanie „{LOGIN}”" in _wait_result(qtbot, page, "odrzucił logowanie")
+    # The account was saved before the check: the list reloads with it and the error stays on screen.
+    qtbot.waitUntil(lambda: page.list.count() == 1 and ctx.runner.running == 0, timeout=30000)
+    qtbot.wait(50)  # the reload's result is delivered through the event loop
+    assert f"odrzucił logowanie „{LOGIN}”" in page.result.text()
     qtbot.waitUntil(lambda: page.inbox_button.isEnabled(), timeout=10000)
 
     page.imap_login.setText(imap_server.user)

@@ -251,8 +251,10 @@ class MailAccountsPage(QWidget):
     def _selected(self, row: int) -> None:
         if 0 <= row < len(self.accounts):
             account = self.accounts[row]
-            if self.current is None or self.current.name != account.name:
-                self._show("", ok=True)  # another account: the last check's result is not its own
+            if account.name != self.name.text().strip():
+                # Another account: the last check's result is not its own (the one just saved, even
+                # new, keeps it: a failed first check reloads the list and must not wipe its error).
+                self._show("", ok=True)
             self.show_account(account)
 
     def new_account(self) -> None:
