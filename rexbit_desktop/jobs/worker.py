@@ -372,6 +372,7 @@ class WorkerGroup:
         stalled_after = min(s.stalled_after for s in self.settings)
         interval = max(1.0, stalled_after / 2)
         me = worker_identity(self.settings[0].name)
+        passes = 0
         while True:
             try:
                 for job_id, outcome in await asyncio.to_thread(
@@ -389,6 +390,10 @@ class WorkerGroup:
                 self._outage.failed("look for stalled jobs", exc)
             else:
                 self._outage.ok("look for stalled jobs")
+                # One line per completed pass (with --verbose): what a test waits for before it checks
+                # that a pass did nothing.
+                passes += 1
+                log.debug("stalled-job pass %d done", passes)
             await asyncio.sleep(interval)
 
 

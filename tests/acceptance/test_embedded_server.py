@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,8 @@ import pytest
 from rexbit_desktop.db.embedded import running_postmaster
 from rexbit_desktop.db.locks import DEMO_FILL
 from rexbit_desktop.db.session import head_revision
+from tests.support.wait import wait_for
+from tests.support.workers import wait_for_rescue_passes
 
 pytestmark = pytest.mark.slow  # real processes; each test takes more than a few seconds
 
@@ -109,12 +110,15 @@ def handles(pgdata: Path) -> list[int]:
     return json.loads((pgdata / ".handle_pids.json").read_text() or "[]")
 
 
+def gone(pid: int) -> bool:
+    try:
+        return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def wait_stopped(pgdata: Path, pid: int) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-            break
-        time.sleep(0.1)
+    wait_for(lambda: gone(pid), timeout=15, what=f"the server {pid} to stop")
     assert running_postmaster(pgdata) is None
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
@@ -168,7 +172,7 @@ def test_kill_9_of_the_postmaster_and_of_the_app(env: dict[str, str], initialise
     postmaster = running_postmaster(initialised)
     assert postmaster is not None
     os.kill(postmaster, signal.SIGKILL)
-    time.sleep(0.2)
+    wait_for(lambda: gone(postmaster), timeout=15, what="the killed postmaster to die")
 
     # A command finds postmaster.pid of a dead server, cleans up and starts a new one.
     status_ok(env)
@@ -227,21 +231,19 @@ def test_kill_9_of_a_command_in_the_middle_of_its_work(env: dict[str, str], init
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and demo.pid not in handles(initialised):
-        time.sleep(0.05)
-    assert demo.pid in handles(initialised), "the command attached to the server"
+    wait_for(lambda: demo.pid in handles(initialised), timeout=60, what="the command to attach to the server")
     # The demo holds its advisory lock for its whole transaction: seeing it means "in the middle".
     socket_dir = (initialised / "postmaster.pid").read_text().splitlines()[4]
+
+    def demo_lock_held() -> bool:
+        held = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+            (DEMO_LOCK,),
+        ).fetchone()
+        return demo.poll() is not None or bool(held and held[0])
+
     with psycopg.connect(f"postgresql://postgres@/rexbit?host={socket_dir}", autocommit=True) as conn:
-        while time.monotonic() < deadline and demo.poll() is None:
-            held = conn.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
-                (DEMO_LOCK,),
-            ).fetchone()
-            if held and held[0]:
-                break
-            time.sleep(0.05)
+        wait_for(demo_lock_held, timeout=60, interval=0.05, what="the demo to take its lock")
     assert demo.poll() is None, "the demo must still be running when it is killed"
     kill_9(demo)
 
@@ -260,7 +262,7 @@ def test_an_app_attached_to_a_killed_postmaster_leaves_without_a_traceback(
     postmaster = running_postmaster(initialised)
     assert postmaster is not None
     os.kill(postmaster, signal.SIGKILL)
-    time.sleep(0.2)
+    wait_for(lambda: gone(postmaster), timeout=15, what="the killed postmaster to die")
     assert app.stdin is not None and app.stderr is not None
     app.stdin.close()
     assert app.wait(timeout=60) == 0
@@ -270,35 +272,39 @@ def test_an_app_attached_to_a_killed_postmaster_leaves_without_a_traceback(
     assert running_postmaster(initialised) is None
 
 
+WORKER_ARGS = ["--queue=default", "--sleep=0.5", "--verbose", "--heartbeat=0.5", "--stalled-after=2"]
+
+
 def test_a_worker_starts_its_killed_postmaster_again_without_flooding_its_log(
     env: dict[str, str], initialised: Path, tmp_path: Path
 ) -> None:
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "rexbit_desktop.cli", "queue", "work", "--queue=default", "--sleep=0.5"],
+            # --verbose: its stalled-job passes are logged (one each 1 s with --stalled-after=2).
+            [sys.executable, "-m", "rexbit_desktop.cli", "queue", "work", *WORKER_ARGS],
             env={**env, "REXBIT_DIAGNOSTIC_TASKS": "1", "PYTHONUNBUFFERED": "1"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 60
-        while "worker " not in log_path.read_text() and time.monotonic() < deadline:
+
+        def started() -> bool:
             assert worker.poll() is None, log_path.read_text()
-            time.sleep(0.1)
+            return "worker " in log_path.read_text()
+
+        wait_for(started, timeout=60, what="the worker to start")
         postmaster = running_postmaster(initialised)
         assert postmaster is not None
         os.kill(postmaster, signal.SIGKILL)
 
         # Nobody else is attached: the worker itself starts the server again.
-        deadline = time.monotonic() + 30
-        restarted = None
-        while time.monotonic() < deadline:
-            restarted = running_postmaster(initialised)
-            if restarted not in (None, postmaster):
-                break
-            time.sleep(0.2)
-        assert restarted not in (None, postmaster), log_path.read_text()
+        restarted = wait_for(
+            lambda: (pid := running_postmaster(initialised)) not in (None, postmaster) and pid,
+            timeout=30,
+            interval=0.2,
+            what="the worker to start a new server",
+        )
 
         # ...and goes on taking jobs.
         deferred = subprocess.run(
@@ -309,11 +315,15 @@ def test_a_worker_starts_its_killed_postmaster_again_without_flooding_its_log(
             timeout=60,
         )
         assert deferred.returncode == 0, deferred.stderr
-        deadline = time.monotonic() + 30
-        while "diagnostics:noop succeeded" not in log_path.read_text() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert "diagnostics:noop succeeded" in log_path.read_text(), log_path.read_text()
-        time.sleep(5)  # what used to be two warnings every 2 s
+        wait_for(
+            lambda: "diagnostics:noop succeeded" in log_path.read_text(),
+            timeout=30,
+            interval=0.2,
+            what="the noop job to succeed",
+        )
+        # What used to be two warnings every 2 s (the restart check and the statistics, each 2 s): five
+        # stalled-job passes after the job span at least two of their rounds, all on the new server.
+        wait_for_rescue_passes(log_path.read_text, passes=5)
     finally:
         worker.send_signal(signal.SIGTERM)
         code = worker.wait(timeout=60)

@@ -400,7 +400,14 @@ def test_killed_worker_applies_nothing_and_the_run_completes_after_restart(
 
     db = open_database(db_url)
     try:
-        time.sleep(1.0)
+        # The killed worker's last heartbeat, made old: its jobs are stalled without waiting for it.
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
+                    " WHERE id IN (SELECT worker_id FROM procrastinate_jobs WHERE status = 'doing')"
+                )
+            )
         rescue_stalled_jobs(db, stalled_after=0.5, rescuer="test")
     finally:
         db.dispose()

@@ -11,7 +11,6 @@ kill lands there every time.
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from rexbit_desktop.services import integrations
 from rexbit_desktop.services.feeds import imports
 from rexbit_desktop.services.feeds import runs as import_runs
 from tests.support.wait import wait_for
-from tests.support.workers import Process, query
+from tests.support.workers import Process, query, wait_for_rescue_passes
 
 HEADER = "Indeks;EAN;Nazwa;Stan;Cena netto;VAT;Termin dostawy;Jednostka\r\n"
 MAPPINGS = {"sku": "Indeks", "ean": "EAN", "stock_quantity": "Stan", "purchase_price": "Cena netto"}
@@ -220,9 +219,12 @@ def test_an_import_run_here_whose_process_is_killed_is_failed_by_a_worker(
         wait_for(
             lambda: marker.exists() and marker.read_text().strip() != "", timeout=60, what="pause at stage:1"
         )
-        worker = Process(db_url, "queue", "work", "--queue=import", *FAST, log=tmp_path / "alive.log")
+        worker = Process(
+            db_url, "queue", "work", "--queue=import", "--verbose", *FAST, log=tmp_path / "alive.log"
+        )
         wait_for(lambda: " on import " in worker.output(), timeout=60, what="the worker to start")
-        time.sleep(3)  # the worker's sweeps while the importing process lives leave its run alone
+        # The worker's sweeps while the importing process lives leave its run alone.
+        wait_for_rescue_passes(worker.output)
         assert worker.stop() == 0, worker.output()
         ((status,),) = query(db_url, "SELECT status FROM import_runs WHERE id <> :id", id=queued_run)
         assert status == "running", here.output()

@@ -4,13 +4,12 @@ the job back and runs it — once."""
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.wait import wait_for
-from tests.support.workers import Process, defer, marker_lines, query, statuses
+from tests.support.workers import Process, defer, marker_lines, query, statuses, wait_for_rescue_passes
 
 FAST_HEARTBEATS = ["--heartbeat=0.5", "--stalled-after=2", "--sleep=0.2"]
 
@@ -25,10 +24,13 @@ def test_a_killed_workers_job_is_run_again_by_another_worker_once(db_url: str, t
     first.wait(10)
     assert statuses(db_url)[job] == "doing"  # what a dead worker leaves behind
 
-    second = Process(db_url, "queue", "work", "--queue=import", *FAST_HEARTBEATS, log=tmp_path / "second.log")
+    second = Process(
+        db_url, "queue", "work", "--queue=import", "--verbose", *FAST_HEARTBEATS, log=tmp_path / "second.log"
+    )
     try:
         wait_for(lambda: statuses(db_url)[job] == "succeeded", timeout=40, what="the job to be run again")
-        time.sleep(2.5)  # more than the stalled timeout: a second rescue would show up now
+        # A second rescue would come from a pass after the job ended: wait until two more have run.
+        wait_for_rescue_passes(second.output)
     finally:
         assert second.stop() == 0, second.output()
     runs = marker_lines(marker)

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-__all__ = ["ENV", "Process", "defer", "marker_lines", "query", "rexbit", "statuses"]
+from tests.support.wait import wait_for
+
+__all__ = [
+    "ENV",
+    "Process",
+    "defer",
+    "marker_lines",
+    "query",
+    "rescue_passes",
+    "rexbit",
+    "statuses",
+    "wait_for_rescue_passes",
+]
 
 ENV = {**os.environ, "REXBIT_DIAGNOSTIC_TASKS": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -62,6 +76,25 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
+
+
+_RESCUE_PASS = re.compile(r"stalled-job pass (\d+) done")
+
+
+def rescue_passes(output: str) -> int:
+    """How many stalled-job rescue passes a worker run with ``--verbose`` has completed."""
+    return max((int(n) for n in _RESCUE_PASS.findall(output)), default=0)
+
+
+def wait_for_rescue_passes(output: Callable[[], str], passes: int = 2, timeout: float = 60) -> None:
+    """Wait until the worker completes ``passes`` more rescue passes than it had now: the first may have
+    started before the event the caller waits past, the last began after it."""
+    start = rescue_passes(output())
+    wait_for(
+        lambda: rescue_passes(output()) >= start + passes,
+        timeout=timeout,
+        what=f"{passes} more stalled-job passes (after {start})",
+    )
 
 
 def query(db_url: str, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]
