@@ -62,6 +62,7 @@ from rexbit_desktop.services.orders import orders, payload
 from rexbit_desktop.services.orders import settings as order_settings
 from rexbit_desktop.services.orders.settings import load_settings
 from rexbit_desktop.services.orders.workflow import apply_transition, find_order
+from rexbit_desktop.services.shipping.accounts import save_carrier_account
 from rexbit_desktop.services.stock import stock
 from rexbit_desktop.services.stock.documents import next_number, record_movements
 
@@ -101,6 +102,14 @@ class DemoSummaryDTO:
 
 
 # ------------------------------------------------------------------ is it empty?
+
+
+DEMO_INPOST_CONFIG = {
+    "environment": "sandbox",
+    "base_url": "http://127.0.0.1:9",
+    "organization_id": "demo-0000",
+    "token": "demo-token-reaches-nothing",
+}
 
 
 def existing_data(session: Session) -> dict[str, int]:
@@ -191,6 +200,16 @@ def _fill(
         bank_account="PL61 1090 1014 0000 0712 1981 2874",
     )
     order_settings.save_order_settings(new_uow(), actor, replace(settings, company=company))
+    # An InPost account so the shipment dialog can be tried: test credentials and an address where nothing
+    # listens (the discard port), so no parcel can be sent without a real account.
+    save_carrier_account(
+        new_uow(),
+        actor,
+        code="inpost",
+        service="inpost",
+        name="InPost (demo – nie wysyła)",
+        config=DEMO_INPOST_CONFIG,
+    )
 
     progress(2, steps, "products")
     products = demo_products()

@@ -314,3 +314,18 @@ def test_refusal_in_the_service_leaves_nothing_behind(db, system_actor) -> None:
         )
     operator = users.actor_for_login(db.uow(), None)
     assert operator.login == "system"
+
+
+def test_an_inpost_account_that_reaches_nothing(engine: Engine, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """The shipment dialog can be tried on the demo; creating a parcel fails: nothing listens there."""
+    from rexbit_desktop.adapters.carriers.config import make_client
+
+    ((service, enabled, config),) = rows(engine, "SELECT service, enabled, config FROM carrier_accounts")
+    assert (service, enabled) == ("inpost", True)
+    assert config["base_url"] == "http://127.0.0.1:9" and config["token"] == "demo-token-reaches-nothing"
+    import httpx
+
+    client = make_client(service, config)
+    assert str(client.http.base_url).startswith("http://127.0.0.1:9")  # type: ignore[attr-defined]
+    with pytest.raises(httpx.ConnectError):  # the discard port: nothing answers, no parcel is ever sent
+        client.http.get("/v1/organizations/demo-0000")  # type: ignore[attr-defined]
