@@ -48,6 +48,8 @@ def local_path(location: str) -> Path | None:
         raise FeedUnreachable(
             f"Unsupported feed location '{mask_url(location)}'.",
             hint="Use a local path, file://…, http://… or https://….",
+            code="feed_location_unsupported",
+            params={"location": mask_url(location)},
         )
     return Path(location).expanduser()
 
@@ -69,19 +71,34 @@ def open_feed_file(
             size = path.stat().st_size
         except FileNotFoundError:
             raise FeedUnreachable(
-                f"The feed file {path} does not exist.", hint="Check the profile's source_location."
+                f"The feed file {path} does not exist.",
+                hint="Check the profile's source_location.",
+                code="feed_missing",
+                params={"path": str(path)},
             ) from None
         except OSError as exc:
-            raise FeedUnreachable(f"Cannot read the feed file {path}: {exc.strerror or exc}.") from None
+            raise FeedUnreachable(
+                f"Cannot read the feed file {path}: {exc.strerror or exc}.",
+                code="cannot_read",
+                params={"path": str(path)},
+            ) from None
         if not path.is_file():
-            raise FeedUnreachable(f"The feed location {path} is not a file.")
+            raise FeedUnreachable(
+                f"The feed location {path} is not a file.", code="feed_not_a_file", params={"path": str(path)}
+            )
         if size > max_bytes:
             raise FeedTooLarge(
                 f"The feed file {path} has {_mb(size)}, over the limit of {_mb(max_bytes)}.",
                 hint="Raise options.max_bytes in the import profile if the file is right.",
+                code="feed_too_large",
+                params={"feed": str(path), "limit": _mb(max_bytes)},
             )
         if not os.access(path, os.R_OK):
-            raise FeedUnreachable(f"The feed file {path} is not readable (permissions).")
+            raise FeedUnreachable(
+                f"The feed file {path} is not readable (permissions).",
+                code="feed_not_readable",
+                params={"path": str(path)},
+            )
         yield path
         return
     with _download(location, max_bytes=max_bytes, timeout_s=timeout_s, headers=headers) as downloaded:
@@ -134,14 +151,20 @@ def _download(
             except urllib.error.HTTPError as exc:
                 hint = "Check the user and password (or http_headers)." if exc.code in (401, 403) else None
                 raise FeedUnreachable(
-                    f"The feed server answered {exc.code} {exc.reason} for {shown}.", hint=hint
+                    f"The feed server answered {exc.code} {exc.reason} for {shown}.",
+                    hint=hint,
+                    code="feed_http_error",
+                    params={"status": exc.code, "url": shown, "login": exc.code in (401, 403)},
                 ) from None
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 if time.monotonic() >= deadline:
                     raise late from None
                 reason = getattr(exc, "reason", exc)
                 raise FeedUnreachable(
-                    f"Cannot fetch the feed {shown}: {reason}.", hint="Check the address and the network."
+                    f"Cannot fetch the feed {shown}: {reason}.",
+                    hint="Check the address and the network.",
+                    code="feed_fetch_failed",
+                    params={"url": shown},
                 ) from None
             with response:
                 declared = response.headers.get("Content-Length")
@@ -149,6 +172,8 @@ def _download(
                     raise FeedTooLarge(
                         f"The feed {shown} has {_mb(int(declared))}, over the limit of {_mb(max_bytes)}.",
                         hint="Raise options.max_bytes in the import profile if the file is right.",
+                        code="feed_too_large",
+                        params={"feed": shown, "limit": _mb(max_bytes)},
                     )
                 received = 0
                 sock = _socket_of(response)
@@ -168,12 +193,18 @@ def _download(
                             raise FeedTooLarge(
                                 f"The feed {shown} is over the limit of {_mb(max_bytes)}; download stopped.",
                                 hint="Raise options.max_bytes in the import profile if the file is right.",
+                                code="feed_too_large",
+                                params={"feed": shown, "limit": _mb(max_bytes)},
                             )
                         out.write(block)
                 except (TimeoutError, OSError) as exc:
                     if time.monotonic() >= deadline - 0.05:
                         raise late from None
-                    raise FeedUnreachable(f"The download of {shown} broke off: {exc}.") from None
+                    raise FeedUnreachable(
+                        f"The download of {shown} broke off: {exc}.",
+                        code="feed_fetch_failed",
+                        params={"url": shown},
+                    ) from None
         yield target
     finally:
         target.unlink(missing_ok=True)

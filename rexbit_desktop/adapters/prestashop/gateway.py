@@ -249,12 +249,17 @@ class PrestaShopGateway:
             else:
                 hint = "Check 'host' and 'port', that the server runs and that it accepts remote connections."
             raise ShopUnreachable(
-                f"Cannot connect to the shop database {where}: {_describe(exc)}", hint=hint
+                f"Cannot connect to the shop database {where}: {_describe(exc)}",
+                hint=hint,
+                code="shop_unreachable",
+                params={"where": where, "mysql_error": code},
             ) from exc
         except (OSError, pymysql.err.Error) as exc:
             raise ShopUnreachable(
                 f"Cannot connect to the shop database {where}: {_describe(exc)}",
                 hint="Check 'host' and 'port' in the integration's configuration.",
+                code="shop_unreachable",
+                params={"where": where},
             ) from exc
         return cls(conn, cfg["prefix"], where)
 
@@ -349,6 +354,8 @@ class PrestaShopGateway:
             raise ShopSchemaError(
                 f"The shop database {self.where} has no shop with id_shop={id_shop}.",
                 hint="Set 'id_shop' in the integration's configuration to an existing shop.",
+                code="shop_id_unknown",
+                params={"where": self.where, "id_shop": id_shop},
             )
         sid, name, _active, gid, gname, share = rows[0]
         languages = tuple(

@@ -24,6 +24,28 @@ register(
         "No product with SKU {skus} is linked to the shop.": "Żaden produkt o SKU {skus} nie jest połączony ze sklepem.",
         "Pull the catalog from the shop first.": "Najpierw pobierz katalog ze sklepu.",
         "There is no import run {run}.": "Nie ma przebiegu importu {run}.",
+        "The feed location {location} is not supported.": "Lokalizacja pliku {location} nie jest obsługiwana.",
+        "Use a local path, file://…, http://… or https://….": "Użyj ścieżki lokalnej, file://…, http://… lub https://….",
+        "The feed location {path} is not a file.": "Lokalizacja pliku {path} nie jest plikiem.",
+        "The feed {feed} is over the limit of {limit}.": "Plik {feed} przekracza limit {limit}.",
+        "Raise the profile's size limit (max_bytes) if the file is right.": (
+            "Jeśli plik jest prawidłowy, podnieś limit rozmiaru w profilu (max_bytes)."
+        ),
+        "The feed file {path} is not readable (permissions).": "Pliku {path} nie można odczytać (uprawnienia).",
+        "The feed file {path} does not exist.": "Plik {path} nie istnieje.",
+        "Check the profile's source.": "Sprawdź źródło w profilu.",
+        "The feed server answered {status} for {url}.": "Serwer pliku odpowiedział {status} dla {url}.",
+        "Check the user and password (or the HTTP headers).": "Sprawdź użytkownika i hasło (lub nagłówki HTTP).",
+        "Cannot fetch the feed {url}.": "Nie można pobrać pliku {url}.",
+        "Check the address and the network.": "Sprawdź adres i sieć.",
+        "Cannot connect to the shop database {where}.": "Nie można połączyć się z bazą sklepu {where}.",
+        "Check the user and password of the integration.": "Sprawdź użytkownika i hasło integracji.",
+        "Check the database name of the integration.": "Sprawdź nazwę bazy danych integracji.",
+        "Check the host and port, that the server runs and that it accepts remote connections.": (
+            "Sprawdź host i port, czy serwer działa i czy przyjmuje połączenia zdalne."
+        ),
+        "The shop database {where} has no shop with id {id_shop}.": "Baza sklepu {where} nie ma sklepu o id {id_shop}.",
+        "Set the shop id of the integration to an existing shop.": "Ustaw w integracji id istniejącego sklepu.",
         "The feed has no rows; nothing was changed.": "Plik nie ma wierszy; niczego nie zmieniono.",
         "An empty feed would zero every product's stock, so it is refused.": (
             "Pusty plik wyzerowałby stany wszystkich produktów, dlatego jest odrzucany."
@@ -176,6 +198,39 @@ PHRASES: dict[str, Phrase] = {
     "feed_item_not_found": (
         "The feed of integration {integration} has no item {item}.",
         "Import the feed first: its items appear as unlinked offers.",
+    ),
+    "feed_location_unsupported": (
+        "The feed location {location} is not supported.",
+        "Use a local path, file://…, http://… or https://….",
+    ),
+    "feed_not_a_file": ("The feed location {path} is not a file.", ""),
+    "feed_too_large": (
+        "The feed {feed} is over the limit of {limit}.",
+        "Raise the profile's size limit (max_bytes) if the file is right.",
+    ),
+    "feed_not_readable": ("The feed file {path} is not readable (permissions).", ""),
+    "feed_missing": ("The feed file {path} does not exist.", "Check the profile's source."),
+    "feed_http_error": lambda p: (
+        tr("The feed server answered {status} for {url}.", p),
+        tr("Check the user and password (or the HTTP headers).", p) if p.get("login") else "",
+    ),
+    "feed_fetch_failed": ("Cannot fetch the feed {url}.", "Check the address and the network."),
+    "shop_unreachable": lambda p: (
+        tr("Cannot connect to the shop database {where}.", p),
+        tr(
+            {
+                1045: "Check the user and password of the integration.",
+                1049: "Check the database name of the integration.",
+            }.get(
+                p.get("mysql_error"),  # type: ignore[arg-type]
+                "Check the host and port, that the server runs and that it accepts remote connections.",
+            ),
+            p,
+        ),
+    ),
+    "shop_id_unknown": (
+        "The shop database {where} has no shop with id {id_shop}.",
+        "Set the shop id of the integration to an existing shop.",
     ),
     "import_run_not_found": ("There is no import run {run}.", ""),
     "feed_empty": (
