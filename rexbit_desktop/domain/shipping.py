@@ -140,25 +140,44 @@ class ParcelSpec:
 def check_parcel(spec: ParcelSpec, service: str) -> ParcelSpec:
     """A parcel the carrier can take, or a ``ValidationError`` naming what is wrong (before any call)."""
     if spec.weight_kg <= 0 or spec.weight_kg > MAX_WEIGHT_KG:
-        raise ValidationError(f"The weight must be more than 0 and at most {MAX_WEIGHT_KG} kg.")
-    for amount, what in ((spec.cod, "cash on delivery amount"), (spec.insurance, "insurance amount")):
+        raise ValidationError(
+            f"The weight must be more than 0 and at most {MAX_WEIGHT_KG} kg.",
+            code="parcel_weight_invalid",
+            params={"max": MAX_WEIGHT_KG},
+        )
+    for amount, what, key in (
+        (spec.cod, "cash on delivery amount", "cod"),
+        (spec.insurance, "insurance amount", "insurance"),
+    ):
         if amount is not None and amount < 0:
-            raise ValidationError(f"The {what} cannot be negative.")
+            raise ValidationError(
+                f"The {what} cannot be negative.", code="parcel_amount_negative", params={"amount": key}
+            )
     if spec.parcels < 1 or spec.parcels > 20:
-        raise ValidationError("A package has 1 to 20 parcels.")
+        raise ValidationError(
+            "A package has 1 to 20 parcels.", code="parcel_count_invalid", params={"max": 20}
+        )
     dims = (spec.length_mm, spec.width_mm, spec.height_mm)
     if any(d is not None and d <= 0 for d in dims):
-        raise ValidationError("Dimensions must be more than 0 mm.")
+        raise ValidationError("Dimensions must be more than 0 mm.", code="parcel_dimensions_invalid")
     if service == "inpost":
         size = (spec.size or "").strip().upper() or None
         if size is not None and size not in INPOST_SIZES:
-            raise ValidationError(f"InPost size '{spec.size}' is not one of A, B, C.")
+            raise ValidationError(
+                f"InPost size '{spec.size}' is not one of A, B, C.",
+                code="inpost_size_unknown",
+                params={"size": spec.size},
+            )
         if spec.target_point and size is None:
-            raise ValidationError("A parcel locker shipment needs a size: A, B or C.")
+            raise ValidationError(
+                "A parcel locker shipment needs a size: A, B or C.", code="locker_needs_size"
+            )
         if size is None and any(d is None for d in dims):
-            raise ValidationError("Give a size (A, B, C) or all three dimensions.")
+            raise ValidationError(
+                "Give a size (A, B, C) or all three dimensions.", code="parcel_size_missing"
+            )
         if spec.parcels != 1:
-            raise ValidationError("InPost takes one parcel per shipment.")
+            raise ValidationError("InPost takes one parcel per shipment.", code="inpost_one_parcel")
         return ParcelSpec(**{**spec.__dict__, "size": size})
     if service == "dpd" and any(d is None for d in dims) and spec.size is None:
         return spec  # DPD takes a weight alone

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rexbit_desktop.ui.error_strings.common import Phrase
-from rexbit_desktop.ui.i18n import register
+from rexbit_desktop.ui.i18n import register, t
 
 register(
     {
@@ -56,10 +56,34 @@ register(
             "{code} nie jest kontem DPD: protokoły przekazania ma tylko DPD."
         ),
         "No DPD parcels of {day} wait for a protocol.": "Żadne paczki DPD z dnia {day} nie czekają na protokół.",
+        "The weight must be more than 0 and at most {max} kg.": "Waga musi być większa od 0 i wynosić najwyżej {max} kg.",
+        "The cash on delivery amount cannot be negative.": "Kwota pobrania nie może być ujemna.",
+        "The insurance amount cannot be negative.": "Kwota ubezpieczenia nie może być ujemna.",
+        "A package has 1 to {max} parcels.": "Przesyłka ma od 1 do {max} paczek.",
+        "Dimensions must be more than 0 mm.": "Wymiary muszą być większe od 0 mm.",
+        "InPost size „{size}” is not one of A, B, C.": "Gabaryt InPost „{size}” nie jest jednym z A, B, C.",
+        "A parcel locker shipment needs a size: A, B or C.": "Przesyłka do paczkomatu potrzebuje gabarytu: A, B lub C.",
+        "Give a size (A, B, C) or all three dimensions.": "Podaj gabaryt (A, B, C) albo wszystkie trzy wymiary.",
+        "InPost takes one parcel per shipment.": "InPost przyjmuje jedną paczkę na przesyłkę.",
     }
 )
 
 PHRASES: dict[str, Phrase] = {
+    "parcel_weight_invalid": ("The weight must be more than 0 and at most {max} kg.", ""),
+    "parcel_amount_negative": lambda p: (
+        t(
+            "The insurance amount cannot be negative."
+            if p.get("amount") == "insurance"
+            else "The cash on delivery amount cannot be negative."
+        ),
+        "",
+    ),
+    "parcel_count_invalid": ("A package has 1 to {max} parcels.", ""),
+    "parcel_dimensions_invalid": ("Dimensions must be more than 0 mm.", ""),
+    "inpost_size_unknown": ("InPost size „{size}” is not one of A, B, C.", ""),
+    "locker_needs_size": ("A parcel locker shipment needs a size: A, B or C.", ""),
+    "parcel_size_missing": ("Give a size (A, B, C) or all three dimensions.", ""),
+    "inpost_one_parcel": ("InPost takes one parcel per shipment.", ""),
     "carrier_account_code_missing": (
         "A carrier account needs a code (the carrier code of the order settings).",
         "",

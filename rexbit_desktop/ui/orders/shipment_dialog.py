@@ -45,6 +45,7 @@ from rexbit_desktop.services.shipping import (
 )
 from rexbit_desktop.ui.context import AppContext
 from rexbit_desktop.ui.i18n import format_decimal, format_money, register, t
+from rexbit_desktop.ui.messages import phrase_error
 from rexbit_desktop.ui.orders.printing import pdf_folder
 from rexbit_desktop.ui.runner import TaskContext, TaskError
 
@@ -151,7 +152,8 @@ def error_text(error: TaskError | BaseException) -> str:
     if isinstance(exc, CarrierRejected):
         return carrier_error_text(exc)
     if isinstance(exc, RexbitError):
-        return t(exc.message) + (f"\n{t(exc.hint)}" if exc.hint else "")
+        message, hint = phrase_error(exc)  # the error's code in the user's language
+        return message + (f"\n{hint}" if hint else "")
     return t("Something went wrong")
 
 
