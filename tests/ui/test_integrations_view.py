@@ -523,11 +523,13 @@ def test_a_failed_run_says_why_in_polish_in_integrations_and_queues(qtbot, db, t
 
     states = list_recent_runs(db.uow(), system)
     said += [_run_message(s) for s in states if s.kind == "import"]
-    missing = "Nie udało się pobrać pliku dostawcy; nic nie zmieniono."
+    missing = f"Plik {tmp_path / 'nie-ma.csv'} nie istnieje. Sprawdź źródło w profilu."  # code feed_missing
     empty_said = (
         "Plik nie ma wierszy; niczego nie zmieniono. "
         "Pusty plik wyzerowałby stany wszystkich produktów, dlatego jest odrzucany."
     )
     assert sorted(said) == [missing, missing, empty_said, empty_said]  # the runs' English text nowhere
     set_language("en")
-    assert sorted(_run_message(s) for s in states if s.kind == "import")[0].startswith("The feed has no rows")
+    assert sorted(_run_message(s) for s in states if s.kind == "import")[-1].startswith(
+        "The feed has no rows"
+    )
