@@ -47,7 +47,9 @@ def test_two_schedulers_defer_each_tick_once_and_never_overlap_a_long_job(
     try:
         for p in procs:  # a loaded machine may take seconds to start a process; the clock starts after
             wait_for(
-                lambda p=p: "started" in p.output() or " on all queues" in p.output(), 90, f"{p.log.name}"
+                lambda p=p: "started" in p.output() or " on all queues" in p.output(),
+                90,
+                what=f"{p.log.name}",
             )
         time.sleep(RUN_SECONDS)
     finally:

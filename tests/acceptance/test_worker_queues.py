@@ -126,6 +126,9 @@ def test_sigterm_and_queue_restart_let_the_current_job_finish_then_exit_0(
 
     assert restart.wait(30) == 0 and "Restart signal sent" in restart.output()
     assert len(marker_lines(restart_marker)) == 1, "the import job should still be running"
+    # Release the job only once the worker has seen the signal (it polls for it), else it may finish the
+    # job first and take the next one before its next poll.
+    wait_for(lambda: "stopping workers after their current job" in restarted.output(), 60, what="the restart")
     restart_release.touch()
     assert restarted.wait(60) == 0, restarted.output()
     assert [line[0] for line in marker_lines(restart_marker)] == ["start", "end"]
