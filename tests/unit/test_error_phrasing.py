@@ -51,33 +51,60 @@ def _strings(node: ast.AST) -> Iterator[str]:
             yield sub.value
 
 
+def _codes_set_by_classes(trees: list[ast.Module]) -> dict[str, ast.Call]:
+    """Error classes that give their own code: ``super().__init__(…, code="x", params={…})`` in their
+    ``__init__`` (e.g. ``TemplateRefused``); a raise of such a class carries that code."""
+    found = {}
+    for tree in trees:
+        for cls in ast.walk(tree):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            for init in cls.body:
+                if not (isinstance(init, ast.FunctionDef) and init.name == "__init__"):
+                    continue
+                for call in ast.walk(init):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "__init__"
+                        and any(k.arg == "code" and isinstance(k.value, ast.Constant) for k in call.keywords)
+                    ):
+                        found[cls.name] = call
+    return found
+
+
 def raise_sites() -> list[RaiseSite]:
     sites = []
-    for layer in LAYERS:
-        for path in sorted((PACKAGE / layer).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
-                    continue
-                call = node.exc
-                texts = [s for a in call.args[:1] for s in _strings(a)]
-                code = params = None
-                extra: list[str] = []
-                name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
-                for kw in call.keywords:
-                    if kw.arg == "hint":
-                        texts.extend(_strings(kw.value))
-                    elif kw.arg == "code" and isinstance(kw.value, ast.Constant):
-                        code = kw.value.value
-                    elif kw.arg == "code" and isinstance(kw.value, ast.IfExp):  # one of two codes
-                        code = kw.value.body.value if isinstance(kw.value.body, ast.Constant) else None
-                        other = kw.value.orelse
-                        if isinstance(other, ast.Constant):
-                            extra.append(other.value)
-                    elif kw.arg == "params" and isinstance(kw.value, ast.Dict):
-                        params = {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
-                passes = any(k.arg == "code" and isinstance(k.value, ast.Attribute) for k in call.keywords)
-                sites.append(RaiseSite(path, node.lineno, texts, code, params, name, passes))
-                sites.extend(RaiseSite(path, node.lineno, texts, c, params, name) for c in extra)
+    paths = [path for layer in LAYERS for path in sorted((PACKAGE / layer).rglob("*.py"))]
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in paths]
+    by_class = _codes_set_by_classes(trees)
+    for path, tree in zip(paths, trees, strict=True):
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            call = node.exc
+            texts = [s for a in call.args[:1] for s in _strings(a)]
+            code = params = None
+            extra: list[str] = []
+            name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+            keywords = list(call.keywords)
+            if name in by_class and not any(k.arg == "code" for k in keywords):
+                keywords += [k for k in by_class[name].keywords if k.arg in ("code", "params")]
+            for kw in keywords:
+                if kw.arg == "hint":
+                    texts.extend(_strings(kw.value))
+                elif kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                    code = kw.value.value
+                elif kw.arg == "code" and isinstance(kw.value, ast.IfExp):  # one of two codes
+                    code = kw.value.body.value if isinstance(kw.value.body, ast.Constant) else None
+                    other = kw.value.orelse
+                    if isinstance(other, ast.Constant):
+                        extra.append(other.value)
+                elif kw.arg == "params" and isinstance(kw.value, ast.Dict):
+                    params = {k.value for k in kw.value.keys if isinstance(k, ast.Constant)}
+            passes = any(k.arg == "code" and isinstance(k.value, ast.Attribute) for k in call.keywords)
+            sites.append(RaiseSite(path, node.lineno, texts, code, params, name, passes))
+            sites.extend(RaiseSite(path, node.lineno, texts, c, params, name) for c in extra)
     return sites
 
 
@@ -164,16 +191,9 @@ def _rexbit_error_names() -> set[str]:
     return names
 
 
-# Service modules whose errors are not all coded yet, and why. The mail area (services/messages) phrases
-# its errors in ui/mail/strings.py by code where a person meets them; the import run wrappers pass on
-# the message of the error that failed the run (its own code is on that error).
+# Service modules whose errors are not all coded yet, and why. The import run wrappers pass on the
+# message of the error that failed the run (its own code is on that error).
 NOT_ALL_CODED = {
-    "services/messages/accounts.py",
-    "services/messages/automation.py",
-    "services/messages/compose.py",
-    "services/messages/delivery.py",
-    "services/messages/outbox.py",
-    "services/messages/templates.py",
     "services/feeds/imports.py",
     "services/feeds/reading.py",
 }
@@ -299,5 +319,27 @@ def test_a_refused_price_of_a_new_order_names_the_field_in_polish() -> None:
         assert phrase_error(info.value)[0] == "Cena pozycji 1 (A-1): „dwanaście” nie jest liczbą."
         set_language("en")
         assert phrase_error(info.value)[0] == "Price of item 1 (A-1): „dwanaście” is not a number."
+    finally:
+        set_language("pl")
+
+
+def test_a_mail_that_failed_for_good_says_why_and_after_how_many_attempts_in_polish() -> None:
+    gave_up = RexbitError(
+        "x",
+        code="mail_gave_up",
+        params={"problem": "refused", "reply": "451 try later", "attempts": 3, "reason": "x"},
+    )
+    missing = NotFound("x", code="mail_template_not_found", params={"code": "nope", "known": ["a", "b"]})
+    try:
+        assert phrase_error(gave_up) == (
+            "Serwer poczty odpowiedział: 451 try later. Zrezygnowano po 3 próbach.",
+            "",
+        )
+        assert phrase_error(missing) == ("Nie ma szablonu e-maila „nope”.", "Szablony: a, b.")
+        set_language("en")
+        assert (
+            phrase_error(gave_up)[0] == "The mail server answered: 451 try later. Gave up after 3 attempts."
+        )
+        assert phrase_error(missing) == ("There is no mail template „nope”.", "Templates: a, b.")
     finally:
         set_language("pl")

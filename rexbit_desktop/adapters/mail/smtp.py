@@ -34,11 +34,12 @@ class MailDeliveryError(RexbitError):
         smtp_code: int | None = None,
         reply: str | None = None,
         hint: str | None = None,
+        code: str | None = None,
         params: dict[str, object] | None = None,
     ):
         # ``params["problem"]`` (login, tls, unreachable, no_starttls, refused) lets the GUI say it in
         # Polish; ``smtp_code`` is the server's reply code (550, 421 …), ``code`` the desk's error code.
-        super().__init__(message, hint=hint, params=params)
+        super().__init__(message, hint=hint, code=code, params=params)
         self.smtp_code = smtp_code
         self.reply = reply
 

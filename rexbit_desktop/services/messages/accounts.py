@@ -63,7 +63,11 @@ def load_account(session: Session, name: str | None = None) -> tuple[MailAccount
 def account_by_id(session: Session, account_id: int) -> tuple[MailAccount, dict[str, Any]]:
     row = session.get(MailAccount, account_id)
     if row is None:
-        raise NotFound(f"Mail account {account_id} does not exist any more.")
+        raise NotFound(
+            f"Mail account {account_id} does not exist any more.",
+            code="mail_account_gone",
+            params={"id": account_id},
+        )
     return row, validate_mail_config(dict(row.config or {}))
 
 
@@ -95,7 +99,11 @@ def set_mail_account(
     actor.require(Permission.SETTINGS_EDIT)
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValidationError("Give the mail account a name (up to 100 characters).")
+        raise ValidationError(
+            "Give the mail account a name (up to 100 characters).",
+            code="mail_account_name",
+            params={"max": 100},
+        )
     with uow:
         s = uow.session
         row = s.scalars(select(MailAccount).where(MailAccount.name == name).with_for_update()).first()

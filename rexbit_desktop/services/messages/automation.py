@@ -131,9 +131,14 @@ def save_mail_rules(
                 raise ValidationError(
                     f"There is no mail template '{rule.template}'.",
                     hint="Templates: " + ", ".join(sorted(known)),
+                    code="mail_template_not_found",
+                    params={"code": rule.template, "known": sorted(known)},
                 )
             if rule.sources is not None and not all(isinstance(x, str) and x for x in rule.sources):
-                raise ValidationError("A rule's sources are order sources such as manual or prestashop.")
+                raise ValidationError(
+                    "A rule's sources are order sources such as manual or prestashop.",
+                    code="mail_rule_sources",
+                )
         value: dict[str, Any] = {"rules": [asdict(r) for r in rules]}
         if language:
             value["default_language"] = language

@@ -57,7 +57,12 @@ def load_template(session: Session, code: str, language: str = "pl") -> Template
     row = rows.get(language) or rows.get("pl") or next(iter(rows.values()), None)
     if row is None:
         known = session.scalars(select(MailTemplate.code).distinct().order_by(MailTemplate.code)).all()
-        raise NotFound(f"There is no mail template '{code}'.", hint="Templates: " + ", ".join(known))
+        raise NotFound(
+            f"There is no mail template '{code}'.",
+            hint="Templates: " + ", ".join(known),
+            code="mail_template_not_found",
+            params={"code": code, "known": list(known)},
+        )
     return TemplateSource(
         row.code,
         row.language,
@@ -200,7 +205,7 @@ def prepare(
             body_html if body_html is not None else rendered.body_html,
         )
     if not rendered.subject.strip() or not rendered.body_text.strip():
-        raise ValidationError("The message needs a subject and a body.")
+        raise ValidationError("The message needs a subject and a body.", code="mail_empty_message")
     to = _recipient(order, detail)
     attachments = [
         {"kind": kind, "filename": f"{ATTACHMENT_NAMES[kind]}-{_safe(order.number)}.pdf"}

@@ -42,8 +42,10 @@ log = logging.getLogger(__name__)
 class RetryLater(RexbitError):
     """The server answered 4xx (or could not be reached): the job is tried again after ``delay`` seconds."""
 
-    def __init__(self, message: str, delay: float) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, delay: float, *, code: str | None = None, params: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.delay = delay
 
 
@@ -136,7 +138,11 @@ def _lost_attempt(db: Database, message_id: int) -> Delivery:
         s = uow.session
         row = s.scalars(select(MailMessage).where(MailMessage.id == message_id).with_for_update()).first()
         if row is None:
-            raise NotFound(f"There is no outbox message {message_id}.")
+            raise NotFound(
+                f"There is no outbox message {message_id}.",
+                code="mail_message_not_found",
+                params={"id": message_id},
+            )
         if row.state != "sending":
             return Delivery(row.id, row.state, row.attempts, row.last_error)
         # An earlier attempt committed "sending" and never recorded the answer: it died while the
@@ -179,7 +185,7 @@ def deliver(db: Database, message_id: int) -> Delivery:
 
         if row.account_config is None:
             finish("failed", None, "The message's mail account was deleted.", "failed")
-            raise PermanentMailError("The message's mail account was deleted.")
+            raise PermanentMailError("The message's mail account was deleted.", code="mail_account_deleted")
         cfg = validate_mail_config(dict(row.account_config))
         order_number = row.order_number
         try:
@@ -190,7 +196,11 @@ def deliver(db: Database, message_id: int) -> Delivery:
             )
         except RexbitError as exc:  # e.g. a WZ attached before the order has one
             finish("failed", None, f"Attachment: {exc.message}", "failed")
-            raise PermanentMailError(f"The attachment cannot be made: {exc.message}") from None
+            raise PermanentMailError(
+                f"The attachment cannot be made: {exc.message}",
+                code="mail_attachment_failed",
+                params={"reason": exc.message, "cause": exc.code or "", "cause_params": exc.params},
+            ) from None
         data = build_mime(row, order_number, files).as_bytes(policy=SMTP_POLICY)
         delays = list(cfg.get("retry_delays") or [])
         pool_key = str(row.account_id)
@@ -218,10 +228,19 @@ def deliver(db: Database, message_id: int) -> Delivery:
             reply_text = exc.reply or exc.message
             if attempt <= len(delays):
                 finish("retry", exc.smtp_code, reply_text, "retrying")
-                raise RetryLater(f"attempt {attempt}: {exc.message}", delays[attempt - 1]) from None
+                raise RetryLater(
+                    f"attempt {attempt}: {exc.message}",
+                    delays[attempt - 1],
+                    code="mail_retry_later",
+                    params={**exc.params, "attempt": attempt, "reason": exc.message},
+                ) from None
             finish("failed", exc.smtp_code, reply_text, "failed")
             raise PermanentMailError(
-                f"{exc.message} Gave up after {attempt} attempts.", smtp_code=exc.smtp_code, reply=exc.reply
+                f"{exc.message} Gave up after {attempt} attempts.",
+                smtp_code=exc.smtp_code,
+                reply=exc.reply,
+                code="mail_gave_up",
+                params={**exc.params, "attempts": attempt, "reason": exc.message},
             ) from None
         except MailDeliveryError as exc:
             finish("failed", exc.smtp_code, exc.reply or exc.message, "failed")

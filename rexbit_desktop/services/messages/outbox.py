@@ -214,7 +214,11 @@ def resend_message(
         s = uow.session
         old = s.get(MailMessage, message_id)
         if old is None:
-            raise NotFound(f"There is no outbox message {message_id}.")
+            raise NotFound(
+                f"There is no outbox message {message_id}.",
+                code="mail_message_not_found",
+                params={"id": message_id},
+            )
         if old.state not in RESENDABLE:
             raise ValidationError(
                 f"Message {message_id} is {old.state}: only an uncertain or failed e-mail is sent again.",

@@ -275,16 +275,20 @@ def check_template(source: TemplateSource) -> None:
     code = source.code.strip()
     if not code or not all(ch.isalnum() or ch in "_-" for ch in code) or len(code) > 64:
         raise ValidationError(
-            "A template's code is letters, digits, '-' or '_' (up to 64), e.g. order_shipped."
+            "A template's code is letters, digits, '-' or '_' (up to 64), e.g. order_shipped.",
+            code="mail_template_bad_code",
+            params={"code": code},
         )
     if not source.subject.strip():
-        raise ValidationError("The template needs a subject.")
+        raise ValidationError("The template needs a subject.", code="mail_template_no_subject")
     if not source.body_text.strip():
-        raise ValidationError("The template needs a plain-text body.")
+        raise ValidationError("The template needs a plain-text body.", code="mail_template_no_body")
     unknown = [a for a in source.attachments if a not in ATTACHMENT_KINDS]
     if unknown:
         raise ValidationError(
             f"Unknown attachment(s): {', '.join(unknown)}.",
             hint="Attach any of: " + ", ".join(ATTACHMENT_KINDS),
+            code="mail_template_bad_attachment",
+            params={"unknown": unknown, "kinds": list(ATTACHMENT_KINDS)},
         )
     render(source, sample_context())

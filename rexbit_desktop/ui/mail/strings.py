@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from rexbit_desktop.domain.errors import RexbitError
-from rexbit_desktop.ui.i18n import register, t
+from rexbit_desktop.ui.error_strings.common import tr
+from rexbit_desktop.ui.i18n import register, register_plurals, t, tn
 from rexbit_desktop.ui.messages import phrase_error
 
 register(
@@ -172,9 +173,37 @@ register(
         "„{language}” is not a language code: two letters, e.g. pl, en, de.": (
             "„{language}” to nie kod języka: dwie litery, np. pl, en, de."
         ),
+        "This mail account does not exist any more (someone deleted it).": (
+            "To konto pocztowe już nie istnieje (ktoś je usunął)."
+        ),
+        "Give the mail account a name (up to {max} characters).": "Podaj nazwę konta pocztowego (do {max} znaków).",
+        "There is no mail template „{code}”.": "Nie ma szablonu e-maila „{code}”.",
+        "Templates: {known}.": "Szablony: {known}.",
+        "Add one in Orders → E-mail → Templates.": "Dodaj go w Zamówienia → E-mail → Szablony.",
+        "A rule's sources are order sources such as manual or prestashop.": (
+            "Źródła reguły to źródła zamówień, np. manual lub prestashop."
+        ),
+        "This e-mail is no longer in the outbox.": "Tej wiadomości nie ma już w skrzynce nadawczej.",
+        "The message's mail account was deleted.": "Konto pocztowe tej wiadomości zostało usunięte.",
+        "The attachment cannot be made: {reason}": "Nie można przygotować załącznika: {reason}",
+        "The e-mail will be tried again later (attempt {attempt} failed).": (
+            "E-mail zostanie wysłany ponownie później (próba {attempt} nie powiodła się)."
+        ),
+        "Unknown attachment: {unknown}.": "Nieznany załącznik: {unknown}.",
+        "Attach any of: {kinds}.": "Można dołączyć: {kinds}.",
         "subject": "Temat",
         "body_text": "Treść (tekst)",
         "body_html": "Treść HTML",
+    }
+)
+register_plurals(
+    {
+        "Gave up after {n} attempt.": (
+            "Gave up after {n} attempts.",
+            "Zrezygnowano po {n} próbie.",
+            "Zrezygnowano po {n} próbach.",
+            "Zrezygnowano po {n} próbach.",
+        )
     }
 )
 
@@ -264,12 +293,58 @@ def _template_refused(p: dict[str, Any]) -> tuple[str, str]:
     ), hint
 
 
+# Codes whose text has no params to fill: (English message, English hint).
+_PLAIN = {
+    "mail_account_gone": ("This mail account does not exist any more (someone deleted it).", ""),
+    "mail_account_name": ("Give the mail account a name (up to {max} characters).", ""),
+    "mail_rule_sources": ("A rule's sources are order sources such as manual or prestashop.", ""),
+    "mail_empty_message": ("The message needs a subject and a body.", ""),
+    "mail_message_not_found": ("This e-mail is no longer in the outbox.", ""),
+    "mail_account_deleted": ("The message's mail account was deleted.", ""),
+    "mail_template_bad_code": (
+        "A template's code is letters, digits, '-' or '_' (up to 64), e.g. order_shipped.",
+        "",
+    ),
+    "mail_template_no_subject": ("The template needs a subject.", ""),
+    "mail_template_no_body": ("The template needs a plain-text body.", ""),
+    "mail_template_bad_attachment": ("Unknown attachment: {unknown}.", "Attach any of: {kinds}."),
+}
+
+
+def _template_not_found(p: dict[str, Any]) -> tuple[str, str]:
+    hint = "Templates: {known}." if p.get("known") else "Add one in Orders → E-mail → Templates."
+    return tr("There is no mail template „{code}”.", p), tr(hint, p)
+
+
+def _attachment_failed(p: dict[str, Any]) -> tuple[str, str]:
+    reason = str(p.get("reason", ""))
+    if p.get("cause"):  # the error that stopped the document, in the user's words
+        cause = p.get("cause_params")
+        reason = phrase_error(
+            RexbitError(reason, code=str(p["cause"]), params=cause if isinstance(cause, dict) else {})
+        )[0]
+    return t("The attachment cannot be made: {reason}", reason=reason), ""
+
+
+def _attempt_failed(code: str, p: dict[str, Any]) -> tuple[str, str]:
+    """A sending attempt that failed: the server's problem (or its answer), and what happens next."""
+    message, hint = _server_problem(p) or (str(p.get("reason", "")), "")
+    if code == "mail_retry_later":
+        return message, t(
+            "The e-mail will be tried again later (attempt {attempt} failed).", attempt=p.get("attempt", "")
+        )
+    n = p.get("attempts")
+    return f"{message} {tn('Gave up after {n} attempt.', n if isinstance(n, int) else 0)}", hint
+
+
 def phrase_mail_error(exc: BaseException) -> tuple[str, str]:
     """(message, hint) for an error of the mail settings, sending or resending, in the user's language."""
     if not isinstance(exc, RexbitError):
         return t("Something went wrong"), ""
     p = exc.params
     code = exc.code if isinstance(exc.code, str) else None
+    if code in ("mail_retry_later", "mail_gave_up"):
+        return _attempt_failed(code, p)
     server = _server_problem(p) if "problem" in p and code != "mail_account_invalid" else None
     if server is not None:
         return server
@@ -304,4 +379,11 @@ def phrase_mail_error(exc: BaseException) -> tuple[str, str]:
             "„{language}” is not a language code: two letters, e.g. pl, en, de.",
             language=p.get("language", ""),
         ), ""
+    if code == "mail_template_not_found":
+        return _template_not_found(p)
+    if code == "mail_attachment_failed":
+        return _attachment_failed(p)
+    if code in _PLAIN:
+        message, hint = _PLAIN[code]
+        return tr(message, p), tr(hint, p)
     return phrase_error(exc)
