@@ -214,6 +214,23 @@ def test_every_service_error_carries_a_code() -> None:
     assert uncoded == []
 
 
+# Modules outside services/ whose errors a person meets in the GUI (the feed profile's Preview, a failed
+# import run): every error they raise carries a code.
+GUI_FACING = ("adapters/feeds/",)
+
+
+def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
+    errors = _rexbit_error_names()
+    uncoded = [
+        str(s)
+        for s in SITES
+        if s.error in errors
+        and not (s.code or s.passes_code)
+        and str(s.path.relative_to(PACKAGE)).startswith(GUI_FACING)
+    ]
+    assert uncoded == []
+
+
 def test_every_cli_entry_is_a_code_that_is_raised() -> None:
     raised = {s.code for s in CODED}
     dead = sorted((set(cli_errors.MESSAGES) | set(cli_errors.HINTS)) - raised)
@@ -341,5 +358,35 @@ def test_a_mail_that_failed_for_good_says_why_and_after_how_many_attempts_in_pol
             phrase_error(gave_up)[0] == "The mail server answered: 451 try later. Gave up after 3 attempts."
         )
         assert phrase_error(missing) == ("There is no mail template „nope”.", "Templates: a, b.")
+    finally:
+        set_language("pl")
+
+
+def test_a_feed_the_reader_cannot_use_is_said_in_polish_with_the_profile_fields(tmp_path: Path) -> None:
+    from rexbit_desktop.adapters.feeds.errors import FeedError
+    from rexbit_desktop.adapters.feeds.reader import open_feed_reader
+
+    feed = tmp_path / "hurt.csv"
+    feed.write_text("Symbol;Ilosc\nA-1;5\n", encoding="utf-8")
+    with pytest.raises(FeedError) as missing:
+        open_feed_reader(feed, "csv", {}, {"sku": "Kod", "stock_quantity": "Ilosc"})
+    assert missing.value.message == "The feed has no column for sku → 'Kod'."  # the CLI's words, unchanged
+    empty = tmp_path / "pusty.csv"
+    empty.write_bytes(b"\n")
+    with pytest.raises(FeedError) as nothing:
+        open_feed_reader(empty, "csv", {}, {"sku": "Kod"})
+    broken = tmp_path / "hurt.xml"
+    broken.write_text("<offers><o><id>1</id></offers>", encoding="utf-8")
+    with pytest.raises(FeedError) as malformed:
+        list(open_feed_reader(broken, "xml", {}, {"sku": "id"}).chunks(("sku",), 10))
+    try:
+        assert phrase_error(missing.value) == (
+            "Plik nie ma kolumny dla: SKU → „Kod”.",
+            "Kolumny w pliku: Symbol, Ilosc.",
+        )
+        assert phrase_error(nothing.value)[0] == "Plik pusty.csv jest pusty."
+        assert phrase_error(malformed.value)[0].startswith("Plik XML hurt.xml jest uszkodzony: ")
+        set_language("en")
+        assert phrase_error(missing.value)[0] == "The feed has no column for SKU → „Kod”."
     finally:
         set_language("pl")

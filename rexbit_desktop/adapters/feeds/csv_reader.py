@@ -80,6 +80,8 @@ def _encoding_option(value: Any) -> str:
         raise FeedUnreadable(
             f"Unknown encoding '{value}' in the profile options.",
             hint="Use utf-8, utf-8-sig, cp1250 (windows-1250) or iso-8859-2.",
+            code="feed_encoding_unknown",
+            params={"encoding": str(value)},
         )
     return ENCODINGS[name]
 
@@ -115,6 +117,8 @@ def detect_dialect(path: Path, options: Mapping[str, Any]) -> CsvDialect:
         raise FeedUnreadable(
             f"The feed {path.name} looks binary (UTF-16 or a spreadsheet?), not a CSV text file.",
             hint="Export it as CSV (UTF-8 or windows-1250).",
+            code="feed_binary",
+            params={"feed": path.name},
         )
     encoding = _encoding_option(options["encoding"]) if options.get("encoding") else None
     if encoding is None:
@@ -130,7 +134,11 @@ def detect_dialect(path: Path, options: Mapping[str, Any]) -> CsvDialect:
     if delimiter == "\\t" or delimiter == "tab":
         delimiter = "\t"
     if len(delimiter) != 1:
-        raise FeedUnreadable(f"The delimiter must be one character, not '{delimiter}'.")
+        raise FeedUnreadable(
+            f"The delimiter must be one character, not '{delimiter}'.",
+            code="feed_delimiter_invalid",
+            params={"delimiter": str(delimiter)},
+        )
     lineterminator = "\r" if ("\r" in text and "\n" not in text) else None
     decimal = options.get("decimal")
     if decimal is None and delimiter == ";":
@@ -138,7 +146,11 @@ def detect_dialect(path: Path, options: Mapping[str, Any]) -> CsvDialect:
     if decimal == "auto":
         decimal = None
     if decimal not in (None, ",", "."):
-        raise FeedUnreadable(f"The decimal separator must be ',' or '.', not '{decimal}'.")
+        raise FeedUnreadable(
+            f"The decimal separator must be ',' or '.', not '{decimal}'.",
+            code="feed_decimal_invalid",
+            params={"decimal": str(decimal)},
+        )
     return CsvDialect(encoding, delimiter, quotechar, lineterminator, decimal, header_line)
 
 
@@ -166,6 +178,11 @@ class CsvFeedReader:
             raise FeedMappingError(
                 f"The feed has no column for {', '.join(missing)}.",
                 hint="Columns in the feed: " + ", ".join(self.headers[:30]),
+                code="feed_columns_missing",
+                params={
+                    "missing": {f: c for f, c in self.mappings.items() if c not in self.headers},
+                    "headers": self.headers[:30],
+                },
             )
 
     @property
@@ -202,6 +219,8 @@ class CsvFeedReader:
             raise FeedUnreadable(
                 f"The feed {self.path.name} has one column only with delimiter '{self.dialect.delimiter}'.",
                 hint="Set options.delimiter in the import profile.",
+                code="feed_one_column",
+                params={"feed": self.path.name, "delimiter": self.dialect.delimiter},
             )
         return headers
 
@@ -212,10 +231,20 @@ class CsvFeedReader:
                 f"The feed {self.path.name} is not valid {self.dialect.encoding} text "
                 f"(byte 0x{exc.object[exc.start]:02X}).",
                 hint="Set options.encoding in the import profile (utf-8, cp1250 or iso-8859-2).",
+                code="feed_not_text",
+                params={"feed": self.path.name, "encoding": self.dialect.encoding},
             )
         if isinstance(exc, pd.errors.EmptyDataError):
-            return FeedUnreadable(f"The feed {self.path.name} is empty.")
-        return FeedUnreadable(f"The feed {self.path.name} is not a readable CSV file: {exc}".strip())
+            return FeedUnreadable(
+                f"The feed {self.path.name} is empty.",
+                code="feed_empty_file",
+                params={"feed": self.path.name},
+            )
+        return FeedUnreadable(
+            f"The feed {self.path.name} is not a readable CSV file: {exc}".strip(),
+            code="feed_not_csv",
+            params={"feed": self.path.name, "reason": str(exc).strip()},
+        )
 
     def tell(self) -> int:
         return self._binary.tell() if self._binary is not None else 0

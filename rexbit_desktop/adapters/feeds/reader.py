@@ -20,4 +20,9 @@ def open_feed_reader(
         return CsvFeedReader(path, options, mappings)
     if format == "xml":
         return XmlFeedReader(path, options, mappings)
-    raise FeedUnreadable(f"Unknown feed format '{format}'.", hint="Use csv or xml.")
+    raise FeedUnreadable(
+        f"Unknown feed format '{format}'.",
+        hint="Use csv or xml.",
+        code="feed_format_unknown",
+        params={"format": format},
+    )

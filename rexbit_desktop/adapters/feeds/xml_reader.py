@@ -72,7 +72,9 @@ def _check_prolog(path: Path) -> bytes:
     with path.open("rb") as f:
         head = f.read(_PROLOG_BYTES)
     if not head.strip():
-        raise FeedUnreadable(f"The feed {path.name} is empty.")
+        raise FeedUnreadable(
+            f"The feed {path.name} is empty.", code="feed_empty_file", params={"feed": path.name}
+        )
     upper = head.upper()
     start = upper.find(b"<!DOCTYPE")
     if start >= 0:
@@ -82,6 +84,8 @@ def _check_prolog(path: Path) -> bytes:
                 f"The XML feed {path.name} declares entities or an external DTD; refused for safety "
                 "(entity expansion and external files are never loaded).",
                 hint="Ask the supplier for a feed without a DOCTYPE.",
+                code="feed_xml_unsafe",
+                params={"feed": path.name},
             )
     return head
 
@@ -127,12 +131,17 @@ def resolve_preset(path: Path, options: Mapping[str, Any]) -> dict[str, Any]:
             raise FeedMappingError(
                 f"Cannot tell which element is one record in {path.name} (root element <{root}>).",
                 hint='Set options.record in the import profile, e.g. "product".',
+                code="feed_record_unknown",
+                params={"feed": path.name, "root": root or ""},
             )
     merged: dict[str, Any] = {}
     if preset_name:
         if preset_name not in PRESETS:
             raise FeedMappingError(
-                f"Unknown XML preset '{preset_name}'.", hint="Use one of: " + ", ".join(PRESETS)
+                f"Unknown XML preset '{preset_name}'.",
+                hint="Use one of: " + ", ".join(PRESETS),
+                code="feed_preset_unknown",
+                params={"preset": str(preset_name), "known": list(PRESETS)},
             )
         merged.update(PRESETS[preset_name])
     merged.update({k: v for k, v in options.items() if v is not None})
@@ -152,6 +161,8 @@ def _clark(name: str, namespaces: Mapping[str, str]) -> str:
             raise FeedMappingError(
                 f"The prefix '{prefix}:' in '{name}' has no namespace in options.namespaces.",
                 hint='Add it, e.g. "namespaces": {"g": "http://base.google.com/ns/1.0"}.',
+                code="feed_namespace_missing",
+                params={"prefix": prefix, "path": name},
             )
         return f"{{{namespaces[prefix]}}}{local}"
     return name
@@ -182,7 +193,11 @@ def compile_path(path: str, namespaces: Mapping[str, str]) -> Callable[[Any], st
     try:
         xpath = etree.XPath(path, namespaces=dict(namespaces), smart_strings=False)
     except etree.XPathSyntaxError as exc:
-        raise FeedMappingError(f"The mapping path '{path}' is not valid XPath: {exc}.") from None
+        raise FeedMappingError(
+            f"The mapping path '{path}' is not valid XPath: {exc}.",
+            code="feed_path_invalid",
+            params={"path": path, "reason": str(exc)},
+        ) from None
     return lambda e: _text(xpath(e))
 
 
@@ -254,11 +269,15 @@ class XmlFeedReader:
                 msg = str(exc)
                 if "entity" in msg.lower():
                     raise FeedUnsafe(
-                        f"The XML feed {self.path.name} uses entities; refused: {msg}."
+                        f"The XML feed {self.path.name} uses entities; refused: {msg}.",
+                        code="feed_xml_entities",
+                        params={"feed": self.path.name, "reason": msg},
                     ) from None
                 raise FeedUnreadable(
                     f"The XML feed {self.path.name} is malformed: {msg}.",
                     hint="Ask the supplier to fix the file; nothing was imported.",
+                    code="feed_xml_malformed",
+                    params={"feed": self.path.name, "reason": msg},
                 ) from None
             finally:
                 self._file = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rexbit_desktop.ui.error_strings import (
     automation,
+    feeds,
     integrations,
     kpi,
     mail,
@@ -21,7 +22,7 @@ from rexbit_desktop.ui.error_strings import (
 )
 from rexbit_desktop.ui.error_strings.common import Phrase
 
-AREAS = (orders, stock, shipping, integrations, automation, ops, users, kpi, mail)
+AREAS = (orders, stock, shipping, integrations, feeds, automation, ops, users, kpi, mail)
 
 PHRASES: dict[str, Phrase] = {}
 for _area in AREAS:
