@@ -24,7 +24,7 @@ from rexbit_desktop.cli.errors import cli_phrase
 from rexbit_desktop.cli.main import app
 from rexbit_desktop.domain.errors import NotFound, RexbitError, TransitionRefused, ValidationError
 from rexbit_desktop.ui import error_strings
-from rexbit_desktop.ui.i18n import POLISH, set_language
+from rexbit_desktop.ui.i18n import POLISH, register, set_language
 from rexbit_desktop.ui.messages import phrase_error
 
 PACKAGE = Path(rexbit_desktop.__file__).resolve().parent
@@ -215,8 +215,8 @@ def test_every_service_error_carries_a_code() -> None:
 
 
 # Modules outside services/ whose errors a person meets in the GUI (the feed profile's Preview, a failed
-# import run): every error they raise carries a code.
-GUI_FACING = ("adapters/feeds/",)
+# import run, the rule editor): every error they raise carries a code.
+GUI_FACING = ("adapters/feeds/", "domain/automation/")
 
 
 def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
@@ -388,5 +388,30 @@ def test_a_feed_the_reader_cannot_use_is_said_in_polish_with_the_profile_fields(
         assert phrase_error(malformed.value)[0].startswith("Plik XML hurt.xml jest uszkodzony: ")
         set_language("en")
         assert phrase_error(missing.value)[0] == "The feed has no column for SKU → „Kod”."
+    finally:
+        set_language("pl")
+
+
+def test_a_rule_the_editor_refuses_is_said_in_polish_with_the_editors_words() -> None:
+    from rexbit_desktop.domain.automation.parsing import parse_rule
+
+    rule = {"name": "Drogie", "event": "order_created", "actions": [{"type": "reserve"}]}
+    with pytest.raises(ValidationError) as no_value:
+        parse_rule({**rule, "conditions": [{"field": "total_gross", "op": "gte", "value": ""}]})
+    with pytest.raises(ValidationError) as bad_status:
+        parse_rule({**rule, "conditions": [{"field": "status", "op": "eq", "value": "zly"}]})
+    with pytest.raises(ValidationError) as no_name:
+        parse_rule({**rule, "name": " "})
+    assert no_value.value.message == "The condition on 'total_gross' needs a value."  # the CLI's words
+    try:
+        register({"total_gross": "wartość brutto"})  # as the rule editor registers its field names
+        assert phrase_error(no_value.value)[0] == "Warunek „wartość brutto” musi mieć wartość."
+        message, hint = phrase_error(bad_status.value)
+        assert message == "Nieznany status „zly” w warunku „status”."
+        assert "Anulowane" in hint
+        assert phrase_error(no_name.value)[0] == "Podaj nazwę reguły."
+        set_language("en")
+        assert phrase_error(no_value.value)[0] == "The condition on „total_gross” needs a value."
+        assert "Cancelled" in phrase_error(bad_status.value)[1]
     finally:
         set_language("pl")

@@ -41,7 +41,9 @@ def builtin_rule_fields(
             "conditions": [{"field": "to_status", "op": "eq", "value": "cancelled"}],
             "actions": [{"type": "release_reservations"}],
         }
-    raise ValidationError(f"Unknown built-in rule '{builtin}'.")
+    raise ValidationError(
+        f"Unknown built-in rule '{builtin}'.", code="rule_builtin_unknown", params={"builtin": builtin}
+    )
 
 
 def automation_section(rows: list[tuple[str, bool, list[dict[str, Any]]]]) -> dict[str, Any]:

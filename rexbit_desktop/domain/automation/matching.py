@@ -42,7 +42,9 @@ def _number(value: Any) -> Decimal:
     try:
         return _number_cached(str(value))
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"'{value}' is not a number.") from None
+        raise ValidationError(
+            f"'{value}' is not a number.", code="rule_not_a_number", params={"value": str(value)}
+        ) from None
 
 
 def _compare_number(actual: Decimal, op: str, value: Any) -> bool:
@@ -70,7 +72,9 @@ def _compare_text(actual: str | None, op: str, value: Any) -> bool:
         return got in _values(value)
     if op == Op.NOT_IN:
         return got not in _values(value)
-    raise ValidationError(f"Operator '{op}' does not apply to text.")
+    raise ValidationError(
+        f"Operator '{op}' does not apply to text.", code="rule_operator_not_for_text", params={"op": op}
+    )
 
 
 def condition_holds(cond: Condition, facts: OrderFacts, event: Event, now: datetime) -> bool:
@@ -99,7 +103,9 @@ def condition_holds(cond: Condition, facts: OrderFacts, event: Event, now: datet
     if name in ("is_company", "has_note"):
         flag = bool(getattr(facts, name))
         return flag if op == Op.IS_TRUE else not flag
-    raise ValidationError(f"Unknown condition field '{name}'.")
+    raise ValidationError(
+        f"Unknown condition field '{name}'.", code="rule_field_unknown", params={"field": name}
+    )
 
 
 def rule_matches(rule: Rule, event: Event, facts: OrderFacts, now: datetime) -> bool:

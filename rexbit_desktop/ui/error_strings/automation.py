@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from rexbit_desktop.ui.error_strings.common import Phrase
-from rexbit_desktop.ui.i18n import register
+from typing import Any
+
+from rexbit_desktop.ui.error_strings.common import Phrase, status_label, tr
+from rexbit_desktop.ui.i18n import register, t
 
 register(
     {
@@ -46,8 +48,57 @@ register(
             "Administrator może zezwolić temu adresowi na adresy prywatne i lokalne."
         ),
         "The port in „{url}” is not a number.": "Port w „{url}” nie jest liczbą.",
+        # a rule as typed in the rule editor
+        "The condition on „{field}” needs a value.": "Warunek „{field}” musi mieć wartość.",
+        "„{field}” between takes two numbers, e.g. 100,500.": "„{field}” między przyjmuje dwie liczby, np. 100,500.",
+        "Unknown status „{value}” in the condition on „{field}”.": "Nieznany status „{value}” w warunku „{field}”.",
+        "Use one of: {allowed}.": "Użyj jednego z: {allowed}.",
+        "A condition needs a field, an operator and a value.": "Warunek musi mieć pole, operator i wartość.",
+        "Unknown condition field „{field}”.": "Nieznane pole warunku „{field}”.",
+        "The operator „{op}” does not apply to „{field}”.": "Operator „{op}” nie pasuje do pola „{field}”.",
+        "An action needs a type and its parameters.": "Akcja musi mieć typ i parametry.",
+        "Unknown action „{action}”.": "Nieznana akcja „{action}”.",
+        "The action „{action}” needs „{param}”.": "Akcja „{action}” wymaga parametru „{param}”.",
+        "Unknown status „{status}” in the action Set status.": "Nieznany status „{status}” w akcji Ustaw status.",
+        "E-mail templates cannot be sent yet: e-mail sending is not set up.": (
+            "Nie można jeszcze wysyłać szablonów e-mail: wysyłka e-maili nie jest skonfigurowana."
+        ),
+        "Remove the e-mail action, or add it once e-mail sending is set up.": (
+            "Usuń akcję e-mail albo dodaj ją po skonfigurowaniu wysyłki e-maili."
+        ),
+        "Unknown document „{document}” to print.": "Nieznany dokument do wydruku „{document}”.",
+        "Documents: {known}.": "Dokumenty: {known}.",
+        "Releasing reservations belongs to the built-in cancel rule only.": (
+            "Zwalnianie rezerwacji należy tylko do wbudowanej reguły anulowania."
+        ),
+        "Give the rule a name.": "Podaj nazwę reguły.",
+        "Unknown event „{event}”.": "Nieznane zdarzenie „{event}”.",
+        "A rule needs at least one action.": "Reguła musi mieć co najmniej jedną akcję.",
+        "A daily „in status” rule needs a days-in-status condition (e.g. at least 3 days).": (
+            "Codzienna reguła „w statusie” wymaga warunku na dni w statusie (np. co najmniej 3 dni)."
+        ),
+        "The priority is a whole number (lower runs first).": (
+            "Priorytet to liczba całkowita (niższy działa pierwszy)."
+        ),
+        "„{value}” is not a number.": "„{value}” nie jest liczbą.",
+        "Unknown built-in rule „{builtin}”.": "Nieznana reguła wbudowana „{builtin}”.",
+        "The operator „{op}” does not apply to text.": "Operator „{op}” nie pasuje do tekstu.",
     }
 )
+
+
+def _on_field(message: str, hint: str = "") -> Phrase:
+    """A rule editor's refusal about a condition field, named as the editor names it."""
+
+    def phrase(p: dict[str, Any]) -> tuple[str, str]:
+        field = str(p.get("field", ""))
+        named = {**p, "field": t("SKU in the order" if field == "sku" else field)}
+        if isinstance(p.get("allowed"), list) and p.get("field") != "payment_status":
+            named["allowed"] = [status_label(str(a)) for a in p["allowed"]]
+        return tr(message, named), tr(hint, named)
+
+    return phrase
+
 
 PHRASES: dict[str, Phrase] = {
     "rule_not_found": (
@@ -89,4 +140,33 @@ PHRASES: dict[str, Phrase] = {
         "An administrator can allow private and local addresses for this endpoint.",
     ),
     "url_port_invalid": ("The port in „{url}” is not a number.", ""),
+    "rule_condition_no_value": _on_field("The condition on „{field}” needs a value."),
+    "rule_between_two_numbers": _on_field("„{field}” between takes two numbers, e.g. 100,500."),
+    "rule_condition_unknown_status": _on_field(
+        "Unknown status „{value}” in the condition on „{field}”.", "Use one of: {allowed}."
+    ),
+    "rule_condition_not_object": ("A condition needs a field, an operator and a value.", ""),
+    "rule_field_unknown": _on_field("Unknown condition field „{field}”."),
+    "rule_operator_not_applicable": _on_field("The operator „{op}” does not apply to „{field}”."),
+    "rule_action_not_object": ("An action needs a type and its parameters.", ""),
+    "rule_action_unknown": ("Unknown action „{action}”.", ""),
+    "rule_action_needs": ("The action „{action}” needs „{param}”.", ""),
+    "rule_action_unknown_status": ("Unknown status „{status}” in the action Set status.", ""),
+    "rule_mail_unavailable": (
+        "E-mail templates cannot be sent yet: e-mail sending is not set up.",
+        "Remove the e-mail action, or add it once e-mail sending is set up.",
+    ),
+    "rule_document_unknown": ("Unknown document „{document}” to print.", "Documents: {known}."),
+    "rule_release_builtin_only": ("Releasing reservations belongs to the built-in cancel rule only.", ""),
+    "rule_name_missing": ("Give the rule a name.", ""),
+    "rule_event_unknown": ("Unknown event „{event}”.", ""),
+    "rule_no_action": ("A rule needs at least one action.", ""),
+    "rule_in_status_needs_days": (
+        "A daily „in status” rule needs a days-in-status condition (e.g. at least 3 days).",
+        "",
+    ),
+    "rule_priority_not_whole": ("The priority is a whole number (lower runs first).", ""),
+    "rule_not_a_number": ("„{value}” is not a number.", ""),
+    "rule_builtin_unknown": ("Unknown built-in rule „{builtin}”.", ""),
+    "rule_operator_not_for_text": ("The operator „{op}” does not apply to text.", ""),
 }
