@@ -215,8 +215,8 @@ def test_every_service_error_carries_a_code() -> None:
 
 
 # Modules outside services/ whose errors a person meets in the GUI (the feed profile's Preview, a failed
-# import run, the rule editor): every error they raise carries a code.
-GUI_FACING = ("adapters/feeds/", "domain/automation/")
+# import run, the rule editor, the shop connection editor): every error they raise carries a code.
+GUI_FACING = ("adapters/feeds/", "domain/automation/", "adapters/prestashop/config.py")
 
 
 def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
@@ -224,7 +224,7 @@ def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
     uncoded = [
         str(s)
         for s in SITES
-        if s.error in errors
+        if (s.error in errors or s.error == "_fail")  # _fail: the shop config's error builder
         and not (s.code or s.passes_code)
         and str(s.path.relative_to(PACKAGE)).startswith(GUI_FACING)
     ]
@@ -413,5 +413,25 @@ def test_a_rule_the_editor_refuses_is_said_in_polish_with_the_editors_words() ->
         set_language("en")
         assert phrase_error(no_value.value)[0] == "The condition on „total_gross” needs a value."
         assert "Cancelled" in phrase_error(bad_status.value)[1]
+    finally:
+        set_language("pl")
+
+
+def test_a_refused_shop_connection_names_the_editors_field_in_polish() -> None:
+    from rexbit_desktop.adapters.prestashop.config import validate_prestashop_config
+
+    shop = {"host": "127.0.0.1", "database": "sklep", "user": "ps"}
+    with pytest.raises(ValidationError) as port:
+        validate_prestashop_config({**shop, "port": "abc"})
+    with pytest.raises(ValidationError) as braces:
+        validate_prestashop_config({**shop, "texts": {"pl": {"available_now": "Jest {"}}})
+    assert port.value.message == "PrestaShop configuration: 'port' must be a whole number, not 'abc'."
+    try:
+        assert phrase_error(port.value) == ("Port: wpisz liczbę całkowitą.", "")
+        message, hint = phrase_error(braces.value)
+        assert message.startswith("Tekst dostępności, gdy towar jest (pl) nie jest poprawnym tekstem: ")
+        assert hint == "Nawiasy klamrowe zapisz jako {{ i }}."
+        set_language("en")
+        assert phrase_error(port.value)[0] == "Port: enter a whole number."
     finally:
         set_language("pl")

@@ -49,27 +49,44 @@ KNOWN_KEYS = frozenset(
 REDACTED = "***"
 
 
-def _fail(message: str, hint: str | None = None) -> ValidationError:
-    return ValidationError(f"PrestaShop configuration: {message}", hint=hint)
+def _fail(
+    message: str, hint: str | None = None, *, code: str, params: dict[str, object] | None = None
+) -> ValidationError:
+    """The CLI's words (naming the JSON key) and the code with params the GUI phrases in its own."""
+    return ValidationError(f"PrestaShop configuration: {message}", hint=hint, code=code, params=params)
 
 
 def _text(cfg: dict[str, Any], key: str) -> str:
     value = cfg.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise _fail(f"'{key}' is required and must be a non-empty text.")
+        raise _fail(
+            f"'{key}' is required and must be a non-empty text.",
+            code="shop_config_required",
+            params={"key": key},
+        )
     return value.strip()
 
 
 def _int(cfg: dict[str, Any], key: str, low: int, high: int) -> int:
     value = cfg[key]
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _fail(f"'{key}' must be a whole number.")
+        raise _fail(
+            f"'{key}' must be a whole number.", code="shop_config_not_whole", params={"key": key, "value": ""}
+        )
     try:
         number = int(value)
     except ValueError:
-        raise _fail(f"'{key}' must be a whole number, not '{value}'.") from None
+        raise _fail(
+            f"'{key}' must be a whole number, not '{value}'.",
+            code="shop_config_not_whole",
+            params={"key": key, "value": str(value)},
+        ) from None
     if not low <= number <= high:
-        raise _fail(f"'{key}' must be between {low} and {high}, not {number}.")
+        raise _fail(
+            f"'{key}' must be between {low} and {high}, not {number}.",
+            code="shop_config_out_of_range",
+            params={"key": key, "low": low, "high": high, "value": number},
+        )
     return number
 
 
@@ -81,19 +98,32 @@ def _bool(cfg: dict[str, Any], key: str) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.strip().lower() in ("true", "1", "yes")
-    raise _fail(f"'{key}' must be true or false, not {value!r}.")
+    raise _fail(
+        f"'{key}' must be true or false, not {value!r}.",
+        code="shop_config_not_bool",
+        params={"key": key, "value": str(value)},
+    )
 
 
 def _template(iso: str, key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail(f"texts.{iso}.{key} must be a text.")
+        raise _fail(
+            f"texts.{iso}.{key} must be a text.", code="shop_text_not_text", params={"iso": iso, "key": key}
+        )
     if len(value) > MAX_TEXT_LENGTH:
-        raise _fail(f"texts.{iso}.{key} is longer than {MAX_TEXT_LENGTH} characters (the shop's column).")
+        raise _fail(
+            f"texts.{iso}.{key} is longer than {MAX_TEXT_LENGTH} characters (the shop's column).",
+            code="shop_text_too_long",
+            params={"iso": iso, "key": key, "max": MAX_TEXT_LENGTH},
+        )
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
     except ValueError as exc:
         raise _fail(
-            f"texts.{iso}.{key} is not a valid template ({exc}).", hint="Write braces as {{ and }}."
+            f"texts.{iso}.{key} is not a valid template ({exc}).",
+            hint="Write braces as {{ and }}.",
+            code="shop_text_bad_template",
+            params={"iso": iso, "key": key, "reason": str(exc)},
         ) from None
     allowed = {"delivery_days"} if key == "available_later" else set()
     unknown = fields - allowed
@@ -101,6 +131,8 @@ def _template(iso: str, key: str, value: Any) -> str:
         raise _fail(
             f"texts.{iso}.{key} uses unknown placeholder(s) {', '.join('{' + f + '}' for f in sorted(unknown))}.",
             hint="Only available_later may use {delivery_days}.",
+            code="shop_text_unknown_placeholder",
+            params={"iso": iso, "key": key, "placeholders": ["{" + f + "}" for f in sorted(unknown)]},
         )
     return value
 
@@ -109,19 +141,32 @@ def _texts(value: Any) -> dict[str, dict[str, str]]:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise _fail("'texts' must be an object keyed by language iso code, e.g. {\"pl\": {...}}.")
+        raise _fail(
+            "'texts' must be an object keyed by language iso code, e.g. {\"pl\": {...}}.",
+            code="shop_texts_not_object",
+        )
     result: dict[str, dict[str, str]] = {iso: dict(texts) for iso, texts in DEFAULT_TEXTS.items()}
     for raw_iso, texts in value.items():
         iso = str(raw_iso).strip().lower()
         if not _ISO_CODE.match(iso):
-            raise _fail(f"texts: '{raw_iso}' is not a two-letter language iso code.")
+            raise _fail(
+                f"texts: '{raw_iso}' is not a two-letter language iso code.",
+                code="shop_texts_bad_iso",
+                params={"iso": str(raw_iso)},
+            )
         if not isinstance(texts, dict):
-            raise _fail(f"texts.{iso} must be an object with {', '.join(TEXT_KEYS)}.")
+            raise _fail(
+                f"texts.{iso} must be an object with {', '.join(TEXT_KEYS)}.",
+                code="shop_texts_iso_not_object",
+                params={"iso": iso, "keys": list(TEXT_KEYS)},
+            )
         unknown = set(texts) - set(TEXT_KEYS)
         if unknown:
             raise _fail(
                 f"texts.{iso} has unknown key(s) {', '.join(sorted(unknown))}.",
                 hint=f"Use {', '.join(TEXT_KEYS)}.",
+                code="shop_texts_unknown_keys",
+                params={"iso": iso, "unknown": sorted(unknown), "keys": list(TEXT_KEYS)},
             )
         merged = dict(result.get(iso) or default_texts_for(iso))
         for key, text in texts.items():
@@ -136,12 +181,14 @@ def validate_prestashop_config(cfg: dict[str, Any]) -> dict[str, Any]:
     Raises ``ValidationError`` naming the key at fault. Does not connect (``integration test`` does).
     """
     if not isinstance(cfg, dict):
-        raise _fail("the configuration must be a JSON object.")
+        raise _fail("the configuration must be a JSON object.", code="shop_config_not_object")
     unknown = set(cfg) - KNOWN_KEYS
     if unknown:
         raise _fail(
             f"unknown key(s) {', '.join(sorted(unknown))}.",
             hint="Known keys: " + ", ".join(sorted(KNOWN_KEYS)),
+            code="shop_config_unknown_keys",
+            params={"unknown": sorted(unknown)},
         )
     merged = {**DEFAULTS, **{k: v for k, v in cfg.items() if v is not None or k == "languages"}}
     out: dict[str, Any] = {
@@ -154,15 +201,16 @@ def validate_prestashop_config(cfg: dict[str, Any]) -> dict[str, Any]:
     if password_env is not None:
         if not isinstance(password_env, str) or not _ENV_NAME.match(password_env):
             raise _fail(
-                "'password_env' must be the name of an environment variable, e.g. REXBIT_SHOP_PASSWORD."
+                "'password_env' must be the name of an environment variable, e.g. REXBIT_SHOP_PASSWORD.",
+                code="shop_password_env_invalid",
             )
         if cfg.get("password"):
-            raise _fail("give either 'password' or 'password_env', not both.")
+            raise _fail("give either 'password' or 'password_env', not both.", code="shop_password_twice")
         out["password_env"] = password_env
     else:
         password = merged["password"]
         if not isinstance(password, str):
-            raise _fail("'password' must be a text.")
+            raise _fail("'password' must be a text.", code="shop_password_not_text")
         out["password"] = password
 
     prefix = merged["prefix"]
@@ -170,6 +218,8 @@ def validate_prestashop_config(cfg: dict[str, Any]) -> dict[str, Any]:
         raise _fail(
             f"'prefix' {prefix!r} is not a valid table prefix.",
             hint="Use up to 32 letters, digits or underscores, e.g. ps_.",
+            code="shop_prefix_invalid",
+            params={"prefix": str(prefix)},
         )
     out["prefix"] = prefix
     out["id_shop"] = _int(merged, "id_shop", 1, 2**31 - 1)
@@ -177,18 +227,25 @@ def validate_prestashop_config(cfg: dict[str, Any]) -> dict[str, Any]:
     languages = merged.get("languages")
     if languages is not None:
         if not isinstance(languages, list) or not languages:
-            raise _fail("'languages' must be a non-empty list of language ids (or omitted: all active).")
+            raise _fail(
+                "'languages' must be a non-empty list of language ids (or omitted: all active).",
+                code="shop_languages_empty",
+            )
         ids = []
         for value in languages:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise _fail(f"'languages' must hold language ids (whole numbers ≥ 1), not {value!r}.")
+                raise _fail(
+                    f"'languages' must hold language ids (whole numbers ≥ 1), not {value!r}.",
+                    code="shop_languages_not_ids",
+                    params={"value": str(value)},
+                )
             ids.append(value)
         languages = sorted(set(ids))
     out["languages"] = languages
 
     threshold = merged["min_stock_threshold"]
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold < 0:
-        raise _fail("'min_stock_threshold' must be a number ≥ 0.")
+        raise _fail("'min_stock_threshold' must be a number ≥ 0.", code="shop_threshold_invalid")
     out["min_stock_threshold"] = int(threshold) if float(threshold).is_integer() else float(threshold)
     out["sync_only_changed"] = _bool(merged, "sync_only_changed")
     out["product_listing_enabled"] = _bool(merged, "product_listing_enabled")
@@ -206,7 +263,11 @@ def _stock_settings(merged: dict[str, Any]) -> dict[str, Any]:
     if isinstance(sync, bool):
         sync = "on" if sync else "off"
     if not isinstance(sync, str) or sync.strip().lower() not in STOCK_SYNC_VALUES:
-        raise _fail(f'\'stock_sync\' must be "off" or "on", not {sync!r}.')
+        raise _fail(
+            f'\'stock_sync\' must be "off" or "on", not {sync!r}.',
+            code="shop_stock_sync_invalid",
+            params={"value": str(sync)},
+        )
     warehouses = merged.get("stock_warehouses")
     if warehouses is not None:
         if isinstance(warehouses, str):
@@ -214,12 +275,17 @@ def _stock_settings(merged: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(warehouses, list) or not warehouses:
             raise _fail(
                 "'stock_warehouses' must be a non-empty list of warehouse codes (or omitted: the default "
-                "warehouse)."
+                "warehouse).",
+                code="shop_stock_warehouses_empty",
             )
         codes: list[str] = []
         for code in warehouses:
             if not isinstance(code, str) or not _WAREHOUSE_CODE.match(code.strip()):
-                raise _fail(f"'stock_warehouses' must hold warehouse codes, not {code!r}.")
+                raise _fail(
+                    f"'stock_warehouses' must hold warehouse codes, not {code!r}.",
+                    code="shop_stock_warehouse_invalid",
+                    params={"value": str(code)},
+                )
             if code.strip() not in codes:
                 codes.append(code.strip())
         warehouses = codes
@@ -247,6 +313,8 @@ def resolve_password(cfg: dict[str, Any]) -> str:
             raise ConfigurationError(
                 f"The shop password is to be read from the environment variable {env}, which is not set.",
                 hint=f"Set {env} in the environment of this process (or of the worker service).",
+                code="shop_password_env_missing",
+                params={"env": env},
             )
         return value
     return str(cfg.get("password") or "")

@@ -17,12 +17,13 @@ from rexbit_desktop.ui.error_strings import (
     ops,
     orders,
     shipping,
+    shop_config,
     stock,
     users,
 )
 from rexbit_desktop.ui.error_strings.common import Phrase
 
-AREAS = (orders, stock, shipping, integrations, feeds, automation, ops, users, kpi, mail)
+AREAS = (orders, stock, shipping, integrations, shop_config, feeds, automation, ops, users, kpi, mail)
 
 PHRASES: dict[str, Phrase] = {}
 for _area in AREAS:
