@@ -215,8 +215,15 @@ def test_every_service_error_carries_a_code() -> None:
 
 
 # Modules outside services/ whose errors a person meets in the GUI (the feed profile's Preview, a failed
-# import run, the rule editor, the shop connection editor): every error they raise carries a code.
-GUI_FACING = ("adapters/feeds/", "domain/automation/", "adapters/prestashop/config.py")
+# import run, the rule editor, the shop connection editor, the shipment dialog): every error they raise
+# carries a code (CarrierRejected phrases its field problems in the shipment dialog).
+GUI_FACING = (
+    "adapters/feeds/",
+    "domain/automation/",
+    "adapters/prestashop/config.py",
+    "adapters/carriers/inpost.py",
+    "adapters/carriers/dpd.py",
+)
 
 
 def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
@@ -225,6 +232,7 @@ def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
         str(s)
         for s in SITES
         if (s.error in errors or s.error == "_fail")  # _fail: the shop config's error builder
+        and s.error != "CarrierRejected"
         and not (s.code or s.passes_code)
         and str(s.path.relative_to(PACKAGE)).startswith(GUI_FACING)
     ]
@@ -433,5 +441,34 @@ def test_a_refused_shop_connection_names_the_editors_field_in_polish() -> None:
         assert hint == "Nawiasy klamrowe zapisz jako {{ i }}."
         set_language("en")
         assert phrase_error(port.value)[0] == "Port: enter a whole number."
+    finally:
+        set_language("pl")
+
+
+def test_a_carrier_that_cannot_be_reached_is_said_in_polish() -> None:
+    from rexbit_desktop.adapters.carriers.base import unsupported
+    from rexbit_desktop.adapters.carriers.inpost import ShipXClient
+    from rexbit_desktop.domain.errors import ConfigurationError
+    from rexbit_desktop.domain.shipping import CarrierUnavailable
+
+    with pytest.raises(ConfigurationError) as empty:
+        ShipXClient(base_url="http://127.0.0.1:1", token="", organization_id="1")
+    client = ShipXClient(base_url="http://127.0.0.1:1", token="t", organization_id="1", timeout=2.0)
+    try:
+        with pytest.raises(CarrierUnavailable) as down:  # nothing listens on port 1
+            client.track("520000011395200025754311")
+    finally:
+        client.close()
+    assert down.value.message == "InPost cannot be reached: ConnectError."  # the CLI's words
+    try:
+        assert phrase_error(empty.value) == (
+            "Dane logowania konta InPost są puste.",
+            "Wpisz je w ustawieniach konta przewoźnika.",
+        )
+        assert phrase_error(down.value)[0] == "Nie można połączyć się z InPost (ConnectError)."
+        manual = unsupported("a handover protocol", "A manual carrier")
+        assert phrase_error(manual)[0] == "Przewoźnik ręczny nie oferuje protokołu przekazania."
+        set_language("en")
+        assert phrase_error(manual)[0] == "A manual carrier does not offer a handover protocol."
     finally:
         set_language("pl")

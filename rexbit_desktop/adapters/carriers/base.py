@@ -108,4 +108,8 @@ class CarrierClient(Protocol):
 
 
 def unsupported(what: str, carrier: str) -> ValidationError:
-    return ValidationError(f"{carrier} does not offer {what}.")
+    return ValidationError(
+        f"{carrier} does not offer {what}.",
+        code="carrier_unsupported",
+        params={"carrier": carrier, "what": what},
+    )

@@ -146,6 +146,8 @@ class DpdClient:
             raise ConfigurationError(
                 "DPD: the login or the password is empty.",
                 hint="Set 'login' and 'password' or 'password_env'.",
+                code="carrier_credentials_empty",
+                params={"carrier": "DPD"},
             )
         self.login, self.password, self.fid = login, password, int(fid)
         self.sender = sender
@@ -179,14 +181,32 @@ class DpdClient:
                 raise CarrierError(
                     f"DPD refused the login ({text}).",
                     hint="Check the login, password and FID of the DPD account.",
+                    code="carrier_login_refused",
+                    params={"carrier": "DPD", "reason": text},
                 ) from exc
-            raise CarrierError(f"DPD refused {what}: {text}") from exc
+            raise CarrierError(
+                f"DPD refused {what}: {text}",
+                code="carrier_call_refused",
+                params={"carrier": "DPD", "what": what, "reason": text},
+            ) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise CarrierUnavailable(f"DPD cannot be reached ({what}): {exc.__class__.__name__}.") from exc
+            raise CarrierUnavailable(
+                f"DPD cannot be reached ({what}): {exc.__class__.__name__}.",
+                code="carrier_unreachable",
+                params={"carrier": "DPD", "reason": exc.__class__.__name__},
+            ) from exc
         except zeep.exceptions.TransportError as exc:
-            raise CarrierUnavailable(f"DPD answered {exc.status_code} to {what}; try again later.") from exc
+            raise CarrierUnavailable(
+                f"DPD answered {exc.status_code} to {what}; try again later.",
+                code="carrier_server_error",
+                params={"carrier": "DPD", "status": exc.status_code},
+            ) from exc
         except zeep.exceptions.Error as exc:
-            raise CarrierError(f"DPD's answer to {what} could not be read: {exc}") from exc
+            raise CarrierError(
+                f"DPD's answer to {what} could not be read: {exc}",
+                code="carrier_answer_unreadable",
+                params={"carrier": "DPD", "what": what, "reason": str(exc)},
+            ) from exc
 
     # ------------------------------------------------------------ shipments
 
@@ -312,9 +332,17 @@ class DpdClient:
         content = data.get("documentData")
         if status != "OK" or not content:
             description = (session.get("statusInfo") or {}).get("description") or status
-            raise CarrierError(f"DPD gave no {what}: {description}")
+            raise CarrierError(
+                f"DPD gave no {what}: {description}",
+                code="carrier_no_document",
+                params={"carrier": "DPD", "what": what, "reason": str(description)},
+            )
         if not bytes(content).startswith(b"%PDF"):
-            raise CarrierError(f"DPD's {what} is not a PDF.")
+            raise CarrierError(
+                f"DPD's {what} is not a PDF.",
+                code="carrier_document_not_pdf",
+                params={"carrier": "DPD", "what": what},
+            )
         return bytes(content)
 
     def cancel(self, shipment: CarrierShipment) -> None:

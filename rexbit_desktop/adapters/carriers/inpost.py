@@ -166,7 +166,12 @@ class ShipXClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not token:
-            raise ConfigurationError("InPost: the API token is empty.", hint="Set 'token' or 'token_env'.")
+            raise ConfigurationError(
+                "InPost: the API token is empty.",
+                hint="Set 'token' or 'token_env'.",
+                code="carrier_credentials_empty",
+                params={"carrier": "InPost"},
+            )
         self.organization_id = organization_id
         self.label_type = label_type
         self.label_retries = label_retries
@@ -187,17 +192,29 @@ class ShipXClient:
         try:
             response = self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            raise CarrierUnavailable(f"InPost did not answer in time ({method} {url}).") from exc
+            raise CarrierUnavailable(
+                f"InPost did not answer in time ({method} {url}).",
+                code="carrier_timeout",
+                params={"carrier": "InPost"},
+            ) from exc
         except httpx.HTTPError as exc:
-            raise CarrierUnavailable(f"InPost cannot be reached: {exc.__class__.__name__}.") from exc
+            raise CarrierUnavailable(
+                f"InPost cannot be reached: {exc.__class__.__name__}.",
+                code="carrier_unreachable",
+                params={"carrier": "InPost", "reason": exc.__class__.__name__},
+            ) from exc
         if response.status_code >= 500:
             raise CarrierUnavailable(
-                f"InPost answered {response.status_code} to {method} {url}; try again later."
+                f"InPost answered {response.status_code} to {method} {url}; try again later.",
+                code="carrier_server_error",
+                params={"carrier": "InPost", "status": response.status_code},
             )
         if response.status_code in (401, 403):
             raise CarrierError(
                 f"InPost refused the API token ({response.status_code}).",
                 hint="Check the token and the organization id of the InPost carrier account.",
+                code="carrier_login_refused",
+                params={"carrier": "InPost", "reason": str(response.status_code)},
             )
         return response
 
@@ -293,7 +310,11 @@ class ShipXClient:
                 params={"created_at_gteq": since.isoformat(), "per_page": 100, "page": page},
             )
             if response.status_code != 200:
-                raise CarrierError(f"InPost: the shipments list failed ({response.status_code}).")
+                raise CarrierError(
+                    f"InPost: the shipments list failed ({response.status_code}).",
+                    code="carrier_request_failed",
+                    params={"carrier": "InPost", "what": "shipments", "status": response.status_code},
+                )
             body = response.json()
             for item in body.get("items") or []:
                 if item.get("reference") == reference:
@@ -308,7 +329,13 @@ class ShipXClient:
         if response.status_code != 200:
             error = self._error(response)
             raise CarrierError(
-                f"InPost: shipment {external_id}: {error.get('message') or error.get('error')}"
+                f"InPost: shipment {external_id}: {error.get('message') or error.get('error')}",
+                code="carrier_shipment_unreadable",
+                params={
+                    "carrier": "InPost",
+                    "shipment": external_id,
+                    "reason": str(error.get("message") or error.get("error")),
+                },
             )
         return self._shipment(response.json())
 
@@ -335,6 +362,12 @@ class ShipXClient:
             f"InPost has no label for shipment {shipment.external_id} yet "
             f"({error.get('error') or response.status_code}).",
             hint="Print the label again in a minute.",
+            code="carrier_label_not_ready",
+            params={
+                "carrier": "InPost",
+                "shipment": shipment.external_id,
+                "reason": str(error.get("error") or response.status_code),
+            },
         )
 
     def cancel(self, shipment: CarrierShipment) -> None:
@@ -344,6 +377,12 @@ class ShipXClient:
             raise CarrierError(
                 f"InPost did not cancel shipment {shipment.external_id}: {error.get('message') or error.get('error')}",
                 hint="A confirmed InPost shipment is cancelled in the InPost manager, not through the API.",
+                code="carrier_cancel_refused",
+                params={
+                    "carrier": "InPost",
+                    "shipment": shipment.external_id,
+                    "reason": str(error.get("message") or error.get("error")),
+                },
             )
 
     def track(self, tracking_number: str) -> list[TrackingEvent]:
@@ -351,7 +390,11 @@ class ShipXClient:
         if response.status_code == 404:
             return []
         if response.status_code != 200:
-            raise CarrierError(f"InPost tracking of {tracking_number} failed ({response.status_code}).")
+            raise CarrierError(
+                f"InPost tracking of {tracking_number} failed ({response.status_code}).",
+                code="carrier_request_failed",
+                params={"carrier": "InPost", "what": "tracking", "status": response.status_code},
+            )
         events = []
         for detail in response.json().get("tracking_details") or []:
             status = str(detail.get("status") or "")
@@ -372,7 +415,11 @@ class ShipXClient:
             "GET", "/v1/points", params={**params, "type": "parcel_locker", "per_page": 25}
         )
         if response.status_code != 200:
-            raise CarrierError(f"InPost point search failed ({response.status_code}).")
+            raise CarrierError(
+                f"InPost point search failed ({response.status_code}).",
+                code="carrier_request_failed",
+                params={"carrier": "InPost", "what": "points", "status": response.status_code},
+            )
         points = []
         for item in response.json().get("items") or []:
             details = item.get("address_details") or {}

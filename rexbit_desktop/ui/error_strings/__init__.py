@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rexbit_desktop.ui.error_strings import (
     automation,
+    carriers,
     feeds,
     integrations,
     kpi,
@@ -23,7 +24,20 @@ from rexbit_desktop.ui.error_strings import (
 )
 from rexbit_desktop.ui.error_strings.common import Phrase
 
-AREAS = (orders, stock, shipping, integrations, shop_config, feeds, automation, ops, users, kpi, mail)
+AREAS = (
+    orders,
+    stock,
+    shipping,
+    carriers,
+    integrations,
+    shop_config,
+    feeds,
+    automation,
+    ops,
+    users,
+    kpi,
+    mail,
+)
 
 PHRASES: dict[str, Phrase] = {}
 for _area in AREAS:
