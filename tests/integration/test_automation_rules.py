@@ -301,20 +301,6 @@ def test_builtin_rules_are_the_old_switches(db, system_actor) -> None:  # type: 
         rules.save_rule(db.uow(), system_actor, PAID_COMPANY_RULE, rule_id=listed["issue_wz_on"].id)
 
 
-def test_send_email_is_refused_cleanly_without_a_mail_module(db, system_actor) -> None:  # type: ignore[no-untyped-def]
-    if rules.mail_available():
-        pytest.skip("this rexbit has a mail module")
-    with pytest.raises(ValidationError, match="no mail module"):
-        rules.save_rule(
-            db.uow(),
-            system_actor,
-            {"name": "mail", "event": "shipped", "actions": [{"type": "send_email", "template": "wyslane"}]},
-        )
-    assert rules.list_rules(db.uow(), system_actor) == [
-        r for r in rules.list_rules(db.uow(), system_actor) if r.builtin
-    ]
-
-
 def test_dry_run_lists_the_orders_a_rule_matches_now(db, system_actor) -> None:  # type: ignore[no-untyped-def]
     add_products(db, "DRY")
     setup_warehouse(db, system_actor)

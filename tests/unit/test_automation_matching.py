@@ -173,3 +173,14 @@ def test_compiled_rules_give_the_same_answers_as_the_plain_check() -> None:
         )
         event = _event(rng.choice(["paid", "draft", "shipped"]))
         assert matching_compiled(compiled, event, f, NOW) == matching_rules(rules, event, f, NOW)
+
+
+def test_a_send_email_action_is_refused_where_no_mail_module_is_installed() -> None:
+    """The rule parser refuses ``send_email`` when told there is no mail module (a build without
+    ``services/messages``); with one it accepts the action."""
+    from rexbit_desktop.domain.automation.parsing import parse_action
+
+    action = {"type": "send_email", "template": "wyslane"}
+    with pytest.raises(ValidationError, match="no mail module"):
+        parse_action(action, mail_available=False)
+    assert parse_action(action, mail_available=True).type == "send_email"
