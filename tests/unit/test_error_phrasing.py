@@ -221,8 +221,7 @@ GUI_FACING = (
     "adapters/feeds/",
     "domain/automation/",
     "adapters/prestashop/config.py",
-    "adapters/carriers/inpost.py",
-    "adapters/carriers/dpd.py",
+    "adapters/carriers/",
 )
 
 
@@ -231,7 +230,7 @@ def test_every_error_of_the_gui_facing_adapters_carries_a_code() -> None:
     uncoded = [
         str(s)
         for s in SITES
-        if (s.error in errors or s.error == "_fail")  # _fail: the shop config's error builder
+        if (s.error in errors or s.error == "_fail")  # _fail: the shop's and carriers' config error builder
         and s.error != "CarrierRejected"
         and not (s.code or s.passes_code)
         and str(s.path.relative_to(PACKAGE)).startswith(GUI_FACING)
@@ -470,5 +469,19 @@ def test_a_carrier_that_cannot_be_reached_is_said_in_polish() -> None:
         assert phrase_error(manual)[0] == "Przewoźnik ręczny nie oferuje protokołu przekazania."
         set_language("en")
         assert phrase_error(manual)[0] == "A manual carrier does not offer a handover protocol."
+    finally:
+        set_language("pl")
+
+
+def test_a_refused_carrier_account_setting_is_said_in_polish() -> None:
+    from rexbit_desktop.adapters.carriers.config import validate_carrier_config
+
+    with pytest.raises(ValidationError) as label:
+        validate_carrier_config("inpost", {"organization_id": "1", "token": "t", "label_type": "A4"})
+    assert label.value.message == "InPost carrier configuration: 'label_type' is A6 or normal."
+    try:
+        assert phrase_error(label.value)[0] == "Konto InPost: „label_type” to jedno z: A6, normal."
+        set_language("en")
+        assert phrase_error(label.value)[0] == "InPost account: „label_type” is one of A6, normal."
     finally:
         set_language("pl")

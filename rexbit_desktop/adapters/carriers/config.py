@@ -39,24 +39,47 @@ DPD_DEFAULTS: dict[str, Any] = {
 DPD_KEYS = {"url", "info_url", "login", "password", "password_env", "fid", "sender", *DPD_DEFAULTS}
 
 
-def _fail(service: str, message: str, hint: str | None = None) -> ValidationError:
-    return ValidationError(f"{service} carrier configuration: {message}", hint=hint)
+def _fail(
+    service: str, message: str, hint: str | None = None, *, code: str, params: dict[str, object] | None = None
+) -> ValidationError:
+    """The CLI's words (naming the JSON key) and the code the GUI phrases in its own."""
+    return ValidationError(
+        f"{service} carrier configuration: {message}",
+        hint=hint,
+        code=code,
+        params=params,
+    )
 
 
 def _secret(service: str, cfg: dict[str, Any], key: str) -> None:
     env_key = f"{key}_env"
     if cfg.get(env_key) is not None:
         if not isinstance(cfg[env_key], str) or not _ENV_NAME.match(cfg[env_key]):
-            raise _fail(service, f"'{env_key}' must be the name of an environment variable.")
+            raise _fail(
+                service,
+                f"'{env_key}' must be the name of an environment variable.",
+                code="carrier_config_env_name",
+                params={"service": service, "key": env_key},
+            )
         if cfg.get(key):
-            raise _fail(service, f"give either '{key}' or '{env_key}', not both.")
+            raise _fail(
+                service,
+                f"give either '{key}' or '{env_key}', not both.",
+                code="carrier_config_secret_twice",
+                params={"service": service, "key": key},
+            )
     elif not cfg.get(key):
-        raise _fail(service, f"'{key}' (or '{env_key}') is required.")
+        raise _fail(
+            service,
+            f"'{key}' (or '{env_key}') is required.",
+            code="carrier_config_required",
+            params={"service": service, "key": key},
+        )
 
 
 def validate_carrier_config(service: str, config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(config, dict):
-        raise ValidationError("A carrier configuration is a JSON object.")
+        raise ValidationError("A carrier configuration is a JSON object.", code="carrier_config_not_object")
     if service == "manual":
         return {}
     if service == "inpost":
@@ -66,45 +89,99 @@ def validate_carrier_config(service: str, config: dict[str, Any]) -> dict[str, A
                 "InPost",
                 f"unknown key '{sorted(unknown)[0]}'.",
                 hint="Known: " + ", ".join(sorted(INPOST_KEYS)),
+                code="carrier_config_unknown_key",
+                params={"service": "InPost", "key": sorted(unknown)[0]},
             )
         cfg = {**INPOST_DEFAULTS, **config}
         if cfg["environment"] not in inpost.URLS:
-            raise _fail("InPost", "'environment' is sandbox or production.")
+            raise _fail(
+                "InPost",
+                "'environment' is sandbox or production.",
+                code="carrier_config_choice",
+                params={"service": "InPost", "key": "environment", "allowed": ["sandbox", "production"]},
+            )
         if not str(cfg.get("organization_id") or "").strip():
-            raise _fail("InPost", "'organization_id' is required.")
+            raise _fail(
+                "InPost",
+                "'organization_id' is required.",
+                code="carrier_config_required",
+                params={"service": "InPost", "key": "organization_id"},
+            )
         cfg["organization_id"] = str(cfg["organization_id"]).strip()
         if cfg["label_type"] not in ("A6", "normal"):
-            raise _fail("InPost", "'label_type' is A6 or normal.")
+            raise _fail(
+                "InPost",
+                "'label_type' is A6 or normal.",
+                code="carrier_config_choice",
+                params={"service": "InPost", "key": "label_type", "allowed": ["A6", "normal"]},
+            )
         _secret("InPost", cfg, "token")
         return cfg
     if service == "dpd":
         unknown = set(config) - DPD_KEYS
         if unknown:
             raise _fail(
-                "DPD", f"unknown key '{sorted(unknown)[0]}'.", hint="Known: " + ", ".join(sorted(DPD_KEYS))
+                "DPD",
+                f"unknown key '{sorted(unknown)[0]}'.",
+                hint="Known: " + ", ".join(sorted(DPD_KEYS)),
+                code="carrier_config_unknown_key",
+                params={"service": "DPD", "key": sorted(unknown)[0]},
             )
         cfg = {**DPD_DEFAULTS, **config}
         if cfg["environment"] not in dpd.URLS:
-            raise _fail("DPD", "'environment' is demo or production.")
+            raise _fail(
+                "DPD",
+                "'environment' is demo or production.",
+                code="carrier_config_choice",
+                params={"service": "DPD", "key": "environment", "allowed": ["demo", "production"]},
+            )
         if not str(cfg.get("login") or "").strip():
-            raise _fail("DPD", "'login' is required.")
+            raise _fail(
+                "DPD",
+                "'login' is required.",
+                code="carrier_config_required",
+                params={"service": "DPD", "key": "login"},
+            )
         try:
             cfg["fid"] = int(cfg.get("fid"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise _fail("DPD", "'fid' (the customer number) is required and is a number.") from None
+            raise _fail(
+                "DPD",
+                "'fid' (the customer number) is required and is a number.",
+                code="carrier_config_fid",
+            ) from None
         if cfg["label_page_format"] not in ("LBL_PRINTER", "A4"):
-            raise _fail("DPD", "'label_page_format' is LBL_PRINTER or A4.")
+            raise _fail(
+                "DPD",
+                "'label_page_format' is LBL_PRINTER or A4.",
+                code="carrier_config_choice",
+                params={"service": "DPD", "key": "label_page_format", "allowed": ["LBL_PRINTER", "A4"]},
+            )
         sender = cfg.get("sender")
         if not isinstance(sender, dict) or not all(
             sender.get(k) for k in ("name", "street", "postcode", "city")
         ):
-            raise _fail("DPD", "'sender' needs name, street, postcode and city (the pickup address).")
+            raise _fail(
+                "DPD",
+                "'sender' needs name, street, postcode and city (the pickup address).",
+                code="carrier_config_sender_incomplete",
+            )
         unknown = set(sender) - set(SENDER_FIELDS)
         if unknown:
-            raise _fail("DPD", f"unknown sender key '{sorted(unknown)[0]}'.")
+            raise _fail(
+                "DPD",
+                f"unknown sender key '{sorted(unknown)[0]}'.",
+                code="carrier_config_unknown_key",
+                params={"service": "DPD", "key": "sender." + sorted(unknown)[0]},
+            )
         _secret("DPD", cfg, "password")
         return cfg
-    raise ValidationError(f"Unknown carrier service '{service}'.", hint="Use inpost, dpd or manual.")
+    raise ValidationError(
+        f"Unknown carrier service '{service}'.",
+        hint="Use inpost, dpd or manual.",
+        code="unknown_carrier_service",
+        params={"service": service},
+    )
 
 
 def redacted_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +196,8 @@ def _resolve(config: dict[str, Any], key: str, what: str) -> str:
             raise ConfigurationError(
                 f"{what}: the environment variable {env} is not set.",
                 hint=f"Set {env} for the desktop app and the workers.",
+                code="carrier_secret_env_missing",
+                params={"carrier": what, "env": env},
             )
         return value
     return str(config.get(key) or "")

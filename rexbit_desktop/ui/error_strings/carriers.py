@@ -35,6 +35,29 @@ register(
         "Print the label again in a minute.": "Wydrukuj etykietę ponownie za minutę.",
         "{carrier} did not cancel shipment {shipment}: {reason}": "{carrier} nie anulował przesyłki {shipment}: {reason}",
         "{carrier} does not offer {what}.": "{carrier} nie oferuje {what}.",
+        # a carrier account's settings (the keys are those of the account's JSON configuration)
+        "{service} account: „{key}” must be the name of an environment variable.": (
+            "Konto {service}: „{key}” musi być nazwą zmiennej środowiskowej."
+        ),
+        "{service} account: give either „{key}” or its environment variable, not both.": (
+            "Konto {service}: podaj „{key}” albo zmienną środowiskową, nie oba."
+        ),
+        "{service} account: „{key}” is required.": "Konto {service}: „{key}” jest wymagane.",
+        "A carrier account's settings are not readable.": "Ustawień konta przewoźnika nie da się odczytać.",
+        "{service} account: unknown setting „{key}”.": "Konto {service}: nieznane ustawienie „{key}”.",
+        "{service} account: „{key}” is one of {allowed}.": "Konto {service}: „{key}” to jedno z: {allowed}.",
+        "DPD account: the customer number (FID) is required and is a number.": (
+            "Konto DPD: numer klienta (FID) jest wymagany i jest liczbą."
+        ),
+        "DPD account: the sender needs a name, street, postcode and city (the pickup address).": (
+            "Konto DPD: nadawca musi mieć nazwę, ulicę, kod pocztowy i miejscowość (adres odbioru)."
+        ),
+        "The {carrier} account's secret is to be read from the environment variable {env}, which is not set.": (
+            "Sekret konta {carrier} ma być odczytany ze zmiennej środowiskowej {env}, która nie jest ustawiona."
+        ),
+        "Set it for the desktop app and the workers, or ask an administrator.": (
+            "Ustaw ją dla aplikacji i procesów kolejki albo poproś administratora."
+        ),
         "A confirmed InPost shipment is cancelled in the InPost manager.": (
             "Potwierdzoną przesyłkę InPost anuluje się w Menedżerze Paczek InPost."
         ),
@@ -95,6 +118,27 @@ PHRASES: dict[str, Phrase] = {
     "carrier_no_document": _with_what("{carrier} gave no {what}: {reason}"),
     "carrier_document_not_pdf": _with_what("{carrier} sent {what} that is not a PDF."),
     "carrier_unsupported": _with_what("{carrier} does not offer {what}."),
+    "carrier_config_env_name": (
+        "{service} account: „{key}” must be the name of an environment variable.",
+        "",
+    ),
+    "carrier_config_secret_twice": (
+        "{service} account: give either „{key}” or its environment variable, not both.",
+        "",
+    ),
+    "carrier_config_required": ("{service} account: „{key}” is required.", ""),
+    "carrier_config_not_object": ("A carrier account's settings are not readable.", ""),
+    "carrier_config_unknown_key": ("{service} account: unknown setting „{key}”.", ""),
+    "carrier_config_choice": ("{service} account: „{key}” is one of {allowed}.", ""),
+    "carrier_config_fid": ("DPD account: the customer number (FID) is required and is a number.", ""),
+    "carrier_config_sender_incomplete": (
+        "DPD account: the sender needs a name, street, postcode and city (the pickup address).",
+        "",
+    ),
+    "carrier_secret_env_missing": (
+        "The {carrier} account's secret is to be read from the environment variable {env}, which is not set.",
+        "Set it for the desktop app and the workers, or ask an administrator.",
+    ),
     "carrier_request_failed": _with_what("{carrier} could not give {what} (answer {status})."),
     "carrier_shipment_unreadable": ("{carrier} cannot read shipment {shipment}: {reason}", ""),
     "carrier_label_not_ready": (
