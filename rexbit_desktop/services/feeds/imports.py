@@ -249,7 +249,8 @@ def _resume(db: Database, run_id: int) -> tuple[int, str | None, bool]:
 
 def _failed(run_id: int, exc: RexbitError) -> ImportRunFailed:
     log.warning("import run %s failed: %s", run_id, exc.message)
-    return ImportRunFailed(f"Import run {run_id} failed: {exc.message}")
+    # The job's error says it in English; the GUI phrases the code of the error that failed the run.
+    return ImportRunFailed(f"Import run {run_id} failed: {exc.message}", code=exc.code, params=exc.params)
 
 
 def _applied(run: ImportRunDTO) -> dict[str, Any]:
@@ -334,5 +335,5 @@ def execute_queued_import(
         except ImportRunFailed as exc:
             failed.append(exc.message)
     if failed:
-        raise ImportRunFailed("; ".join(failed))
+        raise ImportRunFailed("; ".join(failed), code="import_runs_failed", params={"count": len(failed)})
     return results

@@ -155,7 +155,7 @@ def read_feed(
             **failure_code(exc),
         )
         if isinstance(exc, OSError):
-            raise FeedError(reason) from exc
+            raise FeedError(reason, code="feed_cannot_read") from exc
         raise
 
     with new_uow() as uow:

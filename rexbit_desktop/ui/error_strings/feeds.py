@@ -60,6 +60,11 @@ register(
         "Ask the supplier to fix the file; nothing was imported.": (
             "Poproś dostawcę o poprawienie pliku; niczego nie zaimportowano."
         ),
+        "The feed file could not be read; nothing was changed.": (
+            "Nie udało się odczytać pliku dostawcy; nic nie zmieniono."
+        ),
+        "Import runs that failed: {count}.": "Nieudane importy: {count}.",
+        "Each run's row in the import history says why.": "Przyczynę podaje wiersz każdego importu w historii.",
         # the profile's fields (as in the profile editor)
         "Stock": "Stan magazynowy",
         "Supplier's item id": "Id pozycji u dostawcy",
@@ -132,6 +137,11 @@ PHRASES: dict[str, Phrase] = {
     ),
     "feed_path_invalid": ("The mapping path „{path}” is not valid XPath: {reason}.", ""),
     "feed_xml_entities": ("The XML feed {feed} uses entities; it is refused: {reason}.", ""),
+    "feed_cannot_read": ("The feed file could not be read; nothing was changed.", ""),
+    "import_runs_failed": (
+        "Import runs that failed: {count}.",
+        "Each run's row in the import history says why.",
+    ),
     "feed_xml_malformed": (
         "The XML feed {feed} is malformed: {reason}.",
         "Ask the supplier to fix the file; nothing was imported.",
