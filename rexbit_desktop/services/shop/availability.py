@@ -35,14 +35,14 @@ from rexbit_desktop.domain.progress import CancelCheck, Progress, never_cancelle
 from rexbit_desktop.domain.roles import Actor, Permission
 from rexbit_desktop.services.bulk import gc_paused
 from rexbit_desktop.services.shop.availability_runs import SyncRunView, last_availability, list_sync_runs
-from rexbit_desktop.services.shop.availability_write import MAX_ERROR_DETAILS, AvailabilityRun, SyncOptions
+from rexbit_desktop.services.shop.availability_write import AvailabilityRun, SyncOptions
 from rexbit_desktop.services.shop.connection import (
     PRESTASHOP_TYPE,
     ShopIntegration,
     load_shop_integration,
     open_shop,
 )
-from rexbit_desktop.services.shop.run_result import SyncResult
+from rexbit_desktop.services.shop.run_result import SyncResult, finish_run
 from rexbit_desktop.services.shop.run_sweep import fail_abandoned_sync_runs
 
 __all__ = [
@@ -141,28 +141,10 @@ def sync_availability(
             _fail_run_row(uow, run_id, counts, one_line(exc), round(time.perf_counter() - started, 3))
             raise
         duration = round(time.perf_counter() - started, 3)
-        finished = uow.session.get(SyncRun, run_id)
-        assert finished is not None
-        run = finished
-        for key, value in counts.items():
-            setattr(run, key, value)
-        run.status = status
-        run.message = message
-        run.error_details = details[:MAX_ERROR_DETAILS]
-        run.finished_at = datetime.now(UTC)
-        run.duration_s = duration
-        uow.commit()
-    return SyncResult(
-        sync_run_id=run_id,
-        integration_id=integration.id,
-        status=status,
-        dry_run=dry_run,
-        full=full,
-        duration_s=duration,
-        message=message,
-        error_details=details[:MAX_ERROR_DETAILS],
-        **counts,
-    )
+        return finish_run(
+            uow, SyncResult, run_id=run_id, integration_id=integration.id, status=status, message=message,
+            details=details, counts=counts, duration=duration, dry_run=dry_run, full=full,
+        )  # fmt: skip
 
 
 def _fail_run_row(

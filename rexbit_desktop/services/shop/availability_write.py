@@ -36,13 +36,13 @@ from rexbit_desktop.services.shop.availability_plan import (
     _Unit,
 )
 from rexbit_desktop.services.shop.connection import ShopContext, ShopIntegration
+from rexbit_desktop.services.shop.run_result import MAX_ERROR_DETAILS
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_SIZE = 10_000
 SHOP_WRITERS = 2
 MIN_BATCH_SIZE = 2_000
-MAX_ERROR_DETAILS = 50
 
 
 def _batch_size_for(total: int) -> int:

@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+from rexbit_desktop.db.models import SyncRun
+from rexbit_desktop.db.session import UnitOfWork
+
+MAX_ERROR_DETAILS = 50  # a run row keeps the first problems; the log has the rest
 
 
 @dataclass(frozen=True)
@@ -63,4 +69,46 @@ class StockPushResult(ShopWriteResult):
         "pending_shop_orders",
         "errors",
         "duration_s",
+    )
+
+
+R = TypeVar("R", bound=ShopWriteResult)
+
+
+def finish_run(
+    uow: UnitOfWork,
+    result: type[R],
+    *,
+    run_id: int,
+    integration_id: int,
+    status: str,
+    message: str | None,
+    details: list[dict[str, Any]],
+    counts: dict[str, int],
+    duration: float,
+    dry_run: bool,
+    full: bool,
+) -> R:
+    """Closes a run's ``sync_runs`` row (counts, status, first problems, end) in ``uow``'s open session,
+    commits, and returns what the run reports: the one ending of the sync and the push."""
+    row = uow.session.get(SyncRun, run_id)
+    assert row is not None
+    for key, value in counts.items():
+        setattr(row, key, value)
+    row.status = status
+    row.message = message
+    row.error_details = details[:MAX_ERROR_DETAILS]
+    row.finished_at = datetime.now(UTC)
+    row.duration_s = duration
+    uow.commit()
+    return result(
+        sync_run_id=run_id,
+        integration_id=integration_id,
+        status=status,
+        dry_run=dry_run,
+        full=full,
+        duration_s=duration,
+        message=message,
+        error_details=details[:MAX_ERROR_DETAILS],
+        **counts,
     )

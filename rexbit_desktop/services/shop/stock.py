@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, text
@@ -48,7 +47,7 @@ from rexbit_desktop.services.shop.connection import (
     ShopIntegration,
     load_shop_integration,
 )
-from rexbit_desktop.services.shop.run_result import StockPushResult
+from rexbit_desktop.services.shop.run_result import MAX_ERROR_DETAILS, StockPushResult, finish_run
 from rexbit_desktop.services.shop.stock_read import _CLEAR_DIRTY_SQL, open_shop_stock, read_ours
 from rexbit_desktop.services.shop.stock_views import (
     KIND,
@@ -79,7 +78,6 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 10_000
 SHOP_WRITERS = 2
-MAX_ERROR_DETAILS = 50
 
 JSON_KEYS = StockPushResult.JSON_KEYS
 
@@ -194,31 +192,15 @@ def push_stock(
             log.info("stock push to integration %s failed: %s", integration.id, exc.message)
     duration = round(time.perf_counter() - started, 3)
     with uow:
-        row = uow.session.get(SyncRun, run_id)
-        assert row is not None
-        for key, value in counts.items():
-            setattr(row, key, value)
-        row.status = status
-        row.message = message
-        row.error_details = details[:MAX_ERROR_DETAILS]
-        row.finished_at = datetime.now(UTC)
-        row.duration_s = duration
-        uow.commit()
+        result = finish_run(
+            uow, StockPushResult, run_id=run_id, integration_id=integration.id, status=status, message=message,
+            details=details, counts=counts, duration=duration, dry_run=dry_run, full=full,
+        )  # fmt: skip
     log.info(
         "stock push %s to integration %s: %s %s (read %.3f s, shop %.3f s, marks cleared %.3f s)",
         run_id, integration.id, status, counts, timings["read"], timings["shop"], timings["marks"],
     )  # fmt: skip
-    return StockPushResult(
-        sync_run_id=run_id,
-        integration_id=integration.id,
-        status=status,
-        dry_run=dry_run,
-        full=full,
-        duration_s=duration,
-        message=message,
-        error_details=details[:MAX_ERROR_DETAILS],
-        **counts,
-    )
+    return result
 
 
 @dataclass(frozen=True)
