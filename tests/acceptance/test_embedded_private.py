@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+import shutil
 import stat
 import subprocess
 import sys
@@ -42,8 +43,15 @@ CONNECT = (
 )
 
 
+def _tool(name: str) -> str:
+    """``useradd``/``userdel``/``runuser`` live in ``/usr/sbin``, which a PATH may leave out."""
+    return (
+        shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])) or name
+    )
+
+
 def _as(user: str | None, args: list[str], **kwargs: object) -> list[str]:
-    return ["runuser", "-u", user, "--", *args] if user else args
+    return [_tool("runuser"), "-u", user, "--", *args] if user else args
 
 
 def _env(home: str) -> dict[str, str]:
@@ -67,12 +75,12 @@ def two_users() -> Iterator[tuple[str, str]]:
     tag = secrets.token_hex(3)
     users = (f"rxown{tag}", f"rxoth{tag}")
     for user in users:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", user], check=True)
+        subprocess.run([_tool("useradd"), "--create-home", "--shell", "/bin/sh", user], check=True)
     try:
         yield users
     finally:
         for user in users:
-            subprocess.run(["userdel", "--remove", user], capture_output=True)
+            subprocess.run([_tool("userdel"), "--remove", user], capture_output=True)
 
 
 @functools.cache
